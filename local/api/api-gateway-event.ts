@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+
+/** What the local server knows about a request once it has matched a route and read the body. */
+export interface MatchedRequest {
+  readonly req: IncomingMessage;
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** The route template, e.g. `/registrations/{correlation_id}` (API Gateway's `resource`). */
+  readonly resource: string;
+  readonly pathParameters: Record<string, string> | null;
+  readonly body: Buffer;
+  readonly stage: string;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Builds the event API Gateway (REST API, Lambda proxy integration) hands a function.
+ *
+ * Header names keep the case the client sent (API Gateway does too), `headers` holds the last
+ * value of a repeated header and `multiValueHeaders` all of them. A body that is not valid UTF-8
+ * is passed base64-encoded with `isBase64Encoded: true` — what API Gateway does for binary media —
+ * so the function can still tell it apart from text and reject it by name.
+ */
+export function buildProxyEvent(request: MatchedRequest): APIGatewayProxyEvent {
+  const { req } = request;
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    const value = req.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+  }
+  // API Gateway adds these in front of every integration; functions build absolute URLs from them.
+  headers['X-Forwarded-Proto'] = 'http';
+  multiValueHeaders['X-Forwarded-Proto'] = ['http'];
+
+  const queryStringParameters: Record<string, string> = {};
+  const multiValueQueryStringParameters: Record<string, string[]> = {};
+  for (const [key, value] of request.query) {
+    queryStringParameters[key] = value;
+    multiValueQueryStringParameters[key] = [...(multiValueQueryStringParameters[key] ?? []), value];
+  }
+  const hasQuery = Object.keys(queryStringParameters).length > 0;
+
+  let body: string | null = null;
+  let isBase64Encoded = false;
+  if (request.body.length > 0) {
+    try {
+      body = strictUtf8.decode(request.body);
+    } catch {
+      body = request.body.toString('base64');
+      isBase64Encoded = true;
+    }
+  }
+
+  const now = new Date();
+  const requestId = randomUUID();
+  const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+  const host = req.headers.host ?? '127.0.0.1';
+  return {
+    resource: request.resource,
+    path: request.path,
+    httpMethod: request.method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? queryStringParameters : null,
+    multiValueQueryStringParameters: hasQuery ? multiValueQueryStringParameters : null,
+    pathParameters: request.pathParameters,
+    stageVariables: null,
+    body,
+    isBase64Encoded,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: null,
+      protocol: `HTTP/${req.httpVersion}`,
+      httpMethod: request.method,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp,
+        user: null,
+        userAgent: req.headers['user-agent'] ?? null,
+        userArn: null,
+      },
+      domainName: host,
+      domainPrefix: host.split('.')[0] ?? host,
+      // With a custom domain (no stage prefix in the URL) API Gateway reports the path as served.
+      path: request.path,
+      stage: request.stage,
+      requestId,
+      extendedRequestId: requestId,
+      requestTimeEpoch: now.getTime(),
+      requestTime: formatRequestTime(now),
+      resourceId: 'local',
+      resourcePath: request.resource,
+    },
+  };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** API Gateway's `requestTime` format: `09/Apr/2015:12:34:56 +0000`. */
+function formatRequestTime(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
+    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`
+  );
+}
