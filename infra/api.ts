@@ -1,0 +1,187 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { HandlerFunction } from './handler-function.ts';
+import { toApiGatewaySchema } from './json-schema-model.ts';
+import type { SharedEnvironment } from './step-environment.ts';
+import type { WorkflowSpec } from './workflow/index.ts';
+
+/** Handler modules behind the API (repo-relative). */
+export const API_ENTRIES = {
+  start: 'lambdas/api/start-registration.ts',
+  status: 'lambdas/api/get-registration.ts',
+} as const;
+
+/**
+ * Access log fields. Deliberately no `$context.requestBody`/response body, no headers and no
+ * `$context.error.validationErrorString` (its messages quote the rejected values, e.g. an email):
+ * the access log must never hold registration data.
+ */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  extendedRequestId: '$context.extendedRequestId',
+  requestTime: '$context.requestTime',
+  httpMethod: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integration.latency',
+  integrationStatus: '$context.integration.status',
+  errorMessage: '$context.error.message',
+  sourceIp: '$context.identity.sourceIp',
+  caller: '$context.identity.caller',
+  userArn: '$context.identity.userArn',
+  xrayTraceId: '$context.xrayTraceId',
+} as const;
+
+/** Props of {@link RegistrationApi}. */
+export interface RegistrationApiProps {
+  /** Repository root for the handler modules. */
+  readonly rootDir: string;
+  /** The workflow: its schema becomes the request model and `WORKFLOW_SCHEMA`. */
+  readonly spec: WorkflowSpec;
+  /** The workflow's table (idempotency keys, correlation IDs). */
+  readonly table: dynamodb.Table;
+  /** The state machine the start function starts. */
+  readonly stateMachine: sfn.StateMachine;
+  /** Variables every function of the workflow shares. */
+  readonly environment: SharedEnvironment;
+  /** `IAM` (SigV4-signed callers with execute-api:Invoke) or `NONE`. */
+  readonly authorization: 'IAM' | 'NONE';
+  /** Stage-wide steady-state rate (requests per second). */
+  readonly throttlingRateLimit: number;
+  /** Stage-wide burst (requests). */
+  readonly throttlingBurstLimit: number;
+  /** Retention of the access log group and the functions' log groups. */
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * The registration REST API: `POST /registrations` (start) and
+ * `GET /registrations/{correlation_id}` (status), a request model generated from the workflow
+ * schema with a validator, IAM authorization, a throttled stage and body-free access logs.
+ */
+export class RegistrationApi extends Construct {
+  /** The REST API (its deployment stage is `v1`). */
+  readonly restApi: apigw.RestApi;
+  /** The function behind `POST /registrations`. */
+  readonly startFunction: HandlerFunction;
+  /** The function behind `GET /registrations/{correlation_id}`. */
+  readonly statusFunction: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: RegistrationApiProps) {
+    super(scope, id);
+    const { spec, table, stateMachine } = props;
+    const environment = {
+      ...props.environment,
+      STATE_MACHINE_ARN: stateMachine.stateMachineArn,
+      WORKFLOW_SCHEMA: JSON.stringify(spec.schema),
+    };
+    const common = { rootDir: props.rootDir, environment, logRetention: props.logRetention };
+    // 15 s leaves room for waiting on a concurrent duplicate's response, under API Gateway's 29 s.
+    this.startFunction = new HandlerFunction(this, 'StartRegistration', {
+      ...common,
+      entry: API_ENTRIES.start,
+      timeout: Duration.seconds(15),
+      description: `POST /registrations: starts workflow ${spec.name}`,
+    });
+    this.statusFunction = new HandlerFunction(this, 'GetRegistration', {
+      ...common,
+      entry: API_ENTRIES.status,
+      timeout: Duration.seconds(10),
+      description: `GET /registrations/{correlation_id}: status of workflow ${spec.name}`,
+    });
+    // Start: conditional writes of the idempotency key and correlation records, and reads of a
+    // concurrent winner's record; nothing else on the table.
+    table.grant(this.startFunction.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    stateMachine.grantStartExecution(this.startFunction.function);
+    // Status: the correlation -> execution record, then Step Functions (the source of truth).
+    table.grant(this.statusFunction.function, 'dynamodb:GetItem');
+    stateMachine.grantExecution(
+      this.statusFunction.function,
+      'states:DescribeExecution',
+      'states:GetExecutionHistory',
+    );
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });
+    const authorizationType =
+      props.authorization === 'IAM' ? apigw.AuthorizationType.IAM : apigw.AuthorizationType.NONE;
+    this.restApi = new apigw.RestApi(this, 'RestApi', {
+      restApiName: `${spec.name}-api`,
+      description: `Starts and reports on workflow ${spec.name}`,
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      // Execution logging needs the account-wide API Gateway CloudWatch role; a stack must not
+      // take over that account singleton (see the APIG6 acknowledgement).
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: 'v1',
+        throttlingRateLimit: props.throttlingRateLimit,
+        throttlingBurstLimit: props.throttlingBurstLimit,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+        tracingEnabled: true,
+        metricsEnabled: true,
+        dataTraceEnabled: false,
+      },
+      defaultMethodOptions: { authorizationType },
+    });
+    const api = this.restApi;
+
+    const model = api.addModel('RegistrationRequest', {
+      contentType: 'application/json',
+      description: `Input of workflow ${spec.name} (from ${spec.file}; formats and defaults are checked by the start function)`,
+      schema: toApiGatewaySchema(spec.schema),
+    });
+    const validator = api.addRequestValidator('Validator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    // The validator's own message lists the failing fields; surface it instead of a bare
+    // "Invalid request body".
+    api.addGatewayResponse('BadRequestBody', {
+      type: apigw.ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      templates: {
+        'application/json':
+          '{"message":"Invalid request body","errors":"$util.escapeJavaScript($context.error.validationErrorString)"}',
+      },
+    });
+
+    const registrations = api.root.addResource('registrations');
+    registrations.addMethod(
+      'POST',
+      new apigw.LambdaIntegration(this.startFunction.function, { allowTestInvoke: false }),
+      {
+        requestModels: { 'application/json': model },
+        requestValidator: validator,
+        requestParameters: {
+          'method.request.header.Idempotency-Key': false,
+          'method.request.header.X-Correlation-ID': false,
+        },
+      },
+    );
+    registrations
+      .addResource('{correlation_id}')
+      .addMethod(
+        'GET',
+        new apigw.LambdaIntegration(this.statusFunction.function, { allowTestInvoke: false }),
+        {
+          requestValidator: validator,
+          requestParameters: { 'method.request.path.correlation_id': true },
+        },
+      );
+
+    if (props.authorization === 'NONE') {
+      Validations.of(api).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Authorization was switched off on purpose with the apiAuthorization=NONE context (test deployments).',
+      });
+    }
+  }
+}

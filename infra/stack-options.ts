@@ -1,0 +1,89 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Node } from 'constructs';
+import type { WorkflowStackProps } from './workflow-stack.ts';
+
+/** Stack props that can be set with `-c key=value` or cdk.json "context". */
+export type ContextOptions = Pick<
+  WorkflowStackProps,
+  | 'apiAuthorization'
+  | 'throttlingRateLimit'
+  | 'throttlingBurstLimit'
+  | 'idempotencyTtl'
+  | 'logRetention'
+  | 'tableRemovalPolicy'
+  | 'logLevel'
+>;
+
+/** Context keys, their meaning and accepted values (also the table in docs/deploy.md). */
+export const CONTEXT_KEYS = {
+  apiAuthorization: 'IAM (default) or NONE',
+  apiThrottleRate: 'stage steady-state requests per second (default 50)',
+  apiThrottleBurst: 'stage burst (default 100)',
+  idempotencyTtlHours: 'lifetime of deduplication records in hours (default 24)',
+  logRetentionDays: 'retention of every log group in days (default 30)',
+  tableRemovalPolicy: 'retain (default) or destroy',
+  logLevel: 'POWERTOOLS_LOG_LEVEL of every function (default INFO)',
+} as const;
+
+/** CloudWatch Logs only accepts these retention periods (days). */
+const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/**
+ * Reads the stack options from CDK context. Values given on the command line arrive as strings,
+ * so numbers are parsed here; an invalid value throws an error naming the context key and what
+ * it accepts.
+ *
+ * @example
+ * // npx cdk deploy -c apiAuthorization=NONE -c apiThrottleRate=10
+ * const options = contextOptions(app.node);
+ */
+export function contextOptions(node: Node): ContextOptions {
+  const read = (key: keyof typeof CONTEXT_KEYS): unknown => node.tryGetContext(key);
+  const options: { -readonly [K in keyof ContextOptions]: ContextOptions[K] } = {};
+
+  const auth = read('apiAuthorization');
+  if (auth !== undefined) {
+    const value = String(auth).toUpperCase();
+    if (value !== 'IAM' && value !== 'NONE') fail('apiAuthorization', auth);
+    options.apiAuthorization = value;
+  }
+  const rate = positiveNumber('apiThrottleRate', read('apiThrottleRate'));
+  if (rate !== undefined) options.throttlingRateLimit = rate;
+  const burst = positiveNumber('apiThrottleBurst', read('apiThrottleBurst'));
+  if (burst !== undefined) options.throttlingBurstLimit = Math.round(burst);
+  const ttl = positiveNumber('idempotencyTtlHours', read('idempotencyTtlHours'));
+  if (ttl !== undefined) options.idempotencyTtl = Duration.minutes(Math.round(ttl * 60));
+  const retention = positiveNumber('logRetentionDays', read('logRetentionDays'));
+  if (retention !== undefined) {
+    if (!RETENTION_DAYS.includes(retention)) fail('logRetentionDays', retention, RETENTION_DAYS.join(', '));
+    options.logRetention = retention as logs.RetentionDays;
+  }
+  const removal = read('tableRemovalPolicy');
+  if (removal !== undefined) {
+    const value = String(removal).toLowerCase();
+    if (value !== 'retain' && value !== 'destroy') fail('tableRemovalPolicy', removal);
+    options.tableRemovalPolicy = value === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+  }
+  const level = read('logLevel');
+  if (level !== undefined) {
+    const value = String(level).toUpperCase();
+    if (!['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL', 'TRACE'].includes(value))
+      fail('logLevel', level);
+    options.logLevel = value;
+  }
+  return options;
+}
+
+function positiveNumber(key: keyof typeof CONTEXT_KEYS, raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = typeof raw === 'number' ? raw : Number(String(raw));
+  if (!Number.isFinite(value) || value <= 0) fail(key, raw, 'a positive number');
+  return value;
+}
+
+function fail(key: keyof typeof CONTEXT_KEYS, value: unknown, accepted: string = CONTEXT_KEYS[key]): never {
+  throw new Error(`context ${key}=${JSON.stringify(value)} is not valid; use ${accepted}`);
+}

@@ -1,0 +1,236 @@
+import {
+  Aws,
+  CfnOutput,
+  type CfnResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { RegistrationApi } from './api.ts';
+import { HandlerFunction, METADATA } from './handler-function.ts';
+import { acknowledgeFindings } from './nag-acknowledgements.ts';
+import { stepEnvironment } from './step-environment.ts';
+import { compileWorkflow, type StepSpec, WorkflowError, type WorkflowSpec } from './workflow/index.ts';
+
+/** How callers must sign requests to the registration API. */
+export type ApiAuthorization = 'IAM' | 'NONE';
+
+/** Props of {@link WorkflowStack}. */
+export interface WorkflowStackProps extends StackProps {
+  /** The loaded workflow file (from `loadWorkflows`). */
+  readonly spec: WorkflowSpec;
+  /** Repository root: handler paths in the spec are relative to it, and so is package-lock.json. */
+  readonly rootDir: string;
+  /**
+   * Bundle the Lambda code with esbuild. `false` skips bundling for this stack (CDK's own
+   * `aws:cdk:bundling-stacks` mechanism), so a synth takes about a second; the template is the
+   * same apart from asset hashes, and still carries the `Stepflow:*` metadata and the full
+   * environment. Such a template is for the offline runtime and tests, not for deployment.
+   * @default true
+   */
+  readonly bundling?: boolean;
+  /**
+   * Authorization of the registration API. `NONE` leaves the API open to the internet and is
+   * meant for throwaway test deployments only.
+   * @default 'IAM'
+   */
+  readonly apiAuthorization?: ApiAuthorization;
+  /**
+   * Stage-wide steady-state request rate (requests per second).
+   * @default 50
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Stage-wide burst capacity (requests).
+   * @default 100
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * How long deduplication records (API idempotency keys, step idempotency records) live before
+   * DynamoDB's TTL removes them.
+   * @default Duration.hours(24)
+   */
+  readonly idempotencyTtl?: Duration;
+  /**
+   * Retention of every log group of the stack (functions, state machine, API access logs).
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the table when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+  /**
+   * `POWERTOOLS_LOG_LEVEL` of every function.
+   * @default 'INFO'
+   */
+  readonly logLevel?: string;
+}
+
+/** The stack name for a workflow: `user_registration` -> `UserRegistrationWorkflow`. */
+export function workflowStackName(workflowName: string): string {
+  const pascal = workflowName
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part.length > 0)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');
+  return `${pascal}Workflow`;
+}
+
+/**
+ * Everything one workflow file needs in AWS: the DynamoDB table, one Lambda per step, the state
+ * machine compiled from the YAML, and the registration API with its start/status Lambdas.
+ *
+ * @example
+ * const [spec] = loadWorkflows('config');
+ * new WorkflowStack(app, workflowStackName(spec.name), { spec, rootDir: process.cwd() });
+ */
+export class WorkflowStack extends Stack {
+  /** The workflow this stack was built from. */
+  readonly spec: WorkflowSpec;
+  /** Idempotency keys, correlation IDs, step idempotency records (pk/sk, TTL `expires_at`). */
+  readonly table: dynamodb.Table;
+  /** One function per step, by step name. */
+  readonly stepFunctions: ReadonlyMap<string, lambda.IFunction>;
+  /** The compiled state machine. */
+  readonly stateMachine: sfn.StateMachine;
+  /** The REST API with its start and status functions. */
+  readonly api: RegistrationApi;
+  /** Compile-time warnings (budget checks); app.ts prints them to stderr. */
+  readonly warnings: readonly string[];
+
+  constructor(scope: Construct, id: string, props: WorkflowStackProps) {
+    super(scope, id, {
+      description: `Step Functions workflow '${props.spec.name}' compiled from ${props.spec.file}`,
+      ...props,
+    });
+    // Must be set before any asset exists: CDK decides per stack whether to bundle.
+    if (props.bundling === false) this.node.setContext('aws:cdk:bundling-stacks', []);
+    const { spec } = props;
+    this.spec = spec;
+    const ttlSeconds = (props.idempotencyTtl ?? Duration.hours(24)).toSeconds();
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const warnings: string[] = [];
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expires_at',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // AWS-managed key: encrypted with KMS and auditable in CloudTrail, without a CMK's monthly
+      // cost and key-policy upkeep; no record here needs customer-controlled key rotation.
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    const shared = {
+      TABLE_NAME: this.table.tableName,
+      WORKFLOW_NAME: spec.name,
+      IDEMPOTENCY_TTL_SECONDS: String(ttlSeconds),
+      POWERTOOLS_SERVICE_NAME: spec.name,
+      POWERTOOLS_METRICS_NAMESPACE: spec.namespace,
+      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+    };
+    const steps = new Construct(this, 'Steps');
+    const functions = new Map<string, lambda.IFunction>();
+    for (const step of spec.steps) {
+      const env = stepEnvironment(spec, step, shared);
+      warnings.push(...env.warnings);
+      const handler = new HandlerFunction(steps, step.name, {
+        rootDir: props.rootDir,
+        entry: step.handlerPath,
+        environment: env.variables,
+        timeout: Duration.seconds(step.timeoutSeconds),
+        memorySize: memoryOf(spec, step),
+        step: step.name,
+        logRetention,
+        ...(step.description === undefined ? {} : { description: step.description }),
+      });
+      // Exactly what Powertools Idempotency uses (put in-progress, get, update result, delete on
+      // failure), on this table only.
+      this.table.grant(
+        handler.function,
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      );
+      functions.set(step.name, handler.function);
+    }
+    this.stepFunctions = functions;
+
+    const compiled = compileWorkflow(new Construct(this, 'Definition'), spec, {
+      functionFor: (step: StepSpec) => {
+        const fn = functions.get(step.name);
+        if (fn === undefined)
+          throw new Error(`${spec.file}:${step.line}: no function for step '${step.name}'`);
+        return fn;
+      },
+    });
+    warnings.push(...compiled.warnings);
+    this.warnings = warnings;
+
+    const machineLogs = new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention });
+    const timeout =
+      compiled.timeout ??
+      (spec.timeoutSeconds === undefined ? undefined : Duration.seconds(spec.timeoutSeconds));
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(compiled.chain),
+      stateMachineType:
+        spec.executionType === 'EXPRESS' ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,
+      ...(timeout === undefined ? {} : { timeout }),
+      tracingEnabled: true,
+      // ALL events but no execution data: the console/CloudWatch show every state transition
+      // while registration data (emails, names) never reaches the logs.
+      logs: { destination: machineLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      comment: spec.description ?? `Workflow ${spec.name}`,
+    });
+    (this.stateMachine.node.defaultChild as CfnResource).addMetadata(METADATA.workflow, spec.name);
+
+    this.api = new RegistrationApi(this, 'Api', {
+      rootDir: props.rootDir,
+      spec,
+      table: this.table,
+      stateMachine: this.stateMachine,
+      environment: shared,
+      authorization: props.apiAuthorization ?? 'IAM',
+      throttlingRateLimit: props.throttlingRateLimit ?? 50,
+      throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
+      logRetention,
+    });
+
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'StateMachineConsoleUrl', {
+      value: `https://${Aws.REGION}.console.aws.amazon.com/states/home?region=${Aws.REGION}#/statemachines/view/${this.stateMachine.stateMachineArn}`,
+    });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
+    new CfnOutput(this, 'RegistrationsEndpoint', { value: this.api.restApi.urlForPath('/registrations') });
+
+    acknowledgeFindings(this);
+  }
+}
+
+/** `handler_config.memory_mb` when given (validated here: Lambda's own bounds), else 256 MB. */
+function memoryOf(spec: WorkflowSpec, step: StepSpec): number {
+  const value = step.handlerConfig.memory_mb;
+  if (value === undefined) return 256;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 128 || value > 10240) {
+    throw new WorkflowError([
+      {
+        file: spec.file,
+        line: step.line,
+        message: `step '${step.name}' handler_config.memory_mb must be an integer from 128 to 10240 (Lambda's limits), got ${JSON.stringify(value)}`,
+      },
+    ]);
+  }
+  return value;
+}
