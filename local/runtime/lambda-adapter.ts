@@ -1,0 +1,344 @@
+/**
+ * The local Lambda adapter: runs each function the way the Node.js Lambda runtime would, in
+ * worker threads that each hold ONE function's module and environment (handlers read env at
+ * module load, and the step functions differ only by env). A warm pool per function: one
+ * invocation at a time per worker, grown on demand up to a cap, reused while warm, discarded
+ * after a timeout or crash (as Lambda resets a sandbox).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { LambdaErrorPayload, WorkerInit, WorkerReply, WorkerRequest } from './lambda-protocol.ts';
+import { LOCAL_REGION, type LocalFunction } from './template.ts';
+
+export type { LambdaErrorPayload } from './lambda-protocol.ts';
+
+/** Outcome of one invocation, as Lambda's Invoke API reports it. */
+export type InvokeOutcome =
+  | { readonly ok: true; readonly result: unknown; readonly requestId: string }
+  | { readonly ok: false; readonly error: LambdaErrorPayload; readonly requestId: string };
+
+/** Options for {@link createLambdaAdapter}. */
+export interface LambdaAdapterOptions {
+  readonly functions: readonly LocalFunction[];
+  /**
+   * Variables added to every function's environment after the template's (endpoints, dummy
+   * credentials). @default {}
+   */
+  readonly sharedEnv?: Readonly<Record<string, string>>;
+  /** Receives every line a function writes to stdout/stderr. @default lines are dropped */
+  readonly onLog?: (line: string, functionId: string) => void;
+  /** Warm workers per function at most; further invocations queue. @default 10 */
+  readonly maxConcurrencyPerFunction?: number;
+  /** Limit for loading the handler module, like Lambda's 10 s init phase. @default 10000 */
+  readonly initTimeoutMs?: number;
+}
+
+/** Invokes local functions by logical id, function name or ARN. */
+export interface LambdaAdapter {
+  /** Runs the function; resolves with its result or the error payload Lambda would return. */
+  invokeRaw(functionId: string, event: unknown): Promise<InvokeOutcome>;
+  /**
+   * Runs the function as a Step Functions Lambda task sees it: rejects with an Error whose
+   * `name` is the errorType and whose `message` (the state's Cause) is the JSON error payload.
+   */
+  invoke(functionId: string, event: unknown): Promise<unknown>;
+  /** Resolves a function id (logical id, name or ARN) to its definition. */
+  find(functionId: string): LocalFunction | undefined;
+  /** Workers started so far (cold starts) and currently alive, per function name. */
+  stats(): Record<string, { coldStarts: number; alive: number; invocations: number }>;
+  close(): Promise<void>;
+}
+
+/** An error as a Lambda task reports it to the state machine. */
+export class LambdaFunctionError extends Error {
+  readonly payload: LambdaErrorPayload;
+  constructor(payload: LambdaErrorPayload) {
+    super(JSON.stringify(payload));
+    this.name = payload.errorType;
+    this.payload = payload;
+  }
+}
+
+const WORKER_FILE = new URL('./lambda-worker.ts', import.meta.url);
+
+interface Sandbox {
+  readonly worker: Worker;
+  readonly ready: Promise<LambdaErrorPayload | undefined>;
+  pending: ((reply: WorkerReply | { type: 'crash'; error: LambdaErrorPayload }) => void) | undefined;
+  dead: boolean;
+  /** Terminates the worker and frees its slot in the pool. */
+  kill(): void;
+}
+
+interface Pool {
+  readonly fn: LocalFunction;
+  readonly idle: Sandbox[];
+  readonly waiters: Array<(sandbox: Sandbox | undefined) => void>;
+  readonly all: Set<Sandbox>;
+  alive: number;
+  coldStarts: number;
+  invocations: number;
+}
+
+/** The variables the Lambda service sets in every Node.js function. */
+function lambdaEnv(fn: LocalFunction, logStreamName: string): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+    AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
+    LAMBDA_TASK_ROOT: dirname(fn.modulePath),
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+  };
+}
+
+function pipeLines(stream: Readable, sink: (line: string) => void): void {
+  let buffer = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffer += chunk;
+    let newline = buffer.indexOf('\n');
+    while (newline !== -1) {
+      sink(buffer.slice(0, newline));
+      buffer = buffer.slice(newline + 1);
+      newline = buffer.indexOf('\n');
+    }
+  });
+  stream.on('end', () => {
+    if (buffer) sink(buffer);
+  });
+}
+
+/**
+ * Creates the adapter. Workers start lazily on the first invocation of each function.
+ *
+ * @example
+ * const lambdas = createLambdaAdapter({ functions: model.functions, onLog: (line) => lines.push(line) });
+ * const result = await lambdas.invoke('CreateUserAccountFn', payload);
+ */
+export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
+  const cap = opts.maxConcurrencyPerFunction ?? 10;
+  const initTimeoutMs = opts.initTimeoutMs ?? 10_000;
+  const pools = new Map<string, Pool>();
+  const byId = new Map<string, LocalFunction>();
+  for (const fn of opts.functions) {
+    for (const key of [fn.logicalId, fn.functionName, fn.arn]) byId.set(key, fn);
+    pools.set(fn.functionName, {
+      fn,
+      idle: [],
+      waiters: [],
+      all: new Set(),
+      alive: 0,
+      coldStarts: 0,
+      invocations: 0,
+    });
+  }
+  let closed = false;
+  let nextId = 1;
+
+  const spawn = (pool: Pool): Sandbox => {
+    const { fn } = pool;
+    const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+    const logStreamName = `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
+    const init: WorkerInit = {
+      modulePath: fn.modulePath,
+      handler: fn.handler,
+      functionName: fn.functionName,
+      arn: fn.arn,
+      memoryMb: fn.memoryMb,
+      logGroupName: `/aws/lambda/${fn.functionName}`,
+      logStreamName,
+    };
+    const env = { ...lambdaEnv(fn, logStreamName), ...fn.env, ...opts.sharedEnv };
+    const worker = new Worker(WORKER_FILE, { workerData: init, env, stdout: true, stderr: true });
+    const sink = (line: string): void => opts.onLog?.(line, fn.logicalId);
+    pipeLines(worker.stdout, sink);
+    pipeLines(worker.stderr, sink);
+    pool.alive += 1;
+    pool.coldStarts += 1;
+    let settleReady: (error: LambdaErrorPayload | undefined) => void = () => undefined;
+    const sandbox: Sandbox = {
+      worker,
+      dead: false,
+      pending: undefined,
+      kill: () => undefined,
+      ready: new Promise((resolve) => {
+        settleReady = resolve;
+      }),
+    };
+    pool.all.add(sandbox);
+    const initTimer = setTimeout(() => {
+      settleReady({
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `INIT_REPORT Init Duration exceeded ${initTimeoutMs} ms`,
+      });
+    }, initTimeoutMs);
+    const kill = (): void => {
+      if (sandbox.dead) return;
+      sandbox.dead = true;
+      pool.alive -= 1;
+      pool.all.delete(sandbox);
+      clearTimeout(initTimer);
+      void worker.terminate();
+      // A freed slot lets a queued invocation start a fresh sandbox.
+      const waiter = pool.waiters.shift();
+      if (waiter) waiter(closed ? undefined : spawn(pool));
+    };
+    const crash = (error: LambdaErrorPayload): void => {
+      settleReady(error);
+      sandbox.pending?.({ type: 'crash', error });
+      kill();
+    };
+    worker.on('message', (reply: WorkerReply) => {
+      if (reply.type === 'ready') {
+        clearTimeout(initTimer);
+        settleReady(undefined);
+      } else if (reply.type === 'init-error') {
+        clearTimeout(initTimer);
+        settleReady(reply.error);
+      } else sandbox.pending?.(reply);
+    });
+    worker.on('error', (error) => {
+      const name = error instanceof Error ? error.name : 'Error';
+      const message = error instanceof Error ? error.message : String(error);
+      // Like the Node.js runtime: an error escaping the handler's promise chain kills the sandbox.
+      crash({
+        errorType: `Runtime.Unhandled${name === 'Error' ? 'Error' : name}`,
+        errorMessage: message,
+        trace: [],
+      });
+    });
+    worker.on('exit', (code) => {
+      if (!sandbox.dead) {
+        crash({
+          errorType: 'Runtime.ExitError',
+          errorMessage: `RequestId: unknown Error: Runtime exited with error: exit status ${code}`,
+        });
+      }
+    });
+    sandbox.kill = kill;
+    return sandbox;
+  };
+
+  const acquire = (pool: Pool): Promise<Sandbox | undefined> => {
+    const warm = pool.idle.pop();
+    if (warm) return Promise.resolve(warm);
+    if (pool.alive < cap) return Promise.resolve(spawn(pool));
+    return new Promise((resolve) => pool.waiters.push(resolve));
+  };
+
+  const release = (pool: Pool, sandbox: Sandbox): void => {
+    if (sandbox.dead) return;
+    const waiter = pool.waiters.shift();
+    if (waiter) waiter(sandbox);
+    else pool.idle.push(sandbox);
+  };
+
+  const invokeRaw = async (functionId: string, event: unknown): Promise<InvokeOutcome> => {
+    const fn = byId.get(functionId);
+    const requestId = randomUUID();
+    if (!fn) {
+      return {
+        ok: false,
+        requestId,
+        error: { errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${functionId}` },
+      };
+    }
+    const pool = pools.get(fn.functionName)!;
+    const sandbox = await acquire(pool);
+    if (!sandbox || closed) {
+      return {
+        ok: false,
+        requestId,
+        error: { errorType: 'Lambda.ServiceException', errorMessage: 'runtime closed' },
+      };
+    }
+    pool.invocations += 1;
+    const initError = await sandbox.ready;
+    if (initError) {
+      // Lambda retries init on the next invocation; this sandbox is gone.
+      sandbox.kill();
+      return { ok: false, requestId, error: initError };
+    }
+    const timeoutMs = fn.timeoutSeconds * 1000;
+    const request: WorkerRequest = { id: nextId++, requestId, deadline: Date.now() + timeoutMs, event };
+    const reply = await new Promise<WorkerReply | { type: 'crash'; error: LambdaErrorPayload } | 'timeout'>(
+      (resolve) => {
+        const timer = setTimeout(() => resolve('timeout'), timeoutMs);
+        sandbox.pending = (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        };
+        sandbox.worker.postMessage(request);
+      },
+    );
+    sandbox.pending = undefined;
+    if (reply === 'timeout') {
+      sandbox.kill();
+      return {
+        ok: false,
+        requestId,
+        error: {
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `RequestId: ${requestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`,
+        },
+      };
+    }
+    if (reply.type === 'crash') return { ok: false, requestId, error: reply.error };
+    release(pool, sandbox);
+    if (reply.type !== 'result') {
+      return {
+        ok: false,
+        requestId,
+        error: { errorType: 'Runtime.Unknown', errorMessage: 'unexpected reply' },
+      };
+    }
+    return reply.ok
+      ? { ok: true, requestId, result: JSON.parse(reply.body) as unknown }
+      : { ok: false, requestId, error: reply.error };
+  };
+
+  return {
+    invokeRaw,
+    async invoke(functionId, event) {
+      const outcome = await invokeRaw(functionId, event);
+      if (outcome.ok) return outcome.result;
+      throw new LambdaFunctionError(outcome.error);
+    },
+    find: (functionId) => byId.get(functionId),
+    stats() {
+      const out: Record<string, { coldStarts: number; alive: number; invocations: number }> = {};
+      for (const [name, pool] of pools) {
+        out[name] = { coldStarts: pool.coldStarts, alive: pool.alive, invocations: pool.invocations };
+      }
+      return out;
+    },
+    async close() {
+      closed = true;
+      const workers: Promise<number>[] = [];
+      for (const pool of pools.values()) {
+        for (const waiter of pool.waiters.splice(0)) waiter(undefined);
+        pool.idle.length = 0;
+        for (const sandbox of [...pool.all]) {
+          sandbox.pending?.({
+            type: 'crash',
+            error: { errorType: 'Lambda.ServiceException', errorMessage: 'runtime closed' },
+          });
+          sandbox.dead = true;
+          pool.all.delete(sandbox);
+          workers.push(sandbox.worker.terminate());
+        }
+      }
+      await Promise.all(workers);
+    },
+  };
+}

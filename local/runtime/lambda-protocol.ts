@@ -1,0 +1,36 @@
+/** Messages between the Lambda adapter and its worker threads (types only). */
+
+/** What the Node.js Lambda runtime returns for a failed invocation (`FunctionError: Unhandled`). */
+export interface LambdaErrorPayload {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  /** Stack lines; absent when the platform, not the handler, failed the invocation (timeouts). */
+  readonly trace?: readonly string[];
+}
+
+/** `workerData` of a sandbox worker. */
+export interface WorkerInit {
+  readonly modulePath: string;
+  readonly handler: string;
+  readonly functionName: string;
+  readonly arn: string;
+  readonly memoryMb: number;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+}
+
+/** One invocation sent to a worker. */
+export interface WorkerRequest {
+  readonly id: number;
+  readonly requestId: string;
+  /** Epoch ms at which the function times out (for getRemainingTimeInMillis). */
+  readonly deadline: number;
+  readonly event: unknown;
+}
+
+/** Worker → adapter. */
+export type WorkerReply =
+  | { readonly type: 'ready' }
+  | { readonly type: 'init-error'; readonly error: LambdaErrorPayload }
+  | { readonly type: 'result'; readonly id: number; readonly ok: true; readonly body: string }
+  | { readonly type: 'result'; readonly id: number; readonly ok: false; readonly error: LambdaErrorPayload };

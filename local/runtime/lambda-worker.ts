@@ -1,0 +1,120 @@
+/**
+ * One local Lambda "sandbox": a worker thread that loads one handler module with its own
+ * environment (process.env is per worker) and runs one invocation at a time, like a Lambda
+ * execution environment. Started by lambda-adapter.ts; never imported by other code.
+ */
+import { basename } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { LambdaErrorPayload, WorkerInit, WorkerReply, WorkerRequest } from './lambda-protocol.ts';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+
+type Handler = (
+  event: unknown,
+  context: unknown,
+  callback?: (error: unknown, result?: unknown) => void,
+) => unknown;
+
+/** Serializes what a handler threw the way the Node.js Lambda runtime does. */
+function toPayload(error: unknown): LambdaErrorPayload {
+  if (error instanceof Error) {
+    return {
+      errorType: error.name || error.constructor?.name || 'Error',
+      errorMessage: error.message,
+      trace: (error.stack ?? '').split('\n'),
+    };
+  }
+  // The runtime wraps non-Error throws; a thrown string keeps its text as the message.
+  return {
+    errorType: typeof error === 'string' ? 'string' : 'Error',
+    errorMessage: String(error),
+    trace: [],
+  };
+}
+
+function initErrorPayload(error: unknown): LambdaErrorPayload {
+  const payload = toPayload(error);
+  const code = (error as { code?: string } | undefined)?.code;
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    return {
+      ...payload,
+      errorType: 'Runtime.ImportModuleError',
+      errorMessage: `Error: ${payload.errorMessage}`,
+    };
+  }
+  if (error instanceof SyntaxError) return { ...payload, errorType: 'Runtime.UserCodeSyntaxError' };
+  return payload;
+}
+
+async function loadHandler(): Promise<Handler | LambdaErrorPayload> {
+  try {
+    const mod = (await import(pathToFileURL(init.modulePath).href)) as Record<string, unknown>;
+    const handler = mod[init.handler];
+    if (typeof handler !== 'function') {
+      const file = basename(init.modulePath).replace(/\.[^.]+$/, '');
+      return {
+        errorType: 'Runtime.HandlerNotFound',
+        errorMessage: `${file}.${init.handler} is undefined or not exported`,
+        trace: [],
+      };
+    }
+    return handler as Handler;
+  } catch (error) {
+    return initErrorPayload(error);
+  }
+}
+
+function makeContext(request: WorkerRequest): Record<string, unknown> {
+  return {
+    functionName: init.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: init.arn,
+    memoryLimitInMB: String(init.memoryMb),
+    awsRequestId: request.requestId,
+    logGroupName: init.logGroupName,
+    logStreamName: init.logStreamName,
+    // Kept for API compatibility; a worker answers as soon as the handler settles.
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, request.deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function run(handler: Handler, request: WorkerRequest): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const callback = (error: unknown, result?: unknown): void => (error ? reject(error) : resolve(result));
+    try {
+      const returned = handler(request.event, makeContext(request), callback);
+      // Async handlers settle through the promise; callback handlers return undefined.
+      if (returned && typeof (returned as Promise<unknown>).then === 'function') {
+        (returned as Promise<unknown>).then(resolve, reject);
+      } else if (handler.length < 3) {
+        resolve(returned);
+      }
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+const loaded = await loadHandler();
+if (typeof loaded !== 'function') {
+  port.postMessage({ type: 'init-error', error: loaded } satisfies WorkerReply);
+} else {
+  port.on('message', async (request: WorkerRequest) => {
+    let reply: WorkerReply;
+    try {
+      const result = await run(loaded, request);
+      // Lambda returns the JSON text of the result; undefined becomes null.
+      reply = { type: 'result', id: request.id, ok: true, body: JSON.stringify(result ?? null) };
+    } catch (error) {
+      reply = { type: 'result', id: request.id, ok: false, error: toPayload(error) };
+    }
+    port.postMessage(reply);
+  });
+  port.postMessage({ type: 'ready' } satisfies WorkerReply);
+}

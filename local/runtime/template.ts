@@ -1,0 +1,327 @@
+/**
+ * Turns a synthesized CloudFormation template into the local model the offline runtime runs:
+ * the state machine definitions (taken out of `DefinitionString`, tokens resolved to local ARNs),
+ * the Lambda functions (entry module, handler, environment, timeout) and the API routes.
+ * Nothing here is hand-written: it is the artifact `cdk deploy` would ship.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+
+/** Account, region and partition every local ARN uses. */
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_PARTITION = 'aws';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** The parts of a CloudFormation resource this module reads. */
+export interface TemplateResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly Metadata?: Record<string, unknown>;
+}
+
+/** A CloudFormation template as `app.synth()` or `cdk.out` gives it. */
+export interface CfnTemplate {
+  readonly Resources?: Record<string, TemplateResource>;
+}
+
+/** A Lambda function the local adapter can run. */
+export interface LocalFunction {
+  /** Logical id in the template; also the local function name. */
+  readonly logicalId: string;
+  readonly functionName: string;
+  readonly arn: string;
+  /** Absolute path of the module to load (source `.ts` or bundled `.mjs`/`.js`). */
+  readonly modulePath: string;
+  /** Export name of the handler. */
+  readonly handler: string;
+  /** `Environment.Variables` with tokens resolved to local values. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  /** `Stepflow:Step` metadata: set on step functions only. */
+  readonly step?: string;
+}
+
+/** A state machine with its definition taken out of the template. */
+export interface LocalStateMachine {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  /** `Stepflow:Workflow` metadata, else the state machine name. */
+  readonly workflow: string;
+  readonly type: 'STANDARD' | 'EXPRESS';
+  /** The parsed ASL definition with every token resolved. */
+  readonly definition: Record<string, unknown>;
+}
+
+/** An API Gateway method backed by a Lambda proxy integration. */
+export interface LocalRoute {
+  readonly method: string;
+  /** Path template as API Gateway shows it: `/registrations/{correlation_id}`. */
+  readonly path: string;
+  readonly functionId: string;
+}
+
+/** Everything the offline runtime needs from one stack template. */
+export interface LocalModel {
+  readonly stackName: string;
+  readonly functions: readonly LocalFunction[];
+  readonly stateMachines: readonly LocalStateMachine[];
+  readonly routes: readonly LocalRoute[];
+  /** Logical ids of DynamoDB tables → local table names. */
+  readonly tables: Readonly<Record<string, string>>;
+}
+
+/** Options for {@link readTemplate}. */
+export interface ReadTemplateOptions {
+  /** Repository root that `Stepflow:Entry` paths are relative to. */
+  readonly rootDir: string;
+  /**
+   * Run the bundled assets: the module is `<assetDir>/index.{mjs,js}` from the function's
+   * `aws:asset:path` metadata (relative to `cdkOutDir`) and its `Handler` property.
+   * @default undefined (run `Stepflow:Entry` from source)
+   */
+  readonly cdkOutDir?: string;
+}
+
+/** Local function name → ARN. */
+export function localFunctionArn(functionName: string): string {
+  return `arn:${LOCAL_PARTITION}:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${functionName}`;
+}
+
+/** Local state machine name → ARN. */
+export function localStateMachineArn(name: string): string {
+  return `arn:${LOCAL_PARTITION}:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
+}
+
+function fail(stackName: string, where: string, problem: string): never {
+  throw new Error(`template ${stackName}: ${where}: ${problem}`);
+}
+
+/**
+ * Reads a synthesized stack template into the local model.
+ *
+ * @example
+ * const model = readTemplate('UserRegistrationWorkflow', template, { rootDir: process.cwd() });
+ */
+export function readTemplate(
+  stackName: string,
+  template: CfnTemplate,
+  opts: ReadTemplateOptions,
+): LocalModel {
+  const resources = template.Resources ?? {};
+  const names = new Map<string, string>();
+  for (const [id, res] of Object.entries(resources)) {
+    const props = res.Properties ?? {};
+    if (res.Type === 'AWS::Lambda::Function') names.set(id, stringProp(props.FunctionName) ?? id);
+    if (res.Type === 'AWS::DynamoDB::Table')
+      names.set(id, stringProp(props.TableName) ?? `${stackName}-${id}`);
+    if (res.Type === 'AWS::StepFunctions::StateMachine')
+      names.set(id, stringProp(props.StateMachineName) ?? id);
+  }
+  const resolve = makeResolver(stackName, resources, names);
+
+  const tables: Record<string, string> = {};
+  const functions: LocalFunction[] = [];
+  const stateMachines: LocalStateMachine[] = [];
+  for (const [id, res] of Object.entries(resources)) {
+    const props = res.Properties ?? {};
+    if (res.Type === 'AWS::DynamoDB::Table') tables[id] = names.get(id)!;
+    if (res.Type === 'AWS::Lambda::Function') {
+      const fn = readFunction(stackName, id, res, names.get(id)!, resolve, opts);
+      if (fn) functions.push(fn);
+    }
+    if (res.Type === 'AWS::StepFunctions::StateMachine') {
+      const raw = resolve(props.DefinitionString ?? props.Definition, `${id}.DefinitionString`);
+      const definition = typeof raw === 'string' ? parseJson(stackName, id, raw) : raw;
+      if (!definition || typeof definition !== 'object' || Array.isArray(definition)) {
+        fail(stackName, id, 'state machine has no DefinitionString');
+      }
+      const name = names.get(id)!;
+      const workflow = stringProp(res.Metadata?.['Stepflow:Workflow']) ?? name;
+      const type = props.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
+      stateMachines.push({
+        logicalId: id,
+        name,
+        arn: localStateMachineArn(name),
+        workflow,
+        type,
+        definition,
+      });
+    }
+  }
+  return { stackName, functions, stateMachines, routes: readRoutes(stackName, resources, resolve), tables };
+}
+
+function stringProp(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function parseJson(stackName: string, id: string, text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    return fail(stackName, `${id}.DefinitionString`, `not JSON after resolving tokens (${String(error)})`);
+  }
+}
+
+function readFunction(
+  stackName: string,
+  id: string,
+  res: TemplateResource,
+  functionName: string,
+  resolve: Resolver,
+  opts: ReadTemplateOptions,
+): LocalFunction | undefined {
+  const props = res.Properties ?? {};
+  const entry = stringProp(res.Metadata?.['Stepflow:Entry']);
+  // CDK's own helper functions (log retention, custom resources) carry no Stepflow metadata.
+  if (!entry) return undefined;
+  let modulePath: string;
+  let handler = stringProp(res.Metadata?.['Stepflow:Handler']) ?? 'handler';
+  if (opts.cdkOutDir) {
+    const assetPath = stringProp(res.Metadata?.['aws:asset:path']);
+    if (!assetPath)
+      fail(stackName, id, "bundled mode needs Metadata 'aws:asset:path' (synthesize with bundling)");
+    const handlerProp = stringProp(props.Handler) ?? 'index.handler';
+    const dot = handlerProp.lastIndexOf('.');
+    const base = join(
+      isAbsolute(assetPath) ? assetPath : join(opts.cdkOutDir, assetPath),
+      handlerProp.slice(0, dot),
+    );
+    // NodejsFunction emits index.mjs for ESM output and index.js for CommonJS.
+    const found = ['.mjs', '.js', '.cjs'].map((ext) => base + ext).find((file) => existsSync(file));
+    if (!found) fail(stackName, id, `no bundled handler module at ${base}.{mjs,js,cjs}`);
+    modulePath = found;
+    handler = handlerProp.slice(dot + 1);
+  } else {
+    modulePath = isAbsolute(entry) ? entry : join(opts.rootDir, entry);
+  }
+  const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+    {}) as Record<string, unknown>;
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(variables)) {
+    const resolved = resolve(value, `${id}.Environment.Variables.${key}`);
+    env[key] = typeof resolved === 'string' ? resolved : JSON.stringify(resolved);
+  }
+  const step = stringProp(res.Metadata?.['Stepflow:Step']);
+  return {
+    logicalId: id,
+    functionName,
+    arn: localFunctionArn(functionName),
+    modulePath,
+    handler,
+    env,
+    timeoutSeconds: typeof props.Timeout === 'number' ? props.Timeout : 3,
+    memoryMb: typeof props.MemorySize === 'number' ? props.MemorySize : 128,
+    ...(step === undefined ? {} : { step }),
+  };
+}
+
+function readRoutes(
+  stackName: string,
+  resources: Record<string, TemplateResource>,
+  resolve: Resolver,
+): LocalRoute[] {
+  const pathOf = (ref: unknown): string => {
+    // The root resource is `Fn::GetAtt [<RestApi>, RootResourceId]`.
+    if (ref && typeof ref === 'object' && 'Fn::GetAtt' in ref) return '';
+    const id = (ref as { Ref?: unknown } | undefined)?.Ref;
+    const res = typeof id === 'string' ? resources[id] : undefined;
+    if (res?.Type !== 'AWS::ApiGateway::Resource') fail(stackName, String(id), 'unknown API resource');
+    return `${pathOf(res.Properties?.ParentId)}/${String(res.Properties?.PathPart)}`;
+  };
+  const routes: LocalRoute[] = [];
+  for (const [id, res] of Object.entries(resources)) {
+    if (res.Type !== 'AWS::ApiGateway::Method') continue;
+    const integration = res.Properties?.Integration as { Type?: string; Uri?: unknown } | undefined;
+    if (integration?.Type !== 'AWS_PROXY') continue;
+    const uri = resolve(integration.Uri, `${id}.Integration.Uri`);
+    const match = typeof uri === 'string' ? /:function:([^/:]+)(?::[^/]+)?\/invocations$/.exec(uri) : null;
+    if (!match?.[1]) fail(stackName, id, `integration URI is not a Lambda function: ${String(uri)}`);
+    const path = pathOf(res.Properties?.ResourceId) || '/';
+    routes.push({ method: String(res.Properties?.HttpMethod), path, functionId: match[1] });
+  }
+  return routes;
+}
+
+type Resolver = (value: unknown, where: string) => Json;
+
+/**
+ * Resolves the intrinsic functions CDK emits (Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select,
+ * Fn::Split) to local values. Anything else fails naming where it appeared, so a new kind of
+ * token cannot slip into the definition unresolved.
+ */
+function makeResolver(
+  stackName: string,
+  resources: Record<string, TemplateResource>,
+  names: Map<string, string>,
+): Resolver {
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': LOCAL_PARTITION,
+    'AWS::Region': LOCAL_REGION,
+    'AWS::AccountId': LOCAL_ACCOUNT,
+    'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::StackName': stackName,
+    'AWS::NoValue': '',
+  };
+  const ref = (id: string, where: string): string => {
+    if (id in pseudo) return pseudo[id]!;
+    const res = resources[id];
+    if (!res) fail(stackName, where, `Ref to unknown resource '${id}'`);
+    if (res.Type === 'AWS::StepFunctions::StateMachine') return localStateMachineArn(names.get(id)!);
+    return names.get(id) ?? id;
+  };
+  const getAtt = (id: string, attr: string, where: string): string => {
+    const res = resources[id];
+    if (!res) fail(stackName, where, `Fn::GetAtt of unknown resource '${id}'`);
+    const name = names.get(id) ?? id;
+    const arns: Record<string, string> = {
+      'AWS::Lambda::Function': localFunctionArn(name),
+      'AWS::DynamoDB::Table': `arn:${LOCAL_PARTITION}:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${name}`,
+      'AWS::StepFunctions::StateMachine': localStateMachineArn(name),
+    };
+    if (attr === 'Arn' && arns[res.Type]) return arns[res.Type]!;
+    if (attr === 'Name' || attr === 'StateMachineName') return name;
+    if (attr === 'RootResourceId') return `${id}-root`;
+    if (attr === 'Arn') return `arn:${LOCAL_PARTITION}:local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${id}`;
+    return fail(stackName, where, `Fn::GetAtt ${id}.${attr} has no local value`);
+  };
+  const resolve: Resolver = (value, where) => {
+    if (value === null || typeof value !== 'object') return (value ?? null) as Json;
+    if (Array.isArray(value)) return value.map((item, i) => resolve(item, `${where}[${i}]`));
+    const entries = Object.entries(value);
+    const [key, arg] = entries[0] ?? [];
+    if (entries.length === 1 && key !== undefined && (key === 'Ref' || key.startsWith('Fn::'))) {
+      if (key === 'Ref') return ref(String(arg), where);
+      if (key === 'Fn::GetAtt') {
+        const [id, attr] = Array.isArray(arg) ? arg : String(arg).split('.');
+        return getAtt(String(id), String(attr), where);
+      }
+      if (key === 'Fn::Join' && Array.isArray(arg)) {
+        const parts = resolve(arg[1], where);
+        return (Array.isArray(parts) ? parts : [parts]).map(String).join(String(arg[0]));
+      }
+      if (key === 'Fn::Select' && Array.isArray(arg)) {
+        const list = resolve(arg[1], where);
+        return Array.isArray(list) ? (list[Number(arg[0])] ?? null) : null;
+      }
+      if (key === 'Fn::Split' && Array.isArray(arg))
+        return String(resolve(arg[1], where)).split(String(arg[0]));
+      if (key === 'Fn::Sub') {
+        const [text, vars] = Array.isArray(arg) ? arg : [arg, {}];
+        const bound = (vars ?? {}) as Record<string, unknown>;
+        return String(text).replace(/\$\{([^}!]+)\}/g, (_, name: string) => {
+          if (name in bound) return String(resolve(bound[name], where));
+          const [id, attr] = name.split('.');
+          return attr ? getAtt(id!, attr, where) : ref(name, where);
+        });
+      }
+      return fail(stackName, where, `intrinsic ${key} is not supported by the offline runtime`);
+    }
+    return Object.fromEntries(entries.map(([k, v]) => [k, resolve(v, `${where}.${k}`)]));
+  };
+  return resolve;
+}
