@@ -1,0 +1,71 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { RegistrationStore } from './registration-store.ts';
+
+/** What the API Lambdas read from their environment (set by the stack; see docs/architecture.md). */
+export interface ApiConfig {
+  readonly tableName: string;
+  readonly stateMachineArn: string;
+  readonly workflowName: string;
+  /** `WORKFLOW_SCHEMA`: the JSON Schema of the execution input, from the workflow YAML. */
+  readonly schema: Record<string, unknown>;
+  /** How long an Idempotency-Key is remembered. @default 86400 (24 h) */
+  readonly idempotencyTtlSeconds: number;
+}
+
+/**
+ * Reads and checks the environment once per cold start. A missing or malformed variable is a
+ * deployment bug: the error names the variable (API Gateway shows the client a plain 502).
+ */
+export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) throw new Error(`Environment variable ${name} is not set`);
+    return value;
+  };
+  let schema: unknown;
+  try {
+    schema = JSON.parse(required('WORKFLOW_SCHEMA'));
+  } catch (error) {
+    throw new Error(`WORKFLOW_SCHEMA is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
+    throw new Error('WORKFLOW_SCHEMA must be a JSON Schema object');
+  }
+  const ttl = Number(env.IDEMPOTENCY_TTL_SECONDS ?? 86_400);
+  if (!Number.isInteger(ttl) || ttl <= 0) {
+    throw new Error(
+      `IDEMPOTENCY_TTL_SECONDS must be a positive integer, got '${env.IDEMPOTENCY_TTL_SECONDS}'`,
+    );
+  }
+  return {
+    tableName: required('TABLE_NAME'),
+    stateMachineArn: required('STATE_MACHINE_ARN'),
+    workflowName: env.WORKFLOW_NAME ?? 'workflow',
+    schema: schema as Record<string, unknown>,
+    idempotencyTtlSeconds: ttl,
+  };
+}
+
+/**
+ * SDK clients built from the environment: locally `AWS_ENDPOINT_URL_SFN` and
+ * `AWS_ENDPOINT_URL_DYNAMODB` point them at the offline runtime, in AWS they are unset.
+ */
+export function createClients(tableName: string): { sfn: SFNClient; store: RegistrationStore } {
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { sfn: new SFNClient({}), store: new RegistrationStore(doc, tableName) };
+}
+
+/** `arn:...:stateMachine:<name>` + execution name -> `arn:...:execution:<name>:<execution>`. */
+export function executionArnFor(stateMachineArn: string, executionName: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+}
+
+/** Where a human can look at an execution in the Step Functions console. */
+export function consoleUrlFor(executionArn: string): string {
+  const region = executionArn.split(':')[3] || 'us-east-1';
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}

@@ -1,0 +1,155 @@
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { consoleUrlFor, createClients } from './api-config.ts';
+import { readableCause, summarizeSteps } from './execution-steps.ts';
+import { ApiError, CORRELATION_ID_PATTERN, errorResponse, jsonResponse } from './http.ts';
+import type { RegistrationStore } from './registration-store.ts';
+
+/** What the status handler needs; the Lambda builds it from its environment. */
+export interface GetRegistrationDeps {
+  readonly store: RegistrationStore;
+  readonly sfn: SFNClient;
+  /** Every step in workflow order, so steps not reached yet are listed as pending. @default [] */
+  readonly stepNames?: readonly string[];
+}
+
+/** History pages read at most: 1000 events each, and a Standard execution has at most 25,000. */
+const MAX_HISTORY_PAGES = 26;
+
+/**
+ * `GET /registrations/{correlation_id}`: correlation ID -> execution ARN (DynamoDB), then
+ * DescribeExecution + GetExecutionHistory, summarized per step. Unknown ID -> 404.
+ */
+export function createGetRegistrationHandler(
+  deps: GetRegistrationDeps,
+): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  return async (event) => {
+    try {
+      const correlationId = event.pathParameters?.correlation_id ?? '';
+      if (!CORRELATION_ID_PATTERN.test(correlationId)) {
+        throw new ApiError(400, 'correlation_id in the path is invalid', [
+          { field: 'path correlation_id', problem: 'must be 1-80 characters of A-Z a-z 0-9 _ . -' },
+        ]);
+      }
+      return jsonResponse(200, await describeRegistration(deps, correlationId), {
+        'X-Correlation-ID': correlationId,
+      });
+    } catch (error) {
+      if (error instanceof ApiError) return errorResponse(error);
+      throw error;
+    }
+  };
+}
+
+/** The status document for one registration (the body of a 200). */
+export async function describeRegistration(
+  deps: GetRegistrationDeps,
+  correlationId: string,
+): Promise<Record<string, unknown>> {
+  const notFound = new ApiError(404, `No registration with correlation ID '${correlationId}'`);
+  const mapping = await deps.store.getCorrelation(correlationId);
+  if (!mapping) throw notFound;
+  let execution: DescribeExecutionCommandOutput;
+  try {
+    execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: mapping.executionArn }));
+  } catch (error) {
+    // Accepted but never started (the start failed after recording the ID), or history expired.
+    if ((error as Error).name === 'ExecutionDoesNotExist') throw notFound;
+    throw error;
+  }
+  const events = await readHistory(deps.sfn, mapping.executionArn);
+  const running = execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE';
+  const steps = summarizeSteps(events, { running, stoppedAt: execution.stopDate }, deps.stepNames ?? []);
+  const document: Record<string, unknown> = {
+    correlation_id: correlationId,
+    status: execution.status,
+    started_at: execution.startDate?.toISOString() ?? null,
+    stopped_at: execution.stopDate?.toISOString() ?? null,
+    execution_arn: mapping.executionArn,
+    steps,
+    failed_steps: steps.filter((step) => step.status === 'failed').map((step) => step.name),
+    console_url: consoleUrlFor(mapping.executionArn),
+  };
+  if (execution.status === 'SUCCEEDED' && execution.output !== undefined) {
+    document.output = parseJson(execution.output);
+  }
+  if (execution.status !== 'RUNNING' && execution.status !== 'SUCCEEDED') {
+    const failure = failureOf(events);
+    document.error = execution.error ?? failure?.error ?? null;
+    document.cause = readableCause(execution.cause ?? failure?.cause) || null;
+  }
+  return document;
+}
+
+async function readHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+    const result = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        maxResults: 1000,
+        includeExecutionData: true,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    events.push(...(result.events ?? []));
+    nextToken = result.nextToken;
+    if (!nextToken) break;
+  }
+  return events;
+}
+
+function failureOf(events: readonly HistoryEvent[]): { error?: string; cause?: string } | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const event = events[i];
+    const details =
+      event?.executionFailedEventDetails ??
+      event?.executionAbortedEventDetails ??
+      event?.executionTimedOutEventDetails;
+    if (details)
+      return {
+        ...(details.error ? { error: details.error } : {}),
+        ...(details.cause ? { cause: details.cause } : {}),
+      };
+  }
+  return undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** `WORKFLOW_STEPS` (optional JSON array of step names, workflow order) lists unreached steps too. */
+export function readStepNames(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (!env.WORKFLOW_STEPS) return [];
+  try {
+    const names = JSON.parse(env.WORKFLOW_STEPS) as unknown;
+    return Array.isArray(names) ? names.filter((name): name is string => typeof name === 'string') : [];
+  } catch {
+    return env.WORKFLOW_STEPS.split(',').map((name) => name.trim());
+  }
+}
+
+let cached: ((event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | undefined;
+
+/** The Lambda entry point: configuration and clients are built on the first invocation. */
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  if (!cached) {
+    const tableName = process.env.TABLE_NAME;
+    if (!tableName) throw new Error('Environment variable TABLE_NAME is not set');
+    const { sfn, store } = createClients(tableName);
+    cached = createGetRegistrationHandler({ store, sfn, stepNames: readStepNames() });
+  }
+  return cached(event);
+}

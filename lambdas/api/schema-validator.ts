@@ -1,0 +1,47 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { FieldProblem } from './http.ts';
+
+/** Validates a parsed body in place (applying the schema's defaults) and lists every problem. */
+export type BodyValidator = (body: unknown) => readonly FieldProblem[];
+
+/**
+ * Compiles the workflow's JSON Schema (from the YAML, via `WORKFLOW_SCHEMA`) once per cold start.
+ *
+ * `allErrors` so a client learns every invalid field in one round trip; `useDefaults` so the
+ * execution input always carries e.g. `user_info.plan` (the state document contract);
+ * `additionalProperties: false` in the schema is enforced as written, never silently stripped.
+ *
+ * @throws Error naming `WORKFLOW_SCHEMA` when the schema itself is invalid (a deployment bug).
+ */
+export function compileBodyValidator(schema: Record<string, unknown>): BodyValidator {
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false });
+  addFormats.default(ajv);
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(schema);
+  } catch (error) {
+    throw new Error(`WORKFLOW_SCHEMA is not a valid JSON Schema: ${(error as Error).message}`);
+  }
+  return (body) => (validate(body) ? [] : (validate.errors ?? []).map(describeError));
+}
+
+function describeError(error: ErrorObject): FieldProblem {
+  const at = error.instancePath;
+  switch (error.keyword) {
+    case 'required':
+      return { field: `${at}/${String(error.params.missingProperty)}`, problem: 'is required' };
+    case 'additionalProperties':
+      return {
+        field: `${at}/${String(error.params.additionalProperty)}`,
+        problem: 'is not an allowed field',
+      };
+    case 'enum':
+      return {
+        field: at || '/',
+        problem: `must be one of: ${(error.params.allowedValues as unknown[]).map(String).join(', ')}`,
+      };
+    default:
+      return { field: at || '/', problem: error.message ?? `fails '${error.keyword}'` };
+  }
+}

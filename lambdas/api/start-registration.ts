@@ -1,0 +1,264 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { createClients, executionArnFor, readApiConfig } from './api-config.ts';
+import { canonicalJson } from './canonical-json.ts';
+import {
+  ApiError,
+  apiBaseUrl,
+  CORRELATION_ID_PATTERN,
+  errorResponse,
+  header,
+  IDEMPOTENCY_KEY_PATTERN,
+} from './http.ts';
+import type { RegistrationStore, StoredResponse } from './registration-store.ts';
+import { readJsonBody, STEP_FUNCTIONS_INPUT_LIMIT_BYTES } from './request-body.ts';
+import { type BodyValidator, compileBodyValidator } from './schema-validator.ts';
+
+/** What the start handler needs; the Lambda builds it from its environment. */
+export interface StartRegistrationDeps {
+  readonly store: RegistrationStore;
+  readonly sfn: SFNClient;
+  readonly stateMachineArn: string;
+  readonly validate: BodyValidator;
+  readonly idempotencyTtlSeconds: number;
+  /** After this long an IN_PROGRESS key is presumed abandoned and may be taken over. @default 10000 */
+  readonly leaseMs?: number;
+  /** How long a duplicate waits for the first request's stored response. @default 5000 */
+  readonly waitForFirstMs?: number;
+}
+
+/** A request that passed validation, reduced to what the idempotent start needs. */
+interface AcceptedRequest {
+  readonly idempotencyKey: string | undefined;
+  /** Set when the client chose the correlation ID (header or body), otherwise generated later. */
+  readonly clientCorrelationId: string | undefined;
+  /** The body with schema defaults applied, without a generated correlation ID. */
+  readonly body: Record<string, unknown>;
+  /** sha256 of the canonical body: what "the same request" means for keys and correlation IDs. */
+  readonly requestHash: string;
+  readonly baseUrl: string;
+}
+
+/**
+ * `POST /registrations`: validates the body against the workflow schema, records
+ * Idempotency-Key -> correlation ID -> execution with conditional writes and starts the execution
+ * named after the correlation ID. Answers 202 `{ correlation_id, execution_arn, status_url }`.
+ *
+ * Exactly-once start: concurrent duplicates race on one conditional put; the losers wait for the
+ * winner's stored response (bounded) and, if the winner died, redo the same idempotent steps —
+ * StartExecution with the same name and input is itself idempotent in a Standard workflow.
+ */
+export function createStartRegistrationHandler(
+  deps: StartRegistrationDeps,
+): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  return async (event) => {
+    try {
+      return await startRegistration(deps, accept(event, deps.validate));
+    } catch (error) {
+      if (error instanceof ApiError) return errorResponse(error);
+      throw error;
+    }
+  };
+}
+
+function accept(event: APIGatewayProxyEvent, validate: BodyValidator): AcceptedRequest {
+  const idempotencyKey = header(event, 'Idempotency-Key');
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+    throw new ApiError(400, 'Idempotency-Key header is invalid', [
+      { field: 'header Idempotency-Key', problem: 'must be 1-128 characters of A-Z a-z 0-9 _ . : -' },
+    ]);
+  }
+  const headerCorrelationId = header(event, 'X-Correlation-ID');
+  if (headerCorrelationId !== undefined && !CORRELATION_ID_PATTERN.test(headerCorrelationId)) {
+    throw new ApiError(400, 'X-Correlation-ID header is invalid', [
+      { field: 'header X-Correlation-ID', problem: correlationIdRule },
+    ]);
+  }
+  const body = readJsonBody(event);
+  const problems = validate(body);
+  if (problems.length > 0) {
+    throw new ApiError(400, `Request body is invalid: ${problems.length} problem(s)`, problems);
+  }
+  const record = body as Record<string, unknown>;
+  const bodyCorrelationId = typeof record.correlation_id === 'string' ? record.correlation_id : undefined;
+  if (bodyCorrelationId !== undefined && !CORRELATION_ID_PATTERN.test(bodyCorrelationId)) {
+    throw new ApiError(400, 'Request body is invalid: 1 problem(s)', [
+      { field: '/correlation_id', problem: correlationIdRule },
+    ]);
+  }
+  if (headerCorrelationId && bodyCorrelationId && headerCorrelationId !== bodyCorrelationId) {
+    throw new ApiError(400, 'X-Correlation-ID header and body correlation_id disagree', [
+      { field: '/correlation_id', problem: 'must equal the X-Correlation-ID header when both are sent' },
+    ]);
+  }
+  const clientCorrelationId = headerCorrelationId ?? bodyCorrelationId;
+  const hashed =
+    clientCorrelationId === undefined ? record : { ...record, correlation_id: clientCorrelationId };
+  return {
+    idempotencyKey,
+    clientCorrelationId,
+    body: record,
+    requestHash: createHash('sha256').update(canonicalJson(hashed)).digest('hex'),
+    baseUrl: apiBaseUrl(event),
+  };
+}
+
+const correlationIdRule =
+  'must be 1-80 characters of A-Z a-z 0-9 _ . - (it names the Step Functions execution)';
+
+async function startRegistration(
+  deps: StartRegistrationDeps,
+  request: AcceptedRequest,
+): Promise<APIGatewayProxyResult> {
+  let correlationId = request.clientCorrelationId ?? generateCorrelationId();
+  // Checked before any write: an input Step Functions would refuse must leave no trace.
+  inputFor(request, correlationId);
+  const key = request.idempotencyKey;
+  if (key !== undefined) {
+    const claim = await deps.store.claimIdempotencyKey(key, {
+      requestHash: request.requestHash,
+      correlationId,
+      ttlSeconds: deps.idempotencyTtlSeconds,
+      leaseMs: deps.leaseMs ?? 10_000,
+    });
+    if (claim !== 'claimed') {
+      if (claim.requestHash !== request.requestHash) {
+        throw new ApiError(422, 'Idempotency-Key was already used with a different request body', [
+          { field: 'header Idempotency-Key', problem: 'reuse it only to retry the identical request' },
+        ]);
+      }
+      const finished = claim.response ?? (await waitForFirst(deps, key, claim.leaseUntil));
+      if (finished) return replay(finished);
+      // The first request stalled past its lease: finish its work under its correlation ID.
+      correlationId = claim.correlationId;
+    }
+  }
+
+  const executionArn = executionArnFor(deps.stateMachineArn, correlationId);
+  const mapping = await deps.store.claimCorrelation({
+    correlationId,
+    executionArn,
+    requestHash: request.requestHash,
+  });
+  if (mapping !== 'claimed' && mapping.requestHash !== request.requestHash) {
+    throw new ApiError(409, `Correlation ID '${correlationId}' already belongs to a different registration`, [
+      { field: 'header X-Correlation-ID', problem: 'use a new correlation ID for a different request' },
+    ]);
+  }
+  try {
+    await startExecutionOnce(deps.sfn, deps.stateMachineArn, correlationId, inputFor(request, correlationId));
+  } catch (error) {
+    if (key !== undefined) await deps.store.releaseIdempotencyKey(key, correlationId);
+    const name = (error as Error).name;
+    if (name === 'ThrottlingException' || name === 'ExecutionLimitExceeded') {
+      throw new ApiError(503, 'Step Functions is throttling new executions; retry shortly', undefined, {
+        'Retry-After': '1',
+      });
+    }
+    throw error;
+  }
+
+  const response: StoredResponse = {
+    statusCode: 202,
+    body: JSON.stringify({
+      correlation_id: correlationId,
+      execution_arn: executionArn,
+      status_url: `${request.baseUrl}/registrations/${correlationId}`,
+    }),
+  };
+  if (key !== undefined && !(await deps.store.completeIdempotencyKey(key, response))) {
+    const stored = (await deps.store.getIdempotencyRecord(key))?.response;
+    if (stored) return replay(stored);
+  }
+  return replay(response);
+}
+
+/** The execution input: body with defaults plus correlation ID, canonical so retries match byte for byte. */
+function inputFor(request: AcceptedRequest, correlationId: string): string {
+  const input = canonicalJson({ ...request.body, correlation_id: correlationId });
+  const size = Buffer.byteLength(input);
+  if (size > STEP_FUNCTIONS_INPUT_LIMIT_BYTES) {
+    throw new ApiError(
+      413,
+      `Execution input would be ${size} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_INPUT_LIMIT_BYTES}`,
+    );
+  }
+  return input;
+}
+
+/**
+ * Starts the execution named `name`. Step Functions answers a repeat with the same name and input
+ * with the same execution while it runs, and ExecutionAlreadyExists once it has closed. The caller
+ * has already matched the correlation record's request hash, and the input is a pure function of
+ * that request, so an existing execution of this name is this request's: no DescribeExecution
+ * (and no extra IAM permission) is needed to confirm it.
+ */
+async function startExecutionOnce(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  name: string,
+  input: string,
+): Promise<void> {
+  try {
+    await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input }));
+  } catch (error) {
+    if (!(error instanceof ExecutionAlreadyExists) && (error as Error).name !== 'ExecutionAlreadyExists')
+      throw error;
+  }
+}
+
+/** Polls (bounded, with backoff) for the first request's stored response. */
+async function waitForFirst(
+  deps: StartRegistrationDeps,
+  key: string,
+  leaseUntil: number,
+): Promise<StoredResponse | undefined> {
+  const deadline = Math.min(Date.now() + (deps.waitForFirstMs ?? 5_000), Math.max(leaseUntil, Date.now()));
+  let delay = 20;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 1.5, 250);
+    const record = await deps.store.getIdempotencyRecord(key);
+    if (record?.response) return record.response;
+    if (!record) return undefined;
+  }
+  return undefined;
+}
+
+function replay(stored: StoredResponse): APIGatewayProxyResult {
+  const { correlation_id = '', status_url = '' } = JSON.parse(stored.body) as Record<string, string>;
+  return {
+    statusCode: stored.statusCode,
+    headers: {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-store',
+      'X-Correlation-ID': correlation_id,
+      Location: status_url,
+    },
+    body: stored.body,
+  };
+}
+
+/** `reg_<unix seconds>_<8 hex>`, the contract's shape for generated correlation IDs. */
+export function generateCorrelationId(now = Date.now()): string {
+  return `reg_${Math.floor(now / 1000)}_${randomBytes(4).toString('hex')}`;
+}
+
+let cached: ((event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | undefined;
+
+/** The Lambda entry point: configuration and clients are built on the first invocation. */
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  if (!cached) {
+    const config = readApiConfig();
+    const { sfn, store } = createClients(config.tableName);
+    cached = createStartRegistrationHandler({
+      store,
+      sfn,
+      stateMachineArn: config.stateMachineArn,
+      validate: compileBodyValidator(config.schema),
+      idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    });
+  }
+  return cached(event);
+}
