@@ -1,0 +1,82 @@
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { MiddlewareObj } from '@middy/core';
+import { IDEMPOTENCY_IN_PROGRESS_ERROR } from './error-names.ts';
+
+/** Options for {@link stepIdempotency}. */
+export interface StepIdempotencyOptions {
+  readonly tableName: string;
+  /** Seconds a completed step's record (and so its stored result) is kept. */
+  readonly ttlSeconds: number;
+  /**
+   * Prefix of the idempotency key (the record's `pk` is `idempotency#<prefix>`).
+   * @default AWS_LAMBDA_FUNCTION_NAME, as Powertools does
+   */
+  readonly keyPrefix?: string;
+  /**
+   * DynamoDB client; the default honours `AWS_ENDPOINT_URL_DYNAMODB`, which the offline runtime
+   * and the tests point at dynalite.
+   * @default a client shared by every step in the process
+   */
+  readonly client?: DynamoDBClient;
+}
+
+/**
+ * The JMESPath of the key: one record per (correlation ID, step). `attempt` and `execution_id`
+ * are left out on purpose, so a retry or a redelivered invocation finds the first one's record.
+ */
+export const STEP_IDEMPOTENCY_KEY_PATH = '[state.correlation_id, step]';
+
+let sharedClient: DynamoDBClient | undefined;
+const layers = new Map<string, DynamoDBPersistenceLayer>();
+
+/**
+ * Powertools Idempotency for a step, over the project's table (`pk`/`sk`/`expires_at`).
+ *
+ * One change to the stock middleware: when `before` fails because another invocation holds the
+ * key (IdempotencyAlreadyInProgressError), the stock `onError` deletes the record — the *other*
+ * invocation's in-progress record — which would let a third duplicate call the service while the
+ * first still runs. Here that error leaves the record alone; every other error still deletes it,
+ * so a failed attempt can be retried.
+ */
+export function stepIdempotency(opts: StepIdempotencyOptions): MiddlewareObj {
+  const persistenceStore = persistenceLayer(opts);
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath: STEP_IDEMPOTENCY_KEY_PATH,
+    expiresAfterSeconds: opts.ttlSeconds,
+    throwOnNoIdempotencyKey: true,
+  });
+  const inner = makeHandlerIdempotent({
+    persistenceStore,
+    config,
+    ...(opts.keyPrefix === undefined ? {} : { keyPrefix: opts.keyPrefix }),
+  });
+  return {
+    before: inner.before,
+    after: inner.after,
+    onError: async (request) => {
+      if (request.error?.name === IDEMPOTENCY_IN_PROGRESS_ERROR) return;
+      await inner.onError?.(request);
+    },
+  } as MiddlewareObj;
+}
+
+/** One persistence layer per table and prefix: Powertools configures a layer once and then ignores changes. */
+function persistenceLayer(opts: StepIdempotencyOptions): DynamoDBPersistenceLayer {
+  const id = `${opts.tableName}\n${opts.keyPrefix ?? ''}\n${opts.ttlSeconds}`;
+  let layer = opts.client === undefined ? layers.get(id) : undefined;
+  if (layer === undefined) {
+    sharedClient ??= new DynamoDBClient({});
+    layer = new DynamoDBPersistenceLayer({
+      tableName: opts.tableName,
+      keyAttr: 'pk',
+      sortKeyAttr: 'sk',
+      expiryAttr: 'expires_at',
+      awsSdkV3Client: opts.client ?? sharedClient,
+    });
+    if (opts.client === undefined) layers.set(id, layer);
+  }
+  return layer;
+}

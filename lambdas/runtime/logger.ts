@@ -1,0 +1,22 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { piiReplacer } from './pii.ts';
+
+/** Options for {@link createStepLogger}. */
+export interface StepLoggerOptions {
+  /** Downstream service key; becomes the `service` field of every line. */
+  readonly service: string;
+  /** @default process.env.POWERTOOLS_LOG_LEVEL, else 'INFO' */
+  readonly logLevel?: string;
+}
+
+/**
+ * A Powertools Logger (JSON lines on stdout) whose every field passes through the PII masker.
+ * `service` is the downstream service the step calls: `workflow` and `step` name the Lambda.
+ */
+export function createStepLogger(opts: StepLoggerOptions): Logger {
+  return new Logger({
+    serviceName: opts.service,
+    logLevel: (opts.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO') as 'INFO',
+    jsonReplacerFn: piiReplacer,
+  });
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { createStepHandler, type StepContext } from '../runtime/step-handler.ts';
+import { type Preferences, resolvePreferences } from './plan-defaults.ts';
+import {
+  correlationIdSchema,
+  createdUserSchema,
+  planSchema,
+  requestedPreferencesSchema,
+} from './registration-state.ts';
+
+export const STEP = 'initialize_preferences';
+
+export const initializePreferencesInput = z.object({
+  correlation_id: correlationIdSchema,
+  user_info: z.object({ plan: planSchema.default('free') }),
+  preferences: requestedPreferencesSchema.optional(),
+  steps: z.object({ create_user_account: createdUserSchema }),
+});
+export type InitializePreferencesInput = z.infer<typeof initializePreferencesInput>;
+
+export interface InitializePreferencesResult {
+  status: 'initialized';
+  preferences_source: 'service';
+  user_id: string;
+  plan: string;
+  preferences: Preferences;
+  preferences_count: number;
+  [key: string]: unknown;
+}
+
+/**
+ * Stores the plan's default preferences merged with the request's. When the service keeps
+ * failing, the state machine's fallback (YAML `on_failure: continue`) records
+ * `{status: 'defaults_applied', fallback_used: true, ...}` instead and later steps apply the same
+ * defaults from plan-defaults.ts.
+ */
+export async function initializePreferences(
+  input: InitializePreferencesInput,
+  ctx: StepContext,
+): Promise<InitializePreferencesResult> {
+  const userId = input.steps.create_user_account.user_id;
+  const preferences = resolvePreferences(input.user_info.plan, input.preferences);
+  await ctx.http.request('POST', `/users/${encodeURIComponent(userId)}/preferences`, {
+    body: { preferences },
+  });
+  return {
+    status: 'initialized',
+    preferences_source: 'service',
+    user_id: userId,
+    plan: input.user_info.plan,
+    preferences,
+    preferences_count: Object.keys(preferences).length,
+  };
+}
+
+export const handler = createStepHandler({
+  step: STEP,
+  inputSchema: initializePreferencesInput,
+  run: initializePreferences,
+});
