@@ -1,0 +1,35 @@
+/** The workflow compiler: YAML workflow files -> typed specs -> Step Functions definitions. */
+export { type BudgetResult, checkBudget, EXPRESS_LIMIT_SECONDS } from './budget.ts';
+export { MAX_STEP_NAME_LENGTH, retryOnProblem, STATES_ERRORS, STEP_NAME_PATTERN } from './checks.ts';
+export {
+  type CompiledWorkflow,
+  type CompileOptions,
+  compileWorkflow,
+  fallbackStateName,
+} from './compile.ts';
+export {
+  closestMatch,
+  type Diagnostic,
+  didYouMean,
+  formatDiagnostic,
+  runOrExit,
+  WorkflowError,
+} from './diagnostics.ts';
+export { MAX_STATE_NAME_LENGTH } from './names.ts';
+export {
+  checkHandlerModules,
+  DEFAULTS,
+  defaultHandlerPath,
+  loadWorkflowFile,
+  loadWorkflows,
+  parseWorkflow,
+} from './parse.ts';
+export { criticalPath, type Plan, planMakespan, planSteps, planWorkflow, type StepGraph } from './plan.ts';
+export {
+  PLACEHOLDER_ACCOUNT,
+  placeholderFunctionArn,
+  renderDefinition,
+  renderWithWarnings,
+} from './render.ts';
+export { type AslRetrier, backoffDelaySeconds, retriersFor, type StepBudget, stepBudget } from './retry.ts';
+export type { RetryPolicy, StepSpec, WorkflowSpec } from './types.ts';

@@ -1,0 +1,50 @@
+/**
+ * Readable, unique state names for Parallel states: `setup_billing_profile + initialize_preferences`.
+ * ASL caps state names at 80 characters, so long groups are summarised (`a + b + 3 more`).
+ */
+import type { Plan } from './plan.ts';
+
+/** ASL's limit on state names. */
+export const MAX_STATE_NAME_LENGTH = 80;
+
+/** Short label of a plan part: a step's name, `a -> b`, `a -> ... -> z`, or `(a + b)`. */
+export function planLabel(plan: Plan): string {
+  if (plan.kind === 'step') return plan.name;
+  if (plan.kind === 'sequence') {
+    const labels = plan.items.map(planLabel);
+    return labels.length <= 2 ? labels.join(' -> ') : `${labels[0]} -> ... -> ${labels.at(-1)}`;
+  }
+  return `(${groupName(plan.branches.map(planLabel), MAX_STATE_NAME_LENGTH - 2)})`;
+}
+
+/** `a + b + c`, or as many whole labels as fit followed by `+ N more`. */
+export function groupName(labels: string[], max = MAX_STATE_NAME_LENGTH): string {
+  const full = labels.join(' + ');
+  if (full.length <= max) return full;
+  for (let keep = labels.length - 1; keep >= 1; keep--) {
+    const name = `${labels.slice(0, keep).join(' + ')} + ${labels.length - keep} more`;
+    if (name.length <= max) return name;
+  }
+  const suffix = ` + ${labels.length - 1} more`;
+  return `${(labels[0] ?? '').slice(0, max - suffix.length - 3)}...${suffix}`;
+}
+
+/** Hands out state names, making a repeated one unique with ` (2)`, ` (3)`, ... within 80 characters. */
+export class StateNames {
+  readonly #used = new Set<string>();
+
+  constructor(reserved: Iterable<string>) {
+    for (const name of reserved) this.#used.add(name);
+  }
+
+  /** Registers and returns a unique name based on `wanted`. */
+  claim(wanted: string): string {
+    let name = wanted.slice(0, MAX_STATE_NAME_LENGTH);
+    for (let n = 2; this.#used.has(name); n++) {
+      const suffix = ` (${n})`;
+      name = `${wanted.slice(0, MAX_STATE_NAME_LENGTH - suffix.length)}${suffix}`;
+    }
+    this.#used.add(name);
+    return name;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The workflow file format as zod schemas: Tasker's task-template fields plus the native extensions.
+ * Objects are strict so a typo is an error, and each field carries its requirement as the error
+ * text ("must be an integer from 0 to 100"), which the loader turns into `file:line:` diagnostics.
+ */
+import { z } from 'zod';
+
+/** Largest retry limit accepted: beyond this a workflow is misconfigured, not resilient. */
+export const MAX_RETRY_LIMIT = 100;
+/** Lambda's maximum timeout; a step's task timeout is also its function's timeout. */
+export const MAX_STEP_TIMEOUT_SECONDS = 900;
+/** Largest Retry-After bucket in lambdas/runtime/error-names.ts. */
+export const MAX_RETRY_AFTER_SECONDS = 300;
+/** Standard workflows may run for a year. */
+export const MAX_WORKFLOW_TIMEOUT_SECONDS = 31_536_000;
+
+function intIn(min: number, max: number) {
+  const error = `must be an integer from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+function numberIn(min: number, max: number) {
+  const error = `must be a number from ${min} to ${max}`;
+  return z.number({ error }).min(min, { error }).max(max, { error });
+}
+const text = () => z.string({ error: 'must be a string' });
+const flag = () => z.boolean({ error: 'must be true or false' });
+const mapping = () => z.record(z.string(), z.unknown(), { error: 'must be a mapping' });
+const textList = () => z.array(text(), { error: 'must be a list of strings' });
+
+const customEvent = z.union([text(), z.strictObject({ name: text(), description: text().optional() })], {
+  error: 'must be a name or a mapping with name and description',
+});
+
+/** Backoff fields shared by the workflow's `retry_defaults` and a step's `retry`. */
+const backoffFields = {
+  limit: intIn(0, MAX_RETRY_LIMIT).optional(),
+  interval_seconds: intIn(1, 3600).optional(),
+  backoff_rate: numberIn(1, 10).optional(),
+  max_delay_seconds: intIn(1, 86_400).optional(),
+  jitter: z.enum(['full', 'none'], { error: "must be 'full' or 'none'" }).optional(),
+};
+
+export const retryDefaultsSchema = z.strictObject(backoffFields, { error: 'must be a mapping' });
+export const stepRetrySchema = z.strictObject(
+  { ...backoffFields, retry_on: textList().optional() },
+  { error: 'must be a mapping' },
+);
+
+export const stepSchema = z.strictObject(
+  {
+    name: text(),
+    description: text().optional(),
+    handler_class: text().optional(),
+    handler: text().optional(),
+    depends_on_step: text().optional(),
+    depends_on_steps: textList().optional(),
+    default_retryable: flag().optional(),
+    default_retry_limit: intIn(0, MAX_RETRY_LIMIT).optional(),
+    retry: stepRetrySchema.optional(),
+    timeout_seconds: intIn(1, MAX_STEP_TIMEOUT_SECONDS).optional(),
+    honor_retry_after: flag().optional(),
+    max_retry_after_seconds: intIn(1, MAX_RETRY_AFTER_SECONDS).optional(),
+    on_failure: z.enum(['fail', 'continue'], { error: "must be 'fail' or 'continue'" }).optional(),
+    fallback: mapping().optional(),
+    handler_config: mapping().optional(),
+    // Tasker fields accepted so its templates load unchanged; kept as documentation.
+    dependent_system: text().optional(),
+    skippable: flag().optional(),
+    custom_events: z.array(customEvent, { error: 'must be a list' }).optional(),
+  },
+  { error: 'must be a mapping' },
+);
+
+export const workflowSchema = z.strictObject({
+  name: text(),
+  namespace_name: text().optional(),
+  version: z.string({ error: "must be a string (quote it, e.g. version: '1.0')" }).optional(),
+  description: text().optional(),
+  task_handler_class: text().optional(),
+  default_dependent_system: text().optional(),
+  schema: mapping().optional(),
+  custom_events: z.array(customEvent, { error: 'must be a list' }).optional(),
+  execution_type: z.enum(['standard', 'express'], { error: "must be 'standard' or 'express'" }).optional(),
+  timeout_seconds: intIn(1, MAX_WORKFLOW_TIMEOUT_SECONDS).optional(),
+  retry_defaults: retryDefaultsSchema.optional(),
+  step_templates: z
+    .array(stepSchema, { error: 'must be a list of steps' })
+    .min(1, { error: 'must list at least one step' }),
+  // Tasker fields accepted so its templates load unchanged; kept as documentation.
+  module_namespace: text().optional(),
+  concurrent: flag().optional(),
+  named_steps: textList().optional(),
+  handler_config: mapping().optional(),
+  environments: mapping().optional(),
+});
+
+export type RawWorkflow = z.infer<typeof workflowSchema>;
+export type RawStep = z.infer<typeof stepSchema>;
+
+/** Field names allowed at each level, for "did you mean" suggestions on unknown fields. */
+export const KNOWN_FIELDS = {
+  workflow: Object.keys(workflowSchema.shape),
+  step: Object.keys(stepSchema.shape),
+  retry: Object.keys(stepRetrySchema.shape),
+  retry_defaults: Object.keys(retryDefaultsSchema.shape),
+  custom_event: ['name', 'description'],
+} as const;
