@@ -188,6 +188,8 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       pool.alive -= 1;
       pool.all.delete(sandbox);
       clearTimeout(initTimer);
+      // Nobody may wait forever on a sandbox that is gone.
+      settleReady({ errorType: 'Lambda.ServiceException', errorMessage: 'sandbox terminated' });
       void worker.terminate();
       // A freed slot lets a queued invocation start a fresh sandbox.
       const waiter = pool.waiters.shift();
@@ -333,8 +335,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
             type: 'crash',
             error: { errorType: 'Lambda.ServiceException', errorMessage: 'runtime closed' },
           });
-          sandbox.dead = true;
-          pool.all.delete(sandbox);
+          sandbox.kill();
           workers.push(sandbox.worker.terminate());
         }
       }
