@@ -51,7 +51,7 @@ export function checkBudget(spec: WorkflowSpec): BudgetResult {
       file: spec.file,
       line: spec.executionTypeLine ?? 1,
       message:
-        `express workflow could run ${round(worstCase.seconds)} s in the worst case (${worstCase.path.join(' -> ')}), ` +
+        `express workflow could run ${round(worstCase.seconds)} s in the worst case (critical path: ${worstCase.path.join(' -> ')}), ` +
         `over Express's ${EXPRESS_LIMIT_SECONDS} s limit (lower retry limits or timeouts, or use execution_type: standard)`,
     });
   }

@@ -77,8 +77,9 @@ export function semanticChecks(
         `step name '${s.name}' is ${s.name.length} characters; the limit is ${MAX_STEP_NAME_LENGTH}`,
       );
     } else if (!STEP_NAME_PATTERN.test(s.name)) {
-      const fix = s.name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^[^A-Za-z]+/, '');
-      const hint = fix.length > 0 ? ` (e.g. '${fix}')` : '';
+      const cleaned = s.name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+      const fix = /^[A-Za-z]/.test(cleaned) ? cleaned : `step_${cleaned}`;
+      const hint = cleaned.length > 0 ? ` (e.g. '${fix}')` : '';
       at(
         namePath,
         `step name '${s.name}' is not a valid state name: use a letter followed by letters, digits and underscores${hint}`,

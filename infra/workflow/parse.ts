@@ -232,10 +232,11 @@ function zodDiagnostics(
     const { prefix, fieldPath } = context(path, data);
     if (issue.code === 'unrecognized_keys') {
       const known = knownFieldsAt(path);
+      const qualify = (key: string): string => joinField([...fieldPath, key]);
       return issue.keys.map((key) => ({
         file,
         line: source.lineOf([...path, key], true),
-        message: `${prefix}unknown field '${joinField([...fieldPath, key])}'${didYouMean(key, known)}`,
+        message: `${prefix}unknown field '${qualify(key)}'${didYouMean(key, known).replace(/'(.*)'/, (_, k: string) => `'${qualify(k)}'`)}`,
       }));
     }
     const value = valueAt(data, path);
@@ -263,7 +264,7 @@ function context(
   path: PathSegment[],
   data: Record<string, unknown>,
 ): { prefix: string; fieldPath: PathSegment[] } {
-  if (path[0] === 'step_templates' && typeof path[1] === 'number' && path.length > 2) {
+  if (path[0] === 'step_templates' && typeof path[1] === 'number') {
     const name = valueAt(data, ['step_templates', path[1], 'name']);
     const label = typeof name === 'string' ? `step '${name}'` : `step #${path[1] + 1}`;
     return { prefix: `${label}: `, fieldPath: path.slice(2) };

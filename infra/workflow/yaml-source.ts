@@ -22,12 +22,12 @@ export function parseYaml(text: string, file: string): { source?: YamlSource; di
     const diagnostics = doc.errors.map((error) => {
       const offset = error.pos[0];
       const pos = lineCounter.linePos(offset);
-      return {
-        file,
-        line: pos.line,
-        column: pos.col,
-        message: `YAML syntax error: ${syntaxMessage(error.message)}`,
-      };
+      let message = syntaxMessage(error.message);
+      if (error.code === 'DUPLICATE_KEY') {
+        const key = /^[^:\n]*/.exec(text.slice(offset))?.[0]?.trim();
+        if (key) message = `duplicate key '${key}' (each field may appear once in a mapping)`;
+      }
+      return { file, line: pos.line, column: pos.col, message: `YAML syntax error: ${message}` };
     });
     return { diagnostics };
   }
