@@ -1,0 +1,315 @@
+import type {
+  PreferenceEntity,
+  ProfileEntity,
+  RequestRecord,
+  ServiceName,
+  SimulatorEntities,
+  UserEntity,
+  WelcomeSequenceEntity,
+} from './types.ts';
+
+/** An answer before it is written: status, JSON body, and whether it changed any state. */
+export interface ServiceAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly applied: boolean;
+}
+
+/** A stored answer, replayed for a repeated Idempotency-Key. */
+interface StoredAnswer {
+  readonly route: string;
+  readonly path: string;
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** The services' in-memory state, counters and request log. */
+export interface ServiceState {
+  readonly users: Map<string, UserEntity>;
+  readonly userIdsByEmail: Map<string, string>;
+  readonly profilesByUser: Map<string, ProfileEntity>;
+  readonly preferencesByUser: Map<string, PreferenceEntity>;
+  readonly welcomeByUser: Map<string, WelcomeSequenceEntity>;
+  readonly answersByKey: Map<string, StoredAnswer>;
+  /** Side effects applied per `<service> <idempotency key>` (must never exceed 1). */
+  readonly appliedByKey: Map<string, number>;
+  readonly requestsByRoute: Map<string, number>;
+  readonly log: RequestRecord[];
+  readonly seq: { user: number; profile: number; sequence: number; request: number };
+  replays: number;
+}
+
+export function createServiceState(): ServiceState {
+  return {
+    users: new Map(),
+    userIdsByEmail: new Map(),
+    profilesByUser: new Map(),
+    preferencesByUser: new Map(),
+    welcomeByUser: new Map(),
+    answersByKey: new Map(),
+    appliedByKey: new Map(),
+    requestsByRoute: new Map(),
+    log: [],
+    seq: { user: 0, profile: 0, sequence: 0, request: 0 },
+    replays: 0,
+  };
+}
+
+/** Everything a route handler sees. */
+export interface RouteRequest {
+  readonly state: ServiceState;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  readonly body: Record<string, unknown>;
+  readonly correlationId: string | undefined;
+}
+
+interface Route {
+  readonly service: ServiceName;
+  readonly key: string;
+  readonly method: string;
+  readonly pattern: RegExp;
+  /** Writes honour Idempotency-Key; reads do not. */
+  readonly write: boolean;
+  readonly handle: (req: RouteRequest) => ServiceAnswer;
+}
+
+const now = (): string => new Date().toISOString();
+const id = (prefix: string, n: number): string => `${prefix}_${n.toString().padStart(6, '0')}`;
+const answer = (status: number, body: unknown, applied = false): ServiceAnswer => ({ status, body, applied });
+const str = (value: unknown): value is string => typeof value === 'string' && value !== '';
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const PLANS = ['free', 'pro', 'enterprise'];
+
+const ROUTES: readonly Route[] = [
+  {
+    service: 'user',
+    key: 'POST /users',
+    method: 'POST',
+    pattern: /^\/users$/,
+    write: true,
+    handle: ({ state, body, correlationId }) => {
+      if (!str(body.email) || !EMAIL.test(body.email)) return answer(422, { error: 'INVALID_EMAIL' });
+      if (!str(body.name)) return answer(422, { error: 'INVALID_NAME' });
+      const plan = body.plan ?? 'free';
+      if (typeof plan !== 'string' || !PLANS.includes(plan)) return answer(422, { error: 'INVALID_PLAN' });
+      const email = body.email.toLowerCase();
+      const existing = state.userIdsByEmail.get(email);
+      if (existing !== undefined) return answer(409, { error: 'EMAIL_TAKEN' });
+      const user: UserEntity = {
+        id: id('usr', ++state.seq.user),
+        email: body.email,
+        name: body.name,
+        phone: str(body.phone) ? body.phone : undefined,
+        plan,
+        status: 'pending',
+        created_at: now(),
+        correlation_id: correlationId,
+        activations: 0,
+        summary: undefined,
+      };
+      state.users.set(user.id, user);
+      state.userIdsByEmail.set(email, user.id);
+      return answer(201, publicUser(user), true);
+    },
+  },
+  {
+    service: 'user',
+    key: 'GET /users',
+    method: 'GET',
+    pattern: /^\/users$/,
+    write: false,
+    handle: ({ state, query }) => {
+      const email = query.get('email')?.toLowerCase();
+      if (email === undefined) return answer(400, { error: 'EMAIL_QUERY_REQUIRED' });
+      const userId = state.userIdsByEmail.get(email);
+      const user = userId === undefined ? undefined : state.users.get(userId);
+      return answer(200, { users: user === undefined ? [] : [publicUser(user)] });
+    },
+  },
+  {
+    service: 'user',
+    key: 'GET /users/{id}',
+    method: 'GET',
+    pattern: /^\/users\/(?<id>[^/]+)$/,
+    write: false,
+    handle: ({ state, params }) => {
+      const user = state.users.get(params.id ?? '');
+      return user === undefined ? answer(404, { error: 'USER_NOT_FOUND' }) : answer(200, publicUser(user));
+    },
+  },
+  {
+    service: 'user',
+    key: 'PATCH /users/{id}/status',
+    method: 'PATCH',
+    pattern: /^\/users\/(?<id>[^/]+)\/status$/,
+    write: true,
+    handle: ({ state, params, body }) => {
+      const user = state.users.get(params.id ?? '');
+      if (user === undefined) return answer(404, { error: 'USER_NOT_FOUND' });
+      if (!str(body.status) || !['pending', 'active', 'suspended'].includes(body.status)) {
+        return answer(422, { error: 'INVALID_STATUS' });
+      }
+      user.status = body.status;
+      user.summary = body.summary;
+      if (body.status === 'active') user.activations += 1;
+      return answer(200, publicUser(user), true);
+    },
+  },
+  {
+    service: 'billing',
+    key: 'POST /profiles',
+    method: 'POST',
+    pattern: /^\/profiles$/,
+    write: true,
+    handle: ({ state, body, correlationId }) => {
+      if (!str(body.user_id)) return answer(422, { error: 'USER_ID_REQUIRED' });
+      if (body.plan !== 'pro' && body.plan !== 'enterprise')
+        return answer(422, { error: 'PLAN_NOT_BILLABLE' });
+      const existing = state.profilesByUser.get(body.user_id);
+      if (existing !== undefined) return answer(409, { error: 'PROFILE_EXISTS', profile_id: existing.id });
+      const paymentMethod = str(body.payment_method) ? body.payment_method : null;
+      const profile: ProfileEntity = {
+        id: id('bp', ++state.seq.profile),
+        user_id: body.user_id,
+        plan: body.plan,
+        amount: typeof body.amount === 'number' ? body.amount : 0,
+        currency: str(body.currency) ? body.currency : 'USD',
+        billing_cycle: str(body.billing_cycle) ? body.billing_cycle : 'monthly',
+        payment_method: paymentMethod,
+        status: paymentMethod === null ? 'awaiting_payment_method' : 'active',
+        created_at: now(),
+        correlation_id: correlationId,
+      };
+      state.profilesByUser.set(profile.user_id, profile);
+      const { correlation_id: _omit, ...publicProfile } = profile;
+      return answer(201, publicProfile, true);
+    },
+  },
+  {
+    service: 'preferences',
+    key: 'POST /users/{id}/preferences',
+    method: 'POST',
+    pattern: /^\/users\/(?<id>[^/]+)\/preferences$/,
+    write: true,
+    handle: ({ state, params, body, correlationId }) => {
+      const prefs = body.preferences;
+      if (typeof prefs !== 'object' || prefs === null || Array.isArray(prefs)) {
+        return answer(422, { error: 'PREFERENCES_REQUIRED' });
+      }
+      const userId = params.id ?? '';
+      const record = state.preferencesByUser.get(userId);
+      const updated: PreferenceEntity = {
+        user_id: userId,
+        preferences: { ...(record?.preferences ?? {}), ...(prefs as Record<string, unknown>) },
+        updated_at: now(),
+        correlation_id: correlationId,
+        writes: (record?.writes ?? 0) + 1,
+      };
+      state.preferencesByUser.set(userId, updated);
+      return answer(
+        200,
+        { user_id: userId, preferences: updated.preferences, updated_at: updated.updated_at },
+        true,
+      );
+    },
+  },
+  {
+    service: 'notification',
+    key: 'POST /notifications/welcome',
+    method: 'POST',
+    pattern: /^\/notifications\/welcome$/,
+    write: true,
+    handle: ({ state, body, correlationId }) => {
+      if (!str(body.user_id)) return answer(422, { error: 'USER_ID_REQUIRED' });
+      if (!str(body.template)) return answer(422, { error: 'TEMPLATE_REQUIRED' });
+      if (!Array.isArray(body.channels) || body.channels.length === 0) {
+        return answer(422, { error: 'CHANNELS_REQUIRED' });
+      }
+      const existing = state.welcomeByUser.get(body.user_id);
+      if (existing !== undefined)
+        return answer(409, { error: 'WELCOME_ALREADY_SENT', sequence_id: existing.id });
+      const sequence: WelcomeSequenceEntity = {
+        id: id('wseq', ++state.seq.sequence),
+        user_id: body.user_id,
+        plan: str(body.plan) ? body.plan : 'free',
+        template: body.template,
+        channels: body.channels.map(String),
+        created_at: now(),
+        correlation_id: correlationId,
+      };
+      state.welcomeByUser.set(sequence.user_id, sequence);
+      return answer(
+        202,
+        {
+          sequence_id: sequence.id,
+          user_id: sequence.user_id,
+          channels: sequence.channels,
+          status: 'scheduled',
+        },
+        true,
+      );
+    },
+  },
+];
+
+/** Finds the route for a request; `methodAllowed` false means the path exists with another method. */
+export function matchRoute(
+  service: ServiceName,
+  method: string,
+  path: string,
+): { route: Route; params: Record<string, string> } | { route: undefined; methodAllowed: boolean } {
+  let pathKnown = false;
+  for (const route of ROUTES) {
+    if (route.service !== service) continue;
+    const match = route.pattern.exec(path);
+    if (match === null) continue;
+    pathKnown = true;
+    if (route.method !== method) continue;
+    const params: Record<string, string> = {};
+    for (const [name, value] of Object.entries(match.groups ?? {})) params[name] = decodeURIComponent(value);
+    return { route, params };
+  }
+  return { route: undefined, methodAllowed: !pathKnown };
+}
+
+export type { Route, StoredAnswer };
+
+function publicUser(user: UserEntity): Record<string, unknown> {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    plan: user.plan,
+    status: user.status,
+    created_at: user.created_at,
+  };
+}
+
+/** Copies of every entity (safe to keep while the simulators go on). */
+export function entitiesOf(state: ServiceState): SimulatorEntities {
+  return structuredClone({
+    users: [...state.users.values()],
+    profiles: [...state.profilesByUser.values()],
+    preferences: [...state.preferencesByUser.values()],
+    welcomeSequences: [...state.welcomeByUser.values()],
+  });
+}
+
+/**
+ * Everything that happened more than once where it must happen once: a side effect applied twice
+ * for one Idempotency-Key, a user activated twice, preferences written twice for one user.
+ * (One user per email, one profile and one welcome sequence per user hold by construction: the
+ * services answer 409.)
+ */
+export function duplicatesOf(state: ServiceState): string[] {
+  const found: string[] = [];
+  for (const [key, count] of state.appliedByKey) if (count > 1) found.push(`${key}: applied ${count} times`);
+  for (const user of state.users.values()) {
+    if (user.activations > 1) found.push(`user ${user.id}: activated ${user.activations} times`);
+  }
+  for (const record of state.preferencesByUser.values()) {
+    if (record.writes > 1) found.push(`preferences of ${record.user_id}: written ${record.writes} times`);
+  }
+  return found;
+}
