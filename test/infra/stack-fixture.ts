@@ -1,0 +1,80 @@
+/** Shared set-up of the CDK assertion tests: the real app, synthesized in-process without bundling. */
+import { Template } from 'aws-cdk-lib/assertions';
+import { type BuildAppOptions, buildApp } from '../../infra/build-app.ts';
+import type { WorkflowStack } from '../../infra/workflow-stack.ts';
+
+/** The user registration stack of the real config/, as `npm start` builds it (no esbuild run). */
+export function userRegistrationStack(options: Omit<BuildAppOptions, 'bundling'> = {}): {
+  stack: WorkflowStack;
+  template: Template;
+} {
+  const { stacks } = buildApp({ ...options, bundling: false });
+  const stack = stacks.find((candidate) => candidate.spec.name === 'user_registration');
+  if (stack === undefined) throw new Error('config/ has no user_registration workflow');
+  return { stack, template: Template.fromStack(stack) };
+}
+
+/** Resources of one type, by logical ID. */
+export function resourcesOf(template: Template, type: string): Record<string, Resource> {
+  return template.findResources(type) as Record<string, Resource>;
+}
+
+/** The parts of a template resource the tests read. */
+export interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  Metadata?: Record<string, unknown>;
+}
+
+/**
+ * The state machine's definition as JSON: the `Fn::Join` of the DefinitionString with every
+ * token replaced by a readable placeholder (`<LogicalId.Arn>`).
+ */
+export function definitionOf(template: Template): AslState & { States: Record<string, AslState> } {
+  const [machine] = Object.values(resourcesOf(template, 'AWS::StepFunctions::StateMachine'));
+  const body = machine?.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] } | string;
+  const text =
+    typeof body === 'string'
+      ? body
+      : body['Fn::Join'][1]
+          .map((part) => {
+            if (typeof part === 'string') return part;
+            const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+            if (getAtt) return `<${getAtt[0]}.${getAtt[1]}>`;
+            return `<${JSON.stringify(part).replace(/"/g, '')}>`;
+          })
+          .join(body['Fn::Join'][0]);
+  return JSON.parse(text);
+}
+
+/** Enough of an ASL state for the assertions. */
+export interface AslState {
+  Type?: string;
+  Resource?: string;
+  Next?: string;
+  End?: boolean;
+  Retry?: Array<{
+    ErrorEquals: string[];
+    MaxAttempts?: number;
+    IntervalSeconds?: number;
+    BackoffRate?: number;
+  }>;
+  Catch?: Array<{ ErrorEquals: string[]; Next: string }>;
+  Branches?: Array<{ StartAt: string; States: Record<string, AslState> }>;
+  TimeoutSeconds?: number;
+  StartAt?: string;
+  States?: Record<string, AslState>;
+}
+
+/** Every state of a definition, nested Parallel branches included, by name. */
+export function allStates(definition: { States?: Record<string, AslState> }): Map<string, AslState> {
+  const found = new Map<string, AslState>();
+  const visit = (states: Record<string, AslState> | undefined) => {
+    for (const [name, state] of Object.entries(states ?? {})) {
+      found.set(name, state);
+      for (const branch of state.Branches ?? []) visit(branch.States);
+    }
+  };
+  visit(definition.States);
+  return found;
+}
