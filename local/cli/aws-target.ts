@@ -1,0 +1,97 @@
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { RequestSigner } from './api-client.ts';
+
+/** What the CLI needs from a deployed stack's outputs. */
+export interface StackTarget {
+  readonly apiUrl: string;
+  readonly stateMachineArn: string | undefined;
+  readonly tableName: string | undefined;
+  readonly sign: RequestSigner;
+}
+
+/**
+ * Reads `ApiUrl`, `StateMachineArn` and `TableName` from the stack's outputs and returns a signer
+ * for the API, which uses IAM authorization by default. Credentials come from the SDK's default
+ * chain (environment, profile, SSO, instance role).
+ */
+export async function resolveStackTarget(stackName: string, region: string): Promise<StackTarget> {
+  const cfn = new CloudFormationClient({ region });
+  let outputs: Record<string, string>;
+  try {
+    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    outputs = Object.fromEntries(
+      (Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+    );
+  } catch (error) {
+    throw new Error(`Cannot read stack '${stackName}' in ${region}: ${(error as Error).message}`);
+  }
+  const apiUrl = outputs.ApiUrl;
+  if (!apiUrl) {
+    throw new Error(
+      `Stack '${stackName}' has no ApiUrl output (outputs: ${Object.keys(outputs).join(', ') || 'none'})`,
+    );
+  }
+  const signer = new SignatureV4({
+    service: 'execute-api',
+    region,
+    credentials: cfn.config.credentials,
+    sha256: NodeSha256,
+  });
+  return {
+    apiUrl: apiUrl.replace(/\/+$/, ''),
+    stateMachineArn: outputs.StateMachineArn,
+    tableName: outputs.TableName,
+    sign: async ({ method, url, headers, body }) => {
+      const query: Record<string, string> = {};
+      for (const [key, value] of url.searchParams) query[key] = value;
+      const signed = await signer.sign({
+        method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        path: url.pathname,
+        query,
+        headers: { ...headers, host: url.host },
+        body,
+      });
+      return signed.headers;
+    },
+  };
+}
+
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+/** SHA-256 / HMAC-SHA-256 for the signer, on node:crypto (no extra package needed). */
+class NodeSha256 {
+  readonly #secret: SourceData | undefined;
+  #hash: Hash | Hmac;
+
+  constructor(secret?: SourceData) {
+    this.#secret = secret;
+    this.#hash = this.#create();
+  }
+
+  update(data: SourceData): void {
+    this.#hash.update(toBuffer(data));
+  }
+
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.#hash.digest());
+  }
+
+  reset(): void {
+    this.#hash = this.#create();
+  }
+
+  #create(): Hash | Hmac {
+    return this.#secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(this.#secret));
+  }
+}
+
+function toBuffer(data: SourceData): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}

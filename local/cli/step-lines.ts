@@ -1,0 +1,123 @@
+import { isTerminal, type RegistrationStatus, type StepView } from './api-client.ts';
+
+const FINAL_STEP_STATUSES = new Set(['succeeded', 'failed', 'fallback', 'cancelled']);
+
+/**
+ * The lines to print between two polls of a registration: a step starting, an attempt failing
+ * and being retried, a step ending (attempt, duration, outcome). Polls can skip states, so the
+ * lines are derived from the difference, never from one snapshot.
+ */
+export function stepTransitions(
+  previous: readonly StepView[] | undefined,
+  next: readonly StepView[],
+): string[] {
+  const lines: string[] = [];
+  for (const step of next) {
+    if (step.status === 'pending') continue;
+    const before = previous?.find((candidate) => candidate.name === step.name);
+    const wasStarted = before !== undefined && before.status !== 'pending';
+    const startedBefore = wasStarted ? before.attempts : 0;
+    // Attempts known to have failed and been retried (a final failure gets the end line instead).
+    const failedBefore = !wasStarted
+      ? 0
+      : before.status === 'retrying'
+        ? before.attempts
+        : before.attempts - 1;
+    const failedNow = step.status === 'retrying' ? step.attempts : step.attempts - 1;
+    for (let attempt = 1; attempt <= Math.max(step.attempts, 1); attempt++) {
+      if (attempt > startedBefore) lines.push(formatStep('▶', step.name, attempt, 'started'));
+      if (attempt > failedBefore && attempt <= failedNow) {
+        const reason = attempt === failedNow && step.error ? `: ${describeError(step.error)}` : '';
+        lines.push(formatStep('↻', step.name, attempt, `failed${reason}, will retry`));
+      }
+    }
+    if (FINAL_STEP_STATUSES.has(step.status) && !FINAL_STEP_STATUSES.has(before?.status ?? '')) {
+      lines.push(formatStep(markFor(step.status), step.name, step.attempts, outcomeOf(step)));
+    }
+  }
+  return lines;
+}
+
+/** One line per step for a snapshot (the in-place TTY view and `--once`). */
+export function stepTable(steps: readonly StepView[]): string[] {
+  return steps.map((step) => {
+    const mark = step.status === 'running' ? '▶' : step.status === 'retrying' ? '↻' : markFor(step.status);
+    const detail =
+      step.status === 'retrying' && step.error
+        ? `retrying after: ${describeError(step.error)}`
+        : FINAL_STEP_STATUSES.has(step.status)
+          ? outcomeOf(step)
+          : step.status;
+    return formatStep(mark, step.name, step.attempts, detail);
+  });
+}
+
+/** The closing line of a registration: status, duration, failed steps and the cause. */
+export function summaryLine(status: RegistrationStatus): string {
+  const ms =
+    status.started_at && status.stopped_at
+      ? Date.parse(status.stopped_at) - Date.parse(status.started_at)
+      : undefined;
+  const took = ms === undefined ? '' : ` in ${formatMs(ms)}`;
+  if (status.status === 'SUCCEEDED') return `${status.status}${took}`;
+  const failed = status.failed_steps.length > 0 ? ` (failed steps: ${status.failed_steps.join(', ')})` : '';
+  const cause = status.error ? ` ${status.error}${status.cause ? `: ${status.cause}` : ''}` : '';
+  return `${status.status}${took}${failed}${cause}`;
+}
+
+/**
+ * Polls `fetchStatus` until the execution is terminal, calling `onChange` with each new snapshot.
+ *
+ * @param pollMs delay between polls @default 150
+ * @param timeoutMs give up after this long @default 300000
+ */
+export async function followRegistration(
+  fetchStatus: () => Promise<RegistrationStatus>,
+  onChange: (status: RegistrationStatus, previous: RegistrationStatus | undefined) => void,
+  opts: { pollMs?: number; timeoutMs?: number } = {},
+): Promise<RegistrationStatus> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
+  let previous: RegistrationStatus | undefined;
+  for (;;) {
+    const status = await fetchStatus();
+    if (JSON.stringify(stripDurations(status)) !== JSON.stringify(previous && stripDurations(previous))) {
+      onChange(status, previous);
+      previous = status;
+    }
+    if (isTerminal(status.status)) return status;
+    if (Date.now() > deadline)
+      throw new Error(`Registration ${status.correlation_id} still ${status.status} after the timeout`);
+    await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 150));
+  }
+}
+
+function stripDurations(status: RegistrationStatus): unknown {
+  return { ...status, steps: status.steps.map(({ duration_ms: _ignored, ...rest }) => rest) };
+}
+
+function formatStep(mark: string, name: string, attempt: number, detail: string): string {
+  return `  ${mark} ${name.padEnd(26)} attempt ${String(attempt).padEnd(3)} ${detail}`;
+}
+
+function markFor(status: string): string {
+  return { succeeded: '✔', failed: '✖', fallback: '⚑', cancelled: '■', pending: '·' }[status] ?? '?';
+}
+
+function outcomeOf(step: StepView): string {
+  const took = step.duration_ms === null ? '' : `${formatMs(step.duration_ms).padStart(8)}  `;
+  if (step.status === 'succeeded') return `${took}succeeded`;
+  if (step.status === 'fallback')
+    return `${took}fallback used${step.error ? ` after ${describeError(step.error)}` : ''}`;
+  if (step.status === 'cancelled') return `${took}cancelled (the execution ended)`;
+  return `${took}failed${step.error ? `: ${describeError(step.error)}` : ''}`;
+}
+
+function describeError(error: { error: string; cause: string }): string {
+  const cause = error.cause.length > 120 ? `${error.cause.slice(0, 117)}...` : error.cause;
+  return cause ? `${error.error} (${cause})` : error.error;
+}
+
+/** `840 ms`, `2.4 s`. */
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
