@@ -78,9 +78,7 @@ export async function main(
       // Fault options belong to `faults set`; only the target options are read here.
       const targetArgs = pickTargetArgs(rest);
       const target = await resolveTarget(parse(targetArgs.target).values);
-      if (!target.simulatorUrl)
-        throw new Error('faults works on the local simulators only (not with --stack)');
-      out.write(`${await runFaultsCommand(target.simulatorUrl, targetArgs.others)}\n`);
+      out.write(`${await runFaultsCommand(target.simulatorUrl(), targetArgs.others)}\n`);
       return 0;
     }
     const { values, positionals } = parse(rest);
