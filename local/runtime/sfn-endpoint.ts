@@ -48,7 +48,16 @@ type Body = Record<string, unknown>;
 const EXECUTION_ARN = /^arn:aws:states:[a-z0-9-]+:\d{12}:execution:([^:]+):([^:]+)$/;
 const MACHINE_ARN = /^arn:aws:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
 // Names: 1-80 chars, no whitespace, brackets, wildcards, special characters or control characters.
-const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
+const INVALID_NAME_CHARS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
+
+function isValidName(name: string): boolean {
+  if (name.length < 1 || name.length > 80 || INVALID_NAME_CHARS.test(name)) return false;
+  for (const char of name) {
+    const code = char.codePointAt(0)!;
+    if (code <= 0x1f || (code >= 0x7f && code <= 0x9f)) return false;
+  }
+  return true;
+}
 
 const seconds = (date: Date | undefined): number | undefined => (date ? date.getTime() / 1000 : undefined);
 
@@ -127,7 +136,7 @@ export async function startSfnEndpoint(opts: SfnEndpointOptions): Promise<SfnEnd
     StartExecution(body) {
       const executor = machineOf(body);
       const name = str(body, 'name', false) ?? randomUUID();
-      if (name.length < 1 || name.length > 80 || INVALID_NAME.test(name)) {
+      if (!isValidName(name)) {
         throw new SfnError('InvalidName', `Invalid Name: '${name}'`);
       }
       const input = str(body, 'input', false) ?? '{}';
