@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { handler } from '../../../lambdas/steps/create-user-account.ts';
+import {
+  lambdaContext,
+  registrationState,
+  rejection,
+  type StepHarness,
+  startStepHarness,
+  stepPayload,
+  useStep,
+} from '../step-harness.ts';
+
+const STEP = 'create_user_account';
+let h: StepHarness;
+const invoke = (state: Record<string, unknown>, attempt = 0) =>
+  handler(stepPayload(STEP, state, attempt), lambdaContext(STEP));
+const route = { service: 'user', route: 'POST /users' } as const;
+
+before(async () => {
+  h = await startStepHarness();
+});
+after(() => h.close());
+beforeEach(() => {
+  h.sims.faults.clear();
+  useStep(h, STEP);
+});
+
+describe('create_user_account', () => {
+  test('creates the user and returns its id, status created and the correlation id', async () => {
+    const state = registrationState({ plan: 'pro' });
+    const result = await invoke(state);
+    assert.equal(result.status, 'created');
+    assert.match(String(result.user_id), /^usr_/);
+    assert.equal(result.correlation_id, state.correlation_id);
+    const [request] = h.sims.counters.log({ ...route, correlationId: state.correlation_id });
+    assert.ok(request?.idempotencyKey, 'sends an Idempotency-Key');
+    const [user] = h.sims.counters.entities().users.filter((u) => u.correlation_id === state.correlation_id);
+    assert.equal(user?.plan, 'pro');
+  });
+
+  test('409 with the same name and plan is an idempotent success (already_exists)', async () => {
+    const first = registrationState();
+    const created = await invoke(first);
+    const again = { ...first, correlation_id: `${first.correlation_id}_again` };
+    const result = await invoke(again);
+    assert.equal(result.status, 'already_exists');
+    assert.equal(result.user_id, created.user_id);
+  });
+
+  test('409 for another name or plan fails permanently with USER_CONFLICT', async () => {
+    const first = registrationState();
+    await invoke(first);
+    const other = registrationState({ email: first.user_info.email, name: 'Someone Else' });
+    const error = await rejection(invoke(other));
+    assert.equal(error.name, 'PermanentError');
+    assert.match(error.message, /^USER_CONFLICT: /);
+    const otherPlan = registrationState({ ...first.user_info, plan: 'enterprise' });
+    assert.match((await rejection(invoke(otherPlan))).message, /^USER_CONFLICT/);
+  });
+
+  test('a 201 without an id is a PermanentError', async () => {
+    h.sims.faults.set('user', 'POST /users', { kind: 'status', status: 201, body: { email: 'x' }, times: 1 });
+    const error = await rejection(invoke(registrationState()));
+    assert.equal(error.name, 'PermanentError');
+    assert.match(error.message, /INVALID_SERVICE_RESPONSE: POST \/users answered 201 without a user id/);
+  });
+
+  const classes: Array<[number, string, RegExp]> = [
+    [400, 'PermanentError', /^SERVICE_VALIDATION_FAILED: POST \/users answered 400/],
+    [422, 'PermanentError', /^SERVICE_VALIDATION_FAILED: POST \/users answered 422/],
+    [401, 'PermanentError', /^SERVICE_AUTH_FAILED/],
+    [403, 'PermanentError', /^SERVICE_AUTH_FAILED/],
+    [404, 'PermanentError', /^NOT_FOUND/],
+    [408, 'RetryableError', /POST \/users answered 408/],
+    [429, 'RetryableError', /answered 429/],
+    [500, 'RetryableError', /answered 500/],
+    [502, 'RetryableError', /answered 502/],
+    [503, 'RetryableError', /answered 503/],
+    [504, 'RetryableError', /answered 504/],
+    [418, 'RetryableError', /answered 418/],
+  ];
+  for (const [status, name, message] of classes) {
+    test(`HTTP ${status} becomes ${name}`, async () => {
+      h.sims.faults.set('user', 'POST /users', { kind: 'status', status, times: 1 });
+      const error = await rejection(invoke(registrationState()));
+      assert.equal(error.name, name);
+      assert.match(error.message, message);
+    });
+  }
+
+  test('a timeout is retryable, and the retry finds the user the slow call created (one side effect)', async () => {
+    h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 600, times: 1 });
+    const state = registrationState();
+    const error = await rejection(invoke(state));
+    assert.equal(error.name, 'RetryableError');
+    assert.match(error.message, /timed out after 300 ms/);
+    await new Promise((resolve) => setTimeout(resolve, 400)); // let the slow call finish its write
+    const retried = await invoke(state, 1);
+    assert.equal(retried.status, 'created');
+    const users = h.sims.counters.entities().users.filter((u) => u.correlation_id === state.correlation_id);
+    assert.equal(users.length, 1);
+    assert.equal(
+      h.sims.counters.log({ ...route, correlationId: state.correlation_id }).at(-1)?.outcome,
+      'replayed',
+    );
+  });
+
+  test('a dropped connection is retryable', async () => {
+    h.sims.faults.set('user', 'POST /users', { kind: 'drop', times: 1 });
+    const error = await rejection(invoke(registrationState()));
+    assert.equal(error.name, 'RetryableError');
+    assert.match(error.message, /POST \/users failed/);
+  });
+
+  test('a response lost after the write is retried without creating the user twice', async () => {
+    h.sims.faults.set('user', 'POST /users', { kind: 'apply_then_drop', times: 1 });
+    const state = registrationState();
+    assert.equal((await rejection(invoke(state))).name, 'RetryableError');
+    const result = await invoke(state, 1);
+    assert.equal(result.status, 'created');
+    assert.equal(
+      h.sims.counters.entities().users.filter((u) => u.correlation_id === state.correlation_id).length,
+      1,
+    );
+    assert.deepEqual(h.sims.counters.duplicates(), []);
+  });
+
+  test('a repeated invocation returns the stored result without calling the service', async () => {
+    const state = registrationState();
+    const first = await invoke(state);
+    const second = await invoke(state);
+    const third = await invoke(state, 2);
+    assert.deepEqual(second, first);
+    assert.deepEqual(third, first);
+    assert.equal(h.sims.counters.requests({ ...route, correlationId: state.correlation_id }), 1);
+  });
+
+  test('invalid input fails permanently, naming the field but not its value', async () => {
+    const state = registrationState({ email: 'not-an-email' });
+    const error = await rejection(invoke(state));
+    assert.equal(error.name, 'PermanentError');
+    assert.match(error.message, /^INVALID_INPUT: state\.user_info\.email: /);
+    assert.doesNotMatch(error.message, /not-an-email/);
+    const missing = await rejection(handler(stepPayload(STEP, { user_info: {} }), lambdaContext(STEP)));
+    assert.match(missing.message, /state\.correlation_id/);
+    assert.match(missing.message, /state\.user_info\.name/);
+  });
+
+  test('logs carry the contract fields and no email, name or phone in clear', async () => {
+    const state = registrationState();
+    await invoke(state);
+    const lines = h.lines.filter((line) => line.includes(state.correlation_id));
+    const call = lines
+      .map((line) => JSON.parse(line))
+      .find((log) => log.message === 'service call completed');
+    assert.ok(call, 'a service call log line');
+    for (const field of ['correlation_id', 'workflow', 'step', 'attempt', 'service', 'method', 'path']) {
+      assert.ok(field in call, `log has ${field}`);
+    }
+    assert.equal(call.status_code, 201);
+    assert.equal(typeof call.duration_ms, 'number');
+    const user = state.user_info as { email: string; name: string; phone: string };
+    const all = h.lines.join('\n');
+    assert.ok(!all.includes(user.email), 'email in clear');
+    assert.ok(!all.includes(user.name), 'name in clear');
+    assert.ok(!all.includes(user.phone), 'phone in clear');
+  });
+});
