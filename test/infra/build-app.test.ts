@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Token } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { API_ENTRIES } from '../../infra/api.ts';
+import { buildApp, REPO_ROOT } from '../../infra/build-app.ts';
+import { loadWorkflows, WorkflowError } from '../../infra/workflow/index.ts';
+
+/**
+ * A throwaway project: three workflow files (the real one and two plain Tasker templates) and a
+ * stub module for every handler, so buildApp can be exercised on several workflows at once.
+ */
+const root = mkdtempSync(join(tmpdir(), 'build-app-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const configDir = join(root, 'config');
+mkdirSync(configDir);
+copyFileSync(join(REPO_ROOT, 'config', 'user_registration.yaml'), join(configDir, 'user_registration.yaml'));
+for (const name of ['tasker-order-processing.yaml', 'tasker-integration-example.yaml']) {
+  copyFileSync(join(REPO_ROOT, 'test', 'fixtures', 'workflows', 'valid', name), join(configDir, name));
+}
+writeFileSync(join(root, 'package-lock.json'), '{}');
+const stub = (entry: string) => {
+  mkdirSync(dirname(join(root, entry)), { recursive: true });
+  writeFileSync(join(root, entry), 'export const handler = async (event: unknown) => event;\n');
+};
+for (const entry of Object.values(API_ENTRIES)) stub(entry);
+const stepEntries = loadWorkflows(configDir).flatMap((spec) => spec.steps.map((step) => step.handlerPath));
+for (const entry of stepEntries) stub(entry);
+
+describe('buildApp', () => {
+  test('builds one stack per workflow file, named after the workflow', () => {
+    const { stacks } = buildApp({ rootDir: root, configDir, bundling: false });
+    assert.deepEqual(stacks.map((stack) => stack.stackName).sort(), [
+      'ApiTaskIntegrationYamlExampleWorkflow',
+      'ProcessOrderWorkflow',
+      'UserRegistrationWorkflow',
+    ]);
+  });
+
+  test('without bundling runs no esbuild, yet every function keeps its entry metadata and environment', () => {
+    const { app, stacks } = buildApp({ rootDir: root, configDir, bundling: false });
+    const order = stacks.find((stack) => stack.stackName === 'ProcessOrderWorkflow')!;
+    const template = Template.fromStack(order);
+    const assembly = app.synth();
+    assert.deepEqual(
+      readdirSync(assembly.directory).filter((name) => name.startsWith('asset.')),
+      [],
+      'no bundled asset directory',
+    );
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    const entries = functions.map((fn) => fn.Metadata['Stepflow:Entry']).sort();
+    assert.deepEqual(
+      entries,
+      [...order.spec.steps.map((step) => step.handlerPath), ...Object.values(API_ENTRIES)].sort(),
+    );
+    for (const fn of functions) {
+      assert.equal(fn.Properties.Handler, 'index.handler');
+      assert.ok(fn.Properties.Environment.Variables.TABLE_NAME, 'full environment');
+    }
+  });
+
+  test('reads the workflow folder from WORKFLOW_CONFIG_DIR when none is given', () => {
+    const single = join(root, 'single');
+    mkdirSync(single);
+    copyFileSync(join(configDir, 'tasker-order-processing.yaml'), join(single, 'order.yaml'));
+    process.env.WORKFLOW_CONFIG_DIR = single;
+    try {
+      const { stacks } = buildApp({ rootDir: root, bundling: false });
+      assert.deepEqual(
+        stacks.map((stack) => stack.stackName),
+        ['ProcessOrderWorkflow'],
+      );
+    } finally {
+      delete process.env.WORKFLOW_CONFIG_DIR;
+    }
+  });
+
+  test('reports every missing handler module of every file at its step line in one WorkflowError', () => {
+    const bare = mkdtempSync(join(tmpdir(), 'build-app-bare-'));
+    try {
+      writeFileSync(join(bare, 'package-lock.json'), '{}');
+      assert.throws(
+        () => buildApp({ rootDir: bare, configDir, bundling: false }),
+        (error: unknown) => {
+          assert.ok(error instanceof WorkflowError);
+          assert.equal(error.diagnostics.length, stepEntries.length);
+          const validateCart = error.diagnostics.find((d) => d.message.includes("'validate_cart'"));
+          assert.equal(validateCart?.file, join(configDir, 'tasker-order-processing.yaml'));
+          assert.equal(validateCart?.line, 44);
+          return true;
+        },
+      );
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
+  test('names a missing API module', () => {
+    const partial = mkdtempSync(join(tmpdir(), 'build-app-partial-'));
+    try {
+      writeFileSync(join(partial, 'package-lock.json'), '{}');
+      for (const entry of stepEntries) {
+        mkdirSync(dirname(join(partial, entry)), { recursive: true });
+        writeFileSync(join(partial, entry), 'export const handler = async () => ({});\n');
+      }
+      assert.throws(() => buildApp({ rootDir: partial, configDir, bundling: false }), {
+        message: `API handler module lambdas/api/start-registration.ts not found under ${partial}`,
+      });
+    } finally {
+      rmSync(partial, { recursive: true, force: true });
+    }
+  });
+
+  test('stays environment-agnostic unless a region or account is given', (t) => {
+    // The CDK CLI exports these from the AWS configuration; a plain test run has none.
+    for (const key of ['CDK_DEFAULT_REGION', 'CDK_DEFAULT_ACCOUNT']) {
+      const saved = process.env[key];
+      delete process.env[key];
+      t.after(() => {
+        if (saved !== undefined) process.env[key] = saved;
+      });
+    }
+    const agnostic = buildApp({ rootDir: root, configDir, bundling: false }).stacks[0]!;
+    assert.ok(Token.isUnresolved(agnostic.region), 'region is the AWS::Region pseudo parameter');
+    assert.ok(Token.isUnresolved(agnostic.account), 'account is the AWS::AccountId pseudo parameter');
+    const pinned = buildApp({ rootDir: root, configDir, bundling: false, context: { region: 'eu-west-1' } })
+      .stacks[0]!;
+    assert.equal(pinned.region, 'eu-west-1');
+  });
+});

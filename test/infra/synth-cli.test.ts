@@ -1,0 +1,104 @@
+/**
+ * `npx cdk synth` as users run it, on broken workflow folders (WORKFLOW_CONFIG_DIR): exit code 1,
+ * `file:line: message` diagnostics on stderr, never a stack trace. Nothing is bundled because the
+ * app stops before building any stack.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { REPO_ROOT } from '../../infra/build-app.ts';
+import { brokenWorkflows, expectedDiagnostics } from '../fixtures/workflows/broken-workflows.ts';
+
+const scratch = mkdtempSync(join(tmpdir(), 'synth-cli-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Runs `npx cdk synth --quiet` in the repository with the workflows of `configDir`. */
+function synth(configDir: string): { status: number | null; stderr: string } {
+  const result = spawnSync('npx', ['cdk', 'synth', '--quiet', '--output', join(configDir, 'cdk.out')], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: {
+      ...process.env,
+      WORKFLOW_CONFIG_DIR: configDir,
+      PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+    },
+  });
+  return { status: result.status, stderr: result.stderr };
+}
+
+/** A fresh folder holding copies of the given workflow files. */
+function folderWith(name: string, files: string[]): string {
+  const dir = join(scratch, name);
+  mkdirSync(dir);
+  for (const file of files) copyFileSync(file, join(dir, file.split('/').pop()!));
+  return dir;
+}
+
+function assertNoStackTrace(stderr: string): void {
+  const traceLines = stderr.split('\n').filter((line) => /^\s+at /.test(line));
+  assert.deepEqual(traceLines, [], 'stderr must not contain a stack trace');
+}
+
+describe('npx cdk synth with broken workflow files', () => {
+  test('reports every broken file at its line, exits 1, and prints no stack trace', (t) => {
+    const fixtures = brokenWorkflows().filter((fixture) => !fixture.synthOnly);
+    assert.ok(fixtures.length >= 30, `expected at least 30 broken fixtures, found ${fixtures.length}`);
+    const config = folderWith(
+      'all-broken',
+      fixtures.map((fixture) => fixture.path),
+    );
+    const { status, stderr } = synth(config);
+    assert.equal(status, 1, stderr);
+    const lines = stderr.split('\n');
+    for (const fixture of fixtures) {
+      for (const line of expectedDiagnostics(fixture, join(config, fixture.name))) {
+        assert.ok(lines.includes(line), `${fixture.name}: missing diagnostic\n  ${line}\nin\n${stderr}`);
+      }
+    }
+    assertNoStackTrace(stderr);
+    t.diagnostic(
+      `${fixtures.length} broken files, ${lines.filter((l) => l.startsWith(config)).length} diagnostics`,
+    );
+  });
+
+  test('reports a step whose handler module is missing at the step line, exits 1, no stack trace', () => {
+    const [fixture] = brokenWorkflows().filter((candidate) => candidate.synthOnly);
+    assert.ok(fixture, 'the missing-handler fixture');
+    const config = folderWith('missing-handler', [
+      fixture.path,
+      join(REPO_ROOT, 'config', 'user_registration.yaml'),
+    ]);
+    const { status, stderr } = synth(config);
+    assert.equal(status, 1, stderr);
+    for (const line of expectedDiagnostics(fixture, join(config, fixture.name))) {
+      assert.ok(stderr.split('\n').includes(line), `missing diagnostic\n  ${line}\nin\n${stderr}`);
+    }
+    assert.ok(!stderr.includes('user_registration.yaml:'), 'the valid workflow has no diagnostic');
+    assertNoStackTrace(stderr);
+  });
+
+  test('rejects an invalid context value by name, exits 1, no stack trace', () => {
+    const result = spawnSync(
+      'npx',
+      ['cdk', 'synth', '--quiet', '-c', 'apiAuthorization=COGNITO', '--output', join(scratch, 'ctx.out')],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` },
+      },
+    );
+    assert.equal(result.status, 1, result.stderr);
+    assert.ok(
+      result.stderr.includes(
+        'error: context apiAuthorization="COGNITO" is not valid; use IAM (default) or NONE',
+      ),
+      result.stderr,
+    );
+    assertNoStackTrace(result.stderr);
+  });
+});
