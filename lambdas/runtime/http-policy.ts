@@ -36,6 +36,8 @@ export function parseRetryAfter(
   const value = header.trim();
   if (value === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
+  // An HTTP date always names a day or month; this keeps Date.parse from reading '-3' as a year.
+  if (!/[A-Za-z]{3}/.test(value)) return undefined;
   const at = Date.parse(value);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - now) / 1000));

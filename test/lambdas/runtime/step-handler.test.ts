@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { handler as createUser } from '../../../lambdas/steps/create-user-account.ts';
+import { handler as setupBilling } from '../../../lambdas/steps/setup-billing-profile.ts';
+import {
+  lambdaContext,
+  registrationState,
+  rejection,
+  type StepHarness,
+  startStepHarness,
+  stepPayload,
+  useStep,
+} from '../step-harness.ts';
+
+const STEP = 'create_user_account';
+let h: StepHarness;
+const invoke = (state: Record<string, unknown>, attempt = 0, timeoutMs = 30_000) =>
+  createUser(stepPayload(STEP, state, attempt), lambdaContext(STEP, timeoutMs));
+const postsFor = (correlationId: string) =>
+  h.sims.counters.requests({ service: 'user', route: 'POST /users', correlationId });
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(condition(), 'condition not reached within 1 s');
+}
+
+before(async () => {
+  h = await startStepHarness();
+});
+after(() => h.close());
+beforeEach(() => {
+  h.sims.faults.clear();
+  useStep(h, STEP);
+});
+
+describe('step runtime: idempotency', () => {
+  test('two concurrent invocations call the service once; the loser is retried into the stored result', async () => {
+    h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 200, times: 1 });
+    const state = registrationState();
+    const [first, second] = await Promise.allSettled([invoke(state), invoke(state)]);
+    const fulfilled = [first, second].filter((r) => r.status === 'fulfilled');
+    const rejected = [first, second].filter((r) => r.status === 'rejected');
+    assert.equal(fulfilled.length, 1);
+    assert.equal(rejected.length, 1);
+    assert.equal((rejected[0] as PromiseRejectedResult).reason.name, 'IdempotencyAlreadyInProgressError');
+    const retried = await invoke(state, 1);
+    assert.deepEqual(retried, (fulfilled[0] as PromiseFulfilledResult<unknown>).value);
+    assert.equal(postsFor(state.correlation_id), 1);
+  });
+
+  test('a duplicate rejected as in progress does not free the key for a third one', async () => {
+    h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 250, times: 1 });
+    const state = registrationState();
+    const running = invoke(state);
+    await until(() => postsFor(state.correlation_id) === 1);
+    assert.equal((await rejection(invoke(state))).name, 'IdempotencyAlreadyInProgressError');
+    assert.equal((await rejection(invoke(state))).name, 'IdempotencyAlreadyInProgressError');
+    await running;
+    assert.equal(postsFor(state.correlation_id), 1);
+  });
+
+  test('at-least-once delivery: the same attempt delivered twice does one side effect', async () => {
+    const state = registrationState();
+    const payload = stepPayload(STEP, state, 0);
+    const a = await createUser(payload, lambdaContext(STEP));
+    const b = await createUser(payload, lambdaContext(STEP));
+    assert.deepEqual(a, b);
+    assert.equal(postsFor(state.correlation_id), 1);
+  });
+
+  test('a failed attempt releases the key so the retry runs', async () => {
+    h.sims.faults.set('user', 'POST /users', { kind: 'status', status: 503, times: 1 });
+    const state = registrationState();
+    assert.equal((await rejection(invoke(state))).name, 'RetryableError');
+    assert.equal((await invoke(state, 1)).status, 'created');
+    assert.equal(postsFor(state.correlation_id), 2);
+  });
+
+  test('running out of Lambda time is a RetryableError and releases the key', async () => {
+    useStep(h, STEP, { REQUEST_TIMEOUT_MS: '5000' });
+    h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 400, times: 1 });
+    const state = registrationState();
+    const error = await rejection(invoke(state, 0, 150));
+    assert.equal(error.name, 'RetryableError');
+    assert.match(error.message, /^TimeoutError: /);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    assert.equal((await invoke(state, 1)).status, 'created');
+    assert.equal(
+      h.sims.counters.entities().users.filter((u) => u.correlation_id === state.correlation_id).length,
+      1,
+    );
+  });
+
+  test('steps of one registration have separate keys: the same correlation id runs each step once', async () => {
+    const state = registrationState({ plan: 'pro' });
+    const user = await invoke(state);
+    useStep(h, 'setup_billing_profile');
+    const withUser = { ...state, steps: { create_user_account: user } };
+    const billing = await setupBilling(stepPayload('setup_billing_profile', withUser), lambdaContext('x'));
+    assert.equal(billing.status, 'created');
+  });
+});
+
+describe('step runtime: correlation, metrics', () => {
+  test('sends X-Correlation-ID and one stable Idempotency-Key per (correlation id, step)', async () => {
+    h.sims.faults.set('user', 'POST /users', { kind: 'status', status: 500, times: 1 });
+    const state = registrationState();
+    await rejection(invoke(state));
+    await invoke(state, 1);
+    const calls = h.sims.counters.log({ route: 'POST /users', correlationId: state.correlation_id });
+    assert.equal(calls.length, 2);
+    assert.ok(calls[0]?.idempotencyKey);
+    assert.equal(calls[0]?.idempotencyKey, calls[1]?.idempotencyKey);
+    const other = registrationState();
+    await invoke(other);
+    const [otherCall] = h.sims.counters.log({ route: 'POST /users', correlationId: other.correlation_id });
+    assert.notEqual(otherCall?.idempotencyKey, calls[0]?.idempotencyKey);
+  });
+
+  test('custom events become EMF metrics with service and step dimensions, flushed per invocation', async () => {
+    const before = h.lines.length;
+    await invoke(registrationState());
+    const emf = h.lines
+      .slice(before)
+      .map((line) => JSON.parse(line))
+      .filter((line) => line._aws !== undefined);
+    assert.equal(emf.length, 1);
+    const [doc] = emf;
+    assert.deepEqual(doc._aws.CloudWatchMetrics[0].Dimensions, [['service', 'step']]);
+    assert.equal(doc.service, 'user');
+    assert.equal(doc.step, STEP);
+    assert.equal(doc.service_call_started, 1);
+    assert.equal(doc.service_call_completed, 1);
+  });
+
+  test('only the events listed in CUSTOM_EVENTS are emitted; no metrics, no empty-metrics warning', async () => {
+    useStep(h, STEP, { CUSTOM_EVENTS: '["service_call_failed"]' });
+    const before = h.lines.length;
+    await invoke(registrationState());
+    const fresh = h.lines.slice(before).join('\n');
+    assert.doesNotMatch(fresh, /"_aws"/);
+    assert.doesNotMatch(fresh, /No application metrics/);
+  });
+
+  test('a missing SERVICE_URL is a named configuration error', async () => {
+    useStep(h, STEP);
+    delete process.env.SERVICE_URL;
+    delete process.env.HANDLER_CONFIG;
+    const error = await rejection(invoke(registrationState()));
+    assert.equal(error.name, 'PermanentError');
+    assert.match(error.message, /^CONFIGURATION_ERROR: SERVICE_URL is not set/);
+  });
+});
