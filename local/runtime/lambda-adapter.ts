@@ -44,6 +44,11 @@ export interface LambdaAdapter {
    * `name` is the errorType and whose `message` (the state's Cause) is the JSON error payload.
    */
   invoke(functionId: string, event: unknown): Promise<unknown>;
+  /**
+   * Starts one sandbox per function that has none and waits until each has loaded its module,
+   * like provisioned concurrency: the first invocations then skip the cold start.
+   */
+  prewarm(): Promise<void>;
   /** Resolves a function id (logical id, name or ARN) to its definition. */
   find(functionId: string): LocalFunction | undefined;
   /** Workers started so far (cold starts) and currently alive, per function name. */
@@ -315,6 +320,18 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       const outcome = await invokeRaw(functionId, event);
       if (outcome.ok) return outcome.result;
       throw new LambdaFunctionError(outcome.error);
+    },
+    async prewarm() {
+      const starting = [...pools.values()]
+        .filter((pool) => pool.alive === 0 && !closed)
+        .map(async (pool) => {
+          const sandbox = spawn(pool);
+          const initError = await sandbox.ready;
+          // A module that fails to load is reported by its first invocation, as in Lambda.
+          if (initError) sandbox.kill();
+          else release(pool, sandbox);
+        });
+      await Promise.all(starting);
     },
     find: (functionId) => byId.get(functionId),
     stats() {

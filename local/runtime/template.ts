@@ -84,6 +84,11 @@ export interface ReadTemplateOptions {
    * @default undefined (run `Stepflow:Entry` from source)
    */
   readonly cdkOutDir?: string;
+  /**
+   * Prefix for local function and state machine names, so logical ids that repeat across stacks
+   * stay distinct. @default '' (names are the logical ids)
+   */
+  readonly namePrefix?: string;
 }
 
 /** Local function name → ARN. */
@@ -113,13 +118,16 @@ export function readTemplate(
 ): LocalModel {
   const resources = template.Resources ?? {};
   const names = new Map<string, string>();
+  const prefix = opts.namePrefix ?? '';
   for (const [id, res] of Object.entries(resources)) {
     const props = res.Properties ?? {};
-    if (res.Type === 'AWS::Lambda::Function') names.set(id, stringProp(props.FunctionName) ?? id);
+    // CloudFormation generates names when none is set; locally the logical id stands in.
+    if (res.Type === 'AWS::Lambda::Function') names.set(id, stringProp(props.FunctionName) ?? prefix + id);
     if (res.Type === 'AWS::DynamoDB::Table')
       names.set(id, stringProp(props.TableName) ?? `${stackName}-${id}`);
-    if (res.Type === 'AWS::StepFunctions::StateMachine')
-      names.set(id, stringProp(props.StateMachineName) ?? id);
+    if (res.Type === 'AWS::StepFunctions::StateMachine') {
+      names.set(id, stringProp(props.StateMachineName) ?? prefix + id);
+    }
   }
   const resolve = makeResolver(stackName, resources, names);
 
