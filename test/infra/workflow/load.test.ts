@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import {
+  checkHandlerModules,
+  defaultHandlerPath,
+  formatDiagnostic,
+  loadWorkflows,
+  WorkflowError,
+} from '../../../infra/workflow/index.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'workflows-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function folder(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(root, 'config-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+const valid = (name: string): string => `name: ${name}\nstep_templates:\n  - name: only_step\n`;
+
+describe('loadWorkflows', () => {
+  test('loads every .yaml and .yml file under the folder, nested ones too, in name order', () => {
+    const dir = folder({
+      'b.yml': valid('second'),
+      'a.yaml': valid('first'),
+      'nested/c.yaml': valid('third'),
+    });
+    assert.deepEqual(
+      loadWorkflows(dir).map((s) => s.name),
+      ['first', 'second', 'third'],
+    );
+  });
+
+  test('loads the project config folder by default', () => {
+    assert.ok(loadWorkflows().some((s) => s.name === 'user_registration'));
+  });
+
+  test("aggregates every file's diagnostics in one WorkflowError", () => {
+    const dir = folder({
+      'a.yaml': 'name: a\nstep_templates: []\n',
+      'b.yaml': 'name: b\nstep_templates:\n  - name: x\n    depends_on_step: y\n',
+    });
+    try {
+      loadWorkflows(dir);
+      assert.fail('expected a WorkflowError');
+    } catch (error) {
+      assert.ok(error instanceof WorkflowError);
+      assert.deepEqual(error.diagnostics.map(formatDiagnostic), [
+        `${join(dir, 'a.yaml').replace(`${process.cwd()}/`, '')}:2: step_templates must list at least one step, got an empty list`,
+        `${join(dir, 'b.yaml').replace(`${process.cwd()}/`, '')}:4: step 'x' depends on unknown step 'y'`,
+      ]);
+    }
+  });
+
+  test('rejects two files declaring the same workflow name', () => {
+    const dir = folder({ 'a.yaml': valid('same'), 'b.yaml': valid('same') });
+    assert.throws(() => loadWorkflows(dir), /b\.yaml:1: workflow name 'same' is already used by .*a\.yaml/);
+  });
+
+  test('fails clearly when the folder holds no workflow', () => {
+    const dir = folder({ 'README.md': 'no workflows here' });
+    assert.throws(() => loadWorkflows(dir), /no workflow files \(\*\.yaml, \*\.yml\) found under/);
+  });
+});
+
+describe('checkHandlerModules', () => {
+  test("reports each missing handler module at its step's line, and passes when they exist", () => {
+    const dir = folder({
+      'w.yaml':
+        'name: w\nstep_templates:\n  - name: first_step\n  - name: second\n    handler: lambdas/custom/second.ts\n',
+    });
+    const [spec] = loadWorkflows(dir);
+    assert.ok(spec);
+    assert.throws(
+      () => checkHandlerModules(spec, dir),
+      (error: WorkflowError) =>
+        error.diagnostics.map((d) => `${d.line}: ${d.message}`).join('\n') ===
+        [
+          "3: step 'first_step' handler module lambdas/steps/first-step.ts not found (create it or set handler:)",
+          "4: step 'second' handler module lambdas/custom/second.ts not found (create it or set handler:)",
+        ].join('\n'),
+    );
+    mkdirSync(join(dir, 'lambdas/steps'), { recursive: true });
+    mkdirSync(join(dir, 'lambdas/custom'), { recursive: true });
+    writeFileSync(join(dir, 'lambdas/steps/first-step.ts'), '');
+    writeFileSync(join(dir, 'lambdas/custom/second.ts'), '');
+    checkHandlerModules(spec, dir);
+    assert.equal(readFileSync(join(dir, 'lambdas/custom/second.ts'), 'utf8'), '');
+  });
+
+  test('default handler paths are the step name in kebab case', () => {
+    assert.equal(defaultHandlerPath('create_user_account'), 'lambdas/steps/create-user-account.ts');
+    assert.equal(defaultHandlerPath('sendWelcome2'), 'lambdas/steps/send-welcome2.ts');
+  });
+});

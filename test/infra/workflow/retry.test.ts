@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  checkBudget,
+  parseWorkflow,
+  renderDefinition,
+  retriersFor,
+  stepBudget,
+  type WorkflowSpec,
+} from '../../../infra/workflow/index.ts';
+import { LAMBDA_SERVICE_ERRORS } from '../../../lambdas/runtime/error-names.ts';
+import { type Invocation, runLocally } from './asl-analysis.ts';
+
+/** A one-step workflow (plus an optional follower) with the given step fields and workflow fields. */
+function workflow(stepFields: string, workflowFields = '', follower = false): WorkflowSpec {
+  const next = follower ? '  - name: next_step\n    depends_on_step: call_service\n' : '';
+  const text = `name: retry_test\n${workflowFields}step_templates:\n  - name: call_service\n${stepFields}${next}`;
+  return parseWorkflow(text, 'retry_test.yaml');
+}
+
+function taskState(spec: WorkflowSpec): Record<string, unknown> {
+  const states = renderDefinition(spec).States as Record<string, Record<string, unknown>>;
+  return states.call_service ?? {};
+}
+
+const LAMBDA = [...LAMBDA_SERVICE_ERRORS];
+
+describe('retry mapping', () => {
+  test('defaults: 3 retries, 1 s doubling capped at 30 s, full jitter, Lambda errors in their own Retrier', () => {
+    assert.deepEqual(taskState(workflow('')).Retry, [
+      {
+        ErrorEquals: ['RetryableError', 'IdempotencyAlreadyInProgressError', 'States.Timeout'],
+        IntervalSeconds: 1,
+        MaxAttempts: 3,
+        BackoffRate: 2,
+        MaxDelaySeconds: 30,
+        JitterStrategy: 'FULL',
+      },
+      {
+        ErrorEquals: LAMBDA,
+        IntervalSeconds: 1,
+        MaxAttempts: 3,
+        BackoffRate: 2,
+        MaxDelaySeconds: 30,
+        JitterStrategy: 'FULL',
+      },
+    ]);
+  });
+
+  test('default_retry_limit N means N retries after the first attempt (MaxAttempts N)', () => {
+    const retry = taskState(workflow('    default_retry_limit: 5\n')).Retry as { MaxAttempts: number }[];
+    assert.deepEqual(
+      retry.map((r) => r.MaxAttempts),
+      [5, 5],
+    );
+  });
+
+  test('per-step retry overrides the workflow retry_defaults, which override the built-in defaults', () => {
+    const spec = workflow(
+      '    retry:\n      interval_seconds: 3\n      jitter: none\n',
+      'retry_defaults:\n  limit: 4\n  interval_seconds: 2\n  backoff_rate: 1.5\n  max_delay_seconds: 20\n',
+    );
+    assert.deepEqual(retriersFor(spec.steps[0] as never)[0], {
+      ErrorEquals: ['RetryableError', 'IdempotencyAlreadyInProgressError', 'States.Timeout'],
+      IntervalSeconds: 3,
+      BackoffRate: 1.5,
+      MaxAttempts: 4,
+      MaxDelaySeconds: 20,
+      JitterStrategy: 'NONE',
+    });
+  });
+
+  test('a limit of 0 emits no Retry field at all', () => {
+    assert.equal(taskState(workflow('    default_retry_limit: 0\n')).Retry, undefined);
+  });
+
+  test('default_retryable false stops retrying RetryableError and timeouts but keeps Lambda service retries', () => {
+    const retry = taskState(workflow('    default_retryable: false\n')).Retry as { ErrorEquals: string[] }[];
+    assert.deepEqual(
+      retry.map((r) => r.ErrorEquals),
+      [['IdempotencyAlreadyInProgressError'], LAMBDA],
+    );
+  });
+
+  test('retry_on names join the step Retrier; PermanentError is in no Retrier of any configuration', () => {
+    const configs = [
+      '',
+      '    default_retryable: false\n',
+      '    retry:\n      retry_on: [QuotaExceededError, States.HeartbeatTimeout]\n',
+      '    honor_retry_after: true\n',
+    ];
+    for (const config of configs) {
+      const retriers = retriersFor(workflow(config).steps[0] as never);
+      for (const r of retriers) assert.ok(!r.ErrorEquals.includes('PermanentError'), config);
+      assert.ok(retriers.every((r) => !r.ErrorEquals.includes('States.ALL')));
+    }
+    const withExtra = retriersFor(
+      workflow('    retry:\n      retry_on: [QuotaExceededError, States.HeartbeatTimeout]\n')
+        .steps[0] as never,
+    );
+    assert.deepEqual(withExtra[0]?.ErrorEquals, [
+      'RetryableError',
+      'IdempotencyAlreadyInProgressError',
+      'States.Timeout',
+      'QuotaExceededError',
+      'States.HeartbeatTimeout',
+    ]);
+  });
+
+  test('honor_retry_after adds one Retrier per delay bucket up to the maximum, before the backoff Retrier', () => {
+    const retriers = retriersFor(
+      workflow('    default_retry_limit: 4\n    honor_retry_after: true\n    max_retry_after_seconds: 45\n')
+        .steps[0] as never,
+    );
+    const buckets = retriers.filter((r) => r.ErrorEquals[0]?.startsWith('RetryAfter.'));
+    assert.deepEqual(
+      buckets.map((r) => r.ErrorEquals[0]),
+      ['1', '2', '3', '4', '5', '6', '8', '10', '12', '15', '20', '25', '30', '40', '50'].map(
+        (n) => `RetryAfter.${n}s`,
+      ),
+    );
+    for (const r of buckets) {
+      assert.equal(r.IntervalSeconds, Number(/\d+/.exec(r.ErrorEquals[0] ?? '')?.[0]));
+      assert.equal(r.BackoffRate, 1);
+      assert.equal(r.JitterStrategy, 'NONE');
+      assert.equal(r.MaxAttempts, 4);
+    }
+    assert.deepEqual(
+      retriers.slice(buckets.length).map((r) => r.ErrorEquals[0]),
+      ['RetryableError', LAMBDA[0]],
+    );
+    assert.equal(retriers.indexOf(buckets[0] as never), 0);
+  });
+
+  test('timeout_seconds becomes the Task TimeoutSeconds; the payload follows the contract', () => {
+    const state = taskState(workflow('    timeout_seconds: 12\n    description: Calls the service\n'));
+    assert.equal(state.TimeoutSeconds, 12);
+    assert.equal(state.Comment, 'Calls the service');
+    assert.equal(state.ResultPath, '$.steps.call_service');
+    assert.equal(state.Resource, 'arn:aws:lambda:us-east-1:123456789012:function:retry_test-call_service');
+    assert.deepEqual(state.Parameters, {
+      workflow: 'retry_test',
+      step: 'call_service',
+      'attempt.$': '$$.State.RetryCount',
+      'execution_id.$': '$$.Execution.Id',
+      'state.$': '$',
+    });
+  });
+});
+
+describe('failure mapping on the local executor', () => {
+  test('a RetryableError is retried up to the limit, then the execution fails with that error', async () => {
+    const definition = renderDefinition(workflow('    default_retry_limit: 2\n', '', true));
+    const ok = await runLocally(definition, {
+      failures: { call_service: ['RetryableError', 'RetryableError'] },
+    });
+    assert.equal(ok.invocations.filter((i) => i.step === 'call_service').length, 3);
+    await assert.rejects(
+      runLocally(definition, {
+        failures: { call_service: ['RetryableError', 'RetryableError', 'RetryableError'] },
+      }),
+      (error: Error) => (error.cause as Error).name === 'RetryableError',
+    );
+  });
+
+  test('a PermanentError is never retried and fails the execution with its name and message intact', async () => {
+    const definition = renderDefinition(workflow('', '', true));
+    const invocations: Invocation[] = [];
+    await assert.rejects(
+      runLocally(definition, {
+        failures: { call_service: ['PermanentError', 'PermanentError'] },
+        invocations,
+      }),
+      (error: Error) => {
+        const cause = error.cause as Error;
+        return (
+          cause.name === 'PermanentError' &&
+          cause.message === 'call_service failed on purpose (PermanentError)'
+        );
+      },
+    );
+    assert.deepEqual(
+      invocations.map((i) => i.step),
+      ['call_service'],
+    );
+  });
+
+  test('on_failure continue: the final failure becomes the fallback result and the workflow goes on', async () => {
+    const spec = workflow(
+      '    default_retry_limit: 1\n    on_failure: continue\n    fallback:\n      status: defaults_applied\n      plan.$: $.plan\n',
+      '',
+      true,
+    );
+    const definition = renderDefinition(spec);
+    const states = definition.States as Record<string, Record<string, unknown>>;
+    assert.deepEqual(states.call_service?.Catch, [
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.errors.call_service', Next: 'call_service (fallback)' },
+    ]);
+    assert.deepEqual(states['call_service (fallback)'], {
+      Type: 'Pass',
+      ResultPath: '$.steps.call_service',
+      Parameters: {
+        status: 'defaults_applied',
+        'plan.$': '$.plan',
+        fallback_used: true,
+        'error.$': '$.errors.call_service',
+      },
+      Next: 'next_step',
+    });
+    const { output, invocations } = await runLocally(definition, {
+      input: { correlation_id: 'corr-1', plan: 'pro' },
+      failures: { call_service: ['RetryableError', 'PermanentError'] },
+    });
+    const steps = output.steps as Record<string, Record<string, unknown>>;
+    assert.equal(steps.call_service?.fallback_used, true);
+    assert.equal(steps.call_service?.plan, 'pro');
+    assert.equal((steps.call_service?.error as Record<string, unknown> | undefined)?.Error, 'PermanentError');
+    assert.deepEqual(steps.next_step, { step: 'next_step', correlation_id: 'corr-1' });
+    assert.deepEqual(
+      invocations.map((i) => i.step),
+      ['call_service', 'call_service', 'next_step'],
+    );
+  });
+
+  test('a RetryAfter bucket error is retried by its own Retrier', async () => {
+    const definition = renderDefinition(workflow('    honor_retry_after: true\n'));
+    const { invocations } = await runLocally(definition, {
+      failures: { call_service: ['RetryAfter.2s', 'RetryAfter.60s'] },
+    });
+    assert.equal(invocations.length, 3);
+  });
+});
+
+describe('time budget', () => {
+  test("a step's worst case is attempts x timeout plus the capped backoff waits", () => {
+    const plain = stepBudget(workflow('    timeout_seconds: 30\n').steps[0] as never);
+    assert.deepEqual(plain, { seconds: 4 * 30 + (1 + 2 + 4), attempts: 4, waitSeconds: 7 });
+    const capped = stepBudget(
+      workflow('    default_retry_limit: 8\n    timeout_seconds: 10\n').steps[0] as never,
+    );
+    assert.equal(capped.waitSeconds, 1 + 2 + 4 + 8 + 16 + 30 + 30 + 30);
+    const retryAfter = stepBudget(
+      workflow('    timeout_seconds: 30\n    honor_retry_after: true\n    max_retry_after_seconds: 60\n')
+        .steps[0] as never,
+    );
+    assert.equal(retryAfter.seconds, 4 * 30 + 3 * 60);
+  });
+
+  test('warns when a step could outlast the workflow timeout', () => {
+    const spec = workflow('    timeout_seconds: 60\n', 'timeout_seconds: 120\n');
+    const { warnings } = checkBudget(spec);
+    assert.deepEqual(warnings, [
+      "retry_test.yaml:4: warning: step 'call_service' could run 247 s in the worst case (4 attempts x 60 s + 7 s of retry waits), longer than the workflow's timeout_seconds (120)",
+    ]);
+  });
+
+  test('an Express workflow within 5 minutes compiles', () => {
+    const spec = workflow(
+      '    default_retry_limit: 1\n    timeout_seconds: 20\n',
+      'execution_type: express\n',
+    );
+    assert.equal(spec.executionType, 'EXPRESS');
+    assert.deepEqual(checkBudget(spec).errors, []);
+  });
+});
