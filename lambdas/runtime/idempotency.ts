@@ -68,7 +68,10 @@ function persistenceLayer(opts: StepIdempotencyOptions): DynamoDBPersistenceLaye
   const id = `${opts.tableName}\n${opts.keyPrefix ?? ''}\n${opts.ttlSeconds}`;
   let layer = opts.client === undefined ? layers.get(id) : undefined;
   if (layer === undefined) {
-    sharedClient ??= new DynamoDBClient({});
+    // Lambda always sets AWS_REGION; the fallback spares ad-hoc local runs a region lookup.
+    sharedClient ??= new DynamoDBClient({
+      region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    });
     layer = new DynamoDBPersistenceLayer({
       tableName: opts.tableName,
       keyAttr: 'pk',

@@ -74,6 +74,11 @@ interface Route {
   readonly handle: (req: RouteRequest) => ServiceAnswer;
 }
 
+/** Counts per correlation ID; requests without one count under `(none)`. */
+const bump = (counts: Record<string, number>, correlationId: string | undefined): void => {
+  const key = correlationId ?? '(none)';
+  counts[key] = (counts[key] ?? 0) + 1;
+};
 const now = (): string => new Date().toISOString();
 const id = (prefix: string, n: number): string => `${prefix}_${n.toString().padStart(6, '0')}`;
 const answer = (status: number, body: unknown, applied = false): ServiceAnswer => ({ status, body, applied });
@@ -106,6 +111,7 @@ const ROUTES: readonly Route[] = [
         created_at: now(),
         correlation_id: correlationId,
         activations: 0,
+        activations_by_correlation: {},
         summary: undefined,
       };
       state.users.set(user.id, user);
@@ -144,7 +150,7 @@ const ROUTES: readonly Route[] = [
     method: 'PATCH',
     pattern: /^\/users\/(?<id>[^/]+)\/status$/,
     write: true,
-    handle: ({ state, params, body }) => {
+    handle: ({ state, params, body, correlationId }) => {
       const user = state.users.get(params.id ?? '');
       if (user === undefined) return answer(404, { error: 'USER_NOT_FOUND' });
       if (!str(body.status) || !['pending', 'active', 'suspended'].includes(body.status)) {
@@ -152,7 +158,10 @@ const ROUTES: readonly Route[] = [
       }
       user.status = body.status;
       user.summary = body.summary;
-      if (body.status === 'active') user.activations += 1;
+      if (body.status === 'active') {
+        user.activations += 1;
+        bump(user.activations_by_correlation, correlationId);
+      }
       return answer(200, publicUser(user), true);
     },
   },
@@ -205,7 +214,9 @@ const ROUTES: readonly Route[] = [
         updated_at: now(),
         correlation_id: correlationId,
         writes: (record?.writes ?? 0) + 1,
+        writes_by_correlation: { ...(record?.writes_by_correlation ?? {}) },
       };
+      bump(updated.writes_by_correlation, correlationId);
       state.preferencesByUser.set(userId, updated);
       return answer(
         200,
@@ -298,7 +309,8 @@ export function entitiesOf(state: ServiceState): SimulatorEntities {
 
 /**
  * Everything that happened more than once where it must happen once: a side effect applied twice
- * for one Idempotency-Key, a user activated twice, preferences written twice for one user.
+ * for one Idempotency-Key, a user activated or preferences written twice by one registration
+ * (X-Correlation-ID; a later registration of the same person may legitimately write again).
  * (One user per email, one profile and one welcome sequence per user hold by construction: the
  * services answer 409.)
  */
@@ -306,10 +318,15 @@ export function duplicatesOf(state: ServiceState): string[] {
   const found: string[] = [];
   for (const [key, count] of state.appliedByKey) if (count > 1) found.push(`${key}: applied ${count} times`);
   for (const user of state.users.values()) {
-    if (user.activations > 1) found.push(`user ${user.id}: activated ${user.activations} times`);
+    for (const [correlationId, count] of Object.entries(user.activations_by_correlation)) {
+      if (count > 1) found.push(`user ${user.id}: activated ${count} times by ${correlationId}`);
+    }
   }
   for (const record of state.preferencesByUser.values()) {
-    if (record.writes > 1) found.push(`preferences of ${record.user_id}: written ${record.writes} times`);
+    for (const [correlationId, count] of Object.entries(record.writes_by_correlation)) {
+      if (count > 1)
+        found.push(`preferences of ${record.user_id}: written ${count} times by ${correlationId}`);
+    }
   }
   return found;
 }

@@ -76,8 +76,10 @@ export interface UserEntity {
   status: string;
   created_at: string;
   correlation_id: string | undefined;
-  /** How many times the status was set to `active` (exactly-once check). */
+  /** How many times the status was set to `active`. */
   activations: number;
+  /** Activations per X-Correlation-ID: a registration activates its user once. */
+  activations_by_correlation: Record<string, number>;
   summary: unknown;
 }
 
@@ -99,8 +101,10 @@ export interface PreferenceEntity {
   preferences: Record<string, unknown>;
   updated_at: string;
   correlation_id: string | undefined;
-  /** Writes applied (exactly-once check: one per registration). */
+  /** Writes applied. */
   writes: number;
+  /** Writes per X-Correlation-ID: a registration writes its preferences once. */
+  writes_by_correlation: Record<string, number>;
 }
 
 export interface WelcomeSequenceEntity {

@@ -110,7 +110,7 @@ describe('service semantics', () => {
     const [record] = sims.counters.entities().preferences;
     assert.equal(record?.writes, 2);
     assert.deepEqual(record?.preferences, { theme: 'dark' });
-    assert.deepEqual(sims.counters.duplicates(), ['preferences of usr_9: written 2 times']);
+    assert.deepEqual(sims.counters.duplicates(), ['preferences of usr_9: written 2 times by (none)']);
     const welcome = { user_id: 'usr_9', template: 'welcome_free', channels: ['email'] };
     assert.equal(
       (await call('POST', `${sims.urls.notification}/notifications/welcome`, welcome)).status,
@@ -124,6 +124,24 @@ describe('service semantics', () => {
       (await call('PATCH', `${sims.urls.user}/users/usr_9/status`, { status: 'active' })).status,
       404,
     );
+  });
+
+  test('a later registration writing the same user again is not a duplicate', async () => {
+    const url = `${sims.urls.preferences}/users/usr_7/preferences`;
+    await call(
+      'POST',
+      url,
+      { preferences: { theme: 'light' } },
+      { 'x-correlation-id': 'reg_a', 'idempotency-key': 'a' },
+    );
+    await call(
+      'POST',
+      url,
+      { preferences: { theme: 'dark' } },
+      { 'x-correlation-id': 'reg_b', 'idempotency-key': 'b' },
+    );
+    assert.equal(sims.counters.entities().preferences[0]?.writes, 2);
+    assert.deepEqual(sims.counters.duplicates(), []);
   });
 
   test('unknown routes are 404, wrong methods 405', async () => {
