@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import type { RegistrationApiClient } from '../../local/cli/api-client.ts';
+import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import { apiClient, historyOf, register, registrationBody } from './support.ts';
+
+/** Time runs 50x faster than the definition asks; history timestamps keep the asked delays. */
+const TIME_SCALE = 50;
+
+describe('retries, permanent failures and fallbacks through the local API', () => {
+  let runtime: LocalRuntime;
+  let client: RegistrationApiClient;
+
+  before(async () => {
+    runtime = await startLocalRuntime({ apiPort: 0, timeScale: TIME_SCALE });
+    client = apiClient(runtime.apiUrl);
+  });
+  afterEach(() => runtime.simulators.faults.clear());
+  after(() => runtime.close());
+
+  /** [failedAt, nextScheduledAt] per retry of `step`, from the (virtual-time) history. */
+  const retryGaps = (events: readonly HistoryEvent[], step: string): number[] => {
+    const gaps: number[] = [];
+    let failedAt: number | undefined;
+    for (const event of events) {
+      const input = event.lambdaFunctionScheduledEventDetails?.input ?? '';
+      if (event.type === 'LambdaFunctionScheduled' && input.includes(`"step":"${step}"`)) {
+        if (failedAt !== undefined) gaps.push(event.timestamp!.getTime() - failedAt);
+        failedAt = undefined;
+      }
+      if (event.type === 'LambdaFunctionFailed' && stepOf(events, event) === step)
+        failedAt = event.timestamp!.getTime();
+    }
+    return gaps;
+  };
+
+  test('a 503 then success is retried with backoff and the registration succeeds', async () => {
+    runtime.simulators.faults.set('billing', 'POST /profiles', { kind: 'status', status: 503, times: 1 });
+    const { started, status } = await register(client, registrationBody('pro', 'retry-503'));
+    assert.equal(status.status, 'SUCCEEDED');
+    const billing = status.steps.find((step) => step.name === 'setup_billing_profile');
+    assert.equal(billing?.attempts, 2);
+    assert.equal(billing?.status, 'succeeded');
+    const statuses = runtime.simulators.counters
+      .log({ correlationId: started.correlation_id, service: 'billing' })
+      .map((r) => r.status);
+    assert.deepEqual(statuses, [503, 201]);
+    // The retry waited what the Retrier asked: interval 1 s with FULL jitter, i.e. within (0, 1 s].
+    const waits = runtime
+      .getExecution(started.execution_arn)
+      ?.waits.filter((w) => w.stateName === 'setup_billing_profile');
+    assert.equal(waits?.length, 1);
+    assert.ok(waits![0]!.askedMs >= 0 && waits![0]!.askedMs <= 1000, `asked ${waits![0]!.askedMs} ms`);
+  });
+
+  test('a 429 with Retry-After: 2 is not retried before 2 s (in the definition’s time)', async () => {
+    runtime.simulators.faults.set('notification', 'POST /notifications/welcome', {
+      kind: 'status',
+      status: 429,
+      retryAfter: 2,
+      times: 1,
+    });
+    const { started, status } = await register(client, registrationBody('pro', 'retry-429'));
+    assert.equal(status.status, 'SUCCEEDED');
+    const welcome = status.steps.find((step) => step.name === 'send_welcome_sequence');
+    assert.equal(welcome?.attempts, 2);
+    const waits = runtime
+      .getExecution(started.execution_arn)
+      ?.waits.filter((w) => w.stateName === 'send_welcome_sequence');
+    assert.deepEqual(
+      waits?.map((w) => w.askedMs),
+      [2000],
+    );
+    const gaps = retryGaps(
+      await historyOf(runtime.sfnClient, started.execution_arn),
+      'send_welcome_sequence',
+    );
+    assert.equal(gaps.length, 1);
+    assert.ok(gaps[0]! >= 2000, `retried ${gaps[0]} ms after the 429`);
+  });
+
+  test('a permanent 422 from billing fails the execution naming setup_billing_profile and the cause', async () => {
+    runtime.simulators.faults.set('billing', 'POST /profiles', {
+      kind: 'status',
+      status: 422,
+      body: { error: 'INVALID_PAYMENT_METHOD' },
+    });
+    const { started, status } = await register(client, registrationBody('enterprise', 'perm-422'));
+    assert.equal(status.status, 'FAILED');
+    assert.deepEqual(status.failed_steps, ['setup_billing_profile']);
+    assert.equal(status.error, 'PermanentError');
+    assert.match(status.cause ?? '', /422/);
+    const billing = status.steps.find((step) => step.name === 'setup_billing_profile');
+    assert.equal(billing?.attempts, 1, 'a permanent error must not be retried');
+    assert.equal(
+      runtime.simulators.counters.requests({
+        correlationId: started.correlation_id,
+        service: 'notification',
+      }),
+      0,
+    );
+  });
+
+  test('a preferences outage completes with the fallback', async () => {
+    runtime.simulators.faults.set('preferences', '*', { kind: 'status', status: 503 });
+    const { status } = await register(client, registrationBody('pro', 'prefs-down'));
+    assert.equal(status.status, 'SUCCEEDED');
+    const prefs = status.steps.find((step) => step.name === 'initialize_preferences');
+    assert.equal(prefs?.status, 'fallback');
+    assert.equal(prefs?.attempts, 4, 'default_retry_limit 3 = 3 retries after the first attempt');
+    const output = status.output as { steps: Record<string, Record<string, unknown>> };
+    assert.equal(output.steps.initialize_preferences?.fallback_used, true);
+    assert.equal(output.steps.initialize_preferences?.status, 'defaults_applied');
+    assert.deepEqual(status.failed_steps, []);
+  });
+});
+
+/** Follows previousEventId back to the Lambda scheduling event and reads its step. */
+function stepOf(events: readonly HistoryEvent[], event: HistoryEvent): string | undefined {
+  const byId = new Map(events.map((e) => [e.id, e]));
+  let current: HistoryEvent | undefined = event;
+  for (let hops = 0; current && hops < 10; hops++) {
+    const input = current.lambdaFunctionScheduledEventDetails?.input;
+    if (input) return (JSON.parse(input) as { step?: string }).step;
+    current = byId.get(current.previousEventId);
+  }
+  return undefined;
+}
