@@ -55,7 +55,7 @@ export function contextOptions(node: Node): ContextOptions {
   const burst = positiveNumber('apiThrottleBurst', read('apiThrottleBurst'));
   if (burst !== undefined) options.throttlingBurstLimit = Math.round(burst);
   const ttl = positiveNumber('idempotencyTtlHours', read('idempotencyTtlHours'));
-  if (ttl !== undefined) options.idempotencyTtl = Duration.minutes(Math.round(ttl * 60));
+  if (ttl !== undefined) options.idempotencyTtl = Duration.minutes(Math.max(1, Math.round(ttl * 60)));
   const retention = positiveNumber('logRetentionDays', read('logRetentionDays'));
   if (retention !== undefined) {
     if (!RETENTION_DAYS.includes(retention)) fail('logRetentionDays', retention, RETENTION_DAYS.join(', '));
