@@ -188,9 +188,12 @@ export async function createExecutor(opts: ExecutorOptions): Promise<StateMachin
     const lastOfState = new Map<string, number>();
     const attempts = new Map<string, { settled: boolean; sdk: boolean }>();
     const failedStates = new Set<string>();
+    // The library re-dispatches a branch's events to the root logger (same object): count once.
+    const seen = new WeakSet<LibraryEvent>();
     const onLibraryEvent = (event: LibraryEvent, logger: LoggerRef): void => {
       const state = event.state;
-      if (!running() || !state) return;
+      if (!running() || !state || seen.has(event)) return;
+      seen.add(event);
       const runPrev = (): number | undefined =>
         lastOfRun.get(logger) ?? (logger.parent ? lastOfRun.get(logger.parent) : undefined);
       if (event.type === 'StateEntered') {

@@ -143,6 +143,9 @@ describe('executor on the patched aws-local-stepfunctions', async () => {
       'ParallelStateEntered',
     ]);
     assert.equal(seen[7], 'ParallelStateStarted');
+    // Each state appears once, although the library forwards branch events to the root logger.
+    assert.equal(seen.filter((type) => type === 'TaskStateEntered').length, 3);
+    assert.equal(seen.filter((type) => type === 'PassStateExited').length, 1);
     assert.ok(seen.includes('PassStateEntered') && seen.includes('ParallelStateSucceeded'));
     assert.equal(seen.at(-1), 'ExecutionSucceeded');
     const started = record.events.find((event) => event.type === 'ParallelStateStarted')!;

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+} from '@aws-sdk/client-sfn';
+import { type LocalRuntime, startLocalRuntime } from '../../../local/runtime/index.ts';
+
+describe('startLocalRuntime on the synthesized app', () => {
+  let runtime: LocalRuntime;
+  const logs: Array<{ functionId: string; line: string }> = [];
+  before(async () => {
+    runtime = await startLocalRuntime({
+      timeScale: 50,
+      onLog: (line, functionId) => logs.push({ functionId, line }),
+    });
+  });
+  after(() => runtime.close());
+
+  test('runs the definition taken out of the template', () => {
+    assert.equal(runtime.workflows.length, 1);
+    const [workflow] = runtime.workflows;
+    assert.equal(workflow?.name, 'user_registration');
+    assert.match(workflow?.stateMachineArn ?? '', /^arn:aws:states:us-east-1:000000000000:stateMachine:/);
+    assert.equal((workflow?.definition as { StartAt?: string }).StartAt, 'create_user_account');
+    assert.ok(runtime.startupMs > 0);
+  });
+
+  test('a registration through the API runs every step against the simulators', async () => {
+    const response = await fetch(`${runtime.apiUrl}/registrations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-correlation-id': 'runtime-test-1' },
+      body: JSON.stringify({ user_info: { email: 'runtime@example.com', name: 'Run Time', plan: 'pro' } }),
+    });
+    assert.equal(response.status, 202);
+    const { execution_arn: executionArn } = (await response.json()) as { execution_arn: string };
+    let status: string | undefined;
+    for (let i = 0; i < 300 && status !== 'SUCCEEDED' && status !== 'FAILED'; i++) {
+      ({ status } = await runtime.sfnClient.send(new DescribeExecutionCommand({ executionArn })));
+      if (status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const described = await runtime.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+    assert.equal(described.status, 'SUCCEEDED', described.cause);
+    const calls = runtime.simulators.counters.log({ correlationId: 'runtime-test-1' });
+    assert.deepEqual(
+      [...new Set(calls.map((call) => call.service))].sort(),
+      ['billing', 'notification', 'preferences', 'user'],
+      'each step reached its simulator through the overridden SERVICE_URL',
+    );
+    const history = await runtime.sfnClient.send(new GetExecutionHistoryCommand({ executionArn }));
+    const entered = (history.events ?? [])
+      .filter((event) => event.type === 'TaskStateEntered')
+      .map((event) => event.stateEnteredEventDetails?.name);
+    assert.deepEqual(entered.sort(), [
+      'create_user_account',
+      'initialize_preferences',
+      'send_welcome_sequence',
+      'setup_billing_profile',
+      'update_user_status',
+    ]);
+    const listed = await runtime.sfnClient.send(
+      new ListExecutionsCommand({ stateMachineArn: runtime.workflows[0]!.stateMachineArn }),
+    );
+    assert.ok(listed.executions?.some((execution) => execution.executionArn === executionArn));
+  });
+
+  test('hands every function log line to onLog, tagged with the function', async () => {
+    for (let i = 0; i < 50 && !logs.some(({ line }) => line.includes('runtime-test-1')); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const mine = logs.filter(({ line }) => line.includes('runtime-test-1'));
+    assert.ok(mine.length > 0);
+    const functions = new Set(mine.map(({ functionId }) => functionId));
+    assert.ok(functions.size >= 5, `log lines from ${[...functions].join(', ')}`);
+  });
+});
