@@ -20,10 +20,10 @@ describe('startLocalRuntime on the synthesized app', () => {
 
   test('runs the definition taken out of the template', () => {
     assert.equal(runtime.workflows.length, 1);
-    const [workflow] = runtime.workflows;
-    assert.equal(workflow?.name, 'user_registration');
-    assert.match(workflow?.stateMachineArn ?? '', /^arn:aws:states:us-east-1:000000000000:stateMachine:/);
-    assert.equal((workflow?.definition as { StartAt?: string }).StartAt, 'create_user_account');
+    const workflow = runtime.workflows[0]!;
+    assert.equal(workflow.name, 'user_registration');
+    assert.match(workflow.stateMachineArn, /^arn:aws:states:us-east-1:000000000000:stateMachine:/);
+    assert.equal(workflow.definition.StartAt, 'create_user_account');
     assert.ok(runtime.startupMs > 0);
   });
 
