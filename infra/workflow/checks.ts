@@ -148,6 +148,11 @@ function stepFieldChecks(
       true,
     );
   }
+  if (isRecord(raw.fallback) && raw.on_failure === 'continue') {
+    for (const [path, problem] of fallbackProblems(raw.fallback, [])) {
+      at([...base, 'fallback', ...path], `${label}: fallback.${path.join('.')} ${problem}`, true);
+    }
+  }
   if (
     typeof raw.default_retry_limit === 'number' &&
     isRecord(raw.retry) &&
@@ -203,6 +208,31 @@ export function retryOnProblem(errorName: string): string | undefined {
     return `unknown error name '${errorName}' (use a States.* or Lambda.* error, one of ${STEP_ERROR_NAMES.join(', ')}, or an error class name ending in Error or Exception)`;
   }
   return undefined;
+}
+
+/** Keys the compiler adds to every fallback result. */
+const RESERVED_FALLBACK_KEYS = ['fallback_used', 'error'];
+
+/** Problems in a fallback result template: `.$` keys must hold paths, compiler keys are reserved. */
+function fallbackProblems(fallback: Record<string, unknown>, path: string[]): [string[], string][] {
+  const problems: [string[], string][] = [];
+  for (const [key, value] of Object.entries(fallback)) {
+    const here = [...path, key];
+    if (path.length === 0 && RESERVED_FALLBACK_KEYS.includes(key.replace(/\.\$$/, ''))) {
+      problems.push([here, 'is set by the compiler (fallback_used: true and the error); rename it']);
+    } else if (key.endsWith('.$')) {
+      if (typeof value !== 'string' || !/^(\$|States\.)/.test(value)) {
+        const got = typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+        problems.push([
+          here,
+          `must be a JSONPath like '$.user_info.plan' or an intrinsic function like 'States.Format(...)' because its key ends in .$, got ${got}`,
+        ]);
+      }
+    } else if (isRecord(value)) {
+      problems.push(...fallbackProblems(value, here));
+    }
+  }
+  return problems;
 }
 
 function stepViews(stepTemplates: unknown): RawStepView[] {

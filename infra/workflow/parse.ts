@@ -9,6 +9,7 @@ import { checkBudget, EXPRESS_LIMIT_SECONDS } from './budget.ts';
 import { semanticChecks } from './checks.ts';
 import { type Diagnostic, didYouMean, sortDiagnostics, WorkflowError } from './diagnostics.ts';
 import { KNOWN_FIELDS, type RawStep, type RawWorkflow, workflowSchema } from './schema.ts';
+import { checkInputSchema } from './schema-check.ts';
 import type { StepSpec, WorkflowSpec } from './types.ts';
 import { type PathSegment, parseYaml, type YamlSource } from './yaml-source.ts';
 
@@ -56,6 +57,7 @@ export function parseWorkflow(text: string, file: string): WorkflowSpec {
   const parsed = workflowSchema.safeParse(record);
   if (!parsed.success) diagnostics.push(...zodDiagnostics(parsed.error.issues, record, source, file));
   diagnostics.push(...semanticChecks(record, source, file));
+  diagnostics.push(...checkInputSchema(record.schema, source, file));
   if (record.execution_type === 'express' && typeof record.timeout_seconds === 'number') {
     if (record.timeout_seconds > EXPRESS_LIMIT_SECONDS) {
       diagnostics.push({
