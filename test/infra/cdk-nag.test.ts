@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -35,6 +35,21 @@ describe('cdk-nag AwsSolutions', () => {
 
   test('reports no unacknowledged error or warning', () => {
     assert.deepEqual(violationsOf(app), []);
+  });
+
+  test('CDK itself reports no warning or error on the stacks', () => {
+    for (const stack of stacks) {
+      const annotations = Annotations.fromStack(stack);
+      assert.deepEqual(annotations.findWarning('*', Match.anyValue()), []);
+      assert.deepEqual(annotations.findError('*', Match.anyValue()), []);
+    }
+  });
+
+  test('an API opened with apiAuthorization=NONE is acknowledged as deliberate, nothing else changes', () => {
+    const open = buildApp({ bundling: false, context: { apiAuthorization: 'NONE' } });
+    for (const stack of open.stacks) Template.fromStack(stack);
+    assert.deepEqual(violationsOf(open.app), []);
+    assert.ok(acknowledgements(open.app).some(({ id }) => id.endsWith('AwsSolutions-APIG4')));
   });
 
   test('every acknowledgement names its rule and gives a concrete reason', () => {
