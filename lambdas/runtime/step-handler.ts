@@ -2,7 +2,7 @@ import { LOGGER_KEY } from '@aws-lambda-powertools/commons';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { readStepConfig, type StepConfig } from './config.ts';
 import { applyRetryPolicy, normalizeStepError } from './errors.ts';
 import { createServiceClient, deriveIdempotencyKey, type ServiceClient } from './http-client.ts';
@@ -37,7 +37,7 @@ export interface StepPayload<State> {
 }
 
 /** Options for {@link createStepHandler}. */
-export interface StepHandlerOptions<S extends z.ZodType<{ correlation_id: string }>> {
+export interface StepHandlerOptions<S extends z.ZodMiniType<{ correlation_id: string }>> {
   /** The step name in the workflow file, e.g. `create_user_account`. */
   readonly step: string;
   /** Schema of `state` (the execution input plus earlier steps' results) this step needs. */
@@ -69,14 +69,14 @@ interface Invocation {
  * @example
  * export const handler = createStepHandler({ step: 'create_user_account', inputSchema, run: createUserAccount });
  */
-export function createStepHandler<S extends z.ZodType<{ correlation_id: string }>>(
+export function createStepHandler<S extends z.ZodMiniType<{ correlation_id: string }>>(
   opts: StepHandlerOptions<S>,
 ): StepHandler {
   const payloadSchema = z.object({
-    workflow: z.string().optional(),
-    step: z.string().optional(),
-    attempt: z.number().int().nonnegative().optional(),
-    execution_id: z.string().optional(),
+    workflow: z.optional(z.string()),
+    step: z.optional(z.string()),
+    attempt: z.optional(z.int().check(z.nonnegative())),
+    execution_id: z.optional(z.string()),
     state: opts.inputSchema,
   });
   const chains = new Map<string, StepHandler>();
@@ -92,10 +92,10 @@ export function createStepHandler<S extends z.ZodType<{ correlation_id: string }
   };
 }
 
-function buildChain<S extends z.ZodType<{ correlation_id: string }>>(
+function buildChain<S extends z.ZodMiniType<{ correlation_id: string }>>(
   opts: StepHandlerOptions<S>,
   config: StepConfig,
-  payloadSchema: z.ZodType,
+  payloadSchema: z.ZodMiniType,
 ): StepHandler {
   const logger = createStepLogger({ service: config.service });
   const metrics = createStepMetrics(config);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PermanentError, RetryableError } from '../runtime/errors.ts';
 import { createStepHandler, type StepContext } from '../runtime/step-handler.ts';
 import { correlationIdSchema, userInfoSchema } from './registration-state.ts';

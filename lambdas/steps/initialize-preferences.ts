@@ -1,10 +1,10 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createStepHandler, type StepContext } from '../runtime/step-handler.ts';
 import { type Preferences, resolvePreferences } from './plan-defaults.ts';
 import {
   correlationIdSchema,
   createdUserSchema,
-  planSchema,
+  planOnlySchema,
   requestedPreferencesSchema,
 } from './registration-state.ts';
 
@@ -12,8 +12,8 @@ export const STEP = 'initialize_preferences';
 
 export const initializePreferencesInput = z.object({
   correlation_id: correlationIdSchema,
-  user_info: z.object({ plan: planSchema.default('free') }),
-  preferences: requestedPreferencesSchema.optional(),
+  user_info: planOnlySchema,
+  preferences: z.optional(requestedPreferencesSchema),
   steps: z.object({ create_user_account: createdUserSchema }),
 });
 export type InitializePreferencesInput = z.infer<typeof initializePreferencesInput>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createStepHandler, type StepContext } from '../runtime/step-handler.ts';
 import { type Plan, WELCOME_SEQUENCES } from './plan-defaults.ts';
 import {
@@ -15,10 +15,10 @@ export const STEP = 'send_welcome_sequence';
 export const sendWelcomeSequenceInput = z.object({
   correlation_id: correlationIdSchema,
   user_info: userInfoSchema,
-  preferences: requestedPreferencesSchema.optional(),
+  preferences: z.optional(requestedPreferencesSchema),
   steps: z.object({
     create_user_account: createdUserSchema,
-    initialize_preferences: preferencesResultSchema.optional(),
+    initialize_preferences: z.optional(preferencesResultSchema),
   }),
 });
 export type SendWelcomeSequenceInput = z.infer<typeof sendWelcomeSequenceInput>;

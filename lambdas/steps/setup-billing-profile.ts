@@ -1,19 +1,19 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createStepHandler, type StepContext } from '../runtime/step-handler.ts';
 import { PLAN_PRICES_USD } from './plan-defaults.ts';
 import {
   billingInfoSchema,
   correlationIdSchema,
   createdUserSchema,
-  planSchema,
+  planOnlySchema,
 } from './registration-state.ts';
 
 export const STEP = 'setup_billing_profile';
 
 export const setupBillingProfileInput = z.object({
   correlation_id: correlationIdSchema,
-  user_info: z.object({ plan: planSchema.default('free') }),
-  billing_info: billingInfoSchema.optional(),
+  user_info: planOnlySchema,
+  billing_info: z.optional(billingInfoSchema),
   steps: z.object({ create_user_account: createdUserSchema }),
 });
 export type SetupBillingProfileInput = z.infer<typeof setupBillingProfileInput>;

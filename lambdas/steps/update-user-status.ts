@@ -1,11 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PermanentError } from '../runtime/errors.ts';
 import { createStepHandler, type StepContext } from '../runtime/step-handler.ts';
 import {
   correlationIdSchema,
   createdUserSchema,
   effectivePreferences,
-  planSchema,
+  planOnlySchema,
   preferencesResultSchema,
   requestedPreferencesSchema,
 } from './registration-state.ts';
@@ -13,22 +13,23 @@ import {
 export const STEP = 'update_user_status';
 
 const stepResultSchema = z.looseObject({
-  status: z.string().optional(),
-  fallback_used: z.boolean().optional(),
+  status: z.optional(z.string()),
+  fallback_used: z.optional(z.boolean()),
 });
 
 export const updateUserStatusInput = z.object({
   correlation_id: correlationIdSchema,
-  user_info: z.object({ plan: planSchema.default('free') }),
-  preferences: requestedPreferencesSchema.optional(),
-  steps: z
-    .object({
-      create_user_account: createdUserSchema.extend({ created_at: z.string().optional() }),
-      setup_billing_profile: z.object({ billing_id: z.string().optional() }).optional(),
-      initialize_preferences: preferencesResultSchema.optional(),
-      send_welcome_sequence: z.object({ channels: z.array(z.string()).optional() }).optional(),
-    })
-    .catchall(stepResultSchema),
+  user_info: planOnlySchema,
+  preferences: z.optional(requestedPreferencesSchema),
+  steps: z.catchall(
+    z.object({
+      create_user_account: z.extend(createdUserSchema, { created_at: z.optional(z.string()) }),
+      setup_billing_profile: z.optional(z.object({ billing_id: z.optional(z.string()) })),
+      initialize_preferences: z.optional(preferencesResultSchema),
+      send_welcome_sequence: z.optional(z.object({ channels: z.optional(z.array(z.string())) })),
+    }),
+    stepResultSchema,
+  ),
 });
 export type UpdateUserStatusInput = z.infer<typeof updateUserStatusInput>;
 
