@@ -16,7 +16,7 @@ const valid = () => ({
   billing_info: { payment_method: 'card', billing_address: { city: 'London' } },
   preferences: { newsletter: true },
 });
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function bodyCase(name: string, body: unknown, status: number, names: RegExp): HostileCase {
   return { name, body: JSON.stringify(body), headers: JSON_HEADERS, status, names };
@@ -76,7 +76,7 @@ export function hostileCorpus(): HostileCase[] {
         `extra field ${pointer}`,
         body,
         400,
-        new RegExp(`"${escape(pointer)}","problem":"is not an allowed field`),
+        new RegExp(`"${escapeRegExp(pointer)}","problem":"is not an allowed field`),
       ),
     );
   }
@@ -171,7 +171,7 @@ export function hostileCorpus(): HostileCase[] {
         `${pointer} of ${length} characters`,
         mutate(path, 'x'.repeat(length)),
         400,
-        new RegExp(`${escape(pointer)}","problem":"must NOT have more than`),
+        new RegExp(`${escapeRegExp(pointer)}","problem":"must NOT have more than`),
       ),
     );
   }
