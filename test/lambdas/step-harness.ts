@@ -64,7 +64,7 @@ export function useStep(harness: StepHarness, step: string, overrides: Record<st
     STEP_NAME: step,
     SERVICE_NAME: service,
     SERVICE_URL: harness.sims.urls[service],
-    REQUEST_TIMEOUT_MS: '300',
+    REQUEST_TIMEOUT_MS: '2000',
     RETRY_LIMIT: '3',
     HONOR_RETRY_AFTER: step === 'send_welcome_sequence' ? 'true' : 'false',
     MAX_RETRY_AFTER_SECONDS: '60',
@@ -131,6 +131,15 @@ export function registrationState(
     },
     ...extra,
   };
+}
+
+/** Polls `condition` every 5 ms for up to `limitMs` (bounded), failing the test if it never holds. */
+export async function until(condition: () => boolean, limitMs = 3000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 /** The error a handler rejected with (fails the test if it resolved). */

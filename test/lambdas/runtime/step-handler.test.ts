@@ -9,6 +9,7 @@ import {
   type StepHarness,
   startStepHarness,
   stepPayload,
+  until,
   useStep,
 } from '../step-harness.ts';
 
@@ -18,11 +19,6 @@ const invoke = (state: Record<string, unknown>, attempt = 0, timeoutMs = 30_000)
   createUser(stepPayload(STEP, state, attempt), lambdaContext(STEP, timeoutMs));
 const postsFor = (correlationId: string) =>
   h.sims.counters.requests({ service: 'user', route: 'POST /users', correlationId });
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.ok(condition(), 'condition not reached within 1 s');
-}
 
 before(async () => {
   h = await startStepHarness();
@@ -35,6 +31,7 @@ beforeEach(() => {
 
 describe('step runtime: idempotency', () => {
   test('two concurrent invocations call the service once; the loser is retried into the stored result', async () => {
+    useStep(h, STEP, { REQUEST_TIMEOUT_MS: '5000' });
     h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 200, times: 1 });
     const state = registrationState();
     const [first, second] = await Promise.allSettled([invoke(state), invoke(state)]);
@@ -49,7 +46,9 @@ describe('step runtime: idempotency', () => {
   });
 
   test('a duplicate rejected as in progress does not free the key for a third one', async () => {
-    h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 250, times: 1 });
+    useStep(h, STEP, { REQUEST_TIMEOUT_MS: '5000' });
+    // Long enough that both duplicates are rejected while the first call is still at the service.
+    h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 800, times: 1 });
     const state = registrationState();
     const running = invoke(state);
     await until(() => postsFor(state.correlation_id) === 1);
@@ -83,7 +82,6 @@ describe('step runtime: idempotency', () => {
     const error = await rejection(invoke(state, 0, 150));
     assert.equal(error.name, 'RetryableError');
     assert.match(error.message, /^TimeoutError: /);
-    await new Promise((resolve) => setTimeout(resolve, 350));
     assert.equal((await invoke(state, 1)).status, 'created');
     assert.equal(
       h.sims.counters.entities().users.filter((u) => u.correlation_id === state.correlation_id).length,

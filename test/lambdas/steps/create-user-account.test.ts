@@ -8,6 +8,7 @@ import {
   type StepHarness,
   startStepHarness,
   stepPayload,
+  until,
   useStep,
 } from '../step-harness.ts';
 
@@ -90,12 +91,15 @@ describe('create_user_account', () => {
   }
 
   test('a timeout is retryable, and the retry finds the user the slow call created (one side effect)', async () => {
-    h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 600, times: 1 });
+    useStep(h, STEP, { REQUEST_TIMEOUT_MS: '200' });
+    h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 500, times: 1 });
     const state = registrationState();
     const error = await rejection(invoke(state));
     assert.equal(error.name, 'RetryableError');
-    assert.match(error.message, /timed out after 300 ms/);
-    await new Promise((resolve) => setTimeout(resolve, 400)); // let the slow call finish its write
+    assert.match(error.message, /timed out after 200 ms/);
+    const slowCall = () => h.sims.counters.log({ ...route, correlationId: state.correlation_id })[0];
+    await until(() => slowCall()?.outcome !== undefined); // the slow call still writes
+    assert.equal(slowCall()?.outcome, 'applied');
     const retried = await invoke(state, 1);
     assert.equal(retried.status, 'created');
     const users = h.sims.counters.entities().users.filter((u) => u.correlation_id === state.correlation_id);

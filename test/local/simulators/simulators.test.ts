@@ -4,6 +4,11 @@ import { type Simulators, startSimulators } from '../../../local/simulators/inde
 
 let sims: Simulators;
 
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 600 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(condition(), 'condition not reached within 3 s');
+}
+
 before(async () => {
   sims = await startSimulators({ seed: 42 });
 });
@@ -202,7 +207,7 @@ describe('fault injection', () => {
       }),
       { name: 'TimeoutError' },
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until(() => sims.counters.log()[0]?.outcome !== undefined);
     assert.equal(sims.counters.entities().users.length, 1);
     assert.equal((await createUser('slow')).status, 201);
     assert.equal(sims.counters.replays(), 1);
@@ -241,6 +246,7 @@ describe('fault injection', () => {
       }),
       { name: 'TimeoutError' },
     );
+    await until(() => sims.counters.log()[0]?.outcome !== undefined);
     assert.equal(sims.counters.entities().welcomeSequences.length, 1);
   });
 
