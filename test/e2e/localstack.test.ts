@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { RegistrationApiClient } from '../../local/cli/api-client.ts';
+import { type Simulators, startSimulators } from '../../local/simulators/index.ts';
+import { apiClient, historyOf, register, registrationBody } from './support.ts';
+
+/**
+ * The end-to-end scenarios against LocalStack (deployed with `cdklocal`), gated on an endpoint.
+ * LocalStack runs in Docker, which these machines lack, so here the suite is skipped with the
+ * reason printed. Targets the LocalStack image `localstack/localstack:4.14` (later images need an
+ * auth token). The step Lambdas run in LocalStack's containers and call the simulators on this
+ * host at LOCALSTACK_HOST_ADDRESS (default host.docker.internal).
+ */
+const ENDPOINT = process.env.LOCALSTACK_ENDPOINT ?? process.env.AWS_ENDPOINT_URL;
+const SKIP = ENDPOINT
+  ? false
+  : 'LOCALSTACK_ENDPOINT not set: LocalStack needs a Docker engine, which these machines lack';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const REGION = 'us-east-1';
+
+/** Service hosts in config/user_registration.yaml -> simulator service names. */
+const SERVICE_HOSTS: Record<string, keyof Simulators['urls']> = {
+  'https://users.internal.example.com': 'user',
+  'https://billing.internal.example.com': 'billing',
+  'https://preferences.internal.example.com': 'preferences',
+  'https://notifications.internal.example.com': 'notification',
+};
+
+function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8000);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(output);
+      else reject(new Error(`npx ${args.join(' ')} exited ${code}:\n${output}`));
+    });
+  });
+}
+
+describe('the end-to-end scenarios on LocalStack', { skip: SKIP }, () => {
+  let simulators: Simulators;
+  let client: RegistrationApiClient;
+  let sfn: SFNClient;
+  let workDir: string;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    simulators = await startSimulators({ host: '0.0.0.0' });
+    workDir = mkdtempSync(join(tmpdir(), 'stepflow-localstack-'));
+    // The deployed steps must call the simulators: a copy of the workflow pointing at them.
+    const hostAddress = process.env.LOCALSTACK_HOST_ADDRESS ?? 'host.docker.internal';
+    let yaml = readFileSync(join(ROOT, 'config', 'user_registration.yaml'), 'utf8');
+    for (const [url, service] of Object.entries(SERVICE_HOSTS)) {
+      const port = new URL(simulators.urls[service]).port;
+      yaml = yaml.replaceAll(url, `http://${hostAddress}:${port}`);
+    }
+    writeFileSync(join(workDir, 'user_registration.yaml'), yaml);
+    env = {
+      ...process.env,
+      AWS_ENDPOINT_URL: ENDPOINT,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      CDK_DEFAULT_ACCOUNT: '000000000000',
+      CDK_DEFAULT_REGION: REGION,
+      WORKFLOW_CONFIG_DIR: workDir,
+    };
+    await run(['cdklocal', 'bootstrap', `aws://000000000000/${REGION}`], env, 600_000);
+    const outputsFile = join(workDir, 'outputs.json');
+    await run(
+      [
+        'cdklocal',
+        'deploy',
+        '--all',
+        '--require-approval',
+        'never',
+        '-c',
+        'apiAuthorization=NONE',
+        '-c',
+        'tableRemovalPolicy=destroy',
+        '--outputs-file',
+        outputsFile,
+      ],
+      env,
+      900_000,
+    );
+    const outputs = Object.values(
+      JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string>>,
+    )[0]!;
+    // ApiUrl is AWS-shaped (https://<id>.execute-api.<region>.amazonaws.com/<stage>/); LocalStack
+    // serves every API under one path-style URL on its own endpoint.
+    const apiUrl = new URL(outputs.ApiUrl!);
+    const apiId = apiUrl.hostname.split('.')[0];
+    const stage = apiUrl.pathname.split('/').filter(Boolean)[0] ?? 'v1';
+    client = apiClient(`${ENDPOINT!.replace(/\/+$/, '')}/restapis/${apiId}/${stage}/_user_request_`);
+    sfn = new SFNClient({
+      region: REGION,
+      endpoint: ENDPOINT!,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  });
+  afterEach(() => simulators?.faults.clear());
+  after(async () => {
+    if (env) await run(['cdklocal', 'destroy', '--all', '--force'], env, 600_000).catch(() => undefined);
+    sfn?.destroy();
+    await simulators?.close();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  const callsFor = (correlationId: string) =>
+    simulators.counters
+      .log({ correlationId })
+      .map((r) => `${r.service} ${r.route}`)
+      .sort();
+
+  for (const plan of ['free', 'pro', 'enterprise'] as const) {
+    test(`a ${plan} registration makes exactly the expected service calls`, async () => {
+      const id = `ls-${plan}`;
+      const { status } = await register(client, registrationBody(plan, `ls-${plan}`), {
+        correlationId: id,
+        timeoutMs: 180_000,
+      });
+      assert.equal(status.status, 'SUCCEEDED', JSON.stringify(status));
+      const expected = [
+        'notification POST /notifications/welcome',
+        'preferences POST /users/{id}/preferences',
+        'user PATCH /users/{id}/status',
+        'user POST /users',
+        ...(plan === 'free' ? [] : ['billing POST /profiles']),
+      ].sort();
+      assert.deepEqual(callsFor(id), expected);
+    });
+  }
+
+  test('a 503 then success is retried and succeeds', async () => {
+    simulators.faults.set('billing', 'POST /profiles', { kind: 'status', status: 503, times: 1 });
+    const { status } = await register(client, registrationBody('pro', 'ls-503'), { timeoutMs: 180_000 });
+    assert.equal(status.status, 'SUCCEEDED');
+    assert.equal(status.steps.find((s) => s.name === 'setup_billing_profile')?.attempts, 2);
+  });
+
+  test('a 429 with Retry-After: 2 is not retried before 2 s', async () => {
+    simulators.faults.set('notification', 'POST /notifications/welcome', {
+      kind: 'status',
+      status: 429,
+      retryAfter: 2,
+      times: 1,
+    });
+    const { started, status } = await register(client, registrationBody('pro', 'ls-429'), {
+      timeoutMs: 180_000,
+    });
+    assert.equal(status.status, 'SUCCEEDED');
+    const events = await historyOf(sfn, started.execution_arn);
+    const failed = events.find(
+      (e) =>
+        e.type === 'LambdaFunctionFailed' && e.lambdaFunctionFailedEventDetails?.error === 'RetryAfter.2s',
+    );
+    const retried = events.find(
+      (e) =>
+        e.type === 'LambdaFunctionScheduled' &&
+        (e.id ?? 0) > (failed?.id ?? 0) &&
+        e.lambdaFunctionScheduledEventDetails?.input?.includes('send_welcome_sequence'),
+    );
+    assert.ok(failed && retried);
+    assert.ok(retried.timestamp!.getTime() - failed.timestamp!.getTime() >= 2000);
+  });
+
+  test('a permanent 422 from billing fails naming setup_billing_profile', async () => {
+    simulators.faults.set('billing', 'POST /profiles', { kind: 'status', status: 422 });
+    const { status } = await register(client, registrationBody('pro', 'ls-422'), { timeoutMs: 180_000 });
+    assert.equal(status.status, 'FAILED');
+    assert.deepEqual(status.failed_steps, ['setup_billing_profile']);
+    assert.match(status.cause ?? '', /422/);
+  });
+
+  test('a preferences outage completes with the fallback', async () => {
+    simulators.faults.set('preferences', '*', { kind: 'status', status: 503 });
+    const { status } = await register(client, registrationBody('pro', 'ls-prefs'), { timeoutMs: 240_000 });
+    assert.equal(status.status, 'SUCCEEDED');
+    const output = status.output as { steps: Record<string, Record<string, unknown>> };
+    assert.equal(output.steps.initialize_preferences?.fallback_used, true);
+  });
+
+  test('the same data again is already_exists; different data for the email is USER_CONFLICT', async () => {
+    const body = registrationBody('pro', 'ls-repeat');
+    await register(client, body, { timeoutMs: 180_000 });
+    const again = await register(client, body, { timeoutMs: 180_000 });
+    const steps = (again.status.output as { steps: Record<string, { status: string }> }).steps;
+    assert.equal(steps.create_user_account?.status, 'already_exists');
+    const other = registrationBody('pro', 'ls-repeat');
+    (other.user_info as Record<string, unknown>).name = 'Someone Else';
+    const conflict = await register(client, other, { timeoutMs: 180_000 });
+    assert.equal(conflict.status.status, 'FAILED');
+    assert.match(conflict.status.cause ?? '', /USER_CONFLICT/);
+  });
+
+  test("the client's X-Correlation-ID is on every service request and in the status", async () => {
+    const id = 'ls-client-id';
+    const { status } = await register(client, registrationBody('enterprise', 'ls-corr'), {
+      correlationId: id,
+      timeoutMs: 180_000,
+    });
+    assert.equal(status.correlation_id, id);
+    assert.equal(simulators.counters.requests({ correlationId: id }), 5);
+  });
+});
