@@ -29,6 +29,12 @@ export interface BuildAppOptions {
    */
   readonly context?: Record<string, unknown>;
   /**
+   * Run CDK's built-in CloudFormation template validation at synthesis. It costs about 3 s of CPU
+   * per synth; in-process users that never deploy (tests) may turn it off. `cdk synth` keeps it.
+   * @default true
+   */
+  readonly cloudFormationValidation?: boolean;
+  /**
    * Repository root: handler paths and package-lock.json are resolved against it.
    * @default the folder above infra/
    */
@@ -77,7 +83,12 @@ export function buildApp(opts: BuildAppOptions = {}): BuiltApp {
   if (opts.bundling === false) context['aws:cdk:bundling-stacks'] = [];
   // No stack traces in construct metadata (faster synth, smaller manifests); no CDKMetadata
   // resource, so the template is the same offline and in CI.
-  const app = new App({ context, stackTraces: false, analyticsReporting: false });
+  const app = new App({
+    context,
+    stackTraces: false,
+    analyticsReporting: false,
+    ...(opts.cloudFormationValidation === false ? { builtinCloudFormationValidation: false } : {}),
+  });
   const options = contextOptions(app.node);
   const env = environment(app);
   const stacks = specs.map(

@@ -8,6 +8,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { API_ENTRIES } from '../../infra/api.ts';
 import { buildApp, REPO_ROOT } from '../../infra/build-app.ts';
 import { loadWorkflows, WorkflowError } from '../../infra/workflow/index.ts';
+import { FAST } from './stack-fixture.ts';
 
 /**
  * A throwaway project: three workflow files (the real one and two plain Tasker templates) and a
@@ -32,7 +33,7 @@ for (const entry of stepEntries) stub(entry);
 
 describe('buildApp', () => {
   test('builds one stack per workflow file, named after the workflow', () => {
-    const { stacks } = buildApp({ rootDir: root, configDir, bundling: false });
+    const { stacks } = buildApp({ rootDir: root, configDir, ...FAST });
     assert.deepEqual(stacks.map((stack) => stack.stackName).sort(), [
       'ApiTaskIntegrationYamlExampleWorkflow',
       'ProcessOrderWorkflow',
@@ -41,7 +42,7 @@ describe('buildApp', () => {
   });
 
   test('without bundling runs no esbuild, yet every function keeps its entry metadata and environment', () => {
-    const { app, stacks } = buildApp({ rootDir: root, configDir, bundling: false });
+    const { app, stacks } = buildApp({ rootDir: root, configDir, ...FAST });
     const order = stacks.find((stack) => stack.stackName === 'ProcessOrderWorkflow')!;
     const template = Template.fromStack(order);
     const assembly = app.synth();
@@ -68,7 +69,7 @@ describe('buildApp', () => {
     copyFileSync(join(configDir, 'tasker-order-processing.yaml'), join(single, 'order.yaml'));
     process.env.WORKFLOW_CONFIG_DIR = single;
     try {
-      const { stacks } = buildApp({ rootDir: root, bundling: false });
+      const { stacks } = buildApp({ rootDir: root, ...FAST });
       assert.deepEqual(
         stacks.map((stack) => stack.stackName),
         ['ProcessOrderWorkflow'],
@@ -83,7 +84,7 @@ describe('buildApp', () => {
     try {
       writeFileSync(join(bare, 'package-lock.json'), '{}');
       assert.throws(
-        () => buildApp({ rootDir: bare, configDir, bundling: false }),
+        () => buildApp({ rootDir: bare, configDir, ...FAST }),
         (error: unknown) => {
           assert.ok(error instanceof WorkflowError);
           assert.equal(error.diagnostics.length, stepEntries.length);
@@ -106,7 +107,7 @@ describe('buildApp', () => {
         mkdirSync(dirname(join(partial, entry)), { recursive: true });
         writeFileSync(join(partial, entry), 'export const handler = async () => ({});\n');
       }
-      assert.throws(() => buildApp({ rootDir: partial, configDir, bundling: false }), {
+      assert.throws(() => buildApp({ rootDir: partial, configDir, ...FAST }), {
         message: `API handler module lambdas/api/start-registration.ts not found under ${partial}`,
       });
     } finally {
@@ -123,10 +124,10 @@ describe('buildApp', () => {
         if (saved !== undefined) process.env[key] = saved;
       });
     }
-    const agnostic = buildApp({ rootDir: root, configDir, bundling: false }).stacks[0]!;
+    const agnostic = buildApp({ rootDir: root, configDir, ...FAST }).stacks[0]!;
     assert.ok(Token.isUnresolved(agnostic.region), 'region is the AWS::Region pseudo parameter');
     assert.ok(Token.isUnresolved(agnostic.account), 'account is the AWS::AccountId pseudo parameter');
-    const pinned = buildApp({ rootDir: root, configDir, bundling: false, context: { region: 'eu-west-1' } })
+    const pinned = buildApp({ rootDir: root, configDir, ...FAST, context: { region: 'eu-west-1' } })
       .stacks[0]!;
     assert.equal(pinned.region, 'eu-west-1');
   });

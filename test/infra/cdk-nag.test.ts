@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { buildApp } from '../../infra/build-app.ts';
+import { FAST } from './stack-fixture.ts';
 
 /** Every acknowledgement recorded in the tree: rule ID -> reason, with the construct path. */
 function acknowledgements(root: IConstruct): Array<{ path: string; id: string; reason: string }> {
@@ -29,7 +30,7 @@ function violationsOf(app: IConstruct): string[] {
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  const { app, stacks } = buildApp({ bundling: false });
+  const { app, stacks } = buildApp({ ...FAST });
   // Synthesize first: grants and aspects finish the policies during synthesis.
   for (const stack of stacks) Template.fromStack(stack);
 
@@ -46,7 +47,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   test('an API opened with apiAuthorization=NONE is acknowledged as deliberate, nothing else changes', () => {
-    const open = buildApp({ bundling: false, context: { apiAuthorization: 'NONE' } });
+    const open = buildApp({ ...FAST, context: { apiAuthorization: 'NONE' } });
     for (const stack of open.stacks) Template.fromStack(stack);
     assert.deepEqual(violationsOf(open.app), []);
     assert.ok(acknowledgements(open.app).some(({ id }) => id.endsWith('AwsSolutions-APIG4')));
@@ -69,7 +70,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   test('a new wildcard grant is not silently acknowledged', () => {
-    const fresh = buildApp({ bundling: false });
+    const fresh = buildApp({ ...FAST });
     const stack = fresh.stacks[0]!;
     stack.stepFunctions
       .get('create_user_account')

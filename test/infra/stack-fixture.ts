@@ -3,12 +3,18 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { type BuildAppOptions, buildApp } from '../../infra/build-app.ts';
 import type { WorkflowStack } from '../../infra/workflow-stack.ts';
 
+/**
+ * In-process synthesis for assertions: no esbuild run and no CloudFormation validation plugin
+ * (3 s of CPU per synth). The real `cdk synth` in bundled-synth.test.ts runs both.
+ */
+export const FAST = { bundling: false, cloudFormationValidation: false } as const;
+
 /** The user registration stack of the real config/, as `npm start` builds it (no esbuild run). */
 export function userRegistrationStack(options: Omit<BuildAppOptions, 'bundling'> = {}): {
   stack: WorkflowStack;
   template: Template;
 } {
-  const { stacks } = buildApp({ ...options, bundling: false });
+  const { stacks } = buildApp({ ...FAST, ...options });
   const stack = stacks.find((candidate) => candidate.spec.name === 'user_registration');
   if (stack === undefined) throw new Error('config/ has no user_registration workflow');
   return { stack, template: Template.fromStack(stack) };

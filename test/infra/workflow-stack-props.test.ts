@@ -19,7 +19,12 @@ function withStep(name: string, change: (step: StepSpec) => StepSpec): WorkflowS
 }
 
 function stackFor(spec: WorkflowSpec, props: Partial<WorkflowStackProps> = {}): WorkflowStack {
-  return new WorkflowStack(new App(), 'Test', { spec, rootDir: REPO_ROOT, bundling: false, ...props });
+  return new WorkflowStack(new App({ builtinCloudFormationValidation: false }), 'Test', {
+    spec,
+    rootDir: REPO_ROOT,
+    bundling: false,
+    ...props,
+  });
 }
 
 const stepFunction = (step: string, properties: Record<string, unknown>) => ({
