@@ -5,6 +5,8 @@
  * the service simulators, a Step Functions JSON endpoint and the local API.
  */
 import { readFileSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -51,7 +53,7 @@ export interface LocalRuntimeOptions {
   readonly simulators?: Simulators;
   /** Seed for simulators started here. @default 1 */
   readonly seed?: number;
-  /** Warm workers per function at most. @default 10 */
+  /** Warm workers per function at most; further invocations queue. @default 8 */
   readonly maxConcurrencyPerFunction?: number;
   /** Load every function's module before returning (no cold starts in the first run). @default true */
   readonly prewarm?: boolean;
@@ -109,6 +111,8 @@ async function loadModels(opts: LocalRuntimeOptions, rootDir: string): Promise<L
       templates.push([name, JSON.parse(readFileSync(file, 'utf8')) as CfnTemplate]);
     }
   } else {
+    // aws-cdk-lib is large: Node's on-disk compile cache makes later starts load it faster.
+    enableCompileCache(join(tmpdir(), 'stepflow-node-compile-cache'));
     const { buildApp } = await import('../../infra/build-app.ts');
     const { app, stacks } = buildApp({
       bundling: false,

@@ -6,7 +6,8 @@
  * after a timeout or crash (as Lambda resets a sandbox).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { LambdaErrorPayload, WorkerInit, WorkerReply, WorkerRequest } from './lambda-protocol.ts';
@@ -29,10 +30,24 @@ export interface LambdaAdapterOptions {
   readonly sharedEnv?: Readonly<Record<string, string>>;
   /** Receives every line a function writes to stdout/stderr. @default lines are dropped */
   readonly onLog?: (line: string, functionId: string) => void;
-  /** Warm workers per function at most; further invocations queue. @default 10 */
+  /** Warm workers per function at most; further invocations queue. @default 8 */
   readonly maxConcurrencyPerFunction?: number;
-  /** Limit for loading the handler module, like Lambda's 10 s init phase. @default 10000 */
+  /**
+   * Limit for loading the handler module. Lambda's init phase allows 10 s; locally many sandboxes
+   * compete for a few cores, so the default is looser. @default 30000
+   */
   readonly initTimeoutMs?: number;
+  /**
+   * Sandboxes of one function loading their module at the same time; more invocations wait for
+   * a warm sandbox instead of starting yet another cold one (a thundering herd of module loads
+   * on 2 cores makes every one of them slow). @default 2
+   */
+  readonly maxConcurrentInitsPerFunction?: number;
+  /**
+   * Node's on-disk compile cache for the handler modules (halves a sandbox's cold start).
+   * @default `<os tmpdir>/stepflow-node-compile-cache`; '' disables it
+   */
+  readonly compileCacheDir?: string;
 }
 
 /** Invokes local functions by logical id, function name or ARN. */
@@ -83,6 +98,7 @@ interface Pool {
   readonly waiters: Array<(sandbox: Sandbox | undefined) => void>;
   readonly all: Set<Sandbox>;
   alive: number;
+  initializing: number;
   coldStarts: number;
   invocations: number;
 }
@@ -131,8 +147,10 @@ function pipeLines(stream: Readable, sink: (line: string) => void): void {
  * const result = await lambdas.invoke('CreateUserAccountFn', payload);
  */
 export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
-  const cap = opts.maxConcurrencyPerFunction ?? 10;
-  const initTimeoutMs = opts.initTimeoutMs ?? 10_000;
+  const cap = opts.maxConcurrencyPerFunction ?? 8;
+  const initTimeoutMs = opts.initTimeoutMs ?? 30_000;
+  const maxInits = opts.maxConcurrentInitsPerFunction ?? 2;
+  const compileCacheDir = opts.compileCacheDir ?? join(tmpdir(), 'stepflow-node-compile-cache');
   const pools = new Map<string, Pool>();
   const byId = new Map<string, LocalFunction>();
   for (const fn of opts.functions) {
@@ -143,6 +161,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       waiters: [],
       all: new Set(),
       alive: 0,
+      initializing: 0,
       coldStarts: 0,
       invocations: 0,
     });
@@ -162,6 +181,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       memoryMb: fn.memoryMb,
       logGroupName: `/aws/lambda/${fn.functionName}`,
       logStreamName,
+      compileCacheDir,
     };
     const env = { ...lambdaEnv(fn, logStreamName), ...fn.env, ...opts.sharedEnv };
     const worker = new Worker(WORKER_FILE, { workerData: init, env, stdout: true, stderr: true });
@@ -181,6 +201,11 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       }),
     };
     pool.all.add(sandbox);
+    pool.initializing += 1;
+    void sandbox.ready.then(() => {
+      pool.initializing -= 1;
+      grow(pool);
+    });
     const initTimer = setTimeout(() => {
       settleReady({
         errorType: 'Sandbox.Timedout',
@@ -197,8 +222,8 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       settleReady({ errorType: 'Lambda.ServiceException', errorMessage: 'sandbox terminated' });
       void worker.terminate();
       // A freed slot lets a queued invocation start a fresh sandbox.
-      const waiter = pool.waiters.shift();
-      if (waiter) waiter(closed ? undefined : spawn(pool));
+      if (closed) for (const waiter of pool.waiters.splice(0)) waiter(undefined);
+      else grow(pool);
     };
     const crash = (error: LambdaErrorPayload): void => {
       settleReady(error);
@@ -236,10 +261,17 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
     return sandbox;
   };
 
+  const canSpawn = (pool: Pool): boolean => !closed && pool.alive < cap && pool.initializing < maxInits;
+
+  /** Starts another sandbox for a queued invocation when the limits allow. */
+  const grow = (pool: Pool): void => {
+    if (pool.waiters.length > 0 && canSpawn(pool)) pool.waiters.shift()!(spawn(pool));
+  };
+
   const acquire = (pool: Pool): Promise<Sandbox | undefined> => {
     const warm = pool.idle.pop();
     if (warm) return Promise.resolve(warm);
-    if (pool.alive < cap) return Promise.resolve(spawn(pool));
+    if (canSpawn(pool)) return Promise.resolve(spawn(pool));
     return new Promise((resolve) => pool.waiters.push(resolve));
   };
 

@@ -17,6 +17,8 @@ export interface WorkerInit {
   readonly memoryMb: number;
   readonly logGroupName: string;
   readonly logStreamName: string;
+  /** Directory for Node's module compile cache; '' disables it. */
+  readonly compileCacheDir: string;
 }
 
 /** One invocation sent to a worker. */

@@ -3,6 +3,7 @@
  * environment (process.env is per worker) and runs one invocation at a time, like a Lambda
  * execution environment. Started by lambda-adapter.ts; never imported by other code.
  */
+import { enableCompileCache } from 'node:module';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -50,6 +51,8 @@ function initErrorPayload(error: unknown): LambdaErrorPayload {
 
 async function loadHandler(): Promise<Handler | LambdaErrorPayload> {
   try {
+    // Reuses compiled (and type-stripped) modules across sandboxes and runs: faster cold starts.
+    if (init.compileCacheDir) enableCompileCache(init.compileCacheDir);
     const mod = (await import(pathToFileURL(init.modulePath).href)) as Record<string, unknown>;
     const handler = mod[init.handler];
     if (typeof handler !== 'function') {
