@@ -29,7 +29,8 @@ const CHOSEN = [
   'multiple-problems.yaml',
 ];
 
-describe('npm run asl', () => {
+// Each test spawns npm and node; running a few at once keeps the file's wall time down.
+describe('npm run asl', { concurrency: 3 }, () => {
   test('prints the definition of the registration workflow as JSON on stdout and nothing on stderr', async () => {
     const { code, stdout, stderr } = await asl('config/user_registration.yaml');
     assert.equal(code, 0);
