@@ -17,7 +17,7 @@ after(() => rmSync(outdir, { recursive: true, force: true }));
 
 interface TemplateResource {
   Type: string;
-  Properties: { Handler?: string; Runtime?: string };
+  Properties: { Handler?: string; Runtime?: string; Environment?: { Variables?: Record<string, unknown> } };
   Metadata?: Record<string, string>;
 }
 
@@ -54,7 +54,19 @@ test('cdk synth bundles every function with esbuild into a loadable ESM handler'
     const bundle = join(assetDir, 'index.mjs');
     const code = readFileSync(bundle, 'utf8');
     if (/from\s*"@aws-sdk\//.test(code)) sdkExternal += 1;
+    // Handlers read their environment at import, as Lambda's init phase does: give each its own
+    // variables (tokens such as the table's Ref become placeholders).
+    const variables = Object.entries(fn.Properties.Environment?.Variables ?? {}).map(
+      ([key, value]) =>
+        [key, typeof value === 'string' ? value : `placeholder-${key.toLowerCase()}`] as const,
+    );
+    const saved = new Map(variables.map(([key]) => [key, process.env[key]]));
+    for (const [key, value] of variables) process.env[key] = value;
     const module = (await import(pathToFileURL(bundle).href)) as { handler?: unknown };
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
     assert.equal(typeof module.handler, 'function', `${entry}: bundle exports handler`);
   }
   assert.ok(sdkExternal > 0, 'the AWS SDK is imported from the runtime, not bundled');
