@@ -65,8 +65,8 @@ interface Target {
 /** Runs the CLI; returns the exit code (0 ok, 1 failed, 2 usage). */
 export async function main(
   argv: readonly string[],
-  out = process.stdout,
-  err = process.stderr,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -248,7 +248,7 @@ async function statusCommand(
   follow: boolean,
   out: NodeJS.WritableStream,
 ): Promise<number> {
-  const tty = (out as NodeJS.WriteStream).isTTY === true;
+  const tty = (out as { isTTY?: boolean }).isTTY === true;
   let drawn = 0;
   const render = (status: RegistrationStatus, previous: RegistrationStatus | undefined) => {
     if (tty) {
