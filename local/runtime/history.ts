@@ -1,16 +1,20 @@
+import type { HistoryEventType, HistoryEvent as SdkHistoryEvent } from '@aws-sdk/client-sfn';
+
 /**
  * Execution history in the shape GetExecutionHistory returns it: numbered events with
  * `previousEventId`, a timestamp and one `*EventDetails` member named after the event type.
  */
 
-/** One history event; `details` holds e.g. `stateEnteredEventDetails`. */
-export interface HistoryEvent {
+/**
+ * One history event, typed as the SDK's (so code written for GetExecutionHistory reads the
+ * in-process records too) with id, previousEventId, timestamp and type always present.
+ */
+export type HistoryEvent = SdkHistoryEvent & {
   readonly id: number;
   readonly previousEventId: number;
   readonly timestamp: Date;
-  readonly type: string;
-  readonly [detailsKey: string]: unknown;
-}
+  readonly type: HistoryEventType;
+};
 
 /** The `*EventDetails` member name AWS uses for each event type. */
 const DETAILS_KEY: Record<string, string> = {
@@ -65,13 +69,13 @@ export class HistoryLog {
   add(type: string, details?: Record<string, unknown>, previousEventId?: number): number {
     const id = this.events.length + 1;
     const key = detailsKeyFor(type);
-    const event: HistoryEvent = {
+    const event = {
       id,
       previousEventId: previousEventId ?? this.lastId,
       timestamp: this.#now(),
-      type,
+      type: type as HistoryEventType,
       ...(key && details ? { [key]: details } : {}),
-    };
+    } as HistoryEvent;
     this.events.push(event);
     return id;
   }

@@ -71,7 +71,7 @@ const machine = {
 
 const types = (record: ExecutionRecord): string[] => record.events.map((event) => event.type);
 const details = (event: HistoryEvent | undefined, key: string): Record<string, unknown> =>
-  (event?.[key] ?? {}) as Record<string, unknown>;
+  ((event as Record<string, unknown> | undefined)?.[key] ?? {}) as Record<string, unknown>;
 
 describe('executor on the patched aws-local-stepfunctions', async () => {
   const lambdas = createLambdaAdapter({
