@@ -4,14 +4,14 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import type { z } from 'zod';
 import { checkBudget, EXPRESS_LIMIT_SECONDS } from './budget.ts';
 import { semanticChecks } from './checks.ts';
-import { type Diagnostic, didYouMean, sortDiagnostics, WorkflowError } from './diagnostics.ts';
-import { KNOWN_FIELDS, type RawStep, type RawWorkflow, workflowSchema } from './schema.ts';
+import { type Diagnostic, sortDiagnostics, WorkflowError } from './diagnostics.ts';
+import { type RawStep, type RawWorkflow, workflowSchema } from './schema.ts';
 import { checkInputSchema } from './schema-check.ts';
 import type { StepSpec, WorkflowSpec } from './types.ts';
-import { type PathSegment, parseYaml, type YamlSource } from './yaml-source.ts';
+import { parseYaml, type YamlSource } from './yaml-source.ts';
+import { describe, zodDiagnostics } from './zod-diagnostics.ts';
 
 /** Built-in defaults, mirroring Tasker's backoff (1 s doubling, capped at 30 s, full jitter). */
 export const DEFAULTS = {
@@ -220,94 +220,6 @@ function buildStep(raw: RawStep, workflow: RawWorkflow, line: number): StepSpec 
   if (raw.handler_class !== undefined) step.handlerClass = raw.handler_class;
   if (continues) step.fallback = raw.fallback ?? {};
   return step;
-}
-
-/** Turns zod issues into diagnostics that name the step and the field. */
-function zodDiagnostics(
-  issues: readonly z.core.$ZodIssue[],
-  data: Record<string, unknown>,
-  source: YamlSource,
-  file: string,
-): Diagnostic[] {
-  return issues.flatMap((issue) => {
-    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-    const { prefix, fieldPath } = context(path, data);
-    if (issue.code === 'unrecognized_keys') {
-      const known = knownFieldsAt(path);
-      const qualify = (key: string): string => joinField([...fieldPath, key]);
-      return issue.keys.map((key) => ({
-        file,
-        line: source.lineOf([...path, key], true),
-        message: `${prefix}unknown field '${qualify(key)}'${didYouMean(key, known).replace(/'(.*)'/, (_, k: string) => `'${qualify(k)}'`)}`,
-      }));
-    }
-    const value = valueAt(data, path);
-    if (value === undefined) {
-      return [
-        {
-          file,
-          line: source.lineOf(path.slice(0, -1)),
-          message: `${prefix}missing required field '${joinField(fieldPath)}'`,
-        },
-      ];
-    }
-    return [
-      {
-        file,
-        line: source.lineOf(path),
-        message: `${prefix}${joinField(fieldPath)} ${issue.message}, got ${describe(value)}`,
-      },
-    ];
-  });
-}
-
-/** `step 'x': ` for paths inside a step, and the field path relative to that step. */
-function context(
-  path: PathSegment[],
-  data: Record<string, unknown>,
-): { prefix: string; fieldPath: PathSegment[] } {
-  if (path[0] === 'step_templates' && typeof path[1] === 'number') {
-    const name = valueAt(data, ['step_templates', path[1], 'name']);
-    const label = typeof name === 'string' ? `step '${name}'` : `step #${path[1] + 1}`;
-    return { prefix: `${label}: `, fieldPath: path.slice(2) };
-  }
-  return { prefix: '', fieldPath: path };
-}
-
-function knownFieldsAt(path: PathSegment[]): readonly string[] {
-  const last = path.at(-1);
-  const beforeLast = path.at(-2);
-  if (path.length === 0) return KNOWN_FIELDS.workflow;
-  if (path[0] === 'step_templates' && path.length === 2) return KNOWN_FIELDS.step;
-  if (last === 'retry') return KNOWN_FIELDS.retry;
-  if (last === 'retry_defaults') return KNOWN_FIELDS.retry_defaults;
-  if (beforeLast === 'custom_events') return KNOWN_FIELDS.custom_event;
-  return [];
-}
-
-function joinField(path: PathSegment[]): string {
-  return path.reduce<string>(
-    (out, p) => (typeof p === 'number' ? `${out}[${p}]` : out ? `${out}.${p}` : p),
-    '',
-  );
-}
-
-function valueAt(data: unknown, path: PathSegment[]): unknown {
-  let current = data;
-  for (const p of path) {
-    if (typeof current !== 'object' || current === null) return undefined;
-    current = (current as Record<string | number, unknown>)[p];
-  }
-  return current;
-}
-
-/** A short, human description of a YAML value for "got ..." messages. */
-function describe(value: unknown): string {
-  if (value === null) return 'null (an empty value)';
-  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `'${value.length > 40 ? `${value.slice(0, 40)}...` : value}'`;
-  return String(value);
 }
 
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
