@@ -1,0 +1,203 @@
+/**
+ * Benchmark 3: bundle size and init time of each Lambda, bundled with esbuild the way the stack's
+ * NodejsFunction bundles it, once with the AWS SDK external and once with the SDK inside.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { buildApp, REPO_ROOT } from '../infra/build-app.ts';
+import type { Section } from './report.ts';
+import { formatSummary, round, summarize } from './stats.ts';
+
+const run = promisify(execFile);
+
+/**
+ * The esbuild options NodejsFunction derives from infra/handler-function.ts (`minify`, `sourceMap`,
+ * `format: ESM`, `banner`, `target: node24`, `externalModules: ['@aws-sdk/*']`): `--bundle
+ * --target=node24 --platform=node --format=esm --outfile=index.mjs --minify --sourcemap
+ * --external:@aws-sdk/* --banner:js=...`. Keep in step with that file.
+ */
+export const STACK_BUNDLING = {
+  bundle: true,
+  target: 'node24',
+  platform: 'node',
+  format: 'esm',
+  minify: true,
+  sourcemap: true,
+  banner: {
+    js: "import { createRequire as __stepflowCreateRequire } from 'node:module'; const require = __stepflowCreateRequire(import.meta.url);",
+  },
+} as const;
+
+/** The SDK as the stack externalizes it (the nodejs24.x runtime ships SDK v3). */
+export const SDK_EXTERNALS = ['@aws-sdk/*'] as const;
+
+/** A deployed function: its handler module and environment, read from the synthesized template. */
+export interface FunctionEntry {
+  readonly name: string;
+  readonly entry: string;
+  readonly env: Record<string, string>;
+}
+
+/** Options of {@link runColdStart}. */
+export interface ColdStartOptions {
+  /** Spawns per function and variant. @default 20 */
+  readonly spawns?: number;
+  /** @default none */
+  readonly log?: (line: string) => void;
+}
+
+/** The functions of the registration stack (5 steps + start + status), from a bundling-free synth. */
+export function stackFunctions(): FunctionEntry[] {
+  const { app, stacks } = buildApp({ bundling: false });
+  const template = app.synth().getStackByName(stacks[0]!.stackName).template as {
+    Resources: Record<
+      string,
+      { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
+    >;
+  };
+  const functions: FunctionEntry[] = [];
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const entry = resource.Metadata?.['Stepflow:Entry'];
+    if (resource.Type !== 'AWS::Lambda::Function' || typeof entry !== 'string') continue;
+    const variables =
+      (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+      {};
+    // Tokens (table name, state machine ARN) are not known before deploy; any string will do for init.
+    const env = Object.fromEntries(
+      Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : `bench-${k.toLowerCase()}`]),
+    );
+    const step = resource.Metadata?.['Stepflow:Step'];
+    functions.push({
+      name: typeof step === 'string' ? step : id.replace(/Function[0-9A-F]{8}$/, ''),
+      entry,
+      env,
+    });
+  }
+  return functions;
+}
+
+/** Bundles one entry; returns the output file and its size in bytes (source map excluded). */
+export async function bundleEntry(
+  entry: string,
+  outDir: string,
+  external: readonly string[],
+): Promise<{ file: string; bytes: number }> {
+  const outfile = join(outDir, 'index.mjs');
+  await build({
+    ...STACK_BUNDLING,
+    banner: { ...STACK_BUNDLING.banner },
+    entryPoints: [join(REPO_ROOT, entry)],
+    outfile,
+    external: [...external],
+    logLevel: 'silent',
+  });
+  return { file: outfile, bytes: statSync(outfile).size };
+}
+
+/**
+ * One fresh Node process: wall time from spawn to exit, and the time `import()` took inside it.
+ * The script is the same with and without a module so the baseline subtracts everything else.
+ */
+async function spawnImport(
+  file: string | undefined,
+  env: Record<string, string>,
+): Promise<{ wall: number; import: number }> {
+  const target =
+    file === undefined ? 'Promise.resolve()' : `import(${JSON.stringify(pathToFileURL(file).href)})`;
+  const script = `const t=performance.now();${target}.then(()=>process.stdout.write(String(performance.now()-t)))`;
+  const started = performance.now();
+  const { stdout } = await run(process.execPath, ['-e', script], { env, timeout: 30_000 });
+  return { wall: performance.now() - started, import: Number(stdout) };
+}
+
+/**
+ * Bundles every function twice (SDK external / bundled) into `.cache/bench-cold-start` (so the
+ * external SDK resolves from the project's node_modules) and spawns `node -e "import(...)"` for
+ * each, interleaved with an empty-script baseline so load changes hit all variants alike.
+ */
+export async function runColdStart(
+  opts: ColdStartOptions = {},
+): Promise<Section & { defaultFaster: string }> {
+  const spawns = opts.spawns ?? 20;
+  const workDir = join(REPO_ROOT, '.cache', 'bench-cold-start');
+  rmSync(workDir, { recursive: true, force: true });
+  const functions = stackFunctions();
+  const variants = [
+    { name: 'sdk-external', external: SDK_EXTERNALS },
+    { name: 'sdk-bundled', external: [] as string[] },
+  ] as const;
+  const bundles: Array<{ fn: FunctionEntry; variant: string; file: string; bytes: number }> = [];
+  for (const fn of functions) {
+    for (const variant of variants) {
+      const outDir = join(workDir, variant.name, fn.name);
+      mkdirSync(outDir, { recursive: true });
+      bundles.push({ fn, variant: variant.name, ...(await bundleEntry(fn.entry, outDir, variant.external)) });
+    }
+  }
+  const baseEnv = (fn?: FunctionEntry): Record<string, string> => ({
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_LAMBDA_FUNCTION_NAME: fn?.name ?? 'baseline',
+    ...(fn?.env ?? {}),
+    // Every function sets NODE_OPTIONS=--enable-source-maps; the baseline pays for it too.
+    NODE_OPTIONS: fn?.env.NODE_OPTIONS ?? '--enable-source-maps',
+  });
+  const baseline: Array<{ wall: number; import: number }> = [];
+  const samples = new Map<(typeof bundles)[number], Array<{ wall: number; import: number }>>(
+    bundles.map((b) => [b, []]),
+  );
+  // One warm-up of each so the file system cache is equally warm for every variant.
+  for (const b of bundles) await spawnImport(b.file, baseEnv(b.fn));
+  for (let round = 0; round < spawns; round++) {
+    opts.log?.(`cold start: round ${round + 1}/${spawns}`);
+    baseline.push(await spawnImport(undefined, baseEnv()));
+    for (const b of bundles) samples.get(b)!.push(await spawnImport(b.file, baseEnv(b.fn)));
+  }
+  const baseWall = summarize(baseline.map((s) => s.wall));
+  const rows: unknown[][] = [];
+  const medians: Record<string, number[]> = { 'sdk-external': [], 'sdk-bundled': [] };
+  const notes: string[] = [];
+  for (const b of bundles) {
+    const s = samples.get(b)!;
+    const init = summarize(s.map((x) => x.wall - baseWall.median));
+    const imp = summarize(s.map((x) => x.import));
+    medians[b.variant]!.push(init.median);
+    const kb = b.bytes / 1024;
+    rows.push([b.fn.name, b.variant, round(kb, 1), formatSummary(init), formatSummary(imp)]);
+    if (b.variant === 'sdk-external' && kb > 150)
+      notes.push(`${b.fn.name}: ${round(kb, 1)} KB with the SDK external, over the 150 KB target.`);
+    if (init.median > 100)
+      notes.push(`${b.fn.name} (${b.variant}): init ${round(init.median, 0)} ms, over the 100 ms target.`);
+  }
+  const ext = summarize(medians['sdk-external']!);
+  const bun = summarize(medians['sdk-bundled']!);
+  const faster = ext.median <= bun.median ? 'sdk-external' : 'sdk-bundled';
+  notes.push(
+    `Median over the functions: SDK external ${round(ext.median, 0)} ms, SDK bundled ${round(bun.median, 0)} ms -> ` +
+      `${faster} is faster here. The stack ships SDK external (infra/handler-function.ts).`,
+    "With the SDK external, the import here resolves @aws-sdk/* from the project's node_modules (many small " +
+      "CommonJS/ESM files), not from the nodejs24.x runtime's preinstalled SDK as in Lambda; Lambda's own init " +
+      'also adds the runtime bootstrap, which no local figure includes.',
+  );
+  return {
+    title: '3. Cold start',
+    method: [
+      `Each of the ${functions.length} functions (entries and environment taken from the synthesized template) is bundled ` +
+        "with the esbuild options the stack's NodejsFunction uses (bundle, node24, ESM, minify, source map, require banner), " +
+        'once with `@aws-sdk/*` external and once with the SDK bundled. Size = the `index.mjs` without its source map.',
+      `Init = wall time of a fresh \`node -e "import(bundle)"\` (Node ${process.version}, the function's environment ` +
+        `including NODE_OPTIONS=--enable-source-maps) minus an empty \`node -e\` baseline measured the same way ` +
+        `(median ${round(baseWall.median, 0)} ms); ${spawns} spawns each, rounds interleaved. The import column is ` +
+        'the time `import()` took inside the process.',
+    ],
+    tables: [{ header: ['function', 'variant', 'KB', 'init ms', 'import() ms'], rows }],
+    notes,
+    defaultFaster: faster,
+  };
+}

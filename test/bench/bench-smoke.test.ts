@@ -1,0 +1,172 @@
+/**
+ * Keeps the benchmark harness from rotting: its pure helpers (statistics, DAG generator, makespan
+ * walker, cost model) run here on small inputs. No timings are asserted.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parse } from 'yaml';
+import {
+  costPerMillion,
+  expressExecutionCost,
+  HAND_BUILT_LOOP_TRANSITIONS_PER_RETRY,
+  PRICES,
+  RETRIER_TRANSITIONS_PER_RETRY,
+} from '../../bench/cost-model.ts';
+import {
+  aslMakespan,
+  countTaskStates,
+  dagCriticalPath,
+  dagToYaml,
+  parallelDepth,
+  randomDag,
+  randomDurations,
+} from '../../bench/dag.ts';
+import { countTransitions } from '../../bench/history.ts';
+import { formatSummary, markdownTable, pairedRatios, summarize } from '../../bench/stats.ts';
+import { parseWorkflow, renderDefinition } from '../../infra/workflow/index.ts';
+
+describe('stats', () => {
+  test('summarizes odd and even sample counts by their median, min and max', () => {
+    assert.deepEqual(summarize([3, 1, 2]), { n: 3, median: 2, min: 1, max: 3 });
+    assert.deepEqual(summarize([4, 1, 3, 2]), { n: 4, median: 2.5, min: 1, max: 4 });
+  });
+
+  test('refuses an empty or non-finite sample set', () => {
+    assert.throws(() => summarize([]), /no samples/);
+    assert.throws(() => summarize([1, Number.NaN]), /not a finite number/);
+  });
+
+  test('formats a median with its range and pairs ratios', () => {
+    assert.equal(formatSummary(summarize([10, 12, 11]), 1), '11.0 (10.0–12.0)');
+    assert.deepEqual(pairedRatios([4, 9], [2, 3]), [2, 3]);
+    assert.equal(markdownTable(['a', 'b'], [[1, 2]]), '| a | b |\n| --- | --- |\n| 1 | 2 |');
+  });
+});
+
+describe('DAG generator and makespan', () => {
+  test('is deterministic for a seed and lists dependencies on earlier steps only', () => {
+    for (const shape of ['series-parallel', 'general'] as const) {
+      const a = randomDag({ steps: 40, seed: 5, shape });
+      const b = randomDag({ steps: 40, seed: 5, shape });
+      assert.deepEqual([...a.deps], [...b.deps]);
+      a.names.forEach((name, i) => {
+        for (const dep of a.deps.get(name) ?? []) assert.ok(a.names.indexOf(dep) < i, `${name} -> ${dep}`);
+      });
+    }
+  });
+
+  test('compiles a series-parallel DAG without losing concurrency', () => {
+    const dag = randomDag({ steps: 12, seed: 3, shape: 'series-parallel' });
+    const yaml = dagToYaml(dag, { name: 'smoke', handler: 'lambdas/steps/create-user-account.ts' });
+    assert.equal((parse(yaml) as { step_templates: unknown[] }).step_templates.length, 12);
+    const definition = renderDefinition(parseWorkflow(yaml, 'smoke.yaml')) as unknown as Parameters<
+      typeof aslMakespan
+    >[0];
+    assert.equal(countTaskStates(definition), 12);
+    const durations = randomDurations(dag, 9);
+    const duration = (s: string): number => durations.get(s) ?? 0;
+    assert.ok(Math.abs(aslMakespan(definition, duration) - dagCriticalPath(dag, duration)) < 1e-9);
+  });
+
+  test('walks Parallel states as their slowest branch', () => {
+    const task = (step: string, next?: string) => ({
+      Type: 'Task',
+      Parameters: { step },
+      ...(next ? { Next: next } : { End: true }),
+    });
+    const definition = {
+      StartAt: 'a',
+      States: {
+        a: task('a', 'p'),
+        p: {
+          Type: 'Parallel',
+          Next: 'd',
+          Branches: [
+            { StartAt: 'b', States: { b: task('b') } },
+            { StartAt: 'c', States: { c: task('c') } },
+          ],
+        },
+        d: task('d'),
+      },
+    };
+    const durations: Record<string, number> = { a: 1, b: 5, c: 2, d: 1 };
+    assert.equal(
+      aslMakespan(definition, (s) => durations[s] ?? 0),
+      7,
+    );
+    assert.equal(parallelDepth(definition), 1);
+  });
+
+  test('critical path of an N shape is the longest chain', () => {
+    const dag = {
+      names: ['a', 'b', 'c', 'd'],
+      deps: new Map([
+        ['a', []],
+        ['b', []],
+        ['c', ['a', 'b']],
+        ['d', ['b']],
+      ]),
+    };
+    const durations: Record<string, number> = { a: 1, b: 2, c: 1, d: 5 };
+    assert.equal(
+      dagCriticalPath(dag, (s) => durations[s] ?? 0),
+      7,
+    );
+  });
+});
+
+describe('cost model', () => {
+  test('prices Standard per transition and Express per request plus 64 MB duration', () => {
+    const usage = {
+      transitions: 6,
+      executionMs: 450,
+      lambdaInvocations: 6,
+      lambdaMs: 600,
+      lambdaMemoryMb: 256,
+      dynamoWrites: 12,
+      dynamoReads: 2,
+      apiRequests: 1,
+    };
+    const cost = costPerMillion(usage);
+    assert.equal(cost.stepFunctionsStandard, 150); // 6 x $0.025 per 1,000 x 1e6
+    // 450 ms bills as 500 ms at 64 MB: 0.0625 GB x 0.5 s x $0.00001667 + $1 per million.
+    assert.ok(
+      Math.abs(expressExecutionCost(450) - (1e-6 + 0.0625 * 0.5 * PRICES.expressPerGbSecond)) < 1e-15,
+    );
+    assert.ok(cost.totalStandard > cost.stepFunctionsStandard);
+    assert.ok(Math.abs(cost.totalStandard - cost.totalExpress - (150 - cost.stepFunctionsExpress)) < 1e-9);
+  });
+
+  test('charges a hand-built retry loop more transitions than a Retrier', () => {
+    assert.ok(HAND_BUILT_LOOP_TRANSITIONS_PER_RETRY > RETRIER_TRANSITIONS_PER_RETRY);
+  });
+});
+
+describe('history counting', () => {
+  const at = (i: number): Date => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i));
+  test('counts states entered plus retried attempts, ignoring an entry repeated before its exit', () => {
+    const events = [
+      { type: 'ExecutionStarted', timestamp: at(0) },
+      { type: 'TaskStateEntered', timestamp: at(1), stateEnteredEventDetails: { name: 'a' } },
+      { type: 'LambdaFunctionScheduled', timestamp: at(2) },
+      { type: 'LambdaFunctionFailed', timestamp: at(3) },
+      { type: 'LambdaFunctionScheduled', timestamp: at(4) },
+      { type: 'LambdaFunctionSucceeded', timestamp: at(5) },
+      { type: 'TaskStateExited', timestamp: at(6), stateExitedEventDetails: { name: 'a' } },
+      { type: 'ParallelStateEntered', timestamp: at(7), stateEnteredEventDetails: { name: 'p' } },
+      { type: 'TaskStateEntered', timestamp: at(8), stateEnteredEventDetails: { name: 'b' } },
+      { type: 'TaskStateEntered', timestamp: at(8), stateEnteredEventDetails: { name: 'b' } },
+      { type: 'LambdaFunctionScheduled', timestamp: at(9) },
+      { type: 'TaskStateExited', timestamp: at(10), stateExitedEventDetails: { name: 'b' } },
+      { type: 'ParallelStateExited', timestamp: at(11), stateExitedEventDetails: { name: 'p' } },
+      { type: 'ExecutionSucceeded', timestamp: at(12) },
+    ];
+    assert.deepEqual(countTransitions(events), {
+      statesEntered: 3,
+      duplicateEntries: 1,
+      retries: 1,
+      billed: 4,
+      durationMs: 12,
+    });
+  });
+});
