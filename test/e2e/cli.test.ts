@@ -10,7 +10,15 @@ import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.
 
 /** Runs the CLI in-process with captured (non-TTY) output. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
+  return cliOn(false, ...args);
+}
+
+/** Runs the CLI in-process; `tty` makes stdout claim to be a terminal. */
+async function cliOn(
+  tty: boolean,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = Object.assign(new PassThrough(), { isTTY: tty });
   const err = new PassThrough();
   let stdout = '';
   let stderr = '';
@@ -109,6 +117,21 @@ describe('npm run registration against the local runtime', () => {
     const list = await cli('list', '--api', runtime.apiUrl, '--status', 'SUCCEEDED');
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /cli-file-1 +SUCCEEDED/);
+  });
+
+  test('status on a terminal redraws one line per step in place with ANSI escapes', async () => {
+    runtime.simulators.faults.set('notification', 'POST /notifications/welcome', {
+      kind: 'latency',
+      ms: 300,
+      times: 1,
+    });
+    const started = await cli('start', '--api', runtime.apiUrl, '--email', 'tty@example.com', '--name', 'T');
+    const id = (JSON.parse(started.stdout) as { correlation_id: string }).correlation_id;
+    const live = await cliOn(true, 'status', id, '--api', runtime.apiUrl);
+    assert.equal(live.code, 0, live.stderr);
+    const ESC = String.fromCharCode(27);
+    assert.match(live.stdout, new RegExp(`${ESC}\\[\\d+A`), 'moves the cursor up to redraw');
+    assert.ok(live.stdout.includes(`${ESC}[2K  ✔ update_user_status`), 'clears and rewrites each step line');
   });
 
   test('faults set/show/clear change the simulators, and a failed registration exits 1', async () => {

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { StepView } from '../../../local/cli/api-client.ts';
+import { stepTable, stepTransitions, summaryLine } from '../../../local/cli/step-lines.ts';
+
+const step = (name: string, status: string, attempts: number, extra: Partial<StepView> = {}): StepView => ({
+  name,
+  status,
+  attempts,
+  started_at: attempts > 0 ? '2026-01-01T00:00:00.000Z' : null,
+  duration_ms: attempts > 0 ? 1200 : null,
+  ...extra,
+});
+const compact = (lines: string[]) => lines.map((line) => line.replace(/\s+/g, ' ').trim());
+
+test('prints a start line, then an end line with attempt, duration and outcome', () => {
+  assert.deepEqual(compact(stepTransitions(undefined, [step('a', 'running', 1), step('b', 'pending', 0)])), [
+    '▶ a attempt 1 started',
+  ]);
+  assert.deepEqual(compact(stepTransitions([step('a', 'running', 1)], [step('a', 'succeeded', 1)])), [
+    '✔ a attempt 1 1.2 s succeeded',
+  ]);
+});
+
+test('reconstructs retries skipped between two polls', () => {
+  const error = { error: 'RetryableError', cause: 'billing answered 503' };
+  const lines = compact(stepTransitions([step('b', 'running', 1)], [step('b', 'succeeded', 3, { error })]));
+  assert.deepEqual(lines, [
+    '↻ b attempt 1 failed, will retry',
+    '▶ b attempt 2 started',
+    '↻ b attempt 2 failed: RetryableError (billing answered 503), will retry',
+    '▶ b attempt 3 started',
+    '✔ b attempt 3 1.2 s succeeded',
+  ]);
+});
+
+test('reports a fallback and a final failure with the cause', () => {
+  const error = { error: 'PermanentError', cause: 'billing answered 422' };
+  assert.deepEqual(
+    compact(stepTransitions([step('p', 'retrying', 1, { error })], [step('p', 'failed', 1, { error })])),
+    ['✖ p attempt 1 1.2 s failed: PermanentError (billing answered 422)'],
+  );
+  assert.deepEqual(compact(stepTable([step('q', 'fallback', 4, { error })])), [
+    '⚑ q attempt 4 1.2 s fallback used after PermanentError (billing answered 422)',
+  ]);
+});
+
+test('summarizes a failed registration with its failed steps and cause', () => {
+  const line = summaryLine({
+    correlation_id: 'x',
+    status: 'FAILED',
+    started_at: '2026-01-01T00:00:00.000Z',
+    stopped_at: '2026-01-01T00:00:02.500Z',
+    steps: [],
+    failed_steps: ['setup_billing_profile'],
+    error: 'PermanentError',
+    cause: 'billing answered 422',
+    console_url: '',
+  });
+  assert.equal(
+    line,
+    'FAILED in 2.5 s (failed steps: setup_billing_profile) PermanentError: billing answered 422',
+  );
+});
