@@ -110,7 +110,7 @@ export function closestMatch(wanted: string, candidates: Iterable<string>): stri
     if (score === Number.POSITIVE_INFINITY && needle.length >= 4) {
       const partial = substringDistance(needle, hay);
       // Fragments rank after whole-name typos of the same distance.
-      if (partial <= budget) score = partial + 0.5;
+      if (partial <= Math.max(1, Math.floor(needle.length / 4))) score = partial + 0.5;
     }
     if (score < (best?.score ?? Number.POSITIVE_INFINITY)) best = { name, score };
   }

@@ -52,7 +52,9 @@ export const stepSchema = z.strictObject(
     description: text().optional(),
     handler_class: text().optional(),
     handler: text().optional(),
-    depends_on_step: text().optional(),
+    depends_on_step: z
+      .string({ error: 'must be one step name (use depends_on_steps: [a, b] for several)' })
+      .optional(),
     depends_on_steps: textList().optional(),
     default_retryable: flag().optional(),
     default_retry_limit: intIn(0, MAX_RETRY_LIMIT).optional(),
@@ -68,7 +70,7 @@ export const stepSchema = z.strictObject(
     skippable: flag().optional(),
     custom_events: z.array(customEvent, { error: 'must be a list' }).optional(),
   },
-  { error: 'must be a mapping' },
+  { error: 'must be a mapping with at least a name (- name: my_step)' },
 );
 
 export const workflowSchema = z.strictObject({

@@ -17,12 +17,16 @@ export interface YamlSource {
 /** Parses YAML text; syntax errors become diagnostics with line and column (all of them). */
 export function parseYaml(text: string, file: string): { source?: YamlSource; diagnostics: Diagnostic[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   if (doc.errors.length > 0) {
     const diagnostics = doc.errors.map((error) => {
       const offset = error.pos[0];
       const pos = lineCounter.linePos(offset);
       let message = syntaxMessage(error.message);
+      if (error.code === 'MULTIPLE_DOCS') {
+        message =
+          "a workflow file holds one YAML document (remove this '---' and what follows, or move it to its own file)";
+      }
       if (error.code === 'DUPLICATE_KEY') {
         const key = /^[^:\n]*/.exec(text.slice(offset))?.[0]?.trim();
         if (key) message = `duplicate key '${key}' (each field may appear once in a mapping)`;

@@ -23,10 +23,19 @@ export function zodDiagnostics(
       return issue.keys.map((key) => ({
         file,
         line: source.lineOf([...path, key], true),
-        message: `${prefix}unknown field '${qualify(key)}'${didYouMean(key, known).replace(/'(.*)'/, (_, k: string) => `'${qualify(k)}'`)}`,
+        message: `${prefix}unknown field '${qualify(key)}'${misplacedHint(key, path) ?? didYouMean(key, known).replace(/'(.*)'/, (_, k: string) => `'${qualify(k)}'`)}`,
       }));
     }
     const value = valueAt(data, path);
+    if (value !== undefined && fieldPath.length === 0) {
+      return [
+        {
+          file,
+          line: source.lineOf(path),
+          message: `${prefix.replace(/: $/, '')} ${issue.message}, got ${describe(value)}`,
+        },
+      ];
+    }
     if (value === undefined) {
       return [
         {
@@ -57,6 +66,24 @@ function context(
     return { prefix: `${label}: `, fieldPath: path.slice(2) };
   }
   return { prefix: '', fieldPath: path };
+}
+
+/** ` (x belongs under retry:)` when an unknown key is a known field of another level. */
+function misplacedHint(key: string, path: PathSegment[]): string | undefined {
+  const inStep = path[0] === 'step_templates' && path.length === 2;
+  const inRetry = path.at(-1) === 'retry' || path.at(-1) === 'retry_defaults';
+  const stepField = (KNOWN_FIELDS.step as readonly string[]).includes(key);
+  const retryField = (KNOWN_FIELDS.retry as readonly string[]).includes(key);
+  const workflowField = (KNOWN_FIELDS.workflow as readonly string[]).includes(key);
+  if (inStep && retryField) return ` (${key} belongs under retry:)`;
+  if (inStep && workflowField) return ` (${key} is a workflow field: move it to the top level)`;
+  if (path.at(-1) === 'retry_defaults' && workflowField)
+    return ` (${key} is a workflow field: move it to the top level)`;
+  if (inRetry && stepField) return ` (${key} is a step field: move it out of ${String(path.at(-1))}:)`;
+  if (path.length === 0 && stepField)
+    return ` (${key} is a step field: put it on a step under step_templates)`;
+  if (path.length === 0 && retryField) return ` (${key} belongs under retry_defaults:)`;
+  return undefined;
 }
 
 function knownFieldsAt(path: PathSegment[]): readonly string[] {
