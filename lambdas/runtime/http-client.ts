@@ -47,7 +47,7 @@ export function deriveIdempotencyKey(correlationId: string, step: string): strin
 }
 
 /**
- * A fetch-based JSON client applying the project's HTTP policy: 2xx and 409 are returned, every
+ * A fetch-based JSON client (per-request timeout, see {@link requestDeadline}) applying the project's HTTP policy: 2xx and 409 are returned, every
  * other status, network error and timeout is thrown as RetryableError or PermanentError.
  *
  * @example
@@ -73,6 +73,7 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
       opts.metrics.record('service_call_started');
       opts.logger.debug('service call started', callFields);
       const started = performance.now();
+      const deadline = requestDeadline(opts.timeoutMs);
       let response: Response;
       let text: string;
       try {
@@ -80,7 +81,7 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
           method,
           headers,
           ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-          signal: AbortSignal.timeout(opts.timeoutMs),
+          signal: deadline.signal,
         });
         text = await response.text();
       } catch (error) {
@@ -90,6 +91,8 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
         opts.metrics.record('service_call_failed', durationMs);
         opts.logger.warn('service call failed', { ...callFields, duration_ms: durationMs, reason });
         throw new RetryableError(`${method} ${path} ${reason}`, { cause: error });
+      } finally {
+        deadline.clear();
       }
       const durationMs = Math.round(performance.now() - started);
       const statusClass = classifyStatus(response.status);
@@ -126,6 +129,29 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
         reason: failure.message,
       });
       throw failure;
+    },
+  };
+}
+
+/**
+ * Like `AbortSignal.timeout(ms)`, but the abort waits for the event loop's next check phase
+ * (`setImmediate`). When the loop was busy past the deadline (a saturated Lambda worker, CPU
+ * contention), an answer that already arrived is read in the poll phase first instead of being
+ * thrown away as a timeout after the service applied it. The abort is never earlier than `ms`.
+ */
+function requestDeadline(ms: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  let immediate: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => {
+    immediate = setImmediate(() =>
+      controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')),
+    );
+  }, ms);
+  return {
+    signal: controller.signal,
+    clear() {
+      clearTimeout(timer);
+      if (immediate !== undefined) clearImmediate(immediate);
     },
   };
 }
