@@ -4,7 +4,7 @@
  * app stops before building any stack.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,18 +16,25 @@ const scratch = mkdtempSync(join(tmpdir(), 'synth-cli-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Runs `npx cdk synth --quiet` in the repository with the workflows of `configDir`. */
-function synth(configDir: string): { status: number | null; stderr: string } {
-  const result = spawnSync('npx', ['cdk', 'synth', '--quiet', '--output', join(configDir, 'cdk.out')], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: {
-      ...process.env,
-      WORKFLOW_CONFIG_DIR: configDir,
-      PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
-    },
+function synth(configDir: string): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['cdk', 'synth', '--quiet', '--output', join(configDir, 'cdk.out')], {
+      cwd: REPO_ROOT,
+      timeout: 120_000,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {
+        ...process.env,
+        WORKFLOW_CONFIG_DIR: configDir,
+        PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+      },
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stderr }));
   });
-  return { status: result.status, stderr: result.stderr };
 }
 
 /** A fresh folder holding copies of the given workflow files. */
@@ -44,14 +51,14 @@ function assertNoStackTrace(stderr: string): void {
 }
 
 describe('npx cdk synth with broken workflow files', () => {
-  test('reports every broken file at its line, exits 1, and prints no stack trace', (t) => {
+  test('reports every broken file at its line, exits 1, and prints no stack trace', async (t) => {
     const fixtures = brokenWorkflows().filter((fixture) => !fixture.synthOnly);
     assert.ok(fixtures.length >= 30, `expected at least 30 broken fixtures, found ${fixtures.length}`);
     const config = folderWith(
       'all-broken',
       fixtures.map((fixture) => fixture.path),
     );
-    const { status, stderr } = synth(config);
+    const { status, stderr } = await synth(config);
     assert.equal(status, 1, stderr);
     const lines = stderr.split('\n');
     for (const fixture of fixtures) {
@@ -65,20 +72,36 @@ describe('npx cdk synth with broken workflow files', () => {
     );
   });
 
-  test('reports a step whose handler module is missing at the step line, exits 1, no stack trace', () => {
+  test('reports a step whose handler module is missing at the step line, exits 1, no stack trace', async () => {
     const [fixture] = brokenWorkflows().filter((candidate) => candidate.synthOnly);
     assert.ok(fixture, 'the missing-handler fixture');
     const config = folderWith('missing-handler', [
       fixture.path,
       join(REPO_ROOT, 'config', 'user_registration.yaml'),
     ]);
-    const { status, stderr } = synth(config);
+    const { status, stderr } = await synth(config);
     assert.equal(status, 1, stderr);
     for (const line of expectedDiagnostics(fixture, join(config, fixture.name))) {
       assert.ok(stderr.split('\n').includes(line), `missing diagnostic\n  ${line}\nin\n${stderr}`);
     }
     assert.ok(!stderr.includes('user_registration.yaml:'), 'the valid workflow has no diagnostic');
     assertNoStackTrace(stderr);
+  });
+
+  test('a YAML syntax error, a cycle or an empty document alone: exit 1 with exactly its diagnostics', async () => {
+    const picked = ['yaml-tab-indentation.yaml', 'cycle-of-three.yaml', 'empty-document.yaml'];
+    const fixtures = brokenWorkflows().filter((fixture) => picked.includes(fixture.name));
+    assert.equal(fixtures.length, picked.length);
+    await Promise.all(
+      fixtures.map(async (fixture) => {
+        const config = folderWith(`alone-${fixture.name}`, [fixture.path]);
+        const { status, stderr } = await synth(config);
+        assert.equal(status, 1, stderr);
+        const reported = stderr.split('\n').filter((line) => line.startsWith(config));
+        assert.deepEqual(reported, expectedDiagnostics(fixture, join(config, fixture.name)));
+        assertNoStackTrace(stderr);
+      }),
+    );
   });
 
   test('rejects an invalid context value by name, exits 1, no stack trace', () => {
