@@ -1,0 +1,193 @@
+/**
+ * Duplicate submissions (issue 5, part 2) on the whole offline stack: the local API, the start
+ * Lambda, the Step Functions endpoint, the step Lambdas in their sandboxes and the simulators.
+ * Duplicates arrive as a client retrying one request, a client reusing a correlation ID, and
+ * Step Functions delivering one Lambda invocation twice (at-least-once).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import {
+  countExecutions,
+  findPiiLeaks,
+  type PersonalData,
+  registrationBody,
+  waitForTerminal,
+} from './support.ts';
+
+const STEPS = [
+  ['create_user_account', 'POST /users'],
+  ['setup_billing_profile', 'POST /profiles'],
+  ['initialize_preferences', 'POST /users/{id}/preferences'],
+  ['send_welcome_sequence', 'POST /notifications/welcome'],
+  ['update_user_status', 'PATCH /users/{id}/status'],
+] as const;
+
+/** Every Task state's Lambda ARN by state name, from the definition the runtime runs. */
+function taskResources(definition: unknown, out = new Map<string, string>()): Map<string, string> {
+  const states = (definition as { States?: Record<string, Record<string, unknown>> }).States ?? {};
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Task') out.set(name, String(state.Resource));
+    for (const branch of (state.Branches as unknown[] | undefined) ?? []) taskResources(branch, out);
+  }
+  return out;
+}
+
+describe('duplicate submissions', () => {
+  let runtime: LocalRuntime;
+  let stateMachineArn: string;
+  const logLines: string[] = [];
+  const people: PersonalData[] = [];
+  const figures: string[] = [];
+
+  before(async () => {
+    runtime = await startLocalRuntime({ timeScale: 50, onLog: (line) => logLines.push(line) });
+    stateMachineArn = runtime.workflows[0]!.stateMachineArn;
+  });
+  after(async () => {
+    await runtime?.close();
+  });
+
+  const post = async (body: unknown, headers: Record<string, string>) => {
+    const response = await fetch(`${runtime.apiUrl}/registrations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    return { status: response.status, text: await response.text() };
+  };
+
+  test('50 concurrent POSTs with one Idempotency-Key start one execution and get 50 identical answers', async () => {
+    const { body, pii } = registrationBody(1, 'dup', 'pro');
+    people.push(pii);
+    const executionsBefore = await countExecutions(runtime.sfnClient, stateMachineArn);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => post(body, { 'idempotency-key': 'dup-key-0001' })),
+    );
+    const distinct = new Set(answers.map((answer) => `${answer.status} ${answer.text}`));
+    assert.equal(distinct.size, 1, [...distinct].join('\n'));
+    assert.equal(answers[0]!.status, 202);
+    const executions = (await countExecutions(runtime.sfnClient, stateMachineArn)) - executionsBefore;
+    assert.equal(executions, 1);
+
+    const accepted = JSON.parse(answers[0]!.text) as { correlation_id: string; execution_arn: string };
+    const status = await waitForTerminal(runtime.sfnClient, accepted.execution_arn, Date.now() + 60_000);
+    assert.equal(status, 'SUCCEEDED');
+    const users = runtime.simulators.counters.entities().users.filter((user) => user.email === pii.email);
+    assert.equal(users.length, 1);
+    // Replayed after the execution finished too: still the same answer, still one execution.
+    const late = await post(body, { 'idempotency-key': 'dup-key-0001' });
+    assert.equal(`${late.status} ${late.text}`, [...distinct][0]);
+    assert.equal((await countExecutions(runtime.sfnClient, stateMachineArn)) - executionsBefore, 1);
+    figures.push(`same_key: posts=51 distinct_answers=${distinct.size} executions=${executions}`);
+  });
+
+  test('a reused correlation ID with a different body is rejected, naming the header, and starts nothing', async () => {
+    const first = registrationBody(2, 'dup', 'free');
+    const other = registrationBody(3, 'dup', 'free');
+    people.push(first.pii, other.pii);
+    const headers = { 'x-correlation-id': 'dup-corr-0002' };
+    const accepted = await post(first.body, headers);
+    assert.equal(accepted.status, 202, accepted.text);
+    const executionsBefore = await countExecutions(runtime.sfnClient, stateMachineArn);
+
+    const rejected = await post(other.body, headers);
+    assert.equal(rejected.status, 409, rejected.text);
+    const error = JSON.parse(rejected.text) as { message: string; errors: Array<{ field: string }> };
+    assert.match(error.message, /Correlation ID 'dup-corr-0002' already belongs to a different registration/);
+    assert.deepEqual(
+      error.errors.map((problem) => problem.field),
+      ['header X-Correlation-ID'],
+    );
+    // The same ID in the body instead of the header is the same registration identity.
+    const inBody = await post({ ...other.body, correlation_id: 'dup-corr-0002' }, {});
+    assert.equal(inBody.status, 409, inBody.text);
+    // ...while repeating the original request is a harmless retry.
+    const repeat = await post(first.body, headers);
+    assert.equal(repeat.status, 202, repeat.text);
+    assert.equal(
+      JSON.parse(repeat.text).execution_arn,
+      JSON.parse(accepted.text).execution_arn,
+      'a retry names the same execution',
+    );
+    assert.equal(await countExecutions(runtime.sfnClient, stateMachineArn), executionsBefore);
+    const arn = (JSON.parse(accepted.text) as { execution_arn: string }).execution_arn;
+    assert.equal(await waitForTerminal(runtime.sfnClient, arn, Date.now() + 60_000), 'SUCCEEDED');
+    figures.push('reused_correlation_id: different_body=409 same_body=202 new_executions=0');
+  });
+
+  test('each step Lambda delivered twice for the same attempt, at once and again later, applies one side effect', async () => {
+    const { body, pii } = registrationBody(4, 'dup', 'enterprise');
+    people.push(pii);
+    const correlationId = 'dup-delivery-0004';
+    const resources = taskResources(runtime.workflows[0]!.definition);
+    const userInfo = body.user_info as Record<string, unknown>;
+    const state: Record<string, unknown> = {
+      ...body,
+      preferences: { marketing_emails: false, product_updates: false, newsletter: false },
+      correlation_id: correlationId,
+      steps: {},
+    };
+    const counts: string[] = [];
+    let inProgress = 0;
+    for (const [step, route] of STEPS) {
+      const arn = resources.get(step);
+      assert.ok(arn, `no Task state for ${step}`);
+      const payload = {
+        workflow: 'user_registration',
+        step,
+        attempt: 0,
+        execution_id: `arn:aws:states:us-east-1:000000000000:execution:manual:${correlationId}`,
+        state,
+      };
+      // Two deliveries at the same time: the loser sees the winner's in-progress record.
+      const concurrent = await Promise.all([
+        runtime.lambdas.invokeRaw(arn, payload),
+        runtime.lambdas.invokeRaw(arn, payload),
+      ]);
+      const results: unknown[] = [];
+      for (const outcome of concurrent) {
+        if (outcome.ok) results.push(outcome.result);
+        else {
+          assert.equal(outcome.error.errorType, 'IdempotencyAlreadyInProgressError', JSON.stringify(outcome));
+          inProgress += 1;
+        }
+      }
+      assert.ok(results.length >= 1, `${step}: neither delivery succeeded`);
+      // A redelivery after the first completed returns the stored result.
+      const later = await runtime.lambdas.invokeRaw(arn, payload);
+      assert.ok(later.ok, JSON.stringify(later));
+      for (const result of results) assert.deepEqual(result, later.result);
+      (state.steps as Record<string, unknown>)[step] = later.result;
+
+      const service = route === 'POST /profiles' ? 'billing' : undefined;
+      const calls = runtime.simulators.counters.requests({
+        route,
+        correlationId,
+        ...(service ? { service } : {}),
+      });
+      assert.equal(calls, 1, `${step}: 3 deliveries must make exactly 1 service call, made ${calls}`);
+      counts.push(`${step}=${calls}`);
+    }
+    assert.deepEqual(runtime.simulators.counters.duplicates(), []);
+    const entities = runtime.simulators.counters.entities();
+    const user = entities.users.find((candidate) => candidate.email === userInfo.email);
+    assert.ok(user);
+    assert.equal(user.activations, 1);
+    assert.equal(entities.profiles.filter((profile) => profile.user_id === user.id).length, 1);
+    assert.equal(entities.preferences.find((record) => record.user_id === user.id)?.writes, 1);
+    assert.equal(entities.welcomeSequences.filter((sequence) => sequence.user_id === user.id).length, 1);
+    figures.push(
+      `at_least_once: deliveries_per_step=3 in_progress_rejections=${inProgress} service_calls(${counts.join(' ')})`,
+    );
+  });
+
+  test('no log line of these runs carries an email, name or phone in clear', () => {
+    const leaks = findPiiLeaks(logLines, people);
+    const summary = `duplicates: ${figures.join('; ')}; log_lines=${logLines.length} pii_leaks=${leaks.length}`;
+    console.log(summary);
+    assert.ok(logLines.length > 0);
+    assert.deepEqual(leaks.slice(0, 3), []);
+  });
+});
