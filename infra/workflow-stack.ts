@@ -109,7 +109,7 @@ export class WorkflowStack extends Stack {
   constructor(scope: Construct, id: string, props: WorkflowStackProps) {
     super(scope, id, {
       description: `Step Functions workflow '${props.spec.name}' compiled from ${props.spec.file}`,
-      ...props,
+      ...stackPropsOf(props),
     });
     // Must be set before any asset exists: CDK decides per stack whether to bundle.
     if (props.bundling === false) this.node.setContext('aws:cdk:bundling-stacks', []);
@@ -233,4 +233,22 @@ function memoryOf(spec: WorkflowSpec, step: StepSpec): number {
     ]);
   }
   return value;
+}
+
+/** The plain `StackProps` part of the props (the rest is this stack's own). */
+function stackPropsOf(props: WorkflowStackProps): StackProps {
+  const {
+    spec: _spec,
+    rootDir: _rootDir,
+    bundling: _bundling,
+    apiAuthorization: _apiAuthorization,
+    throttlingRateLimit: _rate,
+    throttlingBurstLimit: _burst,
+    idempotencyTtl: _ttl,
+    logRetention: _retention,
+    tableRemovalPolicy: _removal,
+    logLevel: _logLevel,
+    ...stackProps
+  } = props;
+  return stackProps;
 }
