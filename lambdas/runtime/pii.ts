@@ -38,6 +38,8 @@ export function maskPhone(phone: string): string {
 
 /** Masks email addresses inside free text (error messages, paths). */
 export function maskEmailsInText(text: string): string {
+  // Most log strings hold no address; skip the regexes (quadratic on long strings without '@').
+  if (!text.includes('@') && !text.includes('%40')) return text;
   return text.replace(EMAIL_PATTERN, (match) => maskEmail(match)).replace(ENCODED_EMAIL_PATTERN, '***');
 }
 
