@@ -6,6 +6,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { HandlerFunction } from './handler-function.ts';
 import { toApiGatewaySchema } from './json-schema-model.ts';
+import { API_ACKNOWLEDGEMENTS } from './nag-acknowledgements.ts';
 import type { SharedEnvironment } from './step-environment.ts';
 import type { WorkflowSpec } from './workflow/index.ts';
 
@@ -176,6 +177,7 @@ export class RegistrationApi extends Construct {
         },
       );
 
+    Validations.of(api).acknowledge(...API_ACKNOWLEDGEMENTS);
     if (props.authorization === 'NONE') {
       Validations.of(api).acknowledge({
         id: 'AwsSolutions-APIG4',

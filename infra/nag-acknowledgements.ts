@@ -3,10 +3,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 
 /**
- * Stack-wide cdk-nag (AwsSolutions) acknowledgements, each with the reason it is acceptable.
- * Exported so docs/deploy.md and the tests can list them.
+ * cdk-nag (AwsSolutions) findings accepted on the registration REST API (and only there), each
+ * with the reason it is acceptable.
  */
-export const STACK_ACKNOWLEDGEMENTS = [
+export const API_ACKNOWLEDGEMENTS = [
   {
     id: 'AwsSolutions-APIG3',
     reason:
@@ -65,13 +65,11 @@ interface ResolvedStatement {
 }
 
 /**
- * Acknowledges the cdk-nag findings this stack accepts, each with its reason: the stack-wide
- * ones in {@link STACK_ACKNOWLEDGEMENTS}, and IAM5 (wildcard) findings only where every action
+ * Acknowledges IAM5 (wildcard) findings in `stack`, each with its reason, only where every action
  * behind the wildcard is on the allow-list above. Any other wildcard stays unacknowledged and
  * fails the cdk-nag check, so a new broad grant cannot slip in silently.
  */
-export function acknowledgeFindings(stack: Stack): void {
-  Validations.of(stack).acknowledge(...STACK_ACKNOWLEDGEMENTS);
+export function acknowledgeWildcards(stack: Stack): void {
   // An aspect, because grants keep adding statements until synthesis.
   Aspects.of(stack).add(new WildcardAcknowledger());
 }

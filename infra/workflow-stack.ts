@@ -14,7 +14,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RegistrationApi } from './api.ts';
 import { HandlerFunction, METADATA } from './handler-function.ts';
-import { acknowledgeFindings } from './nag-acknowledgements.ts';
+import { acknowledgeWildcards } from './nag-acknowledgements.ts';
 import { stepEnvironment } from './step-environment.ts';
 import { compileWorkflow, type StepSpec, WorkflowError, type WorkflowSpec } from './workflow/index.ts';
 
@@ -215,7 +215,7 @@ export class WorkflowStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
     new CfnOutput(this, 'RegistrationsEndpoint', { value: this.api.restApi.urlForPath('/registrations') });
 
-    acknowledgeFindings(this);
+    acknowledgeWildcards(this);
   }
 }
 

@@ -59,6 +59,7 @@ describe('cdk-nag AwsSolutions', () => {
     for (const { path, id, reason } of all) {
       assert.match(id, /AwsSolutions-[A-Z]+\d+/, path);
       assert.ok(reason.length >= 40, `${path} ${id}: reason too short: '${reason}'`);
+      assert.ok(path.includes('/'), `${id} is acknowledged on a whole stack (${path}), not where it applies`);
     }
     const ids = new Set(all.map(({ id }) => id.replace(/^annotation::/i, '').replace(/\[.*$/, '')));
     assert.deepEqual([...ids].sort(), [
