@@ -24,8 +24,17 @@ export {
   loadWorkflows,
   parseWorkflow,
 } from './parse.ts';
-export { criticalPath, type Plan, planMakespan, planSteps, planWorkflow, type StepGraph } from './plan.ts';
 export {
+  criticalPath,
+  MAX_PARALLEL_DEPTH,
+  type Plan,
+  planMakespan,
+  planSteps,
+  planWorkflow,
+  type StepGraph,
+} from './plan.ts';
+export {
+  MAX_DEFINITION_CHARACTERS,
   PLACEHOLDER_ACCOUNT,
   placeholderFunctionArn,
   renderDefinition,

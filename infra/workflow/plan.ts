@@ -38,8 +38,16 @@ export function planWorkflow(graph: StepGraph): Plan {
   return decompose(
     graph.names.map((_, i) => i),
     { names: graph.names, deps, ancestors },
+    0,
   );
 }
+
+/**
+ * Deepest nesting of Parallel states the planner emits. CDK resolves definitions at most 200 JSON
+ * levels deep and each nested Parallel costs 4 (`States/<name>/Branches/<i>`); deeper parts are
+ * planned level by level instead (see `levelPlan`).
+ */
+export const MAX_PARALLEL_DEPTH = 24;
 
 interface Context {
   names: readonly string[];
@@ -59,18 +67,45 @@ function popCount(set: bigint): number {
   return count;
 }
 
-/** `nodes` is sorted (file order) and convex: every step between two members is a member. */
-function decompose(nodes: number[], ctx: Context): Plan {
+/**
+ * `nodes` is sorted (file order) and convex: every step between two members is a member.
+ * `depth` counts the Parallel states this part is nested in.
+ */
+function decompose(nodes: number[], ctx: Context, depth: number): Plan {
   if (nodes.length === 1) return { kind: 'step', name: ctx.names[nodes[0] ?? 0] ?? '' };
+  if (depth >= MAX_PARALLEL_DEPTH - 1) return levelPlan(nodes, ctx);
   const components = weakComponents(nodes, ctx);
   if (components.length > 1) {
-    return { kind: 'parallel', branches: components.map((c) => decompose(c, ctx)) };
+    return { kind: 'parallel', branches: components.map((c) => decompose(c, ctx, depth + 1)) };
   }
   const set = bitsOf(nodes);
   const cut = seriesCut(nodes, set, ctx) ?? levelCut(nodes, set, ctx);
   const first = nodes.filter((i) => ((cut >> BigInt(i)) & 1n) === 1n);
   const rest = nodes.filter((i) => ((cut >> BigInt(i)) & 1n) === 0n);
-  return sequence([decompose(first, ctx), decompose(rest, ctx)]);
+  return sequence([decompose(first, ctx, depth), decompose(rest, ctx, depth)]);
+}
+
+/** Flat plan at the nesting limit: each level (longest dependency chain) runs as one group. */
+function levelPlan(nodes: number[], ctx: Context): Plan {
+  const set = bitsOf(nodes);
+  const level = new Map<number, number>();
+  const levelOf = (i: number): number => {
+    const known = level.get(i);
+    if (known !== undefined) return known;
+    const inside = (ctx.deps[i] ?? []).filter((d) => ((set >> BigInt(d)) & 1n) === 1n);
+    const value = Math.max(-1, ...inside.map(levelOf)) + 1;
+    level.set(i, value);
+    return value;
+  };
+  const groups: number[][] = [];
+  for (const i of nodes) {
+    const l = levelOf(i);
+    groups[l] = [...(groups[l] ?? []), i];
+  }
+  const step = (i: number): Plan => ({ kind: 'step', name: ctx.names[i] ?? '' });
+  return sequence(
+    groups.map((g) => (g.length === 1 ? step(g[0] ?? 0) : { kind: 'parallel', branches: g.map(step) })),
+  );
 }
 
 function sequence(items: Plan[]): Plan {

@@ -8,6 +8,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { compileWorkflow } from './compile.ts';
 import type { WorkflowSpec } from './types.ts';
 
+/** Step Functions' limit on a definition's size. */
+export const MAX_DEFINITION_CHARACTERS = 1_048_576;
+
 /** Account id used in placeholder ARNs (AWS's documentation account). */
 export const PLACEHOLDER_ACCOUNT = '123456789012';
 
@@ -49,5 +52,12 @@ export function renderWithWarnings(spec: WorkflowSpec): {
   const graph = new sfn.StateGraph(compiled.chain.startState, `${spec.name} definition`);
   if (compiled.timeout) graph.timeout = compiled.timeout;
   const definition = stack.resolve(graph.toGraphJson()) as Record<string, unknown>;
-  return { definition, warnings: compiled.warnings };
+  const warnings = [...compiled.warnings];
+  const size = JSON.stringify(definition).length;
+  if (size > MAX_DEFINITION_CHARACTERS) {
+    warnings.push(
+      `${spec.file}:1: warning: the definition is ${size} characters, over Step Functions' ${MAX_DEFINITION_CHARACTERS}-character limit (each Parallel state lists every step completed before it; fewer, larger Parallel groups or splitting the workflow keep it smaller)`,
+    );
+  }
+  return { definition, warnings };
 }

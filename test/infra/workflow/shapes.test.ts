@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { renderDefinition } from '../../../infra/workflow/index.ts';
+import { MAX_PARALLEL_DEPTH, renderDefinition } from '../../../infra/workflow/index.ts';
 import type { WorkflowSpec } from '../../../infra/workflow/types.ts';
 import { analyze, dagSpec, independentPairs, pairKey, runLocally } from './asl-analysis.ts';
 
@@ -162,5 +162,33 @@ describe('compiled shapes', () => {
       assertDependenciesRespected(spec, definition);
       assert.deepEqual(analyze(definition).concurrent, independentPairs(spec), JSON.stringify(deps));
     }
+  });
+
+  test('a 300-step graph with long-range dependencies nests Parallels at most MAX_PARALLEL_DEPTH deep', () => {
+    let seed = 3;
+    const random = (): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const deps: Record<string, string[]> = {};
+    for (let i = 0; i < 300; i++) {
+      const on = new Set<string>();
+      for (let k = 0; k < 2; k++)
+        if (i > 0 && random() < 0.8) on.add(`s${Math.max(0, i - 1 - Math.floor(random() * 10))}`);
+      deps[`s${i}`] = [...on];
+    }
+    const spec = dagSpec('deep', deps);
+    const definition = renderDefinition(spec);
+    assertDependenciesRespected(spec, definition);
+    const depth = (states: Record<string, { Branches?: { States: object }[] }>): number =>
+      Math.max(
+        0,
+        ...Object.values(states).map((s) =>
+          s.Branches ? 1 + Math.max(...s.Branches.map((b) => depth(b.States as never))) : 0,
+        ),
+      );
+    const nesting = depth(definition.States as never);
+    assert.ok(nesting <= MAX_PARALLEL_DEPTH, `nesting ${nesting}`);
+    assert.ok(nesting > 5, 'the graph is deep enough to exercise the limit');
   });
 });
