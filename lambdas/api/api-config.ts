@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createStepLogger } from '../runtime/logger.ts';
 import { RegistrationStore } from './registration-store.ts';
 
 /** What the API Lambdas read from their environment (set by the stack; see docs/architecture.md). */
@@ -68,4 +69,20 @@ export function executionArnFor(stateMachineArn: string, executionName: string):
 export function consoleUrlFor(executionArn: string): string {
   const region = executionArn.split(':')[3] || 'us-east-1';
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+/** A structured log line: level, message and fields that carry no personal data. */
+export type ApiLog = (
+  level: 'info' | 'warn' | 'error',
+  message: string,
+  fields: Record<string, unknown>,
+) => void;
+
+/**
+ * JSON log lines through Powertools Logger with the project's PII masker as a second line of
+ * defence (the handlers already log IDs and field names only).
+ */
+export function createApiLog(functionName: string): ApiLog {
+  const logger = createStepLogger({ service: functionName });
+  return (level, message, fields) => logger[level](message, fields);
 }

@@ -6,7 +6,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { consoleUrlFor, createClients } from './api-config.ts';
+import { type ApiLog, consoleUrlFor, createApiLog, createClients } from './api-config.ts';
 import { readableCause, summarizeSteps } from './execution-steps.ts';
 import { ApiError, CORRELATION_ID_PATTERN, errorResponse, jsonResponse } from './http.ts';
 import type { RegistrationStore } from './registration-store.ts';
@@ -17,6 +17,8 @@ export interface GetRegistrationDeps {
   readonly sfn: SFNClient;
   /** Every step in workflow order, so steps not reached yet are listed as pending. @default [] */
   readonly stepNames?: readonly string[];
+  /** Where the handler reports outcomes. @default no logging */
+  readonly log?: ApiLog;
 }
 
 /** History pages read at most: 1000 events each, and a Standard execution has at most 25,000. */
@@ -37,11 +39,18 @@ export function createGetRegistrationHandler(
           { field: 'path correlation_id', problem: 'must be 1-80 characters of A-Z a-z 0-9 _ . -' },
         ]);
       }
-      return jsonResponse(200, await describeRegistration(deps, correlationId), {
-        'X-Correlation-ID': correlationId,
+      const document = await describeRegistration(deps, correlationId);
+      deps.log?.('debug', 'registration status read', {
+        correlation_id: correlationId,
+        status: document.status,
       });
+      return jsonResponse(200, document, { 'X-Correlation-ID': correlationId });
     } catch (error) {
-      if (error instanceof ApiError) return errorResponse(error);
+      if (error instanceof ApiError) {
+        deps.log?.('warn', 'registration status refused', { status: error.statusCode });
+        return errorResponse(error);
+      }
+      deps.log?.('error', 'registration status failed', { error: (error as Error).name });
       throw error;
     }
   };
@@ -149,7 +158,12 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     const tableName = process.env.TABLE_NAME;
     if (!tableName) throw new Error('Environment variable TABLE_NAME is not set');
     const { sfn, store } = createClients(tableName);
-    cached = createGetRegistrationHandler({ store, sfn, stepNames: readStepNames() });
+    cached = createGetRegistrationHandler({
+      store,
+      sfn,
+      stepNames: readStepNames(),
+      log: createApiLog('get-registration'),
+    });
   }
   return cached(event);
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { createClients, executionArnFor, readApiConfig } from './api-config.ts';
+import { type ApiLog, createApiLog, createClients, executionArnFor, readApiConfig } from './api-config.ts';
 import { canonicalJson } from './canonical-json.ts';
 import {
   ApiError,
@@ -26,6 +26,8 @@ export interface StartRegistrationDeps {
   readonly leaseMs?: number;
   /** How long a duplicate waits for the first request's stored response. @default 5000 */
   readonly waitForFirstMs?: number;
+  /** Where the handler reports outcomes (never bodies: they carry personal data). @default no logging */
+  readonly log?: ApiLog;
 }
 
 /** A request that passed validation, reduced to what the idempotent start needs. */
@@ -52,11 +54,23 @@ interface AcceptedRequest {
 export function createStartRegistrationHandler(
   deps: StartRegistrationDeps,
 ): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  const log = deps.log ?? (() => {});
   return async (event) => {
     try {
-      return await startRegistration(deps, accept(event, deps.validate));
+      const result = await startRegistration(deps, accept(event, deps.validate));
+      const { correlation_id, execution_arn } = JSON.parse(result.body) as Record<string, string>;
+      log('info', 'registration accepted', { status: result.statusCode, correlation_id, execution_arn });
+      return result;
     } catch (error) {
-      if (error instanceof ApiError) return errorResponse(error);
+      if (error instanceof ApiError) {
+        // Field pointers only: messages can quote the body (JSON.parse errors do).
+        log('warn', 'registration rejected', {
+          status: error.statusCode,
+          fields: error.errors?.map((e) => e.field),
+        });
+        return errorResponse(error);
+      }
+      log('error', 'registration failed', { error: (error as Error).name });
       throw error;
     }
   };
@@ -253,6 +267,7 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     const config = readApiConfig();
     const { sfn, store } = createClients(config.tableName);
     cached = createStartRegistrationHandler({
+      log: createApiLog('start-registration'),
       store,
       sfn,
       stateMachineArn: config.stateMachineArn,
