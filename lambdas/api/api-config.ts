@@ -73,7 +73,7 @@ export function consoleUrlFor(executionArn: string): string {
 
 /** A structured log line: level, message and fields that carry no personal data. */
 export type ApiLog = (
-  level: 'info' | 'warn' | 'error',
+  level: 'debug' | 'info' | 'warn' | 'error',
   message: string,
   fields: Record<string, unknown>,
 ) => void;
