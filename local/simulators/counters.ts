@@ -1,4 +1,4 @@
-import { duplicatesOf, entitiesOf, type ServiceState } from './services.ts';
+import { duplicatesOf, entitiesOf, type ServiceState } from './state.ts';
 import type { RequestRecord, ServiceName, SimulatorEntities } from './types.ts';
 
 /** Selects requests in the log. */

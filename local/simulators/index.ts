@@ -5,7 +5,7 @@ import { createCounters, type SimulatorCounters } from './counters.ts';
 import { createFaultController, type FaultController } from './faults.ts';
 import { mulberry32 } from './prng.ts';
 import { serviceListener } from './server.ts';
-import { createServiceState, type ServiceState } from './services.ts';
+import { createServiceState, type ServiceState } from './state.ts';
 import { SERVICE_NAMES, type ServiceName } from './types.ts';
 
 export type { RequestFilter, SimulatorCounters, SimulatorStats } from './counters.ts';

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultController } from './faults.ts';
-import { matchRoute, type ServiceState } from './services.ts';
+import { matchRoute } from './services.ts';
+import type { ServiceState } from './state.ts';
 import type { Fault, RequestRecord, ServiceName } from './types.ts';
 
 /** What the request handler of one service needs from the simulators. */
