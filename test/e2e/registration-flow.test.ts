@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { RegistrationApiClient } from '../../local/cli/api-client.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import { apiClient, register, registrationBody } from './support.ts';
@@ -120,6 +121,31 @@ describe('registration through the local API', () => {
     assert.deepEqual(conflict.status.failed_steps, ['create_user_account']);
     assert.equal(conflict.status.error, 'PermanentError');
     assert.match(conflict.status.cause ?? '', /USER_CONFLICT/);
+  });
+
+  test('50 concurrent identical POSTs with one Idempotency-Key start one execution and get identical answers', async () => {
+    const body = JSON.stringify(registrationBody('pro', 'fifty'));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const res = await fetch(`${runtime.apiUrl}/registrations`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'e2e-fifty' },
+          body,
+        });
+        return `${res.status} ${await res.text()}`;
+      }),
+    );
+    assert.equal(new Set(answers).size, 1, answers.slice(0, 3).join('\n'));
+    assert.match(answers[0]!, /^202 /);
+    const { correlation_id: id } = JSON.parse(answers[0]!.slice(4)) as { correlation_id: string };
+    const { status } = await register(client, JSON.parse(body), { idempotencyKey: 'e2e-fifty' });
+    assert.equal(status.correlation_id, id);
+    assert.equal(status.status, 'SUCCEEDED');
+    const executions = await runtime.sfnClient.send(
+      new ListExecutionsCommand({ stateMachineArn: runtime.workflows[0]!.stateMachineArn, maxResults: 1000 }),
+    );
+    assert.equal(executions.executions?.filter((e) => e.name === id).length, 1);
+    assert.equal(runtime.simulators.counters.requests({ correlationId: id, route: 'POST /users' }), 1);
   });
 
   test('no handler log line carries an email, name or phone number', () => {
