@@ -10,7 +10,7 @@ import { runOrExit } from './workflow/index.ts';
 
 const { app, stacks } = runOrExit(() => buildApp());
 for (const stack of stacks) {
-  for (const warning of stack.warnings) process.stderr.write(`warning: ${warning}\n`);
+  for (const warning of stack.warnings) process.stderr.write(`${warning}\n`);
 }
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 runOrExit(() => app.synth());

@@ -40,7 +40,7 @@ export function stepEnvironment(
     requestTimeoutMs = Math.round(config.request_timeout_seconds * 1000);
     if (requestTimeoutMs >= stepTimeoutMs) {
       warnings.push(
-        `${spec.file}:${step.line}: step '${step.name}' handler_config.request_timeout_seconds (${config.request_timeout_seconds}) is not below timeout_seconds (${step.timeoutSeconds}): a slow service will end in a Lambda timeout instead of a retryable error`,
+        `${spec.file}:${step.line}: warning: step '${step.name}' handler_config.request_timeout_seconds (${config.request_timeout_seconds}) is not below timeout_seconds (${step.timeoutSeconds}): a slow service will end in a Lambda timeout instead of a retryable error`,
       );
     }
   }

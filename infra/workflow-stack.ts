@@ -103,7 +103,7 @@ export class WorkflowStack extends Stack {
   readonly stateMachine: sfn.StateMachine;
   /** The REST API with its start and status functions. */
   readonly api: RegistrationApi;
-  /** Compile-time warnings (budget checks); app.ts prints them to stderr. */
+  /** Warnings (`file:line: warning: ...`: budget checks, request timeouts); app.ts prints them to stderr. */
   readonly warnings: readonly string[];
 
   constructor(scope: Construct, id: string, props: WorkflowStackProps) {

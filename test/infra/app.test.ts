@@ -1,0 +1,60 @@
+/**
+ * `node infra/app.ts` the way the CDK CLI runs it (CDK_OUTDIR, CDK_CONTEXT_JSON), with bundling
+ * skipped through CDK's own context so it stays fast: it prints the workflow warnings, registers
+ * cdk-nag as a validation plugin, and still writes a clean assembly.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { REPO_ROOT } from '../../infra/build-app.ts';
+
+const scratch = mkdtempSync(join(tmpdir(), 'app-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+function runApp(configDir: string, outdir: string): { status: number | null; stderr: string } {
+  const result = spawnSync(process.execPath, ['infra/app.ts'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: {
+      ...process.env,
+      CDK_OUTDIR: outdir,
+      CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [] }),
+      WORKFLOW_CONFIG_DIR: configDir,
+    },
+  });
+  return { status: result.status, stderr: result.stderr };
+}
+
+test('prints each workflow warning once as file:line and synthesizes with cdk-nag registered (exit 0)', () => {
+  // The real workflow with a 60 s budget: every step's worst case exceeds it.
+  const config = join(scratch, 'config');
+  mkdirSync(config);
+  const yaml = readFileSync(join(REPO_ROOT, 'config', 'user_registration.yaml'), 'utf8');
+  assert.match(yaml, /^timeout_seconds: 900$/m);
+  writeFileSync(
+    join(config, 'user_registration.yaml'),
+    yaml.replace(/^timeout_seconds: 900$/m, 'timeout_seconds: 60'),
+  );
+  const outdir = join(scratch, 'out');
+
+  const { status, stderr } = runApp(config, outdir);
+  assert.equal(status, 0, stderr);
+  const warnings = stderr.split('\n').filter((line) => line.includes('warning:'));
+  assert.equal(warnings.length, 5, stderr);
+  for (const line of warnings) {
+    assert.match(
+      line,
+      new RegExp(`^${join(config, 'user_registration.yaml')}:\\d+: warning: step '\\w+' could run`),
+    );
+  }
+  assert.ok(readdirSync(outdir).includes('UserRegistrationWorkflow.template.json'));
+  assert.deepEqual(
+    readdirSync(outdir).filter((name) => name.startsWith('asset.')),
+    [],
+    'bundling was skipped as the context asked',
+  );
+});
