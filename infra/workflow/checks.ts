@@ -3,13 +3,9 @@
  * names in `retry_on`, and fields that only make sense together. They run on the raw data even when
  * zod found type errors elsewhere, so one run reports every problem in the file.
  */
-import {
-  LAMBDA_SERVICE_ERRORS,
-  PERMANENT_ERROR,
-  RETRY_AFTER_BUCKETS_SECONDS,
-  STEP_ERROR_NAMES,
-} from '../../lambdas/runtime/error-names.ts';
-import { type Diagnostic, didYouMean, editDistance } from './diagnostics.ts';
+import { type Diagnostic, didYouMean } from './diagnostics.ts';
+import { retryOnProblem } from './error-name-rules.ts';
+import { MAX_STEP_TIMEOUT_SECONDS } from './schema.ts';
 import type { PathSegment, YamlSource } from './yaml-source.ts';
 
 /**
@@ -19,28 +15,6 @@ import type { PathSegment, YamlSource } from './yaml-source.ts';
  */
 export const STEP_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 export const MAX_STEP_NAME_LENGTH = 64;
-
-/** Error names Step Functions itself raises (ASL spec, "Error names"). */
-export const STATES_ERRORS = [
-  'States.ALL',
-  'States.HeartbeatTimeout',
-  'States.Timeout',
-  'States.TaskFailed',
-  'States.Permissions',
-  'States.ResultPathMatchFailure',
-  'States.ParameterPathFailure',
-  'States.BranchFailed',
-  'States.NoChoiceMatched',
-  'States.IntrinsicFailure',
-  'States.ExceedToleratedFailureThreshold',
-  'States.ItemReaderFailed',
-  'States.ResultWriterFailed',
-  'States.Runtime',
-] as const;
-
-/** A custom error name a handler may throw: an error class name such as `QuotaExceededError`. */
-const APP_ERROR_PATTERN = /^[A-Z][A-Za-z0-9]*(Error|Exception)$/;
-const KNOWN_ERRORS: readonly string[] = [...STATES_ERRORS, ...LAMBDA_SERVICE_ERRORS, ...STEP_ERROR_NAMES];
 
 interface RawStepView {
   index: number;
@@ -165,6 +139,21 @@ function stepFieldChecks(
       true,
     );
   }
+  const taskerTimeout = isRecord(raw.handler_config) ? raw.handler_config.timeout_seconds : undefined;
+  if (
+    taskerTimeout !== undefined &&
+    raw.timeout_seconds === undefined &&
+    !(
+      Number.isInteger(taskerTimeout) &&
+      Number(taskerTimeout) >= 1 &&
+      Number(taskerTimeout) <= MAX_STEP_TIMEOUT_SECONDS
+    )
+  ) {
+    at(
+      [...base, 'handler_config', 'timeout_seconds'],
+      `${label}: handler_config.timeout_seconds (Tasker's step timeout) must be an integer from 1 to ${MAX_STEP_TIMEOUT_SECONDS}, got ${typeof taskerTimeout === 'string' ? `'${taskerTimeout}'` : JSON.stringify(taskerTimeout)}`,
+    );
+  }
   if (typeof raw.handler === 'string') {
     const h = raw.handler;
     if (h.startsWith('/') || h.split(/[\\/]/).includes('..') || !h.endsWith('.ts')) {
@@ -182,32 +171,6 @@ function stepFieldChecks(
       if (problem) at([...base, 'retry', 'retry_on', i], `${label}: retry.retry_on: ${problem}`);
     });
   }
-}
-
-/**
- * Why an error name cannot be in `retry_on`, or undefined when it can: a real States.* error, a
- * contract name from error-names.ts, a Lambda service error, or an application error class name
- * (`...Error` / `...Exception`) that is not a near-miss of a known name.
- */
-export function retryOnProblem(errorName: string): string | undefined {
-  if (errorName === PERMANENT_ERROR) return `'${PERMANENT_ERROR}' is never retried (remove it)`;
-  if (errorName === 'States.ALL' || errorName === 'States.TaskFailed') {
-    return `'${errorName}' would also retry ${PERMANENT_ERROR} (name the errors to retry instead)`;
-  }
-  if (/^RetryAfter\.\d+s$/.test(errorName)) {
-    return `'${errorName}' is emitted by honor_retry_after (set honor_retry_after: true instead; buckets: ${RETRY_AFTER_BUCKETS_SECONDS.join(', ')} s)`;
-  }
-  if (KNOWN_ERRORS.includes(errorName)) return undefined;
-  const nearMiss = KNOWN_ERRORS.find(
-    (known) => editDistance(known.toLowerCase(), errorName.toLowerCase()) <= 2,
-  );
-  if (nearMiss || errorName.startsWith('States.') || errorName.startsWith('Lambda.')) {
-    return `unknown error name '${errorName}'${didYouMean(errorName, KNOWN_ERRORS)}`;
-  }
-  if (!APP_ERROR_PATTERN.test(errorName)) {
-    return `unknown error name '${errorName}' (use a States.* or Lambda.* error, one of ${STEP_ERROR_NAMES.join(', ')}, or an error class name ending in Error or Exception)`;
-  }
-  return undefined;
 }
 
 /** Keys the compiler adds to every fallback result. */

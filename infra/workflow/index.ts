@@ -1,6 +1,6 @@
 /** The workflow compiler: YAML workflow files -> typed specs -> Step Functions definitions. */
 export { type BudgetResult, checkBudget, EXPRESS_LIMIT_SECONDS } from './budget.ts';
-export { MAX_STEP_NAME_LENGTH, retryOnProblem, STATES_ERRORS, STEP_NAME_PATTERN } from './checks.ts';
+export { MAX_STEP_NAME_LENGTH, STEP_NAME_PATTERN } from './checks.ts';
 export {
   type CompiledWorkflow,
   type CompileOptions,
@@ -15,6 +15,7 @@ export {
   runOrExit,
   WorkflowError,
 } from './diagnostics.ts';
+export { retryOnProblem, STATES_ERRORS } from './error-name-rules.ts';
 export { MAX_STATE_NAME_LENGTH } from './names.ts';
 export {
   checkHandlerModules,

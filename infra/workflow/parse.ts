@@ -209,7 +209,7 @@ function buildStep(raw: RawStep, workflow: RawWorkflow, line: number): StepSpec 
       jitter: (retry.jitter ?? defaults.jitter ?? DEFAULTS.jitter) === 'full' ? 'FULL' : 'NONE',
       retryOn: [...new Set(retry.retry_on ?? [])],
     },
-    timeoutSeconds: raw.timeout_seconds ?? DEFAULTS.timeoutSeconds,
+    timeoutSeconds: raw.timeout_seconds ?? taskerTimeout(raw.handler_config) ?? DEFAULTS.timeoutSeconds,
     honorRetryAfter: raw.honor_retry_after ?? false,
     maxRetryAfterSeconds: raw.max_retry_after_seconds ?? DEFAULTS.maxRetryAfterSeconds,
     onFailure: continues ? 'continue' : 'fail',
@@ -220,6 +220,15 @@ function buildStep(raw: RawStep, workflow: RawWorkflow, line: number): StepSpec 
   if (raw.handler_class !== undefined) step.handlerClass = raw.handler_class;
   if (continues) step.fallback = raw.fallback ?? {};
   return step;
+}
+
+/**
+ * Tasker templates put a step's timeout in `handler_config.timeout_seconds`; it is the step's
+ * timeout when `timeout_seconds` is absent (the checks have rejected invalid values).
+ */
+function taskerTimeout(handlerConfig: Record<string, unknown> | undefined): number | undefined {
+  const value = handlerConfig?.timeout_seconds;
+  return typeof value === 'number' ? value : undefined;
 }
 
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {

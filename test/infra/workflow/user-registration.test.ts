@@ -117,6 +117,8 @@ describe('plain Tasker templates', () => {
     const createOrder = tasker.steps.find((s) => s.name === 'create_order');
     assert.equal(createOrder?.retryable, false);
     assert.equal(createOrder?.timeoutSeconds, 30);
+    // Tasker keeps a step's timeout in handler_config.timeout_seconds.
+    assert.equal(tasker.steps.find((s) => s.name === 'validate_cart')?.timeoutSeconds, 15);
     assert.equal(createOrder?.handlerClass, 'Ecommerce::StepHandlers::CreateOrderHandler');
     const { tasks, parallels } = analyze(renderDefinition(tasker));
     assert.deepEqual(tasks, [
