@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { App, Stack } from 'aws-cdk-lib';
 import {
   checkBudget,
+  compileWorkflow,
   parseWorkflow,
   renderDefinition,
   retriersFor,
   stepBudget,
+  WorkflowError,
   type WorkflowSpec,
 } from '../../../infra/workflow/index.ts';
 import { LAMBDA_SERVICE_ERRORS } from '../../../lambdas/runtime/error-names.ts';
@@ -261,5 +264,17 @@ describe('time budget', () => {
     );
     assert.equal(spec.executionType, 'EXPRESS');
     assert.deepEqual(checkBudget(spec).errors, []);
+  });
+
+  test('compileWorkflow refuses an Express spec whose worst case exceeds 5 minutes', () => {
+    const spec = workflow('    default_retry_limit: 5\n    timeout_seconds: 60\n');
+    const express: WorkflowSpec = { ...spec, executionType: 'EXPRESS' };
+    assert.throws(
+      () => compileWorkflow(new Stack(new App(), 'Budget'), express, { functionFor: () => ({}) as never }),
+      (error: WorkflowError) =>
+        error instanceof WorkflowError &&
+        error.message ===
+          "retry_test.yaml:1: express workflow could run 391 s in the worst case (critical path: call_service), over Express's 300 s limit (lower retry limits or timeouts, or use execution_type: standard)",
+    );
   });
 });
