@@ -214,6 +214,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     });
     const adapter = lambdas;
     closers.push(() => adapter.close());
+    // Runs before the adapter closes (closers run in reverse): executions stop instead of
+    // retrying against sandboxes that are going away.
+    closers.push(async () => {
+      for (const record of endpoint.executions()) {
+        if (record.status === 'RUNNING') record.stop('Local.Shutdown', 'runtime closed');
+      }
+    });
     if (opts.prewarm !== false) await adapter.prewarm();
 
     const apiUrls: Record<string, string> = {};

@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LambdaErrorPayload, WorkerInit, WorkerReply, WorkerRequest } from './lambda-protocol.ts';
 import { LOCAL_REGION, type LocalFunction } from './template.ts';
@@ -48,6 +49,11 @@ export interface LambdaAdapterOptions {
    * @default `<os tmpdir>/stepflow-node-compile-cache`; '' disables it
    */
   readonly compileCacheDir?: string;
+  /**
+   * Folder whose node_modules provides `@aws-sdk/*` to bundled functions, as the Lambda runtime
+   * provides the SDK. @default the repository root
+   */
+  readonly sdkRoot?: string;
 }
 
 /** Invokes local functions by logical id, function name or ARN. */
@@ -151,6 +157,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
   const initTimeoutMs = opts.initTimeoutMs ?? 30_000;
   const maxInits = opts.maxConcurrentInitsPerFunction ?? 2;
   const compileCacheDir = opts.compileCacheDir ?? join(tmpdir(), 'stepflow-node-compile-cache');
+  const sdkRoot = opts.sdkRoot ?? fileURLToPath(new URL('../..', import.meta.url));
   const pools = new Map<string, Pool>();
   const byId = new Map<string, LocalFunction>();
   for (const fn of opts.functions) {
@@ -182,6 +189,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       logGroupName: `/aws/lambda/${fn.functionName}`,
       logStreamName,
       compileCacheDir,
+      ...(fn.assetDir === undefined ? {} : { assetDir: fn.assetDir, sdkRoot }),
     };
     const env = { ...lambdaEnv(fn, logStreamName), ...fn.env, ...opts.sharedEnv };
     const worker = new Worker(WORKER_FILE, { workerData: init, env, stdout: true, stderr: true });
@@ -289,7 +297,10 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       return {
         ok: false,
         requestId,
-        error: { errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${functionId}` },
+        error: {
+          errorType: 'Lambda.ResourceNotFoundException',
+          errorMessage: `Function not found: ${functionId}`,
+        },
       };
     }
     const pool = pools.get(fn.functionName)!;

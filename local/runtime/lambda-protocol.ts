@@ -19,6 +19,12 @@ export interface WorkerInit {
   readonly logStreamName: string;
   /** Directory for Node's module compile cache; '' disables it. */
   readonly compileCacheDir: string;
+  /**
+   * Bundled asset directory. Bare imports from it may only be `@aws-sdk/*` (the Lambda runtime
+   * provides the SDK), resolved from `sdkRoot`; anything else a bundle failed to include fails.
+   */
+  readonly assetDir?: string;
+  readonly sdkRoot?: string;
 }
 
 /** One invocation sent to a worker. */

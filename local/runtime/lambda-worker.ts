@@ -3,8 +3,8 @@
  * environment (process.env is per worker) and runs one invocation at a time, like a Lambda
  * execution environment. Started by lambda-adapter.ts; never imported by other code.
  */
-import { enableCompileCache } from 'node:module';
-import { basename } from 'node:path';
+import { enableCompileCache, isBuiltin, registerHooks } from 'node:module';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LambdaErrorPayload, WorkerInit, WorkerReply, WorkerRequest } from './lambda-protocol.ts';
@@ -49,10 +49,35 @@ function initErrorPayload(error: unknown): LambdaErrorPayload {
   return payload;
 }
 
+/**
+ * In Lambda a bundle can import Node built-ins, its own files and the runtime-provided AWS SDK,
+ * nothing else. Resolve `@aws-sdk/*` from the project (standing in for the runtime's copy) and
+ * fail any other bare import from the asset, so a dependency missing from the bundle fails here
+ * as it would in AWS instead of being found in the repository's node_modules.
+ */
+function confineBundleImports(assetDir: string, sdkRoot: string): void {
+  const assetUrl = pathToFileURL(assetDir).href;
+  const sdkParent = pathToFileURL(join(sdkRoot, 'package.json')).href;
+  registerHooks({
+    resolve(specifier, context, nextResolve) {
+      const bare = !/^(\.{0,2}\/|[a-z]+:)/.test(specifier);
+      if (!bare || !context.parentURL?.startsWith(assetUrl) || isBuiltin(specifier)) {
+        return nextResolve(specifier, context);
+      }
+      if (specifier.startsWith('@aws-sdk/'))
+        return nextResolve(specifier, { ...context, parentURL: sdkParent });
+      const error = new Error(`Cannot find package '${specifier}' imported from ${context.parentURL}`);
+      Object.assign(error, { code: 'ERR_MODULE_NOT_FOUND' });
+      throw error;
+    },
+  });
+}
+
 async function loadHandler(): Promise<Handler | LambdaErrorPayload> {
   try {
     // Reuses compiled (and type-stripped) modules across sandboxes and runs: faster cold starts.
     if (init.compileCacheDir) enableCompileCache(init.compileCacheDir);
+    if (init.assetDir && init.sdkRoot) confineBundleImports(init.assetDir, init.sdkRoot);
     const mod = (await import(pathToFileURL(init.modulePath).href)) as Record<string, unknown>;
     const handler = mod[init.handler];
     if (typeof handler !== 'function') {

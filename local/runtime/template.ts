@@ -42,6 +42,8 @@ export interface LocalFunction {
   readonly memoryMb: number;
   /** `Stepflow:Step` metadata: set on step functions only. */
   readonly step?: string;
+  /** Set when running a bundled asset: the asset directory in cdk.out. */
+  readonly assetDir?: string;
 }
 
 /** A state machine with its definition taken out of the template. */
@@ -188,6 +190,7 @@ function readFunction(
   // CDK's own helper functions (log retention, custom resources) carry no Stepflow metadata.
   if (!entry) return undefined;
   let modulePath: string;
+  let assetDir: string | undefined;
   let handler = stringProp(res.Metadata?.['Stepflow:Handler']) ?? 'handler';
   if (opts.cdkOutDir) {
     const assetPath = stringProp(res.Metadata?.['aws:asset:path']);
@@ -195,10 +198,8 @@ function readFunction(
       fail(stackName, id, "bundled mode needs Metadata 'aws:asset:path' (synthesize with bundling)");
     const handlerProp = stringProp(props.Handler) ?? 'index.handler';
     const dot = handlerProp.lastIndexOf('.');
-    const base = join(
-      isAbsolute(assetPath) ? assetPath : join(opts.cdkOutDir, assetPath),
-      handlerProp.slice(0, dot),
-    );
+    assetDir = isAbsolute(assetPath) ? assetPath : join(opts.cdkOutDir, assetPath);
+    const base = join(assetDir, handlerProp.slice(0, dot));
     // NodejsFunction emits index.mjs for ESM output and index.js for CommonJS.
     const found = ['.mjs', '.js', '.cjs'].map((ext) => base + ext).find((file) => existsSync(file));
     if (!found) fail(stackName, id, `no bundled handler module at ${base}.{mjs,js,cjs}`);
@@ -225,6 +226,7 @@ function readFunction(
     timeoutSeconds: typeof props.Timeout === 'number' ? props.Timeout : 3,
     memoryMb: typeof props.MemorySize === 'number' ? props.MemorySize : 128,
     ...(step === undefined ? {} : { step }),
+    ...(assetDir === undefined ? {} : { assetDir }),
   };
 }
 

@@ -32,6 +32,8 @@ describe('local Lambda adapter', () => {
       fixture('CounterFn', 'counter.ts'),
       fixture('MissingFn', 'does-not-exist.ts'),
       fixture('NoExportFn', 'counter.ts', { handler: 'main' }),
+      fixture('BundleFn', 'bundled/good/index.mjs', { assetDir: join(fixtures, 'bundled', 'good') }),
+      fixture('LeakyBundleFn', 'bundled/leaky/index.mjs', { assetDir: join(fixtures, 'bundled', 'leaky') }),
     ],
     sharedEnv: { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' },
     onLog: (line, functionId) => lines.push([functionId, line]),
@@ -122,6 +124,13 @@ describe('local Lambda adapter', () => {
     const noExport = await adapter.invokeRaw('NoExportFn', {});
     assert.equal(noExport.ok ? '' : noExport.error.errorType, 'Runtime.HandlerNotFound');
     assert.equal(noExport.ok ? '' : noExport.error.errorMessage, 'counter.main is undefined or not exported');
+  });
+
+  test('a bundle may import the runtime-provided AWS SDK but nothing it failed to include', async () => {
+    assert.deepEqual(await adapter.invoke('BundleFn', {}), { sdk: 'function', hash: 64 });
+    const leaky = await adapter.invokeRaw('LeakyBundleFn', {});
+    assert.equal(leaky.ok ? '' : leaky.error.errorType, 'Runtime.ImportModuleError');
+    assert.match(leaky.ok ? '' : leaky.error.errorMessage, /Cannot find package 'yaml'/);
   });
 
   test('an error escaping the handler kills the sandbox and fails the invocation', async () => {
