@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { CfnResource, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -20,6 +20,21 @@ export const METADATA = {
  */
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __stepflowCreateRequire } from 'node:module'; const require = __stepflowCreateRequire(import.meta.url);";
+
+/**
+ * How every function is bundled: the project's esbuild (never Docker), ESM, minified, with source
+ * maps. SDK v3 ships with the nodejs24.x runtime, so it stays external (the cold-start benchmark,
+ * `npm run bench`, compares this with bundling it).
+ */
+export const BUNDLING = {
+  forceDockerBundling: false,
+  minify: true,
+  sourceMap: true,
+  format: OutputFormat.ESM,
+  banner: ESM_REQUIRE_BANNER,
+  externalModules: ['@aws-sdk/*'],
+  target: 'node24',
+} as const satisfies BundlingOptions;
 
 /** Lambda caps the whole environment (keys + values) at 4 KB. */
 const LAMBDA_ENV_LIMIT_BYTES = 4096;
@@ -102,16 +117,7 @@ export class HandlerFunction extends Construct {
       // Source maps are only applied to stack traces when Node is asked to.
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       ...(props.description === undefined ? {} : { description: props.description.slice(0, 256) }),
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        format: OutputFormat.ESM,
-        banner: ESM_REQUIRE_BANNER,
-        // SDK v3 ships with the nodejs24.x runtime; bundling it is measured separately (npm run bench).
-        externalModules: ['@aws-sdk/*'],
-        target: 'node24',
-      },
+      bundling: BUNDLING,
     });
     const resource = this.function.node.defaultChild as CfnResource;
     resource.addMetadata(METADATA.entry, props.entry);
