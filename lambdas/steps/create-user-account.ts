@@ -3,6 +3,7 @@ import { PermanentError, RetryableError } from '../runtime/errors.ts';
 import { createStepHandler, type StepContext } from '../runtime/step-handler.ts';
 import { correlationIdSchema, userInfoSchema } from './registration-state.ts';
 
+/** The step's name in the workflow file. */
 export const STEP = 'create_user_account';
 
 export const createUserAccountInput = z.object({
@@ -92,6 +93,7 @@ function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** The Lambda entry point (template metadata `Stepflow:Handler`): runtime middlewares around the logic above. */
 export const handler = createStepHandler({
   step: STEP,
   inputSchema: createUserAccountInput,

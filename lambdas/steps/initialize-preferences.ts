@@ -8,6 +8,7 @@ import {
   requestedPreferencesSchema,
 } from './registration-state.ts';
 
+/** The step's name in the workflow file. */
 export const STEP = 'initialize_preferences';
 
 export const initializePreferencesInput = z.object({
@@ -53,6 +54,7 @@ export async function initializePreferences(
   };
 }
 
+/** The Lambda entry point (template metadata `Stepflow:Handler`): runtime middlewares around the logic above. */
 export const handler = createStepHandler({
   step: STEP,
   inputSchema: initializePreferencesInput,

@@ -10,6 +10,7 @@ import {
   userInfoSchema,
 } from './registration-state.ts';
 
+/** The step's name in the workflow file. */
 export const STEP = 'send_welcome_sequence';
 
 export const sendWelcomeSequenceInput = z.object({
@@ -102,6 +103,7 @@ export async function sendWelcomeSequence(
   };
 }
 
+/** The Lambda entry point (template metadata `Stepflow:Handler`): runtime middlewares around the logic above. */
 export const handler = createStepHandler({
   step: STEP,
   inputSchema: sendWelcomeSequenceInput,

@@ -8,6 +8,7 @@ import {
   planOnlySchema,
 } from './registration-state.ts';
 
+/** The step's name in the workflow file. */
 export const STEP = 'setup_billing_profile';
 
 export const setupBillingProfileInput = z.object({
@@ -70,6 +71,7 @@ export async function setupBillingProfile(
   };
 }
 
+/** The Lambda entry point (template metadata `Stepflow:Handler`): runtime middlewares around the logic above. */
 export const handler = createStepHandler({
   step: STEP,
   inputSchema: setupBillingProfileInput,

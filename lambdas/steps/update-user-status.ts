@@ -10,6 +10,7 @@ import {
   requestedPreferencesSchema,
 } from './registration-state.ts';
 
+/** The step's name in the workflow file. */
 export const STEP = 'update_user_status';
 
 const stepResultSchema = z.looseObject({
@@ -92,6 +93,7 @@ export async function updateUserStatus(
   return { user_id: userId, status: 'active', summary };
 }
 
+/** The Lambda entry point (template metadata `Stepflow:Handler`): runtime middlewares around the logic above. */
 export const handler = createStepHandler({
   step: STEP,
   inputSchema: updateUserStatusInput,

@@ -37,6 +37,7 @@ export interface SimulatorCounters {
   snapshot(): SimulatorStats;
 }
 
+/** Counters over the live state (`state()` changes on reset). */
 export function createCounters(state: () => ServiceState): SimulatorCounters {
   const matches = (record: RequestRecord, filter: RequestFilter): boolean =>
     (filter.service === undefined || record.service === filter.service) &&

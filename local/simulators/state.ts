@@ -31,6 +31,7 @@ export interface ServiceState {
   replays: number;
 }
 
+/** Empty services: no users, profiles, preferences, sequences, stored answers or log. */
 export function createServiceState(): ServiceState {
   return {
     users: new Map(),
