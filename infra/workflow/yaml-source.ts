@@ -20,6 +20,11 @@ export function parseYaml(text: string, file: string): { source?: YamlSource; di
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   if (doc.errors.length > 0) {
     const diagnostics = doc.errors.map((error) => {
+      const opener = unclosedOpener(text, error.message);
+      if (opener) {
+        const pos = lineCounter.linePos(opener.offset);
+        return { file, line: pos.line, column: pos.col, message: `YAML syntax error: ${opener.message}` };
+      }
       const offset = error.pos[0];
       const pos = lineCounter.linePos(offset);
       let message = syntaxMessage(error.message);
@@ -39,6 +44,31 @@ export function parseYaml(text: string, file: string): { source?: YamlSource; di
     source: { data: doc.toJS(), lineOf: (path, key) => lineOf(doc, lineCounter, path, key) },
     diagnostics: [],
   };
+}
+
+/**
+ * yaml notices an unclosed quote or bracket only at the end of the file; point at the character
+ * that opened it instead, which is where the fix goes.
+ */
+function unclosedOpener(text: string, message: string): { offset: number; message: string } | undefined {
+  const quote = /^Missing closing (['"])quote/.exec(message)?.[1];
+  if (quote) {
+    const offset = text.lastIndexOf(quote);
+    return offset < 0
+      ? undefined
+      : { offset, message: `this ${quote} is never closed (add the closing ${quote})` };
+  }
+  const close = /^Flow (?:sequence|map)[^\n]*end with an? ([\]}])/.exec(message)?.[1];
+  if (!close) return undefined;
+  const open = close === ']' ? '[' : '{';
+  let depth = 0;
+  for (let i = text.length - 1; i >= 0; i--) {
+    if (text[i] === close) depth++;
+    else if (text[i] === open && depth-- === 0) {
+      return { offset: i, message: `this ${open} is never closed (add the closing ${close})` };
+    }
+  }
+  return undefined;
 }
 
 /** yaml's messages end with " at line X, column Y" and a code frame; the diagnostic already has both. */
