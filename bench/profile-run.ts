@@ -1,0 +1,21 @@
+/**
+ * The workload `node --cpu-prof` profiles for benchmark 2 (spawned by profile.ts): registrations
+ * at concurrency 10 with services at 0 ms, after a warm-up batch.
+ */
+import { runLoad } from './overhead.ts';
+import { startBenchRuntime } from './runtime-harness.ts';
+
+const count = Number(process.argv[2] ?? 100);
+const bench = await startBenchRuntime({ timeScale: 100 });
+try {
+  bench.rt.simulators.latencyMs = 0;
+  await runLoad(bench, 10, 10);
+  // The measured window on the clock V8 stamps profile samples with (monotonic, microseconds).
+  const windowStartUs = Number(process.hrtime.bigint() / 1000n);
+  const result = await runLoad(bench, 10, count);
+  const windowEndUs = Number(process.hrtime.bigint() / 1000n);
+  const summary = { perSecond: result.perSecond, failed: result.failed, windowStartUs, windowEndUs };
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+} finally {
+  await bench.close();
+}
