@@ -33,20 +33,40 @@ export async function resolveStackTarget(stackName: string, region: string): Pro
       `Stack '${stackName}' has no ApiUrl output (outputs: ${Object.keys(outputs).join(', ') || 'none'})`,
     );
   }
-  const signer = new SignatureV4({
-    service: 'execute-api',
-    region,
-    credentials: cfn.config.credentials,
-    sha256: NodeSha256,
-  });
   return {
     apiUrl: apiUrl.replace(/\/+$/, ''),
     stateMachineArn: outputs.StateMachineArn,
     tableName: outputs.TableName,
-    sign: async ({ method, url, headers, body }) => {
-      const query: Record<string, string> = {};
-      for (const [key, value] of url.searchParams) query[key] = value;
-      const signed = await signer.sign({
+    sign: createSigV4Signer({ region, credentials: cfn.config.credentials }),
+  };
+}
+
+/** Options for {@link createSigV4Signer}. */
+export interface SigV4SignerOptions {
+  readonly region: string;
+  readonly credentials: ConstructorParameters<typeof SignatureV4>[0]['credentials'];
+  /** @default 'execute-api' */
+  readonly service?: string;
+  /** Add and sign `x-amz-content-sha256` (API Gateway accepts either). @default true */
+  readonly applyChecksum?: boolean;
+  /** Fixed signing time, for reproducible signatures in tests. @default now */
+  readonly signingDate?: Date;
+}
+
+/** A {@link RequestSigner} producing AWS Signature Version 4 headers. */
+export function createSigV4Signer(opts: SigV4SignerOptions): RequestSigner {
+  const signer = new SignatureV4({
+    service: opts.service ?? 'execute-api',
+    region: opts.region,
+    credentials: opts.credentials,
+    sha256: NodeSha256,
+    applyChecksum: opts.applyChecksum ?? true,
+  });
+  return async ({ method, url, headers, body }) => {
+    const query: Record<string, string> = {};
+    for (const [key, value] of url.searchParams) query[key] = value;
+    const signed = await signer.sign(
+      {
         method,
         protocol: url.protocol,
         hostname: url.hostname,
@@ -55,9 +75,10 @@ export async function resolveStackTarget(stackName: string, region: string): Pro
         query,
         headers: { ...headers, host: url.host },
         body,
-      });
-      return signed.headers;
-    },
+      },
+      opts.signingDate ? { signingDate: opts.signingDate } : {},
+    );
+    return signed.headers;
   };
 }
 
