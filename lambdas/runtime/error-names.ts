@@ -23,8 +23,8 @@ export const IDEMPOTENCY_IN_PROGRESS_ERROR = 'IdempotencyAlreadyInProgressError'
 /**
  * Delay buckets (seconds) for Retry-After. A step with `honor_retry_after` gets one Retrier per
  * bucket up to its `max_retry_after_seconds`; the handler rounds the requested delay *up* to the
- * next bucket, so a retry never happens earlier than asked and at most a third later (6 s -> 8 s
- * is the worst ratio; below 6 s at most 1 s later).
+ * next bucket, so a retry never happens earlier than asked and at most a third later (181 s -> 240 s
+ * is the worst ratio; up to 6 s it is exact to the second).
  */
 export const RETRY_AFTER_BUCKETS_SECONDS = [
   1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 75, 90, 120, 150, 180, 240, 300,
