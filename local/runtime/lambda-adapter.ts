@@ -5,14 +5,13 @@
  * invocation at a time per worker, grown on demand up to a cap, reused while warm, discarded
  * after a timeout or crash (as Lambda resets a sandbox).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import type { LambdaErrorPayload, WorkerInit, WorkerReply, WorkerRequest } from './lambda-protocol.ts';
-import { LOCAL_REGION, type LocalFunction } from './template.ts';
+import type { LambdaErrorPayload, WorkerRequest } from './lambda-protocol.ts';
+import { type Sandbox, type SandboxReply, startSandbox } from './sandbox.ts';
+import type { LocalFunction } from './template.ts';
 
 export type { LambdaErrorPayload } from './lambda-protocol.ts';
 
@@ -87,17 +86,6 @@ export class LambdaFunctionError extends Error {
   }
 }
 
-const WORKER_FILE = new URL('./lambda-worker.ts', import.meta.url);
-
-interface Sandbox {
-  readonly worker: Worker;
-  readonly ready: Promise<LambdaErrorPayload | undefined>;
-  pending: ((reply: WorkerReply | { type: 'crash'; error: LambdaErrorPayload }) => void) | undefined;
-  dead: boolean;
-  /** Terminates the worker and frees its slot in the pool. */
-  kill(): void;
-}
-
 interface Pool {
   readonly fn: LocalFunction;
   readonly idle: Sandbox[];
@@ -107,42 +95,6 @@ interface Pool {
   initializing: number;
   coldStarts: number;
   invocations: number;
-}
-
-/** The variables the Lambda service sets in every Node.js function. */
-function lambdaEnv(fn: LocalFunction, logStreamName: string): Record<string, string> {
-  return {
-    AWS_REGION: LOCAL_REGION,
-    AWS_DEFAULT_REGION: LOCAL_REGION,
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
-    AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
-    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-    AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
-    LAMBDA_TASK_ROOT: dirname(fn.modulePath),
-    LANG: 'en_US.UTF-8',
-    TZ: ':UTC',
-  };
-}
-
-function pipeLines(stream: Readable, sink: (line: string) => void): void {
-  let buffer = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffer += chunk;
-    let newline = buffer.indexOf('\n');
-    while (newline !== -1) {
-      sink(buffer.slice(0, newline));
-      buffer = buffer.slice(newline + 1);
-      newline = buffer.indexOf('\n');
-    }
-  });
-  stream.on('end', () => {
-    if (buffer) sink(buffer);
-  });
 }
 
 /**
@@ -177,95 +129,29 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
   let nextId = 1;
 
   const spawn = (pool: Pool): Sandbox => {
-    const { fn } = pool;
-    const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
-    const logStreamName = `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
-    const init: WorkerInit = {
-      modulePath: fn.modulePath,
-      handler: fn.handler,
-      functionName: fn.functionName,
-      arn: fn.arn,
-      memoryMb: fn.memoryMb,
-      logGroupName: `/aws/lambda/${fn.functionName}`,
-      logStreamName,
-      compileCacheDir,
-      ...(fn.assetDir === undefined ? {} : { assetDir: fn.assetDir, sdkRoot }),
-    };
-    const env = { ...lambdaEnv(fn, logStreamName), ...fn.env, ...opts.sharedEnv };
-    const worker = new Worker(WORKER_FILE, { workerData: init, env, stdout: true, stderr: true });
-    const sink = (line: string): void => opts.onLog?.(line, fn.logicalId);
-    pipeLines(worker.stdout, sink);
-    pipeLines(worker.stderr, sink);
     pool.alive += 1;
     pool.coldStarts += 1;
-    let settleReady: (error: LambdaErrorPayload | undefined) => void = () => undefined;
-    const sandbox: Sandbox = {
-      worker,
-      dead: false,
-      pending: undefined,
-      kill: () => undefined,
-      ready: new Promise((resolve) => {
-        settleReady = resolve;
-      }),
-    };
-    pool.all.add(sandbox);
     pool.initializing += 1;
+    const sandbox = startSandbox({
+      fn: pool.fn,
+      env: opts.sharedEnv ?? {},
+      initTimeoutMs,
+      compileCacheDir,
+      sdkRoot,
+      ...(opts.onLog ? { onLog: opts.onLog } : {}),
+      onGone: () => {
+        pool.alive -= 1;
+        pool.all.delete(sandbox);
+        // A freed slot lets a queued invocation start a fresh sandbox.
+        if (closed) for (const waiter of pool.waiters.splice(0)) waiter(undefined);
+        else grow(pool);
+      },
+    });
+    pool.all.add(sandbox);
     void sandbox.ready.then(() => {
       pool.initializing -= 1;
       grow(pool);
     });
-    const initTimer = setTimeout(() => {
-      settleReady({
-        errorType: 'Sandbox.Timedout',
-        errorMessage: `INIT_REPORT Init Duration exceeded ${initTimeoutMs} ms`,
-      });
-    }, initTimeoutMs);
-    const kill = (): void => {
-      if (sandbox.dead) return;
-      sandbox.dead = true;
-      pool.alive -= 1;
-      pool.all.delete(sandbox);
-      clearTimeout(initTimer);
-      // Nobody may wait forever on a sandbox that is gone.
-      settleReady({ errorType: 'Lambda.ServiceException', errorMessage: 'sandbox terminated' });
-      void worker.terminate();
-      // A freed slot lets a queued invocation start a fresh sandbox.
-      if (closed) for (const waiter of pool.waiters.splice(0)) waiter(undefined);
-      else grow(pool);
-    };
-    const crash = (error: LambdaErrorPayload): void => {
-      settleReady(error);
-      sandbox.pending?.({ type: 'crash', error });
-      kill();
-    };
-    worker.on('message', (reply: WorkerReply) => {
-      if (reply.type === 'ready') {
-        clearTimeout(initTimer);
-        settleReady(undefined);
-      } else if (reply.type === 'init-error') {
-        clearTimeout(initTimer);
-        settleReady(reply.error);
-      } else sandbox.pending?.(reply);
-    });
-    worker.on('error', (error) => {
-      const name = error instanceof Error ? error.name : 'Error';
-      const message = error instanceof Error ? error.message : String(error);
-      // Like the Node.js runtime: an error escaping the handler's promise chain kills the sandbox.
-      crash({
-        errorType: `Runtime.Unhandled${name === 'Error' ? 'Error' : name}`,
-        errorMessage: message,
-        trace: [],
-      });
-    });
-    worker.on('exit', (code) => {
-      if (!sandbox.dead) {
-        crash({
-          errorType: 'Runtime.ExitError',
-          errorMessage: `RequestId: unknown Error: Runtime exited with error: exit status ${code}`,
-        });
-      }
-    });
-    sandbox.kill = kill;
     return sandbox;
   };
 
@@ -321,16 +207,14 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
     }
     const timeoutMs = fn.timeoutSeconds * 1000;
     const request: WorkerRequest = { id: nextId++, requestId, deadline: Date.now() + timeoutMs, event };
-    const reply = await new Promise<WorkerReply | { type: 'crash'; error: LambdaErrorPayload } | 'timeout'>(
-      (resolve) => {
-        const timer = setTimeout(() => resolve('timeout'), timeoutMs);
-        sandbox.pending = (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        };
-        sandbox.worker.postMessage(request);
-      },
-    );
+    const reply = await new Promise<SandboxReply | 'timeout'>((resolve) => {
+      const timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      sandbox.pending = (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      };
+      sandbox.worker.postMessage(request);
+    });
     sandbox.pending = undefined;
     if (reply === 'timeout') {
       sandbox.kill();

@@ -1,0 +1,159 @@
+/**
+ * One local Lambda execution environment: a worker thread running lambda-worker.ts with the
+ * function's own environment, its stdout/stderr split into lines for the caller's log sink, and
+ * the failure modes the Node.js runtime has (init errors, crashes, exits) turned into Lambda's
+ * error payloads. The pool around sandboxes lives in lambda-adapter.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { LambdaErrorPayload, WorkerInit, WorkerReply } from './lambda-protocol.ts';
+import { LOCAL_REGION, type LocalFunction } from './template.ts';
+
+const WORKER_FILE = new URL('./lambda-worker.ts', import.meta.url);
+
+/** What a pending invocation receives: the worker's reply, or the sandbox's death. */
+export type SandboxReply = WorkerReply | { readonly type: 'crash'; readonly error: LambdaErrorPayload };
+
+/** A started sandbox. */
+export interface Sandbox {
+  readonly worker: Worker;
+  /** Settles once the module is loaded: undefined, or the init error. */
+  readonly ready: Promise<LambdaErrorPayload | undefined>;
+  /** The running invocation's callback, if any. */
+  pending: ((reply: SandboxReply) => void) | undefined;
+  dead: boolean;
+  /** Terminates the worker (idempotent). */
+  kill(): void;
+}
+
+/** Options for {@link startSandbox}. */
+export interface SandboxOptions {
+  readonly fn: LocalFunction;
+  /** Variables added after the template's (endpoints, credentials). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly initTimeoutMs: number;
+  /** '' disables Node's compile cache. */
+  readonly compileCacheDir: string;
+  /** Where bundled functions find the runtime-provided `@aws-sdk/*`. */
+  readonly sdkRoot: string;
+  /** Every stdout/stderr line. @default dropped */
+  readonly onLog?: (line: string, functionId: string) => void;
+  /** Called once when the sandbox dies (killed, crashed or exited). */
+  readonly onGone: () => void;
+}
+
+/** The variables the Lambda service sets in every Node.js function. */
+function lambdaEnv(fn: LocalFunction, logStreamName: string): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+    AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
+    LAMBDA_TASK_ROOT: dirname(fn.modulePath),
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+  };
+}
+
+function pipeLines(stream: Readable, sink: (line: string) => void): void {
+  let buffer = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffer += chunk;
+    let newline = buffer.indexOf('\n');
+    while (newline !== -1) {
+      sink(buffer.slice(0, newline));
+      buffer = buffer.slice(newline + 1);
+      newline = buffer.indexOf('\n');
+    }
+  });
+  stream.on('end', () => {
+    if (buffer) sink(buffer);
+  });
+}
+
+/** Starts a worker for `fn`; it loads the module at once (the init phase). */
+export function startSandbox(opts: SandboxOptions): Sandbox {
+  const { fn } = opts;
+  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+  const logStreamName = `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
+  const init: WorkerInit = {
+    modulePath: fn.modulePath,
+    handler: fn.handler,
+    functionName: fn.functionName,
+    arn: fn.arn,
+    memoryMb: fn.memoryMb,
+    logGroupName: `/aws/lambda/${fn.functionName}`,
+    logStreamName,
+    compileCacheDir: opts.compileCacheDir,
+    ...(fn.assetDir === undefined ? {} : { assetDir: fn.assetDir, sdkRoot: opts.sdkRoot }),
+  };
+  const env = { ...lambdaEnv(fn, logStreamName), ...fn.env, ...opts.env };
+  const worker = new Worker(WORKER_FILE, { workerData: init, env, stdout: true, stderr: true });
+  const sink = (line: string): void => opts.onLog?.(line, fn.logicalId);
+  pipeLines(worker.stdout, sink);
+  pipeLines(worker.stderr, sink);
+
+  let settleReady: (error: LambdaErrorPayload | undefined) => void = () => undefined;
+  const sandbox: Sandbox = {
+    worker,
+    dead: false,
+    pending: undefined,
+    kill: () => undefined,
+    ready: new Promise((resolve) => {
+      settleReady = resolve;
+    }),
+  };
+  const initTimer = setTimeout(() => {
+    settleReady({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: `INIT_REPORT Init Duration exceeded ${opts.initTimeoutMs} ms`,
+    });
+  }, opts.initTimeoutMs);
+  sandbox.kill = () => {
+    if (sandbox.dead) return;
+    sandbox.dead = true;
+    clearTimeout(initTimer);
+    // Nobody may wait forever on a sandbox that is gone.
+    settleReady({ errorType: 'Lambda.ServiceException', errorMessage: 'sandbox terminated' });
+    void worker.terminate();
+    opts.onGone();
+  };
+  const crash = (error: LambdaErrorPayload): void => {
+    settleReady(error);
+    sandbox.pending?.({ type: 'crash', error });
+    sandbox.kill();
+  };
+  worker.on('message', (reply: WorkerReply) => {
+    if (reply.type === 'ready') {
+      clearTimeout(initTimer);
+      settleReady(undefined);
+    } else if (reply.type === 'init-error') {
+      clearTimeout(initTimer);
+      settleReady(reply.error);
+    } else sandbox.pending?.(reply);
+  });
+  worker.on('error', (error) => {
+    const name = error instanceof Error ? error.name : 'Error';
+    const message = error instanceof Error ? error.message : String(error);
+    // Like the Node.js runtime: an error escaping the handler's promise chain kills the sandbox.
+    crash({ errorType: `Runtime.Unhandled${name}`, errorMessage: message, trace: [] });
+  });
+  worker.on('exit', (code) => {
+    if (!sandbox.dead) {
+      crash({
+        errorType: 'Runtime.ExitError',
+        errorMessage: `RequestId: unknown Error: Runtime exited with error: exit status ${code}`,
+      });
+    }
+  });
+  return sandbox;
+}
