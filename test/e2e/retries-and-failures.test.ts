@@ -35,23 +35,38 @@ describe('retries, permanent failures and fallbacks through the local API', () =
     return gaps;
   };
 
-  test('a 503 then success is retried with backoff and the registration succeeds', async () => {
-    runtime.simulators.faults.set('billing', 'POST /profiles', { kind: 'status', status: 503, times: 1 });
+  test('503s then success are retried with exponential backoff and the registration succeeds', async () => {
+    runtime.simulators.faults.set('billing', 'POST /profiles', { kind: 'status', status: 503, times: 2 });
     const { started, status } = await register(client, registrationBody('pro', 'retry-503'));
     assert.equal(status.status, 'SUCCEEDED');
     const billing = status.steps.find((step) => step.name === 'setup_billing_profile');
-    assert.equal(billing?.attempts, 2);
+    assert.equal(billing?.attempts, 3);
     assert.equal(billing?.status, 'succeeded');
     const statuses = runtime.simulators.counters
       .log({ correlationId: started.correlation_id, service: 'billing' })
       .map((r) => r.status);
-    assert.deepEqual(statuses, [503, 201]);
-    // The retry waited what the Retrier asked: interval 1 s with FULL jitter, i.e. within (0, 1 s].
+    assert.deepEqual(statuses, [503, 503, 201]);
+    // The definition's Retrier: 1 s doubling per retry with FULL jitter, so retry n waits a random
+    // time in [0, 1 s x 2^(n-1)]: the waits the executor took must stay within those ceilings.
+    const retrier = findRetrier(runtime.workflows[0]!.definition, 'setup_billing_profile', 'RetryableError');
+    assert.deepEqual(
+      { interval: retrier?.IntervalSeconds, rate: retrier?.BackoffRate, jitter: retrier?.JitterStrategy },
+      { interval: 1, rate: 2, jitter: 'FULL' },
+    );
     const waits = runtime
       .getExecution(started.execution_arn)
       ?.waits.filter((w) => w.stateName === 'setup_billing_profile');
-    assert.equal(waits?.length, 1);
-    assert.ok(waits![0]!.askedMs >= 0 && waits![0]!.askedMs <= 1000, `asked ${waits![0]!.askedMs} ms`);
+    assert.deepEqual(
+      waits?.map((w) => w.attempt),
+      [1, 2],
+    );
+    waits?.forEach((wait, index) => {
+      const ceiling = 1000 * 2 ** index;
+      assert.ok(
+        wait.askedMs >= 0 && wait.askedMs <= ceiling,
+        `retry ${index + 1} asked ${wait.askedMs} ms > ${ceiling}`,
+      );
+    });
   });
 
   test('a 429 with Retry-After: 2 is not retried before 2 s (in the definition’s time)', async () => {
@@ -115,6 +130,27 @@ describe('retries, permanent failures and fallbacks through the local API', () =
     assert.deepEqual(status.failed_steps, []);
   });
 });
+
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  BackoffRate?: number;
+  JitterStrategy?: string;
+}
+
+/** The Retrier of Task state `stateName` (anywhere in the definition) that matches `error`. */
+function findRetrier(definition: unknown, stateName: string, error: string): Retrier | undefined {
+  const states =
+    (definition as { States?: Record<string, { Retry?: Retrier[]; Branches?: unknown[] }> }).States ?? {};
+  for (const [name, state] of Object.entries(states)) {
+    if (name === stateName) return state.Retry?.find((retrier) => retrier.ErrorEquals.includes(error));
+    for (const branch of state.Branches ?? []) {
+      const found = findRetrier(branch, stateName, error);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
 
 /** Follows previousEventId back to the Lambda scheduling event and reads its step. */
 function stepOf(events: readonly HistoryEvent[], event: HistoryEvent): string | undefined {
