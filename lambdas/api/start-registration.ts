@@ -156,6 +156,8 @@ async function startRegistration(
     requestHash: request.requestHash,
   });
   if (mapping !== 'claimed' && mapping.requestHash !== request.requestHash) {
+    // Nothing was started for this key: end its lease so a retry gets this 409 at once, not after 5 s.
+    if (key !== undefined) await deps.store.releaseIdempotencyKey(key, correlationId);
     throw new ApiError(409, `Correlation ID '${correlationId}' already belongs to a different registration`, [
       { field: 'header X-Correlation-ID', problem: 'use a new correlation ID for a different request' },
     ]);
