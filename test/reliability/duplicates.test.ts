@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import type { ServiceName } from '../../local/simulators/types.ts';
 import {
   countExecutions,
   findPiiLeaks,
@@ -22,6 +24,14 @@ const STEPS = [
   ['send_welcome_sequence', 'POST /notifications/welcome'],
   ['update_user_status', 'PATCH /users/{id}/status'],
 ] as const;
+
+const SERVICE_OF: Record<(typeof STEPS)[number][0], ServiceName> = {
+  create_user_account: 'user',
+  setup_billing_profile: 'billing',
+  initialize_preferences: 'preferences',
+  send_welcome_sequence: 'notification',
+  update_user_status: 'user',
+};
 
 /** Every Task state's Lambda ARN by state name, from the definition the runtime runs. */
 function taskResources(definition: unknown, out = new Map<string, string>()): Map<string, string> {
@@ -141,11 +151,15 @@ describe('duplicate submissions', () => {
         execution_id: `arn:aws:states:us-east-1:000000000000:execution:manual:${correlationId}`,
         state,
       };
-      // Two deliveries at the same time: the loser sees the winner's in-progress record.
+      // Two deliveries at the same time: the loser sees the winner's in-progress record. A slow
+      // service keeps the first in flight while the second (maybe a cold sandbox) starts.
+      const service = SERVICE_OF[step];
+      runtime.simulators.faults.set(service, route, { kind: 'latency', ms: 1500 });
       const concurrent = await Promise.all([
         runtime.lambdas.invokeRaw(arn, payload),
         runtime.lambdas.invokeRaw(arn, payload),
       ]);
+      runtime.simulators.faults.clear();
       const results: unknown[] = [];
       for (const outcome of concurrent) {
         if (outcome.ok) results.push(outcome.result);
@@ -161,16 +175,12 @@ describe('duplicate submissions', () => {
       for (const result of results) assert.deepEqual(result, later.result);
       (state.steps as Record<string, unknown>)[step] = later.result;
 
-      const service = route === 'POST /profiles' ? 'billing' : undefined;
-      const calls = runtime.simulators.counters.requests({
-        route,
-        correlationId,
-        ...(service ? { service } : {}),
-      });
+      const calls = runtime.simulators.counters.requests({ service, route, correlationId });
       assert.equal(calls, 1, `${step}: 3 deliveries must make exactly 1 service call, made ${calls}`);
       counts.push(`${step}=${calls}`);
     }
     assert.deepEqual(runtime.simulators.counters.duplicates(), []);
+    assert.ok(inProgress >= 1, 'no delivery overlapped another: the concurrent case was not exercised');
     const entities = runtime.simulators.counters.entities();
     const user = entities.users.find((candidate) => candidate.email === userInfo.email);
     assert.ok(user);
@@ -180,6 +190,48 @@ describe('duplicate submissions', () => {
     assert.equal(entities.welcomeSequences.filter((sequence) => sequence.user_id === user.id).length, 1);
     figures.push(
       `at_least_once: deliveries_per_step=3 in_progress_rejections=${inProgress} service_calls(${counts.join(' ')})`,
+    );
+  });
+
+  test('every record written for deduplication expires: idempotency keys and step results in 24 h, correlation IDs in 90 days', async () => {
+    const items: Array<Record<string, AttributeValue>> = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    for (let page = 0; page < 100; page += 1) {
+      const out = await runtime.dynamo.client.send(
+        new ScanCommand({
+          TableName: runtime.tableName,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+      if (!startKey) break;
+    }
+    const now = Date.now() / 1000;
+    const kinds = new Map<string, number[]>();
+    for (const item of items) {
+      const pk = item.pk?.S ?? '';
+      const kind = pk.startsWith('idempotency#') ? 'step result' : pk.replace(/#.*$/, '#');
+      const expiresAt = Number(item.expires_at?.N);
+      assert.ok(Number.isFinite(expiresAt) && expiresAt > now, `${pk} ${item.sk?.S}: no future expires_at`);
+      kinds.set(kind, [...(kinds.get(kind) ?? []), (expiresAt - now) / 3600]);
+    }
+    const hours = (kind: string) => kinds.get(kind) ?? [];
+    // Within the lifetime give or take a minute: writers round the expiry to whole seconds.
+    const within = (values: number[], expected: number) =>
+      values.every((h) => h <= expected + 1 / 60 && h > expected - 1);
+    assert.ok(
+      hours('IDEMPOTENCY#').length > 0 && within(hours('IDEMPOTENCY#'), 24),
+      'API idempotency keys: 24 h',
+    );
+    assert.ok(
+      hours('CORRELATION#').length > 0 && within(hours('CORRELATION#'), 90 * 24),
+      'correlation IDs: 90 days',
+    );
+    assert.ok(hours('step result').length > 0 && within(hours('step result'), 24), `step results: 24 h, got ${hours('step result').map((h) => h.toFixed(3))}`);
+    assert.deepEqual([...kinds.keys()].sort(), ['CORRELATION#', 'IDEMPOTENCY#', 'step result']);
+    figures.push(
+      `ttl: items=${items.length} ${[...kinds].map(([kind, values]) => `${kind}${values.length}x${Math.round(Math.max(...values))}h`).join(' ')}`,
     );
   });
 
