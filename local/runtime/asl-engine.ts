@@ -67,7 +67,14 @@ const PATCHES: readonly SourcePatch[] = [
   },
   {
     name: 'wait-sleep-hook-use',
-    why: 'Every sleep inside WaitStateAction goes through the hook.',
+    why: 'Every sleep inside WaitStateAction goes through the hook (the retry sleep is patched above).',
+    find: 'await sleep(',
+    replace: 'await (options.sleepFn ?? sleep)(',
+    count: 5,
+  },
+  {
+    name: 'wait-sleep-hook-info',
+    why: 'The hook records which Wait state asked for the delay.',
     find: ', options.abortSignal);\n',
     replace: ', options.abortSignal, { kind: "wait", stateName: options.stateName });\n',
     count: 5,
