@@ -93,6 +93,8 @@ export class RegistrationApi extends Construct {
     });
     this.statusFunction = new HandlerFunction(this, 'GetRegistration', {
       ...common,
+      // Lets the status list steps not reached yet as `pending`, in workflow order.
+      environment: { ...environment, WORKFLOW_STEPS: JSON.stringify(spec.steps.map((step) => step.name)) },
       entry: API_ENTRIES.status,
       timeout: Duration.seconds(10),
       description: `GET /registrations/{correlation_id}: status of workflow ${spec.name}`,

@@ -159,4 +159,23 @@ describe('the registration API', () => {
       });
     }
   });
+
+  test('the status function lists the workflow steps in order, so unreached steps show as pending', () => {
+    template.hasResource('AWS::Lambda::Function', {
+      Metadata: { 'Stepflow:Entry': 'lambdas/api/get-registration.ts' },
+      Properties: Match.objectLike({
+        Environment: {
+          Variables: Match.objectLike({
+            WORKFLOW_STEPS: JSON.stringify([
+              'create_user_account',
+              'setup_billing_profile',
+              'initialize_preferences',
+              'send_welcome_sequence',
+              'update_user_status',
+            ]),
+          }),
+        },
+      }),
+    });
+  });
 });
