@@ -53,7 +53,7 @@ export interface LocalRuntimeOptions {
   readonly simulators?: Simulators;
   /** Seed for simulators started here. @default 1 */
   readonly seed?: number;
-  /** Warm workers per function at most; further invocations queue. @default 8 */
+  /** Warm workers per function at most; further invocations queue. @default 4 */
   readonly maxConcurrencyPerFunction?: number;
   /** Load every function's module before returning (no cold starts in the first run). @default true */
   readonly prewarm?: boolean;

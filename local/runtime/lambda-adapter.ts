@@ -30,7 +30,7 @@ export interface LambdaAdapterOptions {
   readonly sharedEnv?: Readonly<Record<string, string>>;
   /** Receives every line a function writes to stdout/stderr. @default lines are dropped */
   readonly onLog?: (line: string, functionId: string) => void;
-  /** Warm workers per function at most; further invocations queue. @default 8 */
+  /** Warm workers per function at most; further invocations queue. @default 4 */
   readonly maxConcurrencyPerFunction?: number;
   /**
    * Limit for loading the handler module. Lambda's init phase allows 10 s; locally many sandboxes
@@ -105,7 +105,7 @@ interface Pool {
  * const result = await lambdas.invoke('CreateUserAccountFn', payload);
  */
 export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
-  const cap = opts.maxConcurrencyPerFunction ?? 8;
+  const cap = opts.maxConcurrencyPerFunction ?? 4;
   const initTimeoutMs = opts.initTimeoutMs ?? 30_000;
   const maxInits = opts.maxConcurrentInitsPerFunction ?? 2;
   const compileCacheDir = opts.compileCacheDir ?? join(tmpdir(), 'stepflow-node-compile-cache');
