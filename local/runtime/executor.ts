@@ -307,16 +307,20 @@ export async function createExecutor(opts: ExecutorOptions): Promise<StateMachin
       ...({ _sleep: sleep, _eventHook: onLibraryEvent, _now: now } as object),
     });
     record.stop = (error, cause) => {
+      if (!running()) return;
+      if (error !== undefined) record.error = error;
+      if (cause !== undefined) record.cause = cause;
       finish('ABORTED', 'ExecutionAborted', { ...(error ? { error } : {}), ...(cause ? { cause } : {}) });
       run.abort();
     };
     run.result.then(
       (output) => {
+        if (!running()) return;
         record.output = json(output);
         finish('SUCCEEDED', 'ExecutionSucceeded', { output: record.output, outputDetails: payloadDetails() });
       },
       (error: unknown) => {
-        if (error instanceof engine.ExecutionAbortedError) return;
+        if (error instanceof engine.ExecutionAbortedError || !running()) return;
         if (error instanceof engine.ExecutionTimeoutError) {
           record.error = 'States.Timeout';
           record.cause = 'The execution timed out (TimeoutSeconds elapsed).';

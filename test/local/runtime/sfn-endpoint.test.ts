@@ -177,6 +177,7 @@ describe('Step Functions JSON endpoint through @aws-sdk/client-sfn', () => {
     assert.ok(stopped.stopDate instanceof Date);
     const described = await client.send(new DescribeExecutionCommand({ executionArn: first.executionArn }));
     assert.equal(described.status, 'ABORTED');
+    assert.deepEqual([described.error, described.cause], ['Test.Stop', 'done']);
     // A closed execution's name stays taken.
     await assert.rejects(
       client.send(new StartExecutionCommand({ stateMachineArn: slow.arn, name: 'n1', input: '{}' })),
