@@ -149,6 +149,14 @@ export async function runCompilerScaling(opts: CompilerScalingOptions = {}): Pro
         formatSummary(loss, 3),
         round(ratios.filter((r) => r > 1.0001).length / draws, 2),
       ]);
+      if (defKb > 1024) {
+        notes.push(
+          `${shape} ${steps} steps: the definition is ${round(defKb, 0)} KB, over Step Functions' 1 MB definition limit ` +
+            "(it would be rejected at deploy). Every Parallel state's ResultSelector names every step completed so far " +
+            '(docs/architecture.md), so the text grows with Parallel states x steps; splitting the workflow into ' +
+            'sub-workflows would meet it.',
+        );
+      }
       if (synthError !== undefined) {
         notes.push(
           `${shape} ${steps} steps: synthesis fails with ${synthError}. The compiled definition nests Parallel ` +

@@ -179,10 +179,13 @@ export async function runCost(bench: BenchRuntime, opts: CostOptions = {}): Prom
     apiRequests: 1,
   };
   const cost = costPerMillion(usage);
+  // Express bills the retry's wait as duration: add the delay the Retrier asked for.
+  const retryWaitMs = retry.waitsMs.reduce((a, b) => a + b, 0);
   const withRetry = costPerMillion({
     ...usage,
     transitions: retry.transitions.billed,
     lambdaInvocations: retry.lambdaInvocations,
+    executionMs: usage.executionMs + retryWaitMs,
   });
   const dollars = (x: number): string => `$${x.toFixed(2)}`;
   const diff = (o: Observed): number => o.transitions.billed - happy.transitions.billed;
@@ -270,7 +273,11 @@ export async function runCost(bench: BenchRuntime, opts: CostOptions = {}): Prom
           ['DynamoDB', dollars(cost.dynamo), dollars(cost.dynamo)],
           ['API Gateway', dollars(cost.apiGateway), dollars(cost.apiGateway)],
           ['total (happy path)', dollars(cost.totalStandard), dollars(cost.totalExpress)],
-          ['total with one retry', dollars(withRetry.totalStandard), dollars(withRetry.totalExpress)],
+          [
+            `total with one retry (+1 transition, +1 invocation, +${round(retryWaitMs, 0)} ms wait)`,
+            dollars(withRetry.totalStandard),
+            dollars(withRetry.totalExpress),
+          ],
         ],
       },
     ],

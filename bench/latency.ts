@@ -98,21 +98,23 @@ export async function runLatency(bench: BenchRuntime, opts: LatencyOptions = {})
   const stepRows = Object.entries(stepTimes).map(([step, ms]) => [step, formatSummary(summarize(ms))]);
   const notes: string[] = [];
   const bound = 4 * serviceMs;
-  if (withHandlers.median <= 1.1) {
-    notes.push(
-      `Target met: measured / critical path (handlers included) = ${round(withHandlers.median, 2)} <= 1.10.`,
-    );
-  } else {
-    notes.push(
-      `Target missed: measured / critical path = ${round(withHandlers.median, 2)} with the handlers' own time in the ` +
-        `bound (${round(pure.median, 2)} against the bare ${bound} ms). Each orchestrated task took a median ` +
-        `${round(overhead.median, 0)} ms longer than the same handler called in-process: the local Lambda adapter ` +
-        "(structured-clone of the whole state document to a worker thread and back, the worker's per-invocation " +
-        "setup) and the engine's per-state work, paid four times on the critical path. In AWS this cost is the " +
-        'Lambda invoke latency (typically 10–30 ms warm). Meeting 1.10 locally needs a cheaper invoke path: keep ' +
-        'warm handlers in the main thread for benchmarks, or pass the payload without re-serializing it per hop.',
-    );
-  }
+  const verdict =
+    withHandlers.median <= 1.1
+      ? `Target met: measured / critical path = ${round(withHandlers.median, 2)} <= 1.10 (handlers' own time in the bound).`
+      : `Target missed: measured / critical path = ${round(withHandlers.median, 2)} > 1.10 (handlers' own time in the bound).`;
+  notes.push(
+    `${verdict} Against the bare ${bound} ms it is ${round(pure.median, 2)}: each handler spends about ` +
+      `${round(summarize(Object.values(stepTimes).flat()).median - serviceMs, 0)} ms of its own beside the 100 ms call ` +
+      '(validation, two Powertools idempotency writes to DynamoDB, logging), four times on the critical path.',
+    `The orchestration itself adds a median ${round(overhead.median, 0)} ms per task (the orchestrated task's time in the ` +
+      'history minus the same handler called in-process): the local Lambda adapter passing the payload to a worker ' +
+      "thread and back, plus the engine's per-state work. Four tasks on the critical path make that the gap to the " +
+      'bound; the ranges are wide because the benchmark shares 2 CPUs with everything else running (see the load ' +
+      'average above). A cheaper invoke path (handlers in the main thread, no per-hop payload copy) or a quieter ' +
+      'machine is what would bring the ratio to 1.10 where it is missed.',
+    `The orchestrated run beats the plain sequence (ratio ${round(summarize(ratioSequence).median, 2)}) because ` +
+      'billing and preferences run in parallel.',
+  );
   return {
     title: '1. End-to-end latency (every service call 100 ms)',
     method: [

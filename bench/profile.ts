@@ -100,6 +100,8 @@ export function top(times: SelfTimes, n: number): Array<{ key: string; ms: numbe
  */
 export async function profileConcurrency10(count: number): Promise<{
   threads: number;
+  /** Shares of the CPU time: HTTP plumbing, AWS SDK, Powertools, module loading, engine, dynalite, GC. */
+  groups: Record<'http' | 'sdk' | 'powertools' | 'modules' | 'engine' | 'dynalite' | 'gc', number>;
   byFunction: ReturnType<typeof top>;
   byCategory: ReturnType<typeof top>;
   perSecond: number;
@@ -131,8 +133,24 @@ export async function profileConcurrency10(count: number): Promise<{
         window,
       );
     }
+    const total = [...byCategory]
+      .filter(([k]) => !k.startsWith('(idle)'))
+      .reduce((sum, [, ms]) => sum + ms, 0);
+    const share = (test: (category: string) => boolean): number =>
+      total > 0 ? [...byCategory].filter(([k]) => test(k)).reduce((sum, [, ms]) => sum + ms, 0) / total : 0;
     return {
       threads: files.length,
+      groups: {
+        http: share((k) => ['node: fetch (undici)', 'node: http', 'node: streams and sockets'].includes(k)),
+        sdk: share(
+          (k) => k.startsWith('@smithy/') || k.startsWith('@aws-sdk/') || k.startsWith('@aws-crypto/'),
+        ),
+        powertools: share((k) => k.startsWith('@aws-lambda-powertools/')),
+        modules: share((k) => k === 'node: module loading' || k === 'node: TypeScript type stripping'),
+        engine: share((k) => k === 'aws-local-stepfunctions'),
+        dynalite: share((k) => k === 'dynalite' || k === 'lazy' || k === 'memdown' || k.includes('level')),
+        gc: share((k) => k === '(garbage collector)'),
+      },
       byFunction: top(byFunction, 12),
       byCategory: top(byCategory, 12),
       perSecond: summary.perSecond ?? 0,
@@ -169,6 +187,17 @@ export function withProfile(
         header: ['function', 'CPU ms', 'share'],
         rows: profile.byFunction.map((e) => [`\`${e.key}\``, Math.round(e.ms), pct(e.share)]),
       },
+    ],
+    notes: [
+      `Where the time goes (profile, concurrency 10): HTTP between the parts (fetch/undici, node:http, sockets) ` +
+        `${pct(profile.groups.http)}, the AWS SDK's middleware and signing ${pct(profile.groups.sdk)}, Powertools ` +
+        `${pct(profile.groups.powertools)}, loading modules in newly started Lambda workers ` +
+        `${pct(profile.groups.modules)}, dynalite ${pct(profile.groups.dynalite)}, garbage collection ` +
+        `${pct(profile.groups.gc)}; the state machine engine (aws-local-stepfunctions) itself ${pct(profile.groups.engine)}. ` +
+        'Every DynamoDB request, service call and Step Functions API call is a real HTTP round trip on loopback ' +
+        '(SigV4-signed for AWS APIs), and Lambda invocations cross to worker threads, all on the same CPUs: that, ' +
+        'not the engine, bounds throughput here.',
+      ...section.notes,
     ],
   };
 }
