@@ -202,6 +202,35 @@ describe('executor on the patched aws-local-stepfunctions', async () => {
     assert.equal(types(record).at(-1), 'ExecutionFailed');
   });
 
+  test('runs lambda:invoke tasks with the SDK integration result and Task* history events', async () => {
+    const sdkMachine = {
+      ...machine,
+      name: 'SdkMachine',
+      arn: localStateMachineArn('SdkMachine'),
+      definition: {
+        StartAt: 'call',
+        States: {
+          call: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke',
+            Parameters: { FunctionName: FLAKY, Payload: { attempt: 0, via: 'sdk' } },
+            ResultSelector: { 'payload.$': '$.Payload', 'code.$': '$.StatusCode' },
+            End: true,
+          },
+        },
+      },
+    };
+    const sdkExecutor = await createExecutor({ machine: sdkMachine, invoke: lambdas.invoke });
+    const record = sdkExecutor.start('sdk-1', '{}');
+    await record.done;
+    assert.deepEqual(JSON.parse(record.output ?? ''), {
+      payload: { attempt: 0, via: 'sdk', ok: true },
+      code: 200,
+    });
+    assert.deepEqual(types(record).slice(2, 5), ['TaskScheduled', 'TaskStarted', 'TaskSucceeded']);
+    assert.equal(details(record.events[2], 'taskScheduledEventDetails').resource, 'invoke');
+  });
+
   test('stop aborts a running execution', async () => {
     const record = executor.start('exec-stop', JSON.stringify({ failUntil: 3, leftFails: false, slowMs: 0 }));
     record.stop('Operator.Stop', 'testing');
