@@ -5,6 +5,7 @@
  */
 import {
   LAMBDA_SERVICE_ERRORS,
+  LAMBDA_TIMEOUT_ERROR,
   PERMANENT_ERROR,
   RETRY_AFTER_BUCKETS_SECONDS,
   STEP_ERROR_NAMES,
@@ -31,7 +32,12 @@ export const STATES_ERRORS = [
 
 /** A custom error name a handler may throw: an error class name such as `QuotaExceededError`. */
 const APP_ERROR_PATTERN = /^[A-Z][A-Za-z0-9]*(Error|Exception)$/;
-const KNOWN_ERRORS: readonly string[] = [...STATES_ERRORS, ...LAMBDA_SERVICE_ERRORS, ...STEP_ERROR_NAMES];
+const KNOWN_ERRORS: readonly string[] = [
+  ...STATES_ERRORS,
+  ...LAMBDA_SERVICE_ERRORS,
+  LAMBDA_TIMEOUT_ERROR,
+  ...STEP_ERROR_NAMES,
+];
 
 /**
  * Why an error name cannot be in `retry_on`, or undefined when it can: a real States.* error, a

@@ -5,6 +5,7 @@
 import {
   IDEMPOTENCY_IN_PROGRESS_ERROR,
   LAMBDA_SERVICE_ERRORS,
+  LAMBDA_TIMEOUT_ERROR,
   RETRYABLE_ERROR,
   retryAfterBucketsUpTo,
   retryAfterErrorName,
@@ -25,7 +26,9 @@ export interface AslRetrier {
  * The Retriers of a step, in match order:
  * 1. `RetryAfter.<n>s` buckets (honor_retry_after only): interval n, no backoff, no jitter;
  * 2. the step's own errors with its backoff: `RetryableError` (unless default_retryable is false),
- *    `IdempotencyAlreadyInProgressError`, `States.Timeout` (unless default_retryable is false),
+ *    `IdempotencyAlreadyInProgressError`, `States.Timeout` and `Sandbox.Timedout` (the Lambda's own
+ *    timeout, which can win the race against the Task's equal TimeoutSeconds) unless
+ *    default_retryable is false,
  *    then `retry_on` names;
  * 3. Lambda service errors and throttles, with the same backoff.
  * `PermanentError` matches none of them. A limit of 0 emits no Retrier.
@@ -53,7 +56,7 @@ export function retriersFor(step: StepSpec): AslRetrier[] {
     JitterStrategy: retry.jitter,
   };
   const own = step.retryable
-    ? [RETRYABLE_ERROR, IDEMPOTENCY_IN_PROGRESS_ERROR, 'States.Timeout']
+    ? [RETRYABLE_ERROR, IDEMPOTENCY_IN_PROGRESS_ERROR, 'States.Timeout', LAMBDA_TIMEOUT_ERROR]
     : [IDEMPOTENCY_IN_PROGRESS_ERROR];
   const lambda: string[] = [...LAMBDA_SERVICE_ERRORS];
   const extra = retry.retryOn.filter((name) => !own.includes(name) && !lambda.includes(name));

@@ -62,6 +62,12 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ClientExecutionTimeoutException',
 ] as const;
 
+/**
+ * What the Lambda runtime reports when a function runs past its own timeout. A step's Lambda
+ * timeout equals its Task TimeoutSeconds, so either can fire first; both are retried alike.
+ */
+export const LAMBDA_TIMEOUT_ERROR = 'Sandbox.Timedout';
+
 /** Every error name a step handler may throw on purpose. The compiler rejects `retry_on` names outside this list and `States.*`/`Lambda.*`. */
 export const STEP_ERROR_NAMES = [
   RETRYABLE_ERROR,

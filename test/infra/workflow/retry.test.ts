@@ -32,7 +32,12 @@ describe('retry mapping', () => {
   test('defaults: 3 retries, 1 s doubling capped at 30 s, full jitter, Lambda errors in their own Retrier', () => {
     assert.deepEqual(taskState(workflow('')).Retry, [
       {
-        ErrorEquals: ['RetryableError', 'IdempotencyAlreadyInProgressError', 'States.Timeout'],
+        ErrorEquals: [
+          'RetryableError',
+          'IdempotencyAlreadyInProgressError',
+          'States.Timeout',
+          'Sandbox.Timedout',
+        ],
         IntervalSeconds: 1,
         MaxAttempts: 3,
         BackoffRate: 2,
@@ -64,7 +69,12 @@ describe('retry mapping', () => {
       'retry_defaults:\n  limit: 4\n  interval_seconds: 2\n  backoff_rate: 1.5\n  max_delay_seconds: 20\n',
     );
     assert.deepEqual(retriersFor(spec.steps[0] as never)[0], {
-      ErrorEquals: ['RetryableError', 'IdempotencyAlreadyInProgressError', 'States.Timeout'],
+      ErrorEquals: [
+        'RetryableError',
+        'IdempotencyAlreadyInProgressError',
+        'States.Timeout',
+        'Sandbox.Timedout',
+      ],
       IntervalSeconds: 3,
       BackoffRate: 1.5,
       MaxAttempts: 4,
@@ -105,6 +115,7 @@ describe('retry mapping', () => {
       'RetryableError',
       'IdempotencyAlreadyInProgressError',
       'States.Timeout',
+      'Sandbox.Timedout',
       'QuotaExceededError',
       'States.HeartbeatTimeout',
     ]);
