@@ -184,6 +184,7 @@ export async function runColdStart(
     baseline.push(await spawnImport(undefined, baseEnv()));
     for (const b of bundles) samples.get(b)!.push(await spawnImport(b.file, baseEnv(b.fn, b.sourceMaps)));
   }
+  rmSync(workDir, { recursive: true, force: true });
   const baseWall = summarize(baseline.map((s) => s.wall));
   const rows: unknown[][] = [];
   const medians = new Map<string, number[]>();

@@ -21,6 +21,11 @@ export interface RandomDagOptions {
   readonly seed: number;
   readonly shape: DagShape;
   /**
+   * Step names: `padded` (`s0001`) or `short` (`a`, `b`, ... `a0`).
+   * @default 'padded'
+   */
+  readonly naming?: 'padded' | 'short';
+  /**
    * `general` only: each step depends on up to this many of the `window` steps before it.
    * @default 3
    */
@@ -38,6 +43,17 @@ export function stepName(index: number): string {
 }
 
 /**
+ * `a`..`z`, then `a0`..`z9`, `aa`..: the shortest valid step names. The stack lists every step
+ * name in the status function's environment (4 KB at most), so big workflows need short names.
+ */
+export function shortStepName(index: number): string {
+  const digits = '0123456789abcdefghijklmnopqrstuvwxyz';
+  if (index < 26) return digits[10 + index]!;
+  const rest = index - 26;
+  return `${digits[10 + (Math.floor(rest / 36) % 26)]}${digits[rest % 36]}${rest >= 26 * 36 ? Math.floor(rest / (26 * 36)) : ''}`;
+}
+
+/**
  * A random DAG from a fixed seed. `series-parallel` composes random series and parallel splits
  * recursively (every such graph compiles to Parallel states without loss); `general` draws each
  * step's dependencies from a window of earlier steps, which yields "N" shapes (a->c, b->c, b->d)
@@ -47,7 +63,8 @@ export function randomDag(opts: RandomDagOptions): Dag {
   if (!Number.isInteger(opts.steps) || opts.steps < 1)
     throw new Error(`randomDag: steps must be a positive integer, got ${opts.steps}`);
   const random = mulberry32(opts.seed);
-  const names = Array.from({ length: opts.steps }, (_, i) => stepName(i));
+  const name = opts.naming === 'short' ? shortStepName : stepName;
+  const names = Array.from({ length: opts.steps }, (_, i) => name(i));
   const deps = new Map<string, string[]>(names.map((name) => [name, []]));
   if (opts.shape === 'general') {
     const maxDeps = opts.maxDeps ?? 3;

@@ -20,6 +20,7 @@ import {
   parallelDepth,
   randomDag,
   randomDurations,
+  shortStepName,
 } from '../../bench/dag.ts';
 import { countTransitions } from '../../bench/history.ts';
 import { formatSummary, markdownTable, pairedRatios, summarize } from '../../bench/stats.ts';
@@ -55,8 +56,14 @@ describe('DAG generator and makespan', () => {
     }
   });
 
+  test('short step names are unique valid step names', () => {
+    const names = Array.from({ length: 1000 }, (_, i) => shortStepName(i));
+    assert.equal(new Set(names).size, names.length);
+    for (const name of names) assert.match(name, /^[A-Za-z][A-Za-z0-9_]{0,2}$/);
+  });
+
   test('compiles a series-parallel DAG without losing concurrency', () => {
-    const dag = randomDag({ steps: 12, seed: 3, shape: 'series-parallel' });
+    const dag = randomDag({ steps: 12, seed: 3, shape: 'series-parallel', naming: 'short' });
     const yaml = dagToYaml(dag, { name: 'smoke', handler: 'lambdas/steps/create-user-account.ts' });
     assert.equal((parse(yaml) as { step_templates: unknown[] }).step_templates.length, 12);
     const definition = renderDefinition(parseWorkflow(yaml, 'smoke.yaml')) as unknown as Parameters<
