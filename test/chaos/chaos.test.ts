@@ -247,6 +247,11 @@ test(`chaos: ${REGISTRATIONS} registrations under 503s, slow answers, 429 bursts
   }
   const people = registrations.map((r) => r.pii);
   const leaks = findPiiLeaks(logLines, people);
+  // What a client reads about a failure (step error and cause) must not echo personal data either.
+  const errorTexts = registrations.flatMap((r) =>
+    (r.doc?.steps ?? []).map((step) => JSON.stringify(step.error ?? {})),
+  );
+  const statusLeaks = findPiiLeaks(errorTexts, people);
   const succeeded = registrations.filter((r) => r.doc?.status === 'SUCCEEDED').length;
   const failed = registrations.length - succeeded;
   const causes = [...byCause].map(([key, count]) => `${key}=${count}`).join(', ') || 'none';
@@ -257,7 +262,7 @@ test(`chaos: ${REGISTRATIONS} registrations under 503s, slow answers, 429 bursts
   const details =
     `chaos detail: expected_exhaustions_from_base_mix=${expectedExhaustions(limits, registrations).toFixed(1)} ` +
     `api_post_retries=${apiRetries} fallbacks=${fallbacks} unprovoked_calls_in_failed_steps=${loadFailures} faults_fired(${faults}) service_requests=${simulators.counters.requests()} ` +
-    `log_lines=${logLines.length} pii_leaks=${leaks.length}`;
+    `log_lines=${logLines.length} pii_leaks=${leaks.length} pii_in_status_errors=${statusLeaks.length}`;
   console.log(summary);
   console.log(details);
   t.diagnostic(summary);
@@ -267,6 +272,7 @@ test(`chaos: ${REGISTRATIONS} registrations under 503s, slow answers, 429 bursts
   assert.deepEqual(problems, [], `replay with CHAOS_SEED=${SEED}`);
   assert.equal(lost, 0);
   assert.deepEqual(leaks.slice(0, 3), [], `${leaks.length} log lines carry personal data`);
+  assert.deepEqual(statusLeaks.slice(0, 3), [], 'status documents echo personal data in errors');
   assert.ok(logLines.length > REGISTRATIONS, 'the handlers logged (the PII scan saw real lines)');
 });
 
