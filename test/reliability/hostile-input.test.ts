@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import { hostileCorpus, validBody } from './hostile-corpus.ts';
 import { sendRaw } from './raw-http.ts';
-import { countExecutions, findPiiLeaks, waitForTerminal } from './support.ts';
+import { countExecutions, findPiiLeaks, mapLimit, waitForTerminal } from './support.ts';
 
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 120);
 const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 5150);
@@ -162,6 +162,7 @@ describe('hostile input to the registration API', () => {
   const logLines: string[] = [];
   let corpusSize = 0;
   let fuzzRuns = 0;
+  let floodSize = 0;
 
   const tableItems = async (): Promise<number> => {
     const out = await runtime.dynamo.client.send(
@@ -199,6 +200,22 @@ describe('hostile input to the registration API', () => {
         wrong.push(`${hostile.name}: the answer carries a stack trace`);
       }
     }
+    assert.deepEqual(wrong, []);
+  });
+
+  test('the corpus sent 4 times over, 32 connections at once, gets the same answers and no hang', async () => {
+    const corpus = hostileCorpus();
+    const rounds = [...corpus, ...corpus, ...corpus, ...corpus];
+    const answers = await mapLimit(rounds, 32, (hostile) => sendRaw(runtime.apiUrl, hostile));
+    const wrong = answers.flatMap((answer, index) => {
+      const hostile = rounds[index]!;
+      count(answer.status);
+      if (answer.timedOut) return [`${hostile.name}: no answer`];
+      return answer.status === hostile.status && hostile.names.test(answer.body)
+        ? []
+        : [`${hostile.name}: ${answer.status} ${answer.body.slice(0, 200)}`];
+    });
+    floodSize = rounds.length;
     assert.deepEqual(wrong, []);
   });
 
@@ -261,7 +278,7 @@ describe('hostile input to the registration API', () => {
       .map(([status, n]) => `${status}=${n}`)
       .join(' ');
     console.log(
-      `hostile: corpus=${corpusSize} fuzz=${fuzzRuns} (seed ${FUZZ_SEED}) by status: ${byStatus}; ` +
+      `hostile: corpus=${corpusSize} concurrent_replay=${floodSize} fuzz=${fuzzRuns} (seed ${FUZZ_SEED}) by status: ${byStatus}; ` +
         `executions_started=0 items_written=0 hangs=0 final_valid=202 pii_leaks=${leaks.length}`,
     );
     assert.deepEqual(leaks.slice(0, 3), []);
