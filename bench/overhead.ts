@@ -109,7 +109,7 @@ export async function runOverhead(
   for (const [concurrency, count] of levels) {
     opts.log?.(`overhead: ${count} registrations at concurrency ${concurrency} (after a warm-up batch)`);
     // Warm-up at the same concurrency so the worker pools have grown: steady state, not cold starts.
-    await runLoad(bench, concurrency, Math.min(concurrency, 50));
+    await runLoad(bench, concurrency, Math.min(2 * concurrency, 50));
     results.push(await runLoad(bench, concurrency, count));
   }
   const first = results[0]!;
@@ -119,7 +119,7 @@ export async function runOverhead(
   return {
     title: '2. Orchestration overhead (services at 0 ms)',
     method: [
-      'Services answer at once; each level runs one warm-up batch (as many registrations as its concurrency, at most 50; not ' +
+      'Services answer at once; each level runs one warm-up batch (twice its concurrency, at most 50 registrations; not ' +
         'counted) so the worker pools have grown, then the measured batch. Every registration is plan `pro` through the local API, and waits for its end ' +
         'before the next one starts in that slot.',
       'ms per transition = execution time (history, first to last event) / billed transitions of that execution, ' +

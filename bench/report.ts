@@ -81,6 +81,9 @@ export function renderBenchmarks(
     '',
     `- Machine: ${machine.nproc} CPUs (\`nproc\`), ${machine.cpuModel}, ${machine.memoryGb} GB RAM, ${machine.platform}`,
     `- Node ${machine.node}; run ${machine.date}; whole run ${Math.round(totalSeconds)} s; ${loadNote}`,
+    '- Run: `npm run bench` (all five, about 4–5 minutes on 2 CPUs; rewrites this file); `node bench/run.ts ' +
+      '--only=1,3` runs some (add `--write` to rewrite this file with only those); `--quick` shrinks every sample ' +
+      'count to check the harness.',
     '- Everything runs offline: the offline runtime (aws-local-stepfunctions with the synthesized',
     '  definition, handlers in worker threads), dynalite, and the service simulators on 127.0.0.1.',
     '',
