@@ -179,6 +179,8 @@ test(`chaos: ${REGISTRATIONS} registrations under 503s, slow answers, 429 bursts
   const details =
     `chaos detail: expected_exhaustions_from_base_mix=${expectedExhaustions(limits, registrations).toFixed(1)} ` +
     `api_post_retries=${apiRetries} fallbacks=${fallbacks} unprovoked_calls_in_failed_steps=${loadFailures} faults_fired(${faults}) service_requests=${simulators.counters.requests()} ` +
+    `entities(users=${entities.users.length} profiles=${entities.profiles.length} ` +
+    `preferences=${entities.preferences.length} welcome_sequences=${entities.welcomeSequences.length}) ` +
     `log_lines=${logLines.length} pii_leaks=${leaks.length} pii_in_status_errors=${statusLeaks.length}`;
   console.log(summary);
   console.log(details);
@@ -186,6 +188,18 @@ test(`chaos: ${REGISTRATIONS} registrations under 503s, slow answers, 429 bursts
   t.diagnostic(details);
 
   assert.deepEqual(duplicates, [], 'side effects applied more than once');
+  // Nothing exists that no registration asked for (one user per email holds by construction).
+  const emails = new Set(people.map((person) => person.email));
+  assert.deepEqual(
+    entities.users.filter((user) => !emails.has(user.email)).map((user) => user.id),
+    [],
+  );
+  const userIds = new Set(entities.users.map((user) => user.id));
+  for (const owned of [...entities.profiles, ...entities.preferences, ...entities.welcomeSequences]) {
+    assert.ok(userIds.has(owned.user_id), `an entity of unknown user ${owned.user_id}`);
+  }
+  assert.ok(entities.profiles.length <= registrations.filter((r) => r.plan !== 'free').length);
+  assert.ok(entities.welcomeSequences.length <= registrations.length);
   assert.deepEqual(problems, [], `replay with CHAOS_SEED=${SEED}`);
   assert.equal(lost, 0);
   assert.deepEqual(leaks.slice(0, 3), [], `${leaks.length} log lines carry personal data`);

@@ -154,7 +154,7 @@ describe('duplicate submissions', () => {
       // Two deliveries at the same time: the loser sees the winner's in-progress record. A slow
       // service keeps the first in flight while the second (maybe a cold sandbox) starts.
       const service = SERVICE_OF[step];
-      runtime.simulators.faults.set(service, route, { kind: 'latency', ms: 1500 });
+      runtime.simulators.faults.set(service, route, { kind: 'latency', ms: 2500 });
       const concurrent = await Promise.all([
         runtime.lambdas.invokeRaw(arn, payload),
         runtime.lambdas.invokeRaw(arn, payload),
@@ -228,7 +228,10 @@ describe('duplicate submissions', () => {
       hours('CORRELATION#').length > 0 && within(hours('CORRELATION#'), 90 * 24),
       'correlation IDs: 90 days',
     );
-    assert.ok(hours('step result').length > 0 && within(hours('step result'), 24), `step results: 24 h, got ${hours('step result').map((h) => h.toFixed(3))}`);
+    assert.ok(
+      hours('step result').length > 0 && within(hours('step result'), 24),
+      `step results: 24 h, got ${hours('step result').map((h) => h.toFixed(3))}`,
+    );
     assert.deepEqual([...kinds.keys()].sort(), ['CORRELATION#', 'IDEMPOTENCY#', 'step result']);
     figures.push(
       `ttl: items=${items.length} ${[...kinds].map(([kind, values]) => `${kind}${values.length}x${Math.round(Math.max(...values))}h`).join(' ')}`,
