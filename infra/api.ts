@@ -93,8 +93,7 @@ export class RegistrationApi extends Construct {
     });
     this.statusFunction = new HandlerFunction(this, 'GetRegistration', {
       ...common,
-      // Lets the status list steps not reached yet as `pending`, in workflow order.
-      environment: { ...environment, WORKFLOW_STEPS: JSON.stringify(spec.steps.map((step) => step.name)) },
+      environment: { ...environment, ...workflowStepsEnvironment(spec) },
       entry: API_ENTRIES.status,
       timeout: Duration.seconds(10),
       description: `GET /registrations/{correlation_id}: status of workflow ${spec.name}`,
@@ -188,4 +187,16 @@ export class RegistrationApi extends Construct {
       });
     }
   }
+}
+
+/**
+ * Lets the status list steps not reached yet as `pending`, in workflow order. Lambda caps the
+ * whole environment at 4 KB, so a very large workflow goes without it (the status then lists the
+ * steps that have started) rather than failing to deploy.
+ */
+export const WORKFLOW_STEPS_MAX_BYTES = 1024;
+
+function workflowStepsEnvironment(spec: WorkflowSpec): { WORKFLOW_STEPS?: string } {
+  const steps = JSON.stringify(spec.steps.map((step) => step.name));
+  return Buffer.byteLength(steps) <= WORKFLOW_STEPS_MAX_BYTES ? { WORKFLOW_STEPS: steps } : {};
 }

@@ -125,4 +125,21 @@ describe('WorkflowStack props and per-step settings', () => {
       /^Error: function create_user_account: its environment is \d+ bytes, over Lambda's 4 KB limit/,
     );
   });
+  test('a workflow whose step list would crowd the 4 KB Lambda environment goes without WORKFLOW_STEPS', () => {
+    const template = base.steps[0]!;
+    // 50 steps with 30-character names: about 1.6 KB of JSON, over WORKFLOW_STEPS_MAX_BYTES.
+    const steps: StepSpec[] = Array.from({ length: 50 }, (_, i) => ({
+      ...template,
+      name: `registration_step_number_${String(i).padStart(5, '0')}`,
+      dependsOn: [],
+    }));
+    const functions = Template.fromStack(stackFor({ ...base, steps })).findResources('AWS::Lambda::Function');
+    const status = Object.values(functions).find(
+      (fn) => fn.Metadata?.['Stepflow:Entry'] === 'lambdas/api/get-registration.ts',
+    );
+    assert.ok(status, 'status function');
+    const variables = status.Properties.Environment.Variables as Record<string, unknown>;
+    assert.equal(variables.WORKFLOW_STEPS, undefined);
+    assert.ok(variables.WORKFLOW_NAME, 'the rest of the environment is still there');
+  });
 });
