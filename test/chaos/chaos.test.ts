@@ -65,6 +65,8 @@ test(`chaos: ${REGISTRATIONS} registrations under 503s, slow answers, 429 bursts
   skip: CHAOS_ONLY,
 }, async (t) => {
   assert.ok(REGISTRATIONS >= 1 && CONCURRENCY >= 1, 'CHAOS_REGISTRATIONS and CHAOS_CONCURRENCY must be >= 1');
+  // First, so a run that dies half-way still says how to replay it.
+  console.log(`chaos: seed=${SEED} (replay: CHAOS_SEED=${SEED} npm run test:chaos)`);
   const logLines: string[] = [];
   const runtime = await startLocalRuntime({
     seed: SEED,
