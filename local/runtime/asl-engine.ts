@@ -89,9 +89,21 @@ const PATCHES: readonly SourcePatch[] = [
   },
   {
     name: 'task-timeout-clamp',
-    why: 'Clamp to the largest delay setTimeout accepts.',
+    why:
+      'Clamp to the largest delay setTimeout accepts, and unref the timer: a Task still waiting when ' +
+      'the runtime closes must not keep the process alive until its TimeoutSeconds (up to 900 s).',
     find: 'setTimeout(() => rejectTimeout(new StatesTimeoutError()), timeoutMs);',
-    replace: 'setTimeout(() => rejectTimeout(new StatesTimeoutError()), Math.min(timeoutMs, 2147483647));',
+    replace:
+      'setTimeout(() => rejectTimeout(new StatesTimeoutError()), Math.min(timeoutMs, 2147483647)).unref();',
+  },
+  {
+    name: 'execution-timeout-unref',
+    why:
+      "The execution's TimeoutSeconds timer is cleared only when the run loop ends; an execution " +
+      'stopped while its Task waits on a closed sandbox never ends, and the ref-ed timer kept the ' +
+      'process alive for up to TimeoutSeconds after the runtime closed.',
+    find: '}, this.definition.TimeoutSeconds * 1e3);',
+    replace: '}, Math.min(this.definition.TimeoutSeconds * 1e3, 2147483647));\n        timeoutId.unref();',
   },
   {
     name: 'event-hook-install',
