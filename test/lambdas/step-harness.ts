@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, beforeEach } from 'node:test';
 import type { Context } from 'aws-lambda';
 import { createWorkflowTable, type LocalDynamo, startDynalite } from '../../local/dynamo.ts';
 import { type ServiceName, type Simulators, startSimulators } from '../../local/simulators/index.ts';
@@ -172,4 +173,21 @@ function captureJsonLines(lines: string[]): () => void {
       stream.write = originals[i]!;
     });
   };
+}
+
+/**
+ * The hooks every handler test file needs: one harness for the file (closed at the end), and
+ * before each test no faults and the step's default environment. `onStart` receives the harness.
+ */
+export function useStepSuite(step: string, onStart: (harness: StepHarness) => void): void {
+  let harness: StepHarness | undefined;
+  before(async () => {
+    harness = await startStepHarness();
+    onStart(harness);
+  });
+  after(() => harness?.close());
+  beforeEach(() => {
+    harness!.sims.faults.clear();
+    useStep(harness!, step);
+  });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { handler as createUser } from '../../../lambdas/steps/create-user-account.ts';
 import { handler as setupBilling } from '../../../lambdas/steps/setup-billing-profile.ts';
 import {
@@ -7,10 +7,10 @@ import {
   registrationState,
   rejection,
   type StepHarness,
-  startStepHarness,
   stepPayload,
   until,
   useStep,
+  useStepSuite,
 } from '../step-harness.ts';
 
 const STEP = 'create_user_account';
@@ -20,13 +20,8 @@ const invoke = (state: Record<string, unknown>, attempt = 0, timeoutMs = 30_000)
 const postsFor = (correlationId: string) =>
   h.sims.counters.requests({ service: 'user', route: 'POST /users', correlationId });
 
-before(async () => {
-  h = await startStepHarness();
-});
-after(() => h.close());
-beforeEach(() => {
-  h.sims.faults.clear();
-  useStep(h, STEP);
+useStepSuite(STEP, (harness) => {
+  h = harness;
 });
 
 describe('step runtime: idempotency', () => {

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { handler } from '../../../lambdas/steps/create-user-account.ts';
 import {
   lambdaContext,
   registrationState,
   rejection,
   type StepHarness,
-  startStepHarness,
   stepPayload,
   until,
   useStep,
+  useStepSuite,
 } from '../step-harness.ts';
 
 const STEP = 'create_user_account';
@@ -18,13 +18,8 @@ const invoke = (state: Record<string, unknown>, attempt = 0) =>
   handler(stepPayload(STEP, state, attempt), lambdaContext(STEP));
 const route = { service: 'user', route: 'POST /users' } as const;
 
-before(async () => {
-  h = await startStepHarness();
-});
-after(() => h.close());
-beforeEach(() => {
-  h.sims.faults.clear();
-  useStep(h, STEP);
+useStepSuite(STEP, (harness) => {
+  h = harness;
 });
 
 describe('create_user_account', () => {

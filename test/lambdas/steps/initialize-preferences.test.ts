@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { handler } from '../../../lambdas/steps/initialize-preferences.ts';
 import { PLAN_DEFAULT_PREFERENCES } from '../../../lambdas/steps/plan-defaults.ts';
 import {
@@ -7,9 +7,8 @@ import {
   registrationState,
   rejection,
   type StepHarness,
-  startStepHarness,
   stepPayload,
-  useStep,
+  useStepSuite,
 } from '../step-harness.ts';
 
 const STEP = 'initialize_preferences';
@@ -26,13 +25,8 @@ const prefsState = (plan: string, preferences?: Record<string, boolean>) =>
     },
   );
 
-before(async () => {
-  h = await startStepHarness();
-});
-after(() => h.close());
-beforeEach(() => {
-  h.sims.faults.clear();
-  useStep(h, STEP);
+useStepSuite(STEP, (harness) => {
+  h = harness;
 });
 
 describe('initialize_preferences', () => {

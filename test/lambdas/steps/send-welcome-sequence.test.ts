@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { handler } from '../../../lambdas/steps/send-welcome-sequence.ts';
 import {
   lambdaContext,
   registrationState,
   rejection,
   type StepHarness,
-  startStepHarness,
   stepPayload,
   useStep,
+  useStepSuite,
 } from '../step-harness.ts';
 
 const STEP = 'send_welcome_sequence';
@@ -43,13 +43,8 @@ const retryAfter = (retryAfter: number | string, extra: Record<string, unknown> 
     ...extra,
   });
 
-before(async () => {
-  h = await startStepHarness();
-});
-after(() => h.close());
-beforeEach(() => {
-  h.sims.faults.clear();
-  useStep(h, STEP);
+useStepSuite(STEP, (harness) => {
+  h = harness;
 });
 
 describe('send_welcome_sequence', () => {

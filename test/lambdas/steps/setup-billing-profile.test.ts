@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { handler } from '../../../lambdas/steps/setup-billing-profile.ts';
 import {
   lambdaContext,
   registrationState,
   rejection,
   type StepHarness,
-  startStepHarness,
   stepPayload,
-  useStep,
+  useStepSuite,
 } from '../step-harness.ts';
 
 const STEP = 'setup_billing_profile';
@@ -28,13 +27,8 @@ const billingState = (plan: string, userId = `usr_test_${++nextUser}`) =>
     },
   );
 
-before(async () => {
-  h = await startStepHarness();
-});
-after(() => h.close());
-beforeEach(() => {
-  h.sims.faults.clear();
-  useStep(h, STEP);
+useStepSuite(STEP, (harness) => {
+  h = harness;
 });
 
 describe('setup_billing_profile', () => {

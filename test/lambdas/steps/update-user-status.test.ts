@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { handler as createUser } from '../../../lambdas/steps/create-user-account.ts';
 import {
   handler,
@@ -11,9 +11,9 @@ import {
   registrationState,
   rejection,
   type StepHarness,
-  startStepHarness,
   stepPayload,
   useStep,
+  useStepSuite,
 } from '../step-harness.ts';
 
 const STEP = 'update_user_status';
@@ -44,13 +44,8 @@ async function completedState(plan: string, preferencesResult: Record<string, un
   };
 }
 
-before(async () => {
-  h = await startStepHarness();
-});
-after(() => h.close());
-beforeEach(() => {
-  h.sims.faults.clear();
-  useStep(h, STEP);
+useStepSuite(STEP, (harness) => {
+  h = harness;
 });
 
 describe('update_user_status', () => {
