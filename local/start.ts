@@ -78,15 +78,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const readyAt = sinceLaunch();
-  const infoPath = writeRuntimeInfo({
-    apiUrl: runtime.apiUrl,
-    sfnEndpoint: runtime.sfnEndpoint,
-    dynamoEndpoint: runtime.dynamo.endpoint,
-    tableName: runtime.tableName,
-    stateMachineArns: runtime.workflows.map((workflow) => workflow.stateMachineArn),
-    simulatorUrls: { ...runtime.simulators.urls },
-    pid: process.pid,
-  });
+  const infoPath = writeRuntimeInfo(runtime);
   let closing: Promise<void> | undefined;
   const shutdown = () => {
     closing ??= (async () => {

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LocalRuntime } from '../runtime/index.ts';
 
 /** What `npm start` publishes about itself, so the CLI (another process) can find its parts. */
 export interface LocalRuntimeInfo {
@@ -19,7 +20,17 @@ export function runtimeInfoPath(apiUrl: string): string {
   return join(tmpdir(), 'stepflow-local', `runtime-${port}.json`);
 }
 
-export function writeRuntimeInfo(info: LocalRuntimeInfo): string {
+/** Publishes `runtime`'s endpoints for the CLI; returns the file written. */
+export function writeRuntimeInfo(runtime: LocalRuntime): string {
+  const info: LocalRuntimeInfo = {
+    apiUrl: runtime.apiUrl,
+    sfnEndpoint: runtime.sfnEndpoint,
+    dynamoEndpoint: runtime.dynamo.endpoint,
+    tableName: runtime.tableName,
+    stateMachineArns: runtime.workflows.map((workflow) => workflow.stateMachineArn),
+    simulatorUrls: { ...runtime.simulators.urls },
+    pid: process.pid,
+  };
   const path = runtimeInfoPath(info.apiUrl);
   mkdirSync(join(tmpdir(), 'stepflow-local'), { recursive: true });
   writeFileSync(path, `${JSON.stringify(info, null, 2)}\n`);

@@ -38,15 +38,7 @@ describe('npm run registration against the local runtime', () => {
   before(async () => {
     runtime = await startLocalRuntime({ apiPort: 0, timeScale: 50 });
     // What `npm start` publishes, so `list` and `faults` can find the runtime's other parts.
-    writeRuntimeInfo({
-      apiUrl: runtime.apiUrl,
-      sfnEndpoint: runtime.sfnEndpoint,
-      dynamoEndpoint: runtime.dynamo.endpoint,
-      tableName: runtime.tableName,
-      stateMachineArns: runtime.workflows.map((w) => w.stateMachineArn),
-      simulatorUrls: { ...runtime.simulators.urls },
-      pid: process.pid,
-    });
+    writeRuntimeInfo(runtime);
   });
   after(async () => {
     removeRuntimeInfo(runtime.apiUrl);
