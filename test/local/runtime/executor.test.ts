@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createExecutor, type ExecutionRecord } from '../../../local/runtime/executor.ts';
 import type { HistoryEvent } from '../../../local/runtime/history.ts';
 import { createLambdaAdapter } from '../../../local/runtime/lambda-adapter.ts';
-import { localFunctionArn, localStateMachineArn } from '../../../local/runtime/template.ts';
-
-const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'lambdas');
-const FLAKY = localFunctionArn('FlakyFn');
+import { localStateMachineArn } from '../../../local/runtime/template.ts';
+import { FLAKY, flakyFunction } from '../../fixtures/lambdas/flaky-function.ts';
 
 const definition = {
   StartAt: 'create',
@@ -74,20 +71,7 @@ const details = (event: HistoryEvent | undefined, key: string): Record<string, u
   ((event as Record<string, unknown> | undefined)?.[key] ?? {}) as Record<string, unknown>;
 
 describe('executor on the patched aws-local-stepfunctions', async () => {
-  const lambdas = createLambdaAdapter({
-    functions: [
-      {
-        logicalId: 'FlakyFn',
-        functionName: 'FlakyFn',
-        arn: FLAKY,
-        modulePath: join(fixtures, 'flaky.ts'),
-        handler: 'handler',
-        env: {},
-        timeoutSeconds: 10,
-        memoryMb: 128,
-      },
-    ],
-  });
+  const lambdas = createLambdaAdapter({ functions: [flakyFunction] });
   after(() => lambdas.close());
   const executor = await createExecutor({ machine, invoke: lambdas.invoke, timeScale: 100 });
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   DescribeExecutionCommand,
@@ -14,10 +13,8 @@ import {
 import { createExecutor } from '../../../local/runtime/executor.ts';
 import { createLambdaAdapter } from '../../../local/runtime/lambda-adapter.ts';
 import { type SfnEndpoint, startSfnEndpoint } from '../../../local/runtime/sfn-endpoint.ts';
-import { localFunctionArn, localStateMachineArn } from '../../../local/runtime/template.ts';
-
-const FLAKY = localFunctionArn('FlakyFn');
-const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'lambdas');
+import { localStateMachineArn } from '../../../local/runtime/template.ts';
+import { FLAKY, flakyFunction } from '../../fixtures/lambdas/flaky-function.ts';
 
 const quick = {
   logicalId: 'Quick',
@@ -58,20 +55,7 @@ async function poll(client: SFNClient, executionArn: string): Promise<string> {
 }
 
 describe('Step Functions JSON endpoint through @aws-sdk/client-sfn', () => {
-  const lambdas = createLambdaAdapter({
-    functions: [
-      {
-        logicalId: 'FlakyFn',
-        functionName: 'FlakyFn',
-        arn: FLAKY,
-        modulePath: join(fixtures, 'flaky.ts'),
-        handler: 'handler',
-        env: {},
-        timeoutSeconds: 10,
-        memoryMb: 128,
-      },
-    ],
-  });
+  const lambdas = createLambdaAdapter({ functions: [flakyFunction] });
   let endpoint: SfnEndpoint;
   let client: SFNClient;
   before(async () => {
