@@ -11,6 +11,7 @@ import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { build } from 'esbuild';
 import { buildApp, REPO_ROOT } from '../infra/build-app.ts';
 import { BUNDLING } from '../infra/handler-function.ts';
+import { METADATA } from '../lambdas/contracts.ts';
 import type { Section } from './report.ts';
 import { formatSummary, round, summarize } from './stats.ts';
 
@@ -60,7 +61,7 @@ export function stackFunctions(): FunctionEntry[] {
   };
   const functions: FunctionEntry[] = [];
   for (const [id, resource] of Object.entries(template.Resources)) {
-    const entry = resource.Metadata?.['Stepflow:Entry'];
+    const entry = resource.Metadata?.[METADATA.entry];
     if (resource.Type !== 'AWS::Lambda::Function' || typeof entry !== 'string') continue;
     const variables =
       (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
@@ -69,7 +70,7 @@ export function stackFunctions(): FunctionEntry[] {
     const env = Object.fromEntries(
       Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : `bench-${k.toLowerCase()}`]),
     );
-    const step = resource.Metadata?.['Stepflow:Step'];
+    const step = resource.Metadata?.[METADATA.step];
     functions.push({
       name: typeof step === 'string' ? step : id.replace(/Function[0-9A-F]{8}$/, ''),
       entry,

@@ -33,7 +33,7 @@ export interface CompilerScalingOptions {
 }
 
 /** Every random step runs this module: synthesis requires each `handler:` to exist. */
-const HANDLER = 'lambdas/steps/create-user-account.ts';
+const HANDLER = 'lambdas/steps/user_registration/create-user-account.ts';
 const SHAPES: readonly DagShape[] = ['series-parallel', 'general'];
 
 /** Runs of each timing: fewer for the big graphs so the whole bench stays within its budget. */

@@ -67,7 +67,7 @@ export function registrationBody(plan: 'free' | 'pro' = 'pro'): Record<string, u
 }
 
 /** One registration started through the local API. */
-export interface StartedRegistration {
+export interface StartedExecution {
   readonly correlationId: string;
   readonly executionArn: string;
   /** performance.now() before the POST. */
@@ -75,7 +75,7 @@ export interface StartedRegistration {
 }
 
 /** POST /registrations; throws with the API's answer unless it is 202. */
-export async function postRegistration(rt: LocalRuntime, body: unknown): Promise<StartedRegistration> {
+export async function postRegistration(rt: LocalRuntime, body: unknown): Promise<StartedExecution> {
   const postedAt = performance.now();
   const res = await fetch(`${rt.apiUrl}/registrations`, {
     method: 'POST',
@@ -96,7 +96,7 @@ export async function postRegistration(rt: LocalRuntime, body: unknown): Promise
  */
 export async function awaitTerminal(
   rt: LocalRuntime,
-  started: StartedRegistration,
+  started: StartedExecution,
 ): Promise<{ status: string; clientMs: number }> {
   const record = rt.getExecution(started.executionArn);
   if (record === undefined) throw new Error(`execution ${started.executionArn} unknown to the runtime`);

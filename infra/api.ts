@@ -4,6 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ENV } from '../lambdas/contracts.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { toApiGatewaySchema } from './json-schema-model.ts';
 import { API_ACKNOWLEDGEMENTS } from './nag-acknowledgements.ts';
@@ -12,14 +13,14 @@ import type { WorkflowSpec } from './workflow/index.ts';
 
 /** Handler modules behind the API (repo-relative). */
 export const API_ENTRIES = {
-  start: 'lambdas/api/start-registration.ts',
-  status: 'lambdas/api/get-registration.ts',
+  start: 'lambdas/api/start-execution.ts',
+  status: 'lambdas/api/get-execution.ts',
 } as const;
 
 /**
  * Access log fields. Deliberately no `$context.requestBody`/response body, no headers and no
  * `$context.error.validationErrorString` (its messages quote the rejected values, e.g. an email):
- * the access log must never hold registration data.
+ * the access log must never hold execution data (it may be personal).
  */
 export const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
@@ -40,8 +41,8 @@ export const ACCESS_LOG_FIELDS = {
   xrayTraceId: '$context.xrayTraceId',
 } as const;
 
-/** Props of {@link RegistrationApi}. */
-export interface RegistrationApiProps {
+/** Props of {@link ExecutionApi}. */
+export interface ExecutionApiProps {
   /** Repository root for the handler modules. */
   readonly rootDir: string;
   /** The workflow: its schema becomes the request model and `WORKFLOW_SCHEMA`. */
@@ -63,40 +64,43 @@ export interface RegistrationApiProps {
 }
 
 /**
- * The registration REST API: `POST /registrations` (start) and
- * `GET /registrations/{correlation_id}` (status), a request model generated from the workflow
- * schema with a validator, IAM authorization, a throttled stage and body-free access logs.
+ * A workflow's REST API: `POST /<resource>` (start) and `GET /<resource>/{correlation_id}`
+ * (status), where the resource is the YAML's `api.resource` (default: the workflow name), a
+ * request model generated from the workflow schema with a validator, IAM authorization, a
+ * throttled stage and body-free access logs.
  */
-export class RegistrationApi extends Construct {
+export class ExecutionApi extends Construct {
   /** The REST API (its deployment stage is `v1`). */
   readonly restApi: apigw.RestApi;
-  /** The function behind `POST /registrations`. */
+  /** The function behind `POST /<resource>`. */
   readonly startFunction: HandlerFunction;
-  /** The function behind `GET /registrations/{correlation_id}`. */
+  /** The function behind `GET /<resource>/{correlation_id}`. */
   readonly statusFunction: HandlerFunction;
 
-  constructor(scope: Construct, id: string, props: RegistrationApiProps) {
+  constructor(scope: Construct, id: string, props: ExecutionApiProps) {
     super(scope, id);
     const { spec, table, stateMachine } = props;
+    const resource = spec.api.resource;
     const environment = {
       ...props.environment,
-      STATE_MACHINE_ARN: stateMachine.stateMachineArn,
-      WORKFLOW_SCHEMA: JSON.stringify(spec.schema),
+      [ENV.stateMachineArn]: stateMachine.stateMachineArn,
+      [ENV.workflowSchema]: JSON.stringify(spec.schema),
+      [ENV.apiResource]: resource,
     };
     const common = { rootDir: props.rootDir, environment, logRetention: props.logRetention };
     // 15 s leaves room for waiting on a concurrent duplicate's response, under API Gateway's 29 s.
-    this.startFunction = new HandlerFunction(this, 'StartRegistration', {
+    this.startFunction = new HandlerFunction(this, 'StartExecution', {
       ...common,
       entry: API_ENTRIES.start,
       timeout: Duration.seconds(15),
-      description: `POST /registrations: starts workflow ${spec.name}`,
+      description: `POST /${resource}: starts workflow ${spec.name}`,
     });
-    this.statusFunction = new HandlerFunction(this, 'GetRegistration', {
+    this.statusFunction = new HandlerFunction(this, 'GetExecution', {
       ...common,
       environment: { ...environment, ...workflowStepsEnvironment(spec) },
       entry: API_ENTRIES.status,
       timeout: Duration.seconds(10),
-      description: `GET /registrations/{correlation_id}: status of workflow ${spec.name}`,
+      description: `GET /${resource}/{correlation_id}: status of workflow ${spec.name}`,
     });
     // Start: conditional writes of the idempotency key and correlation records, and reads of a
     // concurrent winner's record; nothing else on the table.
@@ -134,7 +138,7 @@ export class RegistrationApi extends Construct {
     });
     const api = this.restApi;
 
-    const model = api.addModel('RegistrationRequest', {
+    const model = api.addModel('ExecutionRequest', {
       contentType: 'application/json',
       description: `Input of workflow ${spec.name} (from ${spec.file}; formats and defaults are checked by the start function)`,
       schema: toApiGatewaySchema(spec.schema),
@@ -154,8 +158,8 @@ export class RegistrationApi extends Construct {
       },
     });
 
-    const registrations = api.root.addResource('registrations');
-    registrations.addMethod(
+    const executions = api.root.addResource(resource);
+    executions.addMethod(
       'POST',
       new apigw.LambdaIntegration(this.startFunction.function, { allowTestInvoke: false }),
       {
@@ -167,7 +171,7 @@ export class RegistrationApi extends Construct {
         },
       },
     );
-    registrations
+    executions
       .addResource('{correlation_id}')
       .addMethod(
         'GET',
@@ -196,7 +200,7 @@ export class RegistrationApi extends Construct {
  */
 export const WORKFLOW_STEPS_MAX_BYTES = 1024;
 
-function workflowStepsEnvironment(spec: WorkflowSpec): { WORKFLOW_STEPS?: string } {
+function workflowStepsEnvironment(spec: WorkflowSpec): Record<string, string> {
   const steps = JSON.stringify(spec.steps.map((step) => step.name));
-  return Buffer.byteLength(steps) <= WORKFLOW_STEPS_MAX_BYTES ? { WORKFLOW_STEPS: steps } : {};
+  return Buffer.byteLength(steps) <= WORKFLOW_STEPS_MAX_BYTES ? { [ENV.workflowSteps]: steps } : {};
 }

@@ -5,14 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-
-/** Template metadata keys the offline runtime reads (docs/architecture.md, "Template metadata"). */
-export const METADATA = {
-  entry: 'Stepflow:Entry',
-  handler: 'Stepflow:Handler',
-  step: 'Stepflow:Step',
-  workflow: 'Stepflow:Workflow',
-} as const;
+import { DEFAULTS, METADATA } from '../lambdas/contracts.ts';
 
 /**
  * ESM bundles have no `require`; a few transitive dependencies still call it, so the bundle
@@ -109,7 +102,7 @@ export class HandlerFunction extends Construct {
       depsLockFilePath: join(props.rootDir, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 256,
+      memorySize: props.memorySize ?? DEFAULTS.memoryMb,
       timeout: props.timeout,
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,

@@ -60,7 +60,7 @@ export const DROPPED_KEYWORDS = [
  * @throws Error naming the pointer of an unsupported keyword or a malformed sub-schema
  *
  * @example
- * api.addModel('RegistrationRequest', { contentType: 'application/json', schema: toApiGatewaySchema(spec.schema) });
+ * api.addModel('ExecutionRequest', { contentType: 'application/json', schema: toApiGatewaySchema(spec.schema) });
  */
 export function toApiGatewaySchema(schema: Record<string, unknown>, where = '#'): JsonSchema {
   const converted = convert(schema, where);

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 
 /**
- * cdk-nag (AwsSolutions) findings accepted on the registration REST API (and only there), each
+ * cdk-nag (AwsSolutions) findings accepted on the workflow REST API (and only there), each
  * with the reason it is acceptable.
  */
 export const API_ACKNOWLEDGEMENTS = [

@@ -1,23 +1,24 @@
+import { DEFAULTS, ENV } from '../lambdas/contracts.ts';
 import type { StepSpec, WorkflowSpec } from './workflow/index.ts';
 
 /** Variables every function of a workflow shares (table, workflow, Powertools settings). */
-export interface SharedEnvironment {
-  readonly TABLE_NAME: string;
-  readonly WORKFLOW_NAME: string;
-  readonly IDEMPOTENCY_TTL_SECONDS: string;
-  readonly POWERTOOLS_SERVICE_NAME: string;
-  readonly POWERTOOLS_METRICS_NAMESPACE: string;
-  readonly POWERTOOLS_LOG_LEVEL: string;
-}
+export type SharedEnvironment = Readonly<
+  Record<
+    | (typeof ENV)['tableName']
+    | (typeof ENV)['workflowName']
+    | (typeof ENV)['idempotencyTtlSeconds']
+    | (typeof ENV)['powertoolsServiceName']
+    | (typeof ENV)['powertoolsMetricsNamespace']
+    | (typeof ENV)['powertoolsLogLevel'],
+    string
+  >
+>;
 
 /** A step function's environment plus what is worth warning about. */
 export interface StepEnvironment {
   readonly variables: Record<string, string>;
   readonly warnings: string[];
 }
-
-/** The HTTP call must give up before the Lambda does, so a slow service ends as a RetryableError. */
-const DEFAULT_MAX_REQUEST_TIMEOUT_MS = 10_000;
 
 /**
  * The environment of one step function, as listed in docs/architecture.md ("Lambda
@@ -35,7 +36,8 @@ export function stepEnvironment(
   const warnings: string[] = [];
   const service = typeof config.service === 'string' ? config.service : spec.defaultDependentSystem;
   const stepTimeoutMs = step.timeoutSeconds * 1000;
-  let requestTimeoutMs = Math.max(1000, Math.min(DEFAULT_MAX_REQUEST_TIMEOUT_MS, stepTimeoutMs - 1000));
+  // The HTTP call must give up before the Lambda does, so a slow service ends as a RetryableError.
+  let requestTimeoutMs = Math.max(1000, Math.min(DEFAULTS.requestTimeoutMs, stepTimeoutMs - 1000));
   if (typeof config.request_timeout_seconds === 'number') {
     requestTimeoutMs = Math.round(config.request_timeout_seconds * 1000);
     if (requestTimeoutMs >= stepTimeoutMs) {
@@ -46,15 +48,15 @@ export function stepEnvironment(
   }
   const variables: Record<string, string> = {
     ...shared,
-    STEP_NAME: step.name,
-    ...(service === undefined ? {} : { SERVICE_NAME: service }),
-    ...(typeof config.url === 'string' ? { SERVICE_URL: config.url } : {}),
-    REQUEST_TIMEOUT_MS: String(requestTimeoutMs),
-    RETRY_LIMIT: String(step.retry.limit),
-    HONOR_RETRY_AFTER: String(step.honorRetryAfter),
-    MAX_RETRY_AFTER_SECONDS: String(step.maxRetryAfterSeconds),
-    HANDLER_CONFIG: JSON.stringify(config),
-    CUSTOM_EVENTS: JSON.stringify(spec.customEvents),
+    [ENV.stepName]: step.name,
+    ...(service === undefined ? {} : { [ENV.serviceName]: service }),
+    ...(typeof config.url === 'string' ? { [ENV.serviceUrl]: config.url } : {}),
+    [ENV.requestTimeoutMs]: String(requestTimeoutMs),
+    [ENV.retryLimit]: String(step.retry.limit),
+    [ENV.honorRetryAfter]: String(step.honorRetryAfter),
+    [ENV.maxRetryAfterSeconds]: String(step.maxRetryAfterSeconds),
+    [ENV.handlerConfig]: JSON.stringify(config),
+    [ENV.customEvents]: JSON.stringify(spec.customEvents),
   };
   return { variables, warnings };
 }

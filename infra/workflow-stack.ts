@@ -12,13 +12,14 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { RegistrationApi } from './api.ts';
-import { HandlerFunction, METADATA } from './handler-function.ts';
+import { DEFAULTS, ENV, METADATA } from '../lambdas/contracts.ts';
+import { ExecutionApi } from './api.ts';
+import { HandlerFunction } from './handler-function.ts';
 import { acknowledgeWildcards } from './nag-acknowledgements.ts';
-import { stepEnvironment } from './step-environment.ts';
+import { type SharedEnvironment, stepEnvironment } from './step-environment.ts';
 import { compileWorkflow, type StepSpec, WorkflowError, type WorkflowSpec } from './workflow/index.ts';
 
-/** How callers must sign requests to the registration API. */
+/** How callers must sign requests to the workflow's API. */
 export type ApiAuthorization = 'IAM' | 'NONE';
 
 /** Props of {@link WorkflowStack}. */
@@ -36,7 +37,7 @@ export interface WorkflowStackProps extends StackProps {
    */
   readonly bundling?: boolean;
   /**
-   * Authorization of the registration API. `NONE` leaves the API open to the internet and is
+   * Authorization of the workflow's API. `NONE` leaves the API open to the internet and is
    * meant for throwaway test deployments only.
    * @default 'IAM'
    */
@@ -86,7 +87,7 @@ export function workflowStackName(workflowName: string): string {
 
 /**
  * Everything one workflow file needs in AWS: the DynamoDB table, one Lambda per step, the state
- * machine compiled from the YAML, and the registration API with its start/status Lambdas.
+ * machine compiled from the YAML, and the workflow's REST API with its start/status Lambdas.
  *
  * @example
  * const [spec] = loadWorkflows('config');
@@ -102,7 +103,7 @@ export class WorkflowStack extends Stack {
   /** The compiled state machine. */
   readonly stateMachine: sfn.StateMachine;
   /** The REST API with its start and status functions. */
-  readonly api: RegistrationApi;
+  readonly api: ExecutionApi;
   /** Warnings (`file:line: warning: ...`: budget checks, request timeouts); app.ts prints them to stderr. */
   readonly warnings: readonly string[];
 
@@ -115,7 +116,7 @@ export class WorkflowStack extends Stack {
     if (props.bundling === false) this.node.setContext('aws:cdk:bundling-stacks', []);
     const { spec } = props;
     this.spec = spec;
-    const ttlSeconds = (props.idempotencyTtl ?? Duration.hours(24)).toSeconds();
+    const ttlSeconds = (props.idempotencyTtl ?? Duration.seconds(DEFAULTS.idempotencyTtlSeconds)).toSeconds();
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const warnings: string[] = [];
 
@@ -131,13 +132,13 @@ export class WorkflowStack extends Stack {
       removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
 
-    const shared = {
-      TABLE_NAME: this.table.tableName,
-      WORKFLOW_NAME: spec.name,
-      IDEMPOTENCY_TTL_SECONDS: String(ttlSeconds),
-      POWERTOOLS_SERVICE_NAME: spec.name,
-      POWERTOOLS_METRICS_NAMESPACE: spec.namespace,
-      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+    const shared: SharedEnvironment = {
+      [ENV.tableName]: this.table.tableName,
+      [ENV.workflowName]: spec.name,
+      [ENV.idempotencyTtlSeconds]: String(ttlSeconds),
+      [ENV.powertoolsServiceName]: spec.name,
+      [ENV.powertoolsMetricsNamespace]: spec.namespace,
+      [ENV.powertoolsLogLevel]: props.logLevel ?? 'INFO',
     };
     const steps = new Construct(this, 'Steps');
     const functions = new Map<string, lambda.IFunction>();
@@ -189,13 +190,13 @@ export class WorkflowStack extends Stack {
       ...(timeout === undefined ? {} : { timeout }),
       tracingEnabled: true,
       // ALL events but no execution data: the console/CloudWatch show every state transition
-      // while registration data (emails, names) never reaches the logs.
+      // while execution data (which may hold personal data) never reaches the logs.
       logs: { destination: machineLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
       comment: spec.description ?? `Workflow ${spec.name}`,
     });
     (this.stateMachine.node.defaultChild as CfnResource).addMetadata(METADATA.workflow, spec.name);
 
-    this.api = new RegistrationApi(this, 'Api', {
+    this.api = new ExecutionApi(this, 'Api', {
       rootDir: props.rootDir,
       spec,
       table: this.table,
@@ -213,7 +214,9 @@ export class WorkflowStack extends Stack {
       value: `https://${Aws.REGION}.console.aws.amazon.com/states/home?region=${Aws.REGION}#/statemachines/view/${this.stateMachine.stateMachineArn}`,
     });
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
-    new CfnOutput(this, 'RegistrationsEndpoint', { value: this.api.restApi.urlForPath('/registrations') });
+    new CfnOutput(this, 'ExecutionsEndpoint', {
+      value: this.api.restApi.urlForPath(`/${spec.api.resource}`),
+    });
 
     acknowledgeWildcards(this);
   }
@@ -222,7 +225,7 @@ export class WorkflowStack extends Stack {
 /** `handler_config.memory_mb` when given (validated here: Lambda's own bounds), else 256 MB. */
 function memoryOf(spec: WorkflowSpec, step: StepSpec): number {
   const value = step.handlerConfig.memory_mb;
-  if (value === undefined) return 256;
+  if (value === undefined) return DEFAULTS.memoryMb;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 128 || value > 10240) {
     throw new WorkflowError([
       {

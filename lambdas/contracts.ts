@@ -1,10 +1,16 @@
 /**
- * Error names are the contract between step handlers and the compiled state machine:
- * a handler throws an error whose `name` is one of these, the Lambda runtime reports it as the
- * task's `Error`, and the Retry/Catch blocks the compiler emits match on it.
+ * The contracts between the parts: the compiler and the stack (infra/), the step and API handlers
+ * (lambdas/), and the offline runtime (local/). Error names, environment variables and their
+ * defaults, template metadata keys and the step payload are defined here once; every seam imports
+ * them instead of retyping a string.
  *
- * This module is pure (no imports) so the compiler can use it without loading handler code.
+ * Zero imports, so the compiler and the offline runtime can load it without loading handler code.
  */
+
+// ---------------------------------------------------------------------------------------------
+// Error names: a handler throws an error whose `name` is one of these, the Lambda runtime reports
+// it as the task's `Error`, and the Retry/Catch blocks the compiler emits match on it.
+// ---------------------------------------------------------------------------------------------
 
 /** A failure worth retrying with backoff (5xx, 408, 429, network errors, timeouts). */
 export const RETRYABLE_ERROR = 'RetryableError';
@@ -76,3 +82,144 @@ export const STEP_ERROR_NAMES = [
   RETRY_AFTER_TOO_LONG_ERROR,
   IDEMPOTENCY_IN_PROGRESS_ERROR,
 ] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Defaults shared by the writer (compiler, stack) and the reader (handlers).
+// ---------------------------------------------------------------------------------------------
+
+/** Defaults that both the compiler/stack and the handlers apply; change them here only. */
+export const DEFAULTS = {
+  /** Retries after the first attempt (`default_retry_limit`). */
+  retryLimit: 3,
+  /** Longest Retry-After a step honours (`max_retry_after_seconds`). */
+  maxRetryAfterSeconds: 60,
+  /** Per-request timeout of a step's HTTP call, capped one second under the step timeout. */
+  requestTimeoutMs: 10_000,
+  /** Step timeout (`timeout_seconds`): Task TimeoutSeconds and the Lambda timeout. */
+  stepTimeoutSeconds: 30,
+  /** Memory of a step function (`handler_config.memory_mb`). */
+  memoryMb: 256,
+  /** API idempotency keys and step idempotency records: 24 h (README, "How long records live"). */
+  idempotencyTtlSeconds: 24 * 60 * 60,
+  /** Correlation ID -> execution records: as long as Step Functions keeps a Standard history. */
+  correlationTtlSeconds: 90 * 24 * 60 * 60,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Environment variables: set by the stack (infra/), read by lambdas/ (docs/architecture.md).
+// ---------------------------------------------------------------------------------------------
+
+/** Every environment variable name the stack writes and the handlers read. */
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  workflowName: 'WORKFLOW_NAME',
+  stepName: 'STEP_NAME',
+  /** `handler_config.service`, else the workflow's `default_dependent_system`. */
+  serviceName: 'SERVICE_NAME',
+  /** `handler_config.url` (after the chosen `environments` override). */
+  serviceUrl: 'SERVICE_URL',
+  requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
+  retryLimit: 'RETRY_LIMIT',
+  /** `true` or `false`. */
+  honorRetryAfter: 'HONOR_RETRY_AFTER',
+  maxRetryAfterSeconds: 'MAX_RETRY_AFTER_SECONDS',
+  /** JSON of the step's `handler_config`. */
+  handlerConfig: 'HANDLER_CONFIG',
+  /** JSON list of the workflow's `custom_events` names. */
+  customEvents: 'CUSTOM_EVENTS',
+  idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
+  /** API functions: the state machine the start function starts. */
+  stateMachineArn: 'STATE_MACHINE_ARN',
+  /** API functions: JSON Schema of the execution input. */
+  workflowSchema: 'WORKFLOW_SCHEMA',
+  /** Status function (optional): JSON list of step names in workflow order. */
+  workflowSteps: 'WORKFLOW_STEPS',
+  /** API functions: the REST resource (`api.resource`), e.g. `registrations`. */
+  apiResource: 'API_RESOURCE',
+  /**
+   * Offline runtime only: JSON map of service name -> base URL (a simulator or a mock). A step's
+   * service found in it is called there instead of its configured URL.
+   */
+  serviceUrlOverrides: 'STEPFLOW_SERVICE_URLS',
+  powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
+  powertoolsMetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  powertoolsLogLevel: 'POWERTOOLS_LOG_LEVEL',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Template metadata: written by the stack on each resource, read by the offline runtime.
+// ---------------------------------------------------------------------------------------------
+
+/** Template metadata keys (docs/architecture.md, "Template metadata"). */
+export const METADATA = {
+  /** On every function: repo-relative handler module, e.g. `lambdas/steps/user_registration/create-user-account.ts`. */
+  entry: 'Stepflow:Entry',
+  /** On every function: the handler's export name. */
+  handler: 'Stepflow:Handler',
+  /** On step functions: the step name. */
+  step: 'Stepflow:Step',
+  /** On the state machine: the workflow name. */
+  workflow: 'Stepflow:Workflow',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// The step payload: the Task `Parameters` the compiler emits, the event a step handler receives.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A declarative HTTP step's request (`handler_config.request`), after Step Functions resolved the
+ * `.$` keys: the built-in HTTP step handler sends it through the shared HTTP policy.
+ */
+export interface HttpStepRequest {
+  readonly method: string;
+  /** Path under the service's base URL, starting with `/`. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, unknown>>;
+  readonly headers?: Readonly<Record<string, unknown>>;
+  readonly body?: unknown;
+}
+
+/** A declarative HTTP step's result at `$.steps.<step>`. */
+export interface HttpStepResult {
+  /** The service's HTTP status. */
+  readonly status: number;
+  /** The response JSON, or null when the body was empty. */
+  readonly body: unknown;
+  readonly correlation_id: string;
+}
+
+/** The payload Step Functions sends each step Lambda. */
+export interface StepPayload<State = unknown> {
+  readonly workflow: string;
+  readonly step: string;
+  /** `$$.State.RetryCount`: 0 on the first try. */
+  readonly attempt: number;
+  /** `$$.Execution.Id`. */
+  readonly execution_id?: string | undefined;
+  /** The whole state document (`$`): execution input plus `steps.<name>` results. */
+  readonly state: State;
+  /** Declarative HTTP steps only. */
+  readonly request?: HttpStepRequest | undefined;
+}
+
+/**
+ * The Task `Parameters` of a step (ASL JSONPath: keys ending in `.$` are resolved by Step
+ * Functions). `request` is the HTTP step's request template, its `.$` keys kept as written.
+ */
+export function stepPayloadTemplate(
+  workflow: string,
+  step: string,
+  request?: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  return {
+    workflow,
+    step,
+    'attempt.$': '$$.State.RetryCount',
+    'execution_id.$': '$$.Execution.Id',
+    'state.$': '$',
+    ...(request === undefined ? {} : { request }),
+  };
+}
+
+/** The module of the built-in declarative HTTP step handler (repo-relative). */
+export const HTTP_STEP_ENTRY = 'lambdas/runtime/http-step.ts';

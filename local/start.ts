@@ -7,9 +7,9 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createApiClient, type RegistrationStatus } from './cli/api-client.ts';
+import { createApiClient, type ExecutionStatusDocument } from './cli/api-client.ts';
 import { removeRuntimeInfo, writeRuntimeInfo } from './cli/local-target.ts';
-import { followRegistration, formatMs, stepTransitions, summaryLine } from './cli/step-lines.ts';
+import { followExecution, formatMs, stepTransitions, summaryLine } from './cli/step-lines.ts';
 import { type LocalRuntime, startLocalRuntime } from './runtime/index.ts';
 
 const USAGE = `Usage: npm start -- [--port N] [--once | --no-demo] [--verbose]
@@ -128,8 +128,8 @@ async function main(): Promise<number> {
   return 0;
 }
 
-async function runDemo(runtime: LocalRuntime): Promise<RegistrationStatus> {
-  const client = createApiClient(runtime.apiUrl);
+async function runDemo(runtime: LocalRuntime): Promise<ExecutionStatusDocument> {
+  const client = createApiClient(`${runtime.apiUrl}/registrations`);
   const body = {
     user_info: { email: `demo+${Date.now()}@example.com`, name: 'Demo User', plan: 'pro', source: 'web' },
     billing_info: { payment_method: 'card_demo' },
@@ -140,7 +140,7 @@ async function runDemo(runtime: LocalRuntime): Promise<RegistrationStatus> {
   const started = await client.start(body, { idempotencyKey: `demo-${Date.now()}` });
   out(`  POST /registrations -> ${started.status} correlation_id=${started.body.correlation_id}`);
   let firstStepAt: string | undefined;
-  const final = await followRegistration(
+  const final = await followExecution(
     () => client.status(started.body.correlation_id),
     (status, previous) => {
       for (const line of stepTransitions(previous?.steps, status.steps)) {

@@ -1,6 +1,6 @@
 /**
  * Which error names a step may list in `retry_on`. Error names are the contract between handlers
- * and the state machine (lambdas/runtime/error-names.ts), so a name outside it must at least look
+ * and the state machine (lambdas/contracts.ts), so a name outside it must at least look
  * like an application error class and not be a near-miss of a known name.
  */
 import {
@@ -9,7 +9,7 @@ import {
   PERMANENT_ERROR,
   RETRY_AFTER_BUCKETS_SECONDS,
   STEP_ERROR_NAMES,
-} from '../../lambdas/runtime/error-names.ts';
+} from '../../lambdas/contracts.ts';
 import { didYouMean, editDistance } from './diagnostics.ts';
 
 /** Error names Step Functions itself raises (ASL spec, "Error names"). */
@@ -41,7 +41,7 @@ const KNOWN_ERRORS: readonly string[] = [
 
 /**
  * Why an error name cannot be in `retry_on`, or undefined when it can: a real States.* error, a
- * contract name from error-names.ts, a Lambda service error, or an application error class name
+ * contract name from lambdas/contracts.ts, a Lambda service error, or an application error class name
  * (`...Error` / `...Exception`) that is not a near-miss of a known name.
  */
 export function retryOnProblem(errorName: string): string | undefined {

@@ -24,6 +24,7 @@ export {
   loadWorkflowFile,
   loadWorkflows,
   parseWorkflow,
+  pathSafeName,
 } from './parse.ts';
 export {
   criticalPath,

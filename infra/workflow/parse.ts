@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
+import { DEFAULTS as SHARED_DEFAULTS } from '../../lambdas/contracts.ts';
 import { checkBudget, EXPRESS_LIMIT_SECONDS } from './budget.ts';
 import { semanticChecks } from './checks.ts';
 import { type Diagnostic, sortDiagnostics, WorkflowError } from './diagnostics.ts';
@@ -15,13 +16,13 @@ import { describe, zodDiagnostics } from './zod-diagnostics.ts';
 
 /** Built-in defaults, mirroring Tasker's backoff (1 s doubling, capped at 30 s, full jitter). */
 export const DEFAULTS = {
-  retryLimit: 3,
+  retryLimit: SHARED_DEFAULTS.retryLimit,
   intervalSeconds: 1,
   backoffRate: 2,
   maxDelaySeconds: 30,
   jitter: 'full',
-  timeoutSeconds: 30,
-  maxRetryAfterSeconds: 60,
+  timeoutSeconds: SHARED_DEFAULTS.stepTimeoutSeconds,
+  maxRetryAfterSeconds: SHARED_DEFAULTS.maxRetryAfterSeconds,
   namespace: 'default',
   version: '0.1.0',
 } as const;
@@ -121,6 +122,7 @@ export function loadWorkflows(dir = 'config'): WorkflowSpec[] {
     }
   }
   const seen = new Map<string, WorkflowSpec>();
+  const resources = new Map<string, WorkflowSpec>();
   for (const spec of specs) {
     const first = seen.get(spec.name);
     if (first) {
@@ -131,6 +133,17 @@ export function loadWorkflows(dir = 'config'): WorkflowSpec[] {
       });
     } else {
       seen.set(spec.name, spec);
+    }
+    // The local API serves every workflow on one port, each at its resource: two may not share one.
+    const claimed = resources.get(spec.api.resource);
+    if (claimed) {
+      diagnostics.push({
+        file: spec.file,
+        line: spec.api.line,
+        message: `API resource '/${spec.api.resource}' is already served by workflow '${claimed.name}' (${claimed.file}:${claimed.api.line}); set a different api.resource in one of them`,
+      });
+    } else {
+      resources.set(spec.api.resource, spec);
     }
   }
   if (diagnostics.length > 0) throw new WorkflowError(diagnostics);
@@ -154,13 +167,30 @@ export function checkHandlerModules(spec: WorkflowSpec, rootDir: string): void {
   if (diagnostics.length > 0) throw new WorkflowError(diagnostics);
 }
 
-/** `create_user_account` -> `lambdas/steps/create-user-account.ts` (camelCase also becomes kebab-case). */
-export function defaultHandlerPath(stepName: string): string {
+/**
+ * A step's handler module when `handler:` is not given: one folder per workflow, one file per step,
+ * so two workflows may both have a step called `notify`. `(user_registration, create_user_account)`
+ * -> `lambdas/steps/user_registration/create-user-account.ts` (camelCase also becomes kebab-case;
+ * characters a folder name should not hold become `_`).
+ */
+export function defaultHandlerPath(workflowName: string, stepName: string): string {
   const kebab = stepName
     .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
     .replace(/_/g, '-')
     .toLowerCase();
-  return `lambdas/steps/${kebab}.ts`;
+  return `lambdas/steps/${pathSafeName(workflowName)}/${kebab}.ts`;
+}
+
+/**
+ * A workflow name as one URL path segment or folder name: runs of characters outside
+ * `A-Z a-z 0-9 _ . -` become `_` (Tasker names such as `api_task/example` load unchanged), and a
+ * leading dot becomes `_` so the result is never `.` or `..`.
+ */
+export function pathSafeName(name: string): string {
+  return name
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .replace(/^\./, '_')
+    .slice(0, 128);
 }
 
 function displayPath(path: string): string {
@@ -179,6 +209,10 @@ function buildSpec(raw: RawWorkflow, source: YamlSource, file: string): Workflow
     executionType: raw.execution_type === 'express' ? 'EXPRESS' : 'STANDARD',
     executionTypeLine: source.lineOf(raw.execution_type === undefined ? [] : ['execution_type']),
     schema: raw.schema ?? {},
+    api: {
+      resource: raw.api?.resource ?? pathSafeName(raw.name),
+      line: source.lineOf(raw.api?.resource === undefined ? ['name'] : ['api', 'resource']),
+    },
     customEvents: [...new Set(events.map((e) => (typeof e === 'string' ? e : e.name)))],
     steps: raw.step_templates.map((step, i) => buildStep(step, raw, source.lineOf(['step_templates', i]))),
   };
@@ -198,7 +232,7 @@ function buildStep(raw: RawStep, workflow: RawWorkflow, line: number): StepSpec 
   const continues = raw.on_failure === 'continue';
   const step: StepSpec = {
     name: raw.name,
-    handlerPath: raw.handler ?? defaultHandlerPath(raw.name),
+    handlerPath: raw.handler ?? defaultHandlerPath(workflow.name, raw.name),
     dependsOn,
     retryable: raw.default_retryable ?? true,
     retry: {

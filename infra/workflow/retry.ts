@@ -9,7 +9,7 @@ import {
   RETRYABLE_ERROR,
   retryAfterBucketsUpTo,
   retryAfterErrorName,
-} from '../../lambdas/runtime/error-names.ts';
+} from '../../lambdas/contracts.ts';
 import type { StepSpec } from './types.ts';
 
 /** One ASL Retrier, field for field. */

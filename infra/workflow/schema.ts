@@ -9,7 +9,7 @@ import { z } from 'zod';
 export const MAX_RETRY_LIMIT = 100;
 /** Lambda's maximum timeout; a step's task timeout is also its function's timeout. */
 export const MAX_STEP_TIMEOUT_SECONDS = 900;
-/** Largest Retry-After bucket in lambdas/runtime/error-names.ts. */
+/** Largest Retry-After bucket in lambdas/contracts.ts. */
 export const MAX_RETRY_AFTER_SECONDS = 300;
 /** Standard workflows may run for a year. */
 export const MAX_WORKFLOW_TIMEOUT_SECONDS = 31_536_000;
@@ -26,6 +26,24 @@ const text = () => z.string({ error: 'must be a string' });
 const flag = () => z.boolean({ error: 'must be true or false' });
 const mapping = () => z.record(z.string(), z.unknown(), { error: 'must be a mapping' });
 const textList = () => z.array(text(), { error: 'must be a list of strings' });
+
+/**
+ * An API Gateway path part the workflow's REST API serves (`POST /<resource>`): letters, digits,
+ * `.`, `_` and `-`, as API Gateway allows outside `{}` path parameters.
+ */
+export const API_RESOURCE_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+export const apiSchema = z.strictObject(
+  {
+    resource: z
+      .string({ error: 'must be a string' })
+      .regex(API_RESOURCE_PATTERN, {
+        error: 'must be 1-128 characters of letters, digits, . _ - (one URL path segment, no slashes)',
+      })
+      .optional(),
+  },
+  { error: 'must be a mapping' },
+);
 
 const customEvent = z.union([text(), z.strictObject({ name: text(), description: text().optional() })], {
   error: 'must be a name or a mapping with name and description',
@@ -85,6 +103,7 @@ export const workflowSchema = z.strictObject({
   execution_type: z.enum(['standard', 'express'], { error: "must be 'standard' or 'express'" }).optional(),
   timeout_seconds: intIn(1, MAX_WORKFLOW_TIMEOUT_SECONDS).optional(),
   retry_defaults: retryDefaultsSchema.optional(),
+  api: apiSchema.optional(),
   step_templates: z
     .array(stepSchema, { error: 'must be a list of steps' })
     .min(1, { error: 'must list at least one step' }),
@@ -105,5 +124,6 @@ export const KNOWN_FIELDS = {
   step: Object.keys(stepSchema.shape),
   retry: Object.keys(stepRetrySchema.shape),
   retry_defaults: Object.keys(retryDefaultsSchema.shape),
+  api: Object.keys(apiSchema.shape),
   custom_event: ['name', 'description'],
 } as const;

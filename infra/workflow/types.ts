@@ -50,6 +50,13 @@ export interface WorkflowSpec {
   schema: Record<string, unknown>;
   /** Names of the workflow's `custom_events`. */
   customEvents: string[];
+  /** The workflow's REST API: `POST /<resource>`, `GET /<resource>/{correlation_id}`. */
+  api: {
+    /** `api.resource`, else the workflow name made path-safe (`pathSafeName`). */
+    resource: string;
+    /** Line of `api.resource`, or of `name` when it is the default. */
+    line: number;
+  };
   /** Steps in file order. */
   steps: StepSpec[];
 }

@@ -93,6 +93,7 @@ function knownFieldsAt(path: PathSegment[]): readonly string[] {
   if (path[0] === 'step_templates' && path.length === 2) return KNOWN_FIELDS.step;
   if (last === 'retry') return KNOWN_FIELDS.retry;
   if (last === 'retry_defaults') return KNOWN_FIELDS.retry_defaults;
+  if (path.length === 1 && last === 'api') return KNOWN_FIELDS.api;
   if (beforeLast === 'custom_events') return KNOWN_FIELDS.custom_event;
   return [];
 }

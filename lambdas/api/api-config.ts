@@ -1,14 +1,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULTS, ENV } from '../contracts.ts';
 import { createStepLogger } from '../runtime/logger.ts';
-import { RegistrationStore } from './registration-store.ts';
+import { ExecutionStore } from './execution-store.ts';
 
 /** What the API Lambdas read from their environment (set by the stack; see docs/architecture.md). */
 export interface ApiConfig {
   readonly tableName: string;
   readonly stateMachineArn: string;
   readonly workflowName: string;
+  /** `API_RESOURCE`: the REST resource the API serves (`POST /<resource>`). */
+  readonly resource: string;
   /** `WORKFLOW_SCHEMA`: the JSON Schema of the execution input, from the workflow YAML. */
   readonly schema: Record<string, unknown>;
   /** How long an Idempotency-Key is remembered. @default 86400 (24 h) */
@@ -27,23 +30,24 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   };
   let schema: unknown;
   try {
-    schema = JSON.parse(required('WORKFLOW_SCHEMA'));
+    schema = JSON.parse(required(ENV.workflowSchema));
   } catch (error) {
-    throw new Error(`WORKFLOW_SCHEMA is not valid JSON: ${(error as Error).message}`);
+    throw new Error(`${ENV.workflowSchema} is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
-    throw new Error('WORKFLOW_SCHEMA must be a JSON Schema object');
+    throw new Error(`${ENV.workflowSchema} must be a JSON Schema object`);
   }
-  const ttl = Number(env.IDEMPOTENCY_TTL_SECONDS ?? 86_400);
+  const ttl = Number(env[ENV.idempotencyTtlSeconds] ?? DEFAULTS.idempotencyTtlSeconds);
   if (!Number.isInteger(ttl) || ttl <= 0) {
     throw new Error(
-      `IDEMPOTENCY_TTL_SECONDS must be a positive integer, got '${env.IDEMPOTENCY_TTL_SECONDS}'`,
+      `${ENV.idempotencyTtlSeconds} must be a positive integer, got '${env[ENV.idempotencyTtlSeconds]}'`,
     );
   }
   return {
-    tableName: required('TABLE_NAME'),
-    stateMachineArn: required('STATE_MACHINE_ARN'),
-    workflowName: env.WORKFLOW_NAME ?? 'workflow',
+    tableName: required(ENV.tableName),
+    stateMachineArn: required(ENV.stateMachineArn),
+    workflowName: env[ENV.workflowName] ?? 'workflow',
+    resource: required(ENV.apiResource),
     schema: schema as Record<string, unknown>,
     idempotencyTtlSeconds: ttl,
   };
@@ -53,11 +57,11 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
  * SDK clients built from the environment: locally `AWS_ENDPOINT_URL_SFN` and
  * `AWS_ENDPOINT_URL_DYNAMODB` point them at the offline runtime, in AWS they are unset.
  */
-export function createClients(tableName: string): { sfn: SFNClient; store: RegistrationStore } {
+export function createClients(tableName: string): { sfn: SFNClient; store: ExecutionStore } {
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  return { sfn: new SFNClient({}), store: new RegistrationStore(doc, tableName) };
+  return { sfn: new SFNClient({}), store: new ExecutionStore(doc, tableName) };
 }
 
 /** `arn:...:stateMachine:<name>` + execution name -> `arn:...:execution:<name>:<execution>`. */

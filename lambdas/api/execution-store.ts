@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULTS } from '../contracts.ts';
 
 /** The stored answer to a request, replayed verbatim for a repeated Idempotency-Key. */
 export interface StoredResponse {
@@ -25,17 +26,11 @@ export interface CorrelationRecord {
 }
 
 /**
- * Correlation records must outlive the execution history they point at: Step Functions keeps a
- * closed Standard execution for 90 days, so the status endpoint can answer for as long.
- */
-export const CORRELATION_TTL_SECONDS = 90 * 24 * 60 * 60;
-
-/**
  * The API's records in the workflow table. Every write is a conditional put (`attribute_not_exists`
  * or an expired TTL, since DynamoDB deletes expired items lazily), never a transaction: dynalite,
  * the local DynamoDB, has no TransactWriteItems.
  */
-export class RegistrationStore {
+export class ExecutionStore {
   readonly #doc: DynamoDBDocumentClient;
   readonly #table: string;
 
@@ -142,7 +137,8 @@ export class RegistrationStore {
       execution_arn: record.executionArn,
       request_hash: record.requestHash,
       created_at: new Date(now).toISOString(),
-      expires_at: Math.floor(now / 1000) + CORRELATION_TTL_SECONDS,
+      // Correlation records must outlive the execution history they point at (90 days).
+      expires_at: Math.floor(now / 1000) + DEFAULTS.correlationTtlSeconds,
     });
     if (claimed) return 'claimed';
     const existing = await this.getCorrelation(record.correlationId);

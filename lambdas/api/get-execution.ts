@@ -6,14 +6,15 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ENV } from '../contracts.ts';
 import { type ApiLog, consoleUrlFor, createApiLog, createClients } from './api-config.ts';
 import { readableCause, summarizeSteps } from './execution-steps.ts';
+import type { ExecutionStore } from './execution-store.ts';
 import { ApiError, CORRELATION_ID_PATTERN, errorResponse, jsonResponse } from './http.ts';
-import type { RegistrationStore } from './registration-store.ts';
 
 /** What the status handler needs; the Lambda builds it from its environment. */
-export interface GetRegistrationDeps {
-  readonly store: RegistrationStore;
+export interface GetExecutionDeps {
+  readonly store: ExecutionStore;
   readonly sfn: SFNClient;
   /** Every step in workflow order, so steps not reached yet are listed as pending. @default [] */
   readonly stepNames?: readonly string[];
@@ -28,8 +29,8 @@ const MAX_HISTORY_PAGES = 26;
  * `GET /registrations/{correlation_id}`: correlation ID -> execution ARN (DynamoDB), then
  * DescribeExecution + GetExecutionHistory, summarized per step. Unknown ID -> 404.
  */
-export function createGetRegistrationHandler(
-  deps: GetRegistrationDeps,
+export function createGetExecutionHandler(
+  deps: GetExecutionDeps,
 ): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   return async (event) => {
     try {
@@ -39,29 +40,29 @@ export function createGetRegistrationHandler(
           { field: 'path correlation_id', problem: 'must be 1-80 characters of A-Z a-z 0-9 _ . -' },
         ]);
       }
-      const document = await describeRegistration(deps, correlationId);
-      deps.log?.('debug', 'registration status read', {
+      const document = await describeExecution(deps, correlationId);
+      deps.log?.('debug', 'execution status read', {
         correlation_id: correlationId,
         status: document.status,
       });
       return jsonResponse(200, document, { 'X-Correlation-ID': correlationId });
     } catch (error) {
       if (error instanceof ApiError) {
-        deps.log?.('warn', 'registration status refused', { status: error.statusCode });
+        deps.log?.('warn', 'execution status refused', { status: error.statusCode });
         return errorResponse(error);
       }
-      deps.log?.('error', 'registration status failed', { error: (error as Error).name });
+      deps.log?.('error', 'execution status failed', { error: (error as Error).name });
       throw error;
     }
   };
 }
 
 /** The status document for one registration (the body of a 200). */
-export async function describeRegistration(
-  deps: GetRegistrationDeps,
+export async function describeExecution(
+  deps: GetExecutionDeps,
   correlationId: string,
 ): Promise<Record<string, unknown>> {
-  const notFound = new ApiError(404, `No registration with correlation ID '${correlationId}'`);
+  const notFound = new ApiError(404, `No execution with correlation ID '${correlationId}'`);
   const mapping = await deps.store.getCorrelation(correlationId);
   if (!mapping) throw notFound;
   let execution: DescribeExecutionCommandOutput;
@@ -141,12 +142,13 @@ function parseJson(text: string): unknown {
 
 /** `WORKFLOW_STEPS` (optional JSON array of step names, workflow order) lists unreached steps too. */
 export function readStepNames(env: NodeJS.ProcessEnv = process.env): string[] {
-  if (!env.WORKFLOW_STEPS) return [];
+  const raw = env[ENV.workflowSteps];
+  if (!raw) return [];
   try {
-    const names = JSON.parse(env.WORKFLOW_STEPS) as unknown;
+    const names = JSON.parse(raw) as unknown;
     return Array.isArray(names) ? names.filter((name): name is string => typeof name === 'string') : [];
   } catch {
-    return env.WORKFLOW_STEPS.split(',').map((name) => name.trim());
+    return raw.split(',').map((name) => name.trim());
   }
 }
 
@@ -155,14 +157,14 @@ let cached: ((event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | 
 /** The Lambda entry point: configuration and clients are built on the first invocation. */
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   if (!cached) {
-    const tableName = process.env.TABLE_NAME;
-    if (!tableName) throw new Error('Environment variable TABLE_NAME is not set');
+    const tableName = process.env[ENV.tableName];
+    if (!tableName) throw new Error(`Environment variable ${ENV.tableName} is not set`);
     const { sfn, store } = createClients(tableName);
-    cached = createGetRegistrationHandler({
+    cached = createGetExecutionHandler({
       store,
       sfn,
       stepNames: readStepNames(),
-      log: createApiLog('get-registration'),
+      log: createApiLog('get-execution'),
     });
   }
   return cached(event);

@@ -83,8 +83,8 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
 export function apiBaseUrl(event: APIGatewayProxyEvent): string {
   const proto = header(event, 'X-Forwarded-Proto') ?? 'https';
   const host = event.requestContext.domainName ?? header(event, 'Host') ?? 'localhost';
-  // requestContext.path is the path as the client used it: `/prod/registrations` on the
-  // execute-api domain, `/registrations` behind a custom domain or locally.
+  // requestContext.path is the path as the client used it: `/v1/<resource>` on the execute-api
+  // domain, `/<resource>` behind a custom domain or locally.
   const requestPath = event.requestContext.path ?? event.path;
   const prefix = requestPath.endsWith(event.path)
     ? requestPath.slice(0, requestPath.length - event.path.length)

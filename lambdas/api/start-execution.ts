@@ -3,6 +3,7 @@ import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type ApiLog, createApiLog, createClients, executionArnFor, readApiConfig } from './api-config.ts';
 import { canonicalJson } from './canonical-json.ts';
+import type { ExecutionStore, StoredResponse } from './execution-store.ts';
 import {
   ApiError,
   apiBaseUrl,
@@ -11,15 +12,16 @@ import {
   header,
   IDEMPOTENCY_KEY_PATTERN,
 } from './http.ts';
-import type { RegistrationStore, StoredResponse } from './registration-store.ts';
 import { readJsonBody, STEP_FUNCTIONS_INPUT_LIMIT_BYTES } from './request-body.ts';
 import { type BodyValidator, compileBodyValidator } from './schema-validator.ts';
 
 /** What the start handler needs; the Lambda builds it from its environment. */
-export interface StartRegistrationDeps {
-  readonly store: RegistrationStore;
+export interface StartExecutionDeps {
+  readonly store: ExecutionStore;
   readonly sfn: SFNClient;
   readonly stateMachineArn: string;
+  /** The API resource (`api.resource`): status URLs are `<base>/<resource>/<correlation_id>`. */
+  readonly resource: string;
   readonly validate: BodyValidator;
   readonly idempotencyTtlSeconds: number;
   /** After this long an IN_PROGRESS key is presumed abandoned and may be taken over. @default 10000 */
@@ -43,7 +45,7 @@ interface AcceptedRequest {
 }
 
 /**
- * `POST /registrations`: validates the body against the workflow schema, records
+ * `POST /<resource>`: validates the body against the workflow schema, records
  * Idempotency-Key -> correlation ID -> execution with conditional writes and starts the execution
  * named after the correlation ID. Answers 202 `{ correlation_id, execution_arn, status_url }`.
  *
@@ -51,26 +53,26 @@ interface AcceptedRequest {
  * winner's stored response (bounded) and, if the winner died, redo the same idempotent steps —
  * StartExecution with the same name and input is itself idempotent in a Standard workflow.
  */
-export function createStartRegistrationHandler(
-  deps: StartRegistrationDeps,
+export function createStartExecutionHandler(
+  deps: StartExecutionDeps,
 ): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   const log = deps.log ?? (() => {});
   return async (event) => {
     try {
-      const result = await startRegistration(deps, accept(event, deps.validate));
+      const result = await startExecution(deps, accept(event, deps.validate));
       const { correlation_id, execution_arn } = JSON.parse(result.body) as Record<string, string>;
-      log('info', 'registration accepted', { status: result.statusCode, correlation_id, execution_arn });
+      log('info', 'execution accepted', { status: result.statusCode, correlation_id, execution_arn });
       return result;
     } catch (error) {
       if (error instanceof ApiError) {
         // Field pointers only: messages can quote the body (JSON.parse errors do).
-        log('warn', 'registration rejected', {
+        log('warn', 'execution rejected', {
           status: error.statusCode,
           fields: error.errors?.map((e) => e.field),
         });
         return errorResponse(error);
       }
-      log('error', 'registration failed', { error: (error as Error).name });
+      log('error', 'execution start failed', { error: (error as Error).name });
       throw error;
     }
   };
@@ -121,8 +123,8 @@ function accept(event: APIGatewayProxyEvent, validate: BodyValidator): AcceptedR
 const correlationIdRule =
   'must be 1-80 characters of A-Z a-z 0-9 _ . - (it names the Step Functions execution)';
 
-async function startRegistration(
-  deps: StartRegistrationDeps,
+async function startExecution(
+  deps: StartExecutionDeps,
   request: AcceptedRequest,
 ): Promise<APIGatewayProxyResult> {
   let correlationId = request.clientCorrelationId ?? generateCorrelationId();
@@ -158,7 +160,7 @@ async function startRegistration(
   if (mapping !== 'claimed' && mapping.requestHash !== request.requestHash) {
     // Nothing was started for this key: end its lease so a retry gets this 409 at once, not after 5 s.
     if (key !== undefined) await deps.store.releaseIdempotencyKey(key, correlationId);
-    throw new ApiError(409, `Correlation ID '${correlationId}' already belongs to a different registration`, [
+    throw new ApiError(409, `Correlation ID '${correlationId}' already belongs to a different request`, [
       { field: 'header X-Correlation-ID', problem: 'use a new correlation ID for a different request' },
     ]);
   }
@@ -180,7 +182,7 @@ async function startRegistration(
     body: JSON.stringify({
       correlation_id: correlationId,
       execution_arn: executionArn,
-      status_url: `${request.baseUrl}/registrations/${correlationId}`,
+      status_url: `${request.baseUrl}/${deps.resource}/${correlationId}`,
     }),
   };
   if (key !== undefined && !(await deps.store.completeIdempotencyKey(key, response))) {
@@ -226,7 +228,7 @@ async function startExecutionOnce(
 
 /** Polls (bounded, with backoff) for the first request's stored response. */
 async function waitForFirst(
-  deps: StartRegistrationDeps,
+  deps: StartExecutionDeps,
   key: string,
   leaseUntil: number,
 ): Promise<StoredResponse | undefined> {
@@ -256,9 +258,9 @@ function replay(stored: StoredResponse): APIGatewayProxyResult {
   };
 }
 
-/** `reg_<unix seconds>_<8 hex>`, the contract's shape for generated correlation IDs. */
+/** `exec_<unix seconds>_<8 hex>`, the contract's shape for generated correlation IDs. */
 export function generateCorrelationId(now = Date.now()): string {
-  return `reg_${Math.floor(now / 1000)}_${randomBytes(4).toString('hex')}`;
+  return `exec_${Math.floor(now / 1000)}_${randomBytes(4).toString('hex')}`;
 }
 
 let cached: ((event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | undefined;
@@ -268,11 +270,12 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   if (!cached) {
     const config = readApiConfig();
     const { sfn, store } = createClients(config.tableName);
-    cached = createStartRegistrationHandler({
-      log: createApiLog('start-registration'),
+    cached = createStartExecutionHandler({
+      log: createApiLog('start-execution'),
       store,
       sfn,
       stateMachineArn: config.stateMachineArn,
+      resource: config.resource,
       validate: compileBodyValidator(config.schema),
       idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     });

@@ -1,3 +1,4 @@
+import { DEFAULTS, ENV } from '../contracts.ts';
 import { PermanentError } from './errors.ts';
 
 /** The step Lambda's settings, read from the environment the stack sets (docs/architecture.md). */
@@ -19,8 +20,6 @@ export interface StepConfig {
   readonly handlerConfig: Readonly<Record<string, unknown>>;
 }
 
-/** Default lifetime of step idempotency records: see docs/handlers.md ("Step idempotency"). */
-export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 const DEFAULT_CUSTOM_EVENTS = ['service_call_started', 'service_call_completed', 'service_call_failed'];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -30,27 +29,31 @@ type Env = Readonly<Record<string, string | undefined>>;
  * unset (tests, ad-hoc runs). A missing or malformed variable is a configuration error, named.
  */
 export function readStepConfig(step: string, env: Env = process.env): StepConfig {
-  const handlerConfig = parseJson(env, 'HANDLER_CONFIG', {}) as Record<string, unknown>;
+  const handlerConfig = parseJson(env, ENV.handlerConfig, {}) as Record<string, unknown>;
   const timeoutFromConfig =
     typeof handlerConfig.request_timeout_seconds === 'number'
       ? handlerConfig.request_timeout_seconds * 1000
-      : 10_000;
-  const service = env.SERVICE_NAME ?? stringField(handlerConfig, 'service');
-  const serviceUrl = env.SERVICE_URL ?? stringField(handlerConfig, 'url');
-  if (!service) throw configError('SERVICE_NAME is not set (nor handler_config.service)');
-  if (!serviceUrl) throw configError('SERVICE_URL is not set (nor handler_config.url)');
-  const events = parseJson(env, 'CUSTOM_EVENTS', DEFAULT_CUSTOM_EVENTS);
+      : DEFAULTS.requestTimeoutMs;
+  const service = env[ENV.serviceName] ?? stringField(handlerConfig, 'service');
+  const configuredUrl = env[ENV.serviceUrl] ?? stringField(handlerConfig, 'url');
+  if (!service) throw configError(`${ENV.serviceName} is not set (nor handler_config.service)`);
+  // The offline runtime points services at simulators and mocks without touching the template.
+  const overrides = parseJson(env, ENV.serviceUrlOverrides, {}) as Record<string, unknown>;
+  const override = typeof overrides[service] === 'string' ? overrides[service] : undefined;
+  const serviceUrl = override ?? configuredUrl;
+  if (!serviceUrl) throw configError(`${ENV.serviceUrl} is not set (nor handler_config.url)`);
+  const events = parseJson(env, ENV.customEvents, DEFAULT_CUSTOM_EVENTS);
   return {
-    tableName: env.TABLE_NAME || undefined,
-    workflow: env.WORKFLOW_NAME ?? 'unknown',
-    step: env.STEP_NAME ?? step,
+    tableName: env[ENV.tableName] || undefined,
+    workflow: env[ENV.workflowName] ?? 'unknown',
+    step: env[ENV.stepName] ?? step,
     service,
     serviceUrl,
-    requestTimeoutMs: positiveNumber(env, 'REQUEST_TIMEOUT_MS', timeoutFromConfig),
-    retryLimit: positiveNumber(env, 'RETRY_LIMIT', 3),
-    honorRetryAfter: env.HONOR_RETRY_AFTER === 'true',
-    maxRetryAfterSeconds: positiveNumber(env, 'MAX_RETRY_AFTER_SECONDS', 60),
-    idempotencyTtlSeconds: positiveNumber(env, 'IDEMPOTENCY_TTL_SECONDS', DEFAULT_IDEMPOTENCY_TTL_SECONDS),
+    requestTimeoutMs: positiveNumber(env, ENV.requestTimeoutMs, timeoutFromConfig),
+    retryLimit: positiveNumber(env, ENV.retryLimit, DEFAULTS.retryLimit),
+    honorRetryAfter: env[ENV.honorRetryAfter] === 'true',
+    maxRetryAfterSeconds: positiveNumber(env, ENV.maxRetryAfterSeconds, DEFAULTS.maxRetryAfterSeconds),
+    idempotencyTtlSeconds: positiveNumber(env, ENV.idempotencyTtlSeconds, DEFAULTS.idempotencyTtlSeconds),
     customEvents: Array.isArray(events) ? events.map(String) : DEFAULT_CUSTOM_EVENTS,
     handlerConfig,
   };

@@ -7,7 +7,7 @@ import {
   retryAfterBucket,
   retryAfterErrorName,
   STEP_ERROR_NAMES,
-} from './error-names.ts';
+} from '../contracts.ts';
 
 /** Options shared by the step errors. */
 export interface StepErrorOptions {

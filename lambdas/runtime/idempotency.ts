@@ -3,7 +3,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MiddlewareObj } from '@middy/core';
-import { IDEMPOTENCY_IN_PROGRESS_ERROR } from './error-names.ts';
+import { IDEMPOTENCY_IN_PROGRESS_ERROR } from '../contracts.ts';
 
 /** Options for {@link stepIdempotency}. */
 export interface StepIdempotencyOptions {

@@ -1,4 +1,4 @@
-/** A step as GET /registrations/{id} reports it. */
+/** A step as GET /<resource>/{id} reports it. */
 export interface StepView {
   readonly name: string;
   readonly status: string;
@@ -8,8 +8,8 @@ export interface StepView {
   readonly error?: { readonly error: string; readonly cause: string };
 }
 
-/** The body of GET /registrations/{id}. */
-export interface RegistrationStatus {
+/** The body of GET /<resource>/{id}. */
+export interface ExecutionStatusDocument {
   readonly correlation_id: string;
   readonly status: string;
   readonly started_at: string | null;
@@ -22,8 +22,8 @@ export interface RegistrationStatus {
   readonly console_url: string;
 }
 
-/** The body of a 202 from POST /registrations. */
-export interface StartedRegistration {
+/** The body of a 202 from POST /<resource>. */
+export interface StartedExecution {
   readonly correlation_id: string;
   readonly execution_arn: string;
   readonly status_url: string;
@@ -54,27 +54,28 @@ export class ApiResponseError extends Error {
   }
 }
 
-/** A small client for the registration API, used by the CLI, `npm start` and the e2e tests. */
-export interface RegistrationApiClient {
+/** A small client for one workflow's API resource, used by the CLI, `npm start` and the e2e tests. */
+export interface ExecutionApiClient {
   start(
     body: unknown,
     opts?: { idempotencyKey?: string; correlationId?: string },
-  ): Promise<{ status: number; body: StartedRegistration }>;
-  status(correlationId: string): Promise<RegistrationStatus>;
+  ): Promise<{ status: number; body: StartedExecution }>;
+  status(correlationId: string): Promise<ExecutionStatusDocument>;
 }
 
 /**
- * Creates a client for the API at `baseUrl` (no trailing slash).
+ * Creates a client for the workflow API resource at `resourceUrl`, e.g.
+ * `http://127.0.0.1:3000/registrations` (`POST` starts, `GET <resourceUrl>/<id>` reports).
  *
  * @param sign adds auth headers to each request @default no signing (the local API)
  * @param timeoutMs per request @default 30000
  */
 export function createApiClient(
-  baseUrl: string,
+  resourceUrl: string,
   sign?: RequestSigner,
   timeoutMs = 30_000,
-): RegistrationApiClient {
-  const base = baseUrl.replace(/\/+$/, '');
+): ExecutionApiClient {
+  const base = resourceUrl.replace(/\/+$/, '');
   async function call(method: string, path: string, body?: string, extra: Record<string, string> = {}) {
     const url = new URL(`${base}${path}`);
     let headers: Record<string, string> = { Accept: 'application/json', ...extra };
@@ -101,12 +102,12 @@ export function createApiClient(
       const headers: Record<string, string> = {};
       if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
       if (opts.correlationId) headers['X-Correlation-ID'] = opts.correlationId;
-      const result = await call('POST', '/registrations', JSON.stringify(body), headers);
-      return { status: result.status, body: result.body as StartedRegistration };
+      const result = await call('POST', '', JSON.stringify(body), headers);
+      return { status: result.status, body: result.body as StartedExecution };
     },
     async status(correlationId) {
-      const result = await call('GET', `/registrations/${encodeURIComponent(correlationId)}`);
-      return result.body as RegistrationStatus;
+      const result = await call('GET', `/${encodeURIComponent(correlationId)}`);
+      return result.body as ExecutionStatusDocument;
     },
   };
 }

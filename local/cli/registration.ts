@@ -4,13 +4,13 @@ import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import {
   ApiResponseError,
   createApiClient,
-  type RegistrationApiClient,
-  type RegistrationStatus,
+  type ExecutionApiClient,
+  type ExecutionStatusDocument,
 } from './api-client.ts';
 import { resolveStackTarget } from './aws-target.ts';
 import { FAULTS_USAGE, runFaultsCommand, UsageError } from './faults-command.ts';
 import { readRuntimeInfo } from './local-target.ts';
-import { followRegistration, stepTable, stepTransitions, summaryLine } from './step-lines.ts';
+import { followExecution, stepTable, stepTransitions, summaryLine } from './step-lines.ts';
 
 const USAGE = `Usage: npm run registration -- <command> [options]
 
@@ -56,7 +56,7 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
 interface Target {
-  readonly client: RegistrationApiClient;
+  readonly client: ExecutionApiClient;
   listExecutions(status: string | undefined, limit: number): Promise<string[]>;
   /** A simulator control URL (local runtime only); throws saying why there is none. */
   simulatorUrl(): string;
@@ -134,7 +134,7 @@ async function resolveTarget(values: Values): Promise<Target> {
     if (!region) throw new UsageError('--stack needs --region (or AWS_REGION)');
     const stack = await resolveStackTarget(values.stack, region);
     return {
-      client: createApiClient(stack.apiUrl, stack.sign),
+      client: createApiClient(`${stack.apiUrl.replace(/\/+$/, '')}/registrations`, stack.sign),
       simulatorUrl: () => {
         throw new Error('faults works on the local simulators only, not on a deployed stack');
       },
@@ -146,7 +146,7 @@ async function resolveTarget(values: Values): Promise<Target> {
   // Only `list` and `faults` need the runtime's details; start/status just need the API.
   const info = () => readRuntimeInfo(apiUrl);
   return {
-    client: createApiClient(apiUrl),
+    client: createApiClient(`${apiUrl}/registrations`),
     simulatorUrl: () => {
       const url = Object.values(info().simulatorUrls)[0];
       if (!url) throw new Error(`The local runtime at ${apiUrl} published no simulator URLs`);
@@ -250,7 +250,7 @@ async function statusCommand(
 ): Promise<number> {
   const tty = (out as { isTTY?: boolean }).isTTY === true;
   let drawn = 0;
-  const render = (status: RegistrationStatus, previous: RegistrationStatus | undefined) => {
+  const render = (status: ExecutionStatusDocument, previous: ExecutionStatusDocument | undefined) => {
     if (tty) {
       // Redraw the block in place: cursor up over the previous drawing, clear each line.
       const lines = [`${status.correlation_id}  ${status.status}`, ...stepTable(status.steps)];
@@ -262,7 +262,7 @@ async function statusCommand(
     }
   };
   const final = follow
-    ? await followRegistration(() => target.client.status(id), render)
+    ? await followExecution(() => target.client.status(id), render)
     : await target.client.status(id);
   if (!follow) render(final, undefined);
   out.write(`${summaryLine(final)}\n`);

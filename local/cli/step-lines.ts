@@ -1,4 +1,4 @@
-import { isTerminal, type RegistrationStatus, type StepView } from './api-client.ts';
+import { type ExecutionStatusDocument, isTerminal, type StepView } from './api-client.ts';
 
 const FINAL_STEP_STATUSES = new Set(['succeeded', 'failed', 'fallback', 'cancelled']);
 
@@ -53,7 +53,7 @@ export function stepTable(steps: readonly StepView[]): string[] {
 }
 
 /** The closing line of a registration: status, duration, failed steps and the cause. */
-export function summaryLine(status: RegistrationStatus): string {
+export function summaryLine(status: ExecutionStatusDocument): string {
   const ms =
     status.started_at && status.stopped_at
       ? Date.parse(status.stopped_at) - Date.parse(status.started_at)
@@ -71,13 +71,13 @@ export function summaryLine(status: RegistrationStatus): string {
  * @param pollMs delay between polls @default 150
  * @param timeoutMs give up after this long @default 300000
  */
-export async function followRegistration(
-  fetchStatus: () => Promise<RegistrationStatus>,
-  onChange: (status: RegistrationStatus, previous: RegistrationStatus | undefined) => void,
+export async function followExecution(
+  fetchStatus: () => Promise<ExecutionStatusDocument>,
+  onChange: (status: ExecutionStatusDocument, previous: ExecutionStatusDocument | undefined) => void,
   opts: { pollMs?: number; timeoutMs?: number } = {},
-): Promise<RegistrationStatus> {
+): Promise<ExecutionStatusDocument> {
   const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
-  let previous: RegistrationStatus | undefined;
+  let previous: ExecutionStatusDocument | undefined;
   for (;;) {
     const status = await fetchStatus();
     if (JSON.stringify(stripDurations(status)) !== JSON.stringify(previous && stripDurations(previous))) {
@@ -91,7 +91,7 @@ export async function followRegistration(
   }
 }
 
-function stripDurations(status: RegistrationStatus): unknown {
+function stripDurations(status: ExecutionStatusDocument): unknown {
   return { ...status, steps: status.steps.map(({ duration_ms: _ignored, ...rest }) => rest) };
 }
 

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { METADATA } from '../../lambdas/contracts.ts';
 import { fail, localFunctionArn, localStateMachineArn, makeResolver, type Resolver } from './intrinsics.ts';
 
 export {
@@ -138,7 +139,7 @@ export function readTemplate(
         fail(stackName, id, 'state machine has no DefinitionString');
       }
       const name = names.get(id)!;
-      const workflow = stringProp(res.Metadata?.['Stepflow:Workflow']) ?? name;
+      const workflow = stringProp(res.Metadata?.[METADATA.workflow]) ?? name;
       const type = props.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
       stateMachines.push({
         logicalId: id,
@@ -174,12 +175,12 @@ function readFunction(
   opts: ReadTemplateOptions,
 ): LocalFunction | undefined {
   const props = res.Properties ?? {};
-  const entry = stringProp(res.Metadata?.['Stepflow:Entry']);
+  const entry = stringProp(res.Metadata?.[METADATA.entry]);
   // CDK's own helper functions (log retention, custom resources) carry no Stepflow metadata.
   if (!entry) return undefined;
   let modulePath: string;
   let assetDir: string | undefined;
-  let handler = stringProp(res.Metadata?.['Stepflow:Handler']) ?? 'handler';
+  let handler = stringProp(res.Metadata?.[METADATA.handler]) ?? 'handler';
   if (opts.cdkOutDir) {
     const assetPath = stringProp(res.Metadata?.['aws:asset:path']);
     if (!assetPath)
@@ -203,7 +204,7 @@ function readFunction(
     const resolved = resolve(value, `${id}.Environment.Variables.${key}`);
     env[key] = typeof resolved === 'string' ? resolved : JSON.stringify(resolved);
   }
-  const step = stringProp(res.Metadata?.['Stepflow:Step']);
+  const step = stringProp(res.Metadata?.[METADATA.step]);
   return {
     logicalId: id,
     functionName,

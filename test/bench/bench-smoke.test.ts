@@ -64,7 +64,10 @@ describe('DAG generator and makespan', () => {
 
   test('compiles a series-parallel DAG without losing concurrency', () => {
     const dag = randomDag({ steps: 12, seed: 3, shape: 'series-parallel', naming: 'short' });
-    const yaml = dagToYaml(dag, { name: 'smoke', handler: 'lambdas/steps/create-user-account.ts' });
+    const yaml = dagToYaml(dag, {
+      name: 'smoke',
+      handler: 'lambdas/steps/user_registration/create-user-account.ts',
+    });
     assert.equal((parse(yaml) as { step_templates: unknown[] }).step_templates.length, 12);
     const definition = renderDefinition(parseWorkflow(yaml, 'smoke.yaml')) as unknown as Parameters<
       typeof aslMakespan

@@ -142,7 +142,7 @@ export function explainFailure(
   return { key, unprovoked };
 }
 
-/** Errors the compiled Retry blocks retry (error-names.ts); a step may only give up on these. */
+/** Errors the compiled Retry blocks retry (lambdas/contracts.ts); a step may only give up on these. */
 const RETRIED_ERRORS =
   /^(RetryableError|RetriesExhausted|States\.Timeout|IdempotencyAlreadyInProgressError|RetryAfter\.\d+s|Lambda\.\w+)$/;
 

@@ -59,7 +59,7 @@ describe('npm run registration against the local runtime', () => {
       '--watch',
     );
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /"correlation_id": "reg_\d+_[0-9a-f]{8}"/);
+    assert.match(result.stdout, /"correlation_id": "exec_\d+_[0-9a-f]{8}"/);
     for (const step of [
       'create_user_account',
       'setup_billing_profile',
@@ -177,7 +177,7 @@ describe('npm run registration against the local runtime', () => {
     assert.match(invalid.stderr, /\/user_info\/plan: must be one of: free, pro, enterprise/);
     const unknown = await cli('status', 'nobody-here', '--api', runtime.apiUrl);
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /HTTP 404: No registration with correlation ID 'nobody-here'/);
+    assert.match(unknown.stderr, /HTTP 404: No execution with correlation ID 'nobody-here'/);
     const usage = await cli('start', '--api', runtime.apiUrl, '--bogus');
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /Unknown option '--bogus'/);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import type { RegistrationApiClient } from '../../local/cli/api-client.ts';
+import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
 import { type Simulators, startSimulators } from '../../local/simulators/index.ts';
 import { apiClient, historyOf, register, registrationBody } from './support.ts';
 
@@ -52,7 +52,7 @@ function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise
 
 describe('the end-to-end scenarios on LocalStack', { skip: SKIP }, () => {
   let simulators: Simulators;
-  let client: RegistrationApiClient;
+  let client: ExecutionApiClient;
   let sfn: SFNClient;
   let workDir: string;
   let env: NodeJS.ProcessEnv;

@@ -46,11 +46,11 @@ describe('npm start', () => {
     assert.match(output, /Step Functions +http:\/\/127\.0\.0\.1:\d+/);
     assert.match(output, /DynamoDB +http:\/\/127\.0\.0\.1:\d+/);
     assert.match(output, /billing service +http:\/\/127\.0\.0\.1:\d+/);
-    assert.match(output, /POST \/registrations -> 202 correlation_id=reg_\d+_[0-9a-f]{8}/);
+    assert.match(output, /POST \/registrations -> 202 correlation_id=exec_\d+_[0-9a-f]{8}/);
     assert.match(output, /▶ create_user_account +attempt 1 +started/);
     assert.match(output, /✔ update_user_status +attempt 1 +.* succeeded/);
     assert.match(output, /SUCCEEDED in /);
-    assert.match(output, /correlation ID: reg_\d+_[0-9a-f]{8}/);
+    assert.match(output, /correlation ID: exec_\d+_[0-9a-f]{8}/);
   });
 
   test('--no-demo serves until SIGINT, then shuts down cleanly and removes its runtime file', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import type { RegistrationApiClient } from '../../local/cli/api-client.ts';
+import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import { apiClient, register, registrationBody } from './support.ts';
 
@@ -12,7 +12,7 @@ import { apiClient, register, registrationBody } from './support.ts';
  */
 describe('registration through the local API', () => {
   let runtime: LocalRuntime;
-  let client: RegistrationApiClient;
+  let client: ExecutionApiClient;
   const logLines: string[] = [];
 
   before(async () => {

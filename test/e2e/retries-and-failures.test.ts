@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import type { RegistrationApiClient } from '../../local/cli/api-client.ts';
+import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import { apiClient, historyOf, register, registrationBody } from './support.ts';
 
@@ -10,7 +10,7 @@ const TIME_SCALE = 50;
 
 describe('retries, permanent failures and fallbacks through the local API', () => {
   let runtime: LocalRuntime;
-  let client: RegistrationApiClient;
+  let client: ExecutionApiClient;
 
   before(async () => {
     runtime = await startLocalRuntime({ apiPort: 0, timeScale: TIME_SCALE });

@@ -1,21 +1,21 @@
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import {
   createApiClient,
-  type RegistrationApiClient,
-  type RegistrationStatus,
-  type StartedRegistration,
+  type ExecutionApiClient,
+  type ExecutionStatusDocument,
+  type StartedExecution,
 } from '../../local/cli/api-client.ts';
-import { followRegistration } from '../../local/cli/step-lines.ts';
+import { followExecution } from '../../local/cli/step-lines.ts';
 
 /** One registration run through the API to its end. */
 export interface Completed {
-  readonly started: StartedRegistration;
-  readonly status: RegistrationStatus;
+  readonly started: StartedExecution;
+  readonly status: ExecutionStatusDocument;
 }
 
 /** POSTs `body` and polls GET until the execution is terminal (bounded). */
 export async function register(
-  client: RegistrationApiClient,
+  client: ExecutionApiClient,
   body: unknown,
   opts: { correlationId?: string; idempotencyKey?: string; timeoutMs?: number } = {},
 ): Promise<Completed> {
@@ -24,7 +24,7 @@ export async function register(
     ...(correlationId ? { correlationId } : {}),
     ...(idempotencyKey ? { idempotencyKey } : {}),
   });
-  const status = await followRegistration(
+  const status = await followExecution(
     () => client.status(started.correlation_id),
     () => {},
     { pollMs: 50, timeoutMs: opts.timeoutMs ?? 60_000 },
@@ -32,9 +32,9 @@ export async function register(
   return { started, status };
 }
 
-/** A client for the runtime's local API. */
-export function apiClient(apiUrl: string): RegistrationApiClient {
-  return createApiClient(apiUrl);
+/** A client for the flagship's resource on the runtime's local API. */
+export function apiClient(apiUrl: string, resource = 'registrations'): ExecutionApiClient {
+  return createApiClient(`${apiUrl}/${resource}`);
 }
 
 /** A registration body with a unique email. */

@@ -39,8 +39,8 @@ describe('the registration API', () => {
     const post = JSON.stringify(methodFor('POST').Properties.Integration);
     const get = JSON.stringify(methodFor('GET').Properties.Integration);
     assert.match(post, /"Type":"AWS_PROXY"/);
-    assert.ok(post.includes(functionId('lambdas/api/start-registration.ts')));
-    assert.ok(get.includes(functionId('lambdas/api/get-registration.ts')));
+    assert.ok(post.includes(functionId('lambdas/api/start-execution.ts')));
+    assert.ok(get.includes(functionId('lambdas/api/get-execution.ts')));
   });
 
   test('both methods require IAM authorization by default', () => {
@@ -141,7 +141,7 @@ describe('the registration API', () => {
 
   test('the API functions get the table, state machine, workflow name and schema', () => {
     const machineId = Object.keys(resourcesOf(template, 'AWS::StepFunctions::StateMachine'))[0]!;
-    for (const entry of ['lambdas/api/start-registration.ts', 'lambdas/api/get-registration.ts']) {
+    for (const entry of ['lambdas/api/start-execution.ts', 'lambdas/api/get-execution.ts']) {
       template.hasResource('AWS::Lambda::Function', {
         Metadata: { 'Stepflow:Entry': entry, 'Stepflow:Handler': 'handler' },
         Properties: Match.objectLike({
@@ -162,7 +162,7 @@ describe('the registration API', () => {
 
   test('the status function lists the workflow steps in order, so unreached steps show as pending', () => {
     template.hasResource('AWS::Lambda::Function', {
-      Metadata: { 'Stepflow:Entry': 'lambdas/api/get-registration.ts' },
+      Metadata: { 'Stepflow:Entry': 'lambdas/api/get-execution.ts' },
       Properties: Match.objectLike({
         Environment: {
           Variables: Match.objectLike({

@@ -108,7 +108,7 @@ describe('buildApp', () => {
         writeFileSync(join(partial, entry), 'export const handler = async () => ({});\n');
       }
       assert.throws(() => buildApp({ rootDir: partial, configDir, ...FAST }), {
-        message: `API handler module lambdas/api/start-registration.ts not found under ${partial}`,
+        message: `API handler module lambdas/api/start-execution.ts not found under ${partial}`,
       });
     } finally {
       rmSync(partial, { recursive: true, force: true });

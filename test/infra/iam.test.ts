@@ -130,9 +130,7 @@ describe('IAM is least privilege', () => {
   });
 
   test('the start function may start this state machine and read/write (not delete) table items', () => {
-    const granted = grants(
-      policyOfFunction((m) => m['Stepflow:Entry'] === 'lambdas/api/start-registration.ts'),
-    );
+    const granted = grants(policyOfFunction((m) => m['Stepflow:Entry'] === 'lambdas/api/start-execution.ts'));
     const machineId = Object.keys(resourcesOf(template, 'AWS::StepFunctions::StateMachine'))[0]!;
     assert.deepEqual(granted.get('states:StartExecution'), [JSON.stringify({ Ref: machineId })]);
     assert.deepEqual(granted.get('dynamodb:PutItem'), [own(tableId)]);
@@ -143,9 +141,7 @@ describe('IAM is least privilege', () => {
   });
 
   test("the status function may only read table items and describe this machine's executions", () => {
-    const granted = grants(
-      policyOfFunction((m) => m['Stepflow:Entry'] === 'lambdas/api/get-registration.ts'),
-    );
+    const granted = grants(policyOfFunction((m) => m['Stepflow:Entry'] === 'lambdas/api/get-execution.ts'));
     assert.deepEqual(granted.get('dynamodb:GetItem'), [own(tableId)]);
     for (const action of [
       'dynamodb:PutItem',

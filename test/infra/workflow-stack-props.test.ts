@@ -135,7 +135,7 @@ describe('WorkflowStack props and per-step settings', () => {
     }));
     const functions = Template.fromStack(stackFor({ ...base, steps })).findResources('AWS::Lambda::Function');
     const status = Object.values(functions).find(
-      (fn) => fn.Metadata?.['Stepflow:Entry'] === 'lambdas/api/get-registration.ts',
+      (fn) => fn.Metadata?.['Stepflow:Entry'] === 'lambdas/api/get-execution.ts',
     );
     assert.ok(status, 'status function');
     const variables = status.Properties.Environment.Variables as Record<string, unknown>;

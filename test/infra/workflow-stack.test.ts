@@ -6,19 +6,31 @@ import { allStates, definitionOf, resourcesOf, userRegistrationStack } from './s
 const { stack, template } = userRegistrationStack();
 
 const STEPS = {
-  create_user_account: { entry: 'lambdas/steps/create-user-account.ts', retries: 3, service: 'user' },
-  setup_billing_profile: { entry: 'lambdas/steps/setup-billing-profile.ts', retries: 3, service: 'billing' },
+  create_user_account: {
+    entry: 'lambdas/steps/user_registration/create-user-account.ts',
+    retries: 3,
+    service: 'user',
+  },
+  setup_billing_profile: {
+    entry: 'lambdas/steps/user_registration/setup-billing-profile.ts',
+    retries: 3,
+    service: 'billing',
+  },
   initialize_preferences: {
-    entry: 'lambdas/steps/initialize-preferences.ts',
+    entry: 'lambdas/steps/user_registration/initialize-preferences.ts',
     retries: 3,
     service: 'preferences',
   },
   send_welcome_sequence: {
-    entry: 'lambdas/steps/send-welcome-sequence.ts',
+    entry: 'lambdas/steps/user_registration/send-welcome-sequence.ts',
     retries: 5,
     service: 'notification',
   },
-  update_user_status: { entry: 'lambdas/steps/update-user-status.ts', retries: 2, service: 'user' },
+  update_user_status: {
+    entry: 'lambdas/steps/user_registration/update-user-status.ts',
+    retries: 2,
+    service: 'user',
+  },
 } as const;
 
 describe('the table', () => {
@@ -163,7 +175,7 @@ describe('the outputs', () => {
     template.hasOutput('StateMachineArn', { Value: { Ref: Match.stringLikeRegexp('^StateMachine') } });
     template.hasOutput('TableName', { Value: { Ref: Match.stringLikeRegexp('^Table') } });
     template.hasOutput('ApiUrl', { Value: Match.anyValue() });
-    template.hasOutput('RegistrationsEndpoint', { Value: Match.anyValue() });
+    template.hasOutput('ExecutionsEndpoint', { Value: Match.anyValue() });
     const console = JSON.stringify(template.findOutputs('StateMachineConsoleUrl'));
     assert.match(console, /console\.aws\.amazon\.com\/states\/home\?region=/);
     assert.match(console, /#\/statemachines\/view\//);

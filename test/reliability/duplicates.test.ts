@@ -105,7 +105,7 @@ describe('duplicate submissions', () => {
     const rejected = await post(other.body, headers);
     assert.equal(rejected.status, 409, rejected.text);
     const error = JSON.parse(rejected.text) as { message: string; errors: Array<{ field: string }> };
-    assert.match(error.message, /Correlation ID 'dup-corr-0002' already belongs to a different registration/);
+    assert.match(error.message, /Correlation ID 'dup-corr-0002' already belongs to a different request/);
     assert.deepEqual(
       error.errors.map((problem) => problem.field),
       ['header X-Correlation-ID'],

@@ -292,7 +292,7 @@ function routeCases(): HostileCase[] {
       'GET',
       '/registrations/reg_0_deadbeef',
       404,
-      /No registration with correlation ID 'reg_0_deadbeef'/,
+      /No execution with correlation ID 'reg_0_deadbeef'/,
     ),
     { name: 'not HTTP at all', raw: Buffer.from('HELLO WORLD\r\n\r\n'), status: 400, names: /Bad request/ },
     {

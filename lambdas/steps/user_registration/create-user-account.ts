@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { PermanentError, RetryableError } from '../runtime/errors.ts';
-import { createStepHandler, type StepContext } from '../runtime/step-handler.ts';
+import { PermanentError, RetryableError } from '../../runtime/errors.ts';
+import { createStepHandler, type StepContext } from '../../runtime/step-handler.ts';
 import { correlationIdSchema, userInfoSchema } from './registration-state.ts';
 
 /** The step's name in the workflow file. */

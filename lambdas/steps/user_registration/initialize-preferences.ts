@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { createStepHandler, type StepContext } from '../runtime/step-handler.ts';
+import { createStepHandler, type StepContext } from '../../runtime/step-handler.ts';
 import { type Preferences, resolvePreferences } from './plan-defaults.ts';
 import {
   correlationIdSchema,

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { PermanentError } from '../runtime/errors.ts';
-import { createStepHandler, type StepContext } from '../runtime/step-handler.ts';
+import { PermanentError } from '../../runtime/errors.ts';
+import { createStepHandler, type StepContext } from '../../runtime/step-handler.ts';
 import {
   correlationIdSchema,
   createdUserSchema,

@@ -57,7 +57,7 @@ describe('broken workflow files', () => {
     assert.ok(fixture);
     assert.equal(
       loadWorkflowFile(fixture.path).steps[0]?.handlerPath,
-      'lambdas/steps/no-such-step-anywhere.ts',
+      'lambdas/steps/broken_example/no-such-step-anywhere.ts',
     );
   });
 

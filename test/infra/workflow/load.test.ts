@@ -83,20 +83,25 @@ describe('checkHandlerModules', () => {
       (error: WorkflowError) =>
         error.diagnostics.map((d) => `${d.line}: ${d.message}`).join('\n') ===
         [
-          "3: step 'first_step' handler module lambdas/steps/first-step.ts not found (create it or set handler:)",
+          "3: step 'first_step' handler module lambdas/steps/w/first-step.ts not found (create it or set handler:)",
           "4: step 'second' handler module lambdas/custom/second.ts not found (create it or set handler:)",
         ].join('\n'),
     );
-    mkdirSync(join(dir, 'lambdas/steps'), { recursive: true });
+    mkdirSync(join(dir, 'lambdas/steps/w'), { recursive: true });
     mkdirSync(join(dir, 'lambdas/custom'), { recursive: true });
-    writeFileSync(join(dir, 'lambdas/steps/first-step.ts'), '');
+    writeFileSync(join(dir, 'lambdas/steps/w/first-step.ts'), '');
     writeFileSync(join(dir, 'lambdas/custom/second.ts'), '');
     checkHandlerModules(spec, dir);
     assert.equal(readFileSync(join(dir, 'lambdas/custom/second.ts'), 'utf8'), '');
   });
 
-  test('default handler paths are the step name in kebab case', () => {
-    assert.equal(defaultHandlerPath('create_user_account'), 'lambdas/steps/create-user-account.ts');
-    assert.equal(defaultHandlerPath('sendWelcome2'), 'lambdas/steps/send-welcome2.ts');
+  test('default handler paths are a folder per workflow and the step name in kebab case', () => {
+    assert.equal(
+      defaultHandlerPath('user_registration', 'create_user_account'),
+      'lambdas/steps/user_registration/create-user-account.ts',
+    );
+    assert.equal(defaultHandlerPath('orders', 'sendWelcome2'), 'lambdas/steps/orders/send-welcome2.ts');
+    assert.equal(defaultHandlerPath('Order Fulfil/2', 'notify'), 'lambdas/steps/Order_Fulfil_2/notify.ts');
+    assert.equal(defaultHandlerPath('..', 'notify'), 'lambdas/steps/_./notify.ts');
   });
 });

@@ -11,7 +11,7 @@ import {
   WorkflowError,
   type WorkflowSpec,
 } from '../../../infra/workflow/index.ts';
-import { LAMBDA_SERVICE_ERRORS } from '../../../lambdas/runtime/error-names.ts';
+import { LAMBDA_SERVICE_ERRORS } from '../../../lambdas/contracts.ts';
 import { type Invocation, runLocally } from './asl-analysis.ts';
 
 /** A one-step workflow (plus an optional follower) with the given step fields and workflow fields. */

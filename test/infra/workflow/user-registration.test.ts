@@ -14,11 +14,11 @@ describe('config/user_registration.yaml', () => {
     assert.deepEqual(
       spec.steps.map((s) => [s.name, s.retry.limit, s.handlerPath]),
       [
-        ['create_user_account', 3, 'lambdas/steps/create-user-account.ts'],
-        ['setup_billing_profile', 3, 'lambdas/steps/setup-billing-profile.ts'],
-        ['initialize_preferences', 3, 'lambdas/steps/initialize-preferences.ts'],
-        ['send_welcome_sequence', 5, 'lambdas/steps/send-welcome-sequence.ts'],
-        ['update_user_status', 2, 'lambdas/steps/update-user-status.ts'],
+        ['create_user_account', 3, 'lambdas/steps/user_registration/create-user-account.ts'],
+        ['setup_billing_profile', 3, 'lambdas/steps/user_registration/setup-billing-profile.ts'],
+        ['initialize_preferences', 3, 'lambdas/steps/user_registration/initialize-preferences.ts'],
+        ['send_welcome_sequence', 5, 'lambdas/steps/user_registration/send-welcome-sequence.ts'],
+        ['update_user_status', 2, 'lambdas/steps/user_registration/update-user-status.ts'],
       ],
     );
     assert.equal(spec.steps[2]?.onFailure, 'continue');

@@ -2,13 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { compileBodyValidator } from '../../../lambdas/api/schema-validator.ts';
-import {
-  createStartRegistrationHandler,
-  generateCorrelationId,
-} from '../../../lambdas/api/start-registration.ts';
+import { createStartExecutionHandler, generateCorrelationId } from '../../../lambdas/api/start-execution.ts';
 import { postEvent, registrationSchema, startTable, startTripwireSfn, validBody } from './support.ts';
 
-describe('POST /registrations rejects bad requests before touching anything', () => {
+describe('POST /<resource> rejects bad requests before touching anything', () => {
   let table: Awaited<ReturnType<typeof startTable>>;
   let sfn: Awaited<ReturnType<typeof startTripwireSfn>>;
   let handle: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
@@ -16,10 +13,11 @@ describe('POST /registrations rejects bad requests before touching anything', ()
   before(async () => {
     table = await startTable();
     sfn = await startTripwireSfn();
-    handle = createStartRegistrationHandler({
+    handle = createStartExecutionHandler({
       store: table.store,
       sfn: sfn.client,
       stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:user_registration',
+      resource: 'registrations',
       validate: compileBodyValidator(registrationSchema()),
       idempotencyTtlSeconds: 3600,
     });
@@ -136,6 +134,6 @@ describe('POST /registrations rejects bad requests before touching anything', ()
   }
 });
 
-test('generated correlation IDs have the contract shape reg_<unix seconds>_<8 hex>', () => {
-  assert.match(generateCorrelationId(1_700_000_000_123), /^reg_1700000000_[0-9a-f]{8}$/);
+test('generated correlation IDs have the contract shape exec_<unix seconds>_<8 hex>', () => {
+  assert.match(generateCorrelationId(1_700_000_000_123), /^exec_1700000000_[0-9a-f]{8}$/);
 });

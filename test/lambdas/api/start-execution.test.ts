@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { createGetRegistrationHandler } from '../../../lambdas/api/get-registration.ts';
+import { createGetExecutionHandler } from '../../../lambdas/api/get-execution.ts';
 import { compileBodyValidator } from '../../../lambdas/api/schema-validator.ts';
-import { createStartRegistrationHandler } from '../../../lambdas/api/start-registration.ts';
+import { createStartExecutionHandler } from '../../../lambdas/api/start-execution.ts';
 import { LOCAL_AWS_CLIENT_CONFIG } from '../../../local/dynamo.ts';
 import { createExecutor } from '../../../local/runtime/executor.ts';
 import { type SfnEndpoint, startSfnEndpoint } from '../../../local/runtime/sfn-endpoint.ts';
@@ -12,7 +12,7 @@ import { getEvent, postEvent, registrationSchema, startTable, validBody } from '
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:user_registration';
 
-describe('POST /registrations starts each registration exactly once', () => {
+describe('POST /<resource> starts each execution exactly once', () => {
   let table: Awaited<ReturnType<typeof startTable>>;
   let endpoint: SfnEndpoint;
   let sfn: SFNClient;
@@ -42,14 +42,15 @@ describe('POST /registrations starts each registration exactly once', () => {
     });
     endpoint = await startSfnEndpoint({ executors: [executor] });
     sfn = new SFNClient({ ...LOCAL_AWS_CLIENT_CONFIG, endpoint: endpoint.url });
-    start = createStartRegistrationHandler({
+    start = createStartExecutionHandler({
       store: table.store,
       sfn,
       stateMachineArn: STATE_MACHINE_ARN,
+      resource: 'registrations',
       validate: compileBodyValidator(registrationSchema()),
       idempotencyTtlSeconds: 3600,
     });
-    status = createGetRegistrationHandler({ store: table.store, sfn });
+    status = createGetExecutionHandler({ store: table.store, sfn });
   });
   after(async () => {
     sfn.destroy();
@@ -83,7 +84,7 @@ describe('POST /registrations starts each registration exactly once', () => {
 
   test('generates a correlation ID when the client sends none', async () => {
     const result = await post(validBody());
-    assert.match(JSON.parse(result.body).correlation_id, /^reg_\d+_[0-9a-f]{8}$/);
+    assert.match(JSON.parse(result.body).correlation_id, /^exec_\d+_[0-9a-f]{8}$/);
   });
 
   test('replays the stored response for the same key and body, also after the execution finished', async () => {
@@ -134,7 +135,7 @@ describe('POST /registrations starts each registration exactly once', () => {
       'X-Correlation-ID': 'corr-reused',
     });
     assert.equal(result.statusCode, 409);
-    assert.match(JSON.parse(result.body).message, /already belongs to a different registration/);
+    assert.match(JSON.parse(result.body).message, /already belongs to a different request/);
     assert.equal(executionsNamed('corr-reused').length, 1);
   });
 
@@ -171,7 +172,7 @@ describe('POST /registrations starts each registration exactly once', () => {
     assert.deepEqual(doc.failed_steps, []);
     const missing = await status(getEvent('nobody'));
     assert.equal(missing.statusCode, 404);
-    assert.match(JSON.parse(missing.body).message, /No registration with correlation ID 'nobody'/);
+    assert.match(JSON.parse(missing.body).message, /No execution with correlation ID 'nobody'/);
     assert.equal((await status(getEvent('bad id!'))).statusCode, 400);
   });
 });

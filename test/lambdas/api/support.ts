@@ -6,7 +6,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { parse } from 'yaml';
-import { RegistrationStore } from '../../../lambdas/api/registration-store.ts';
+import { ExecutionStore } from '../../../lambdas/api/execution-store.ts';
 import {
   createWorkflowTable,
   LOCAL_AWS_CLIENT_CONFIG,
@@ -27,7 +27,7 @@ export function registrationSchema(): Record<string, unknown> {
 /** dynalite with the workflow table, a store on it, and a way to count what was written. */
 export async function startTable(tableName = 'registrations'): Promise<{
   dynamo: LocalDynamo;
-  store: RegistrationStore;
+  store: ExecutionStore;
   itemCount(): Promise<number>;
   close(): Promise<void>;
 }> {
@@ -38,7 +38,7 @@ export async function startTable(tableName = 'registrations'): Promise<{
   });
   return {
     dynamo,
-    store: new RegistrationStore(doc, tableName),
+    store: new ExecutionStore(doc, tableName),
     async itemCount() {
       const result = await dynamo.client.send(new ScanCommand({ TableName: tableName, Select: 'COUNT' }));
       return result.Count ?? 0;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, readStepConfig } from '../../../lambdas/runtime/config.ts';
+import { DEFAULTS } from '../../../lambdas/contracts.ts';
+import { readStepConfig } from '../../../lambdas/runtime/config.ts';
 
 describe('readStepConfig', () => {
   test('reads the stack environment', () => {
@@ -37,7 +38,7 @@ describe('readStepConfig', () => {
     assert.equal(config.requestTimeoutMs, 10_000);
     assert.equal(config.step, 'create_user_account');
     assert.equal(config.tableName, undefined);
-    assert.equal(config.idempotencyTtlSeconds, DEFAULT_IDEMPOTENCY_TTL_SECONDS);
+    assert.equal(config.idempotencyTtlSeconds, DEFAULTS.idempotencyTtlSeconds);
   });
 
   test('names the variable that is wrong', () => {

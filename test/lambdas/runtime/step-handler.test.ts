@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { handler as createUser } from '../../../lambdas/steps/create-user-account.ts';
-import { handler as setupBilling } from '../../../lambdas/steps/setup-billing-profile.ts';
+import { handler as createUser } from '../../../lambdas/steps/user_registration/create-user-account.ts';
+import { handler as setupBilling } from '../../../lambdas/steps/user_registration/setup-billing-profile.ts';
 import {
   lambdaContext,
   registrationState,

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { createGetRegistrationHandler } from '../../../lambdas/api/get-registration.ts';
+import { createGetExecutionHandler } from '../../../lambdas/api/get-execution.ts';
 import { compileBodyValidator } from '../../../lambdas/api/schema-validator.ts';
-import { createStartRegistrationHandler } from '../../../lambdas/api/start-registration.ts';
+import { createStartExecutionHandler } from '../../../lambdas/api/start-execution.ts';
 import { type LocalApi, startLocalApi } from '../../../local/api/server.ts';
 import { registrationSchema, startTable, startTripwireSfn } from '../../lambdas/api/support.ts';
 import { hostileCorpus } from './hostile-corpus.ts';
@@ -47,14 +47,15 @@ describe('hostile input through the local API and the start Lambda', () => {
   before(async () => {
     table = await startTable();
     sfn = await startTripwireSfn();
-    const start = createStartRegistrationHandler({
+    const start = createStartExecutionHandler({
       store: table.store,
       sfn: sfn.client,
       stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:user_registration',
+      resource: 'registrations',
       validate: compileBodyValidator(registrationSchema()),
       idempotencyTtlSeconds: 3600,
     });
-    const status = createGetRegistrationHandler({ store: table.store, sfn: sfn.client });
+    const status = createGetExecutionHandler({ store: table.store, sfn: sfn.client });
     api = await startLocalApi({
       host: '127.0.0.1',
       port: 0,

@@ -129,7 +129,7 @@ describe('template → local model', () => {
       const fn = byArn.get(task.functionArn ?? '');
       assert.ok(fn, `state ${stateName} resolves to a function`);
       assert.equal(fn.step, stateName);
-      assert.match(fn.modulePath, /^\/repo\/lambdas\/steps\/[a-z-]+\.ts$/);
+      assert.match(fn.modulePath, /^\/repo\/lambdas\/steps\/user_registration\/[a-z-]+\.ts$/);
     }
     assert.equal(taskStates.size, 5);
     assert.deepEqual(real.routes.map((route) => `${route.method} ${route.path}`).sort(), [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { handler } from '../../../lambdas/steps/create-user-account.ts';
+import { handler } from '../../../../lambdas/steps/user_registration/create-user-account.ts';
 import {
   lambdaContext,
   registrationState,
@@ -10,7 +10,7 @@ import {
   until,
   useStep,
   useStepSuite,
-} from '../step-harness.ts';
+} from '../../step-harness.ts';
 
 const STEP = 'create_user_account';
 let h: StepHarness;

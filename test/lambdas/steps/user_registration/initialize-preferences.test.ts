@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { handler } from '../../../lambdas/steps/initialize-preferences.ts';
-import { PLAN_DEFAULT_PREFERENCES } from '../../../lambdas/steps/plan-defaults.ts';
+import { handler } from '../../../../lambdas/steps/user_registration/initialize-preferences.ts';
+import { PLAN_DEFAULT_PREFERENCES } from '../../../../lambdas/steps/user_registration/plan-defaults.ts';
 import {
   lambdaContext,
   registrationState,
@@ -9,7 +9,7 @@ import {
   type StepHarness,
   stepPayload,
   useStepSuite,
-} from '../step-harness.ts';
+} from '../../step-harness.ts';
 
 const STEP = 'initialize_preferences';
 let h: StepHarness;

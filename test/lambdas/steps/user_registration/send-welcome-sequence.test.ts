@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { handler } from '../../../lambdas/steps/send-welcome-sequence.ts';
+import { handler } from '../../../../lambdas/steps/user_registration/send-welcome-sequence.ts';
 import {
   lambdaContext,
   registrationState,
@@ -9,7 +9,7 @@ import {
   stepPayload,
   useStep,
   useStepSuite,
-} from '../step-harness.ts';
+} from '../../step-harness.ts';
 
 const STEP = 'send_welcome_sequence';
 let h: StepHarness;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { handler } from '../../../lambdas/steps/setup-billing-profile.ts';
+import { handler } from '../../../../lambdas/steps/user_registration/setup-billing-profile.ts';
 import {
   lambdaContext,
   registrationState,
@@ -8,7 +8,7 @@ import {
   type StepHarness,
   stepPayload,
   useStepSuite,
-} from '../step-harness.ts';
+} from '../../step-harness.ts';
 
 const STEP = 'setup_billing_profile';
 let h: StepHarness;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { handler as createUser } from '../../../lambdas/steps/create-user-account.ts';
+import { handler as createUser } from '../../../../lambdas/steps/user_registration/create-user-account.ts';
 import {
   handler,
   registrationSummary,
   updateUserStatusInput,
-} from '../../../lambdas/steps/update-user-status.ts';
+} from '../../../../lambdas/steps/user_registration/update-user-status.ts';
 import {
   lambdaContext,
   registrationState,
@@ -14,7 +14,7 @@ import {
   stepPayload,
   useStep,
   useStepSuite,
-} from '../step-harness.ts';
+} from '../../step-harness.ts';
 
 const STEP = 'update_user_status';
 let h: StepHarness;
