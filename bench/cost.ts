@@ -4,7 +4,8 @@
  * counter, and a hand-built retry loop is run on the same engine for comparison.
  */
 import { createExecutor } from '../local/runtime/executor.ts';
-import type { Fault, ServiceName } from '../local/simulators/index.ts';
+import type { Fault } from '../local/simulators/index.ts';
+import type { ServiceName } from '../local/simulators/user_registration/index.ts';
 import { costPerMillion, HAND_BUILT_LOOP_TRANSITIONS_PER_RETRY, PRICES } from './cost-model.ts';
 import { countTransitions, fetchHistory, type TransitionCount, taskDurations } from './history.ts';
 import type { Section } from './report.ts';

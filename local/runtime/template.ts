@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { METADATA } from '../../lambdas/contracts.ts';
-import { fail, localFunctionArn, localStateMachineArn, makeResolver, type Resolver } from './intrinsics.ts';
+import { fail, makeResolver, type Resolver } from './intrinsics.ts';
+import { localFunctionArn, localStateMachineArn } from './local-arns.ts';
 
 export {
   LOCAL_ACCOUNT,
@@ -15,7 +16,7 @@ export {
   LOCAL_REGION,
   localFunctionArn,
   localStateMachineArn,
-} from './intrinsics.ts';
+} from './local-arns.ts';
 
 /** The parts of a CloudFormation resource this module reads. */
 export interface TemplateResource {

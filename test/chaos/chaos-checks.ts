@@ -4,7 +4,8 @@
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { readableCause } from '../../lambdas/api/execution-steps.ts';
-import type { RequestRecord, ServiceName, SimulatorEntities } from '../../local/simulators/types.ts';
+import type { RequestRecord } from '../../local/simulators/types.ts';
+import type { ServiceName, SimulatorEntities } from '../../local/simulators/user_registration/types.ts';
 import type { PersonalData } from '../reliability/support.ts';
 
 /** The service route each step writes to. */

@@ -7,7 +7,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
-import { type Simulators, startSimulators } from '../../local/simulators/index.ts';
+import { type Simulators, startSimulators } from '../../local/simulators/user_registration/index.ts';
 import { apiClient, historyOf, register, registrationBody } from './support.ts';
 
 /**

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
-import type { ServiceName } from '../../local/simulators/types.ts';
+import type { ServiceName } from '../../local/simulators/user_registration/types.ts';
 import {
   countExecutions,
   findPiiLeaks,
