@@ -161,7 +161,7 @@ export function renderSteps(view: ExecutionView): Html {
 function stepDetails(step: StepStatus, lane: Lane | undefined): Html {
   const attempts = lane?.attempts ?? [];
   const duration = typeof step.duration_ms === 'number' ? ` · ${formatDuration(step.duration_ms)}` : '';
-  return html`<details class="step" data-step-detail="${step.name}" data-key="step:${step.name}"${step.status === 'failed' ? ' open' : ''}>
+  return html`<details class="step" data-step-detail="${step.name}" data-key="step:${step.name}"${step.status === 'failed' || step.status === 'fallback' ? ' open' : ''}>
 <summary>${statusBadge(step.status)} <strong>${step.name}</strong> <span class="muted">${step.attempts ?? 0} attempt(s)${duration}</span></summary>
 ${
   attempts.length === 0

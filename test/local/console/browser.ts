@@ -1,57 +1,17 @@
-/**
- * Debian's chromium through puppeteer-core (which downloads no browser). Where no browser is
- * installed the browser tests skip and say why.
- */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'puppeteer-core';
+/** Browser tests use Debian's chromium; where none is installed they skip and say why. */
+import { CHROMIUM_CANDIDATES, findChromium } from '../../../local/console/chromium.ts';
 
-/** Flags that work on these machines (root, no GPU, no network beyond loopback). */
-export const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-
-/** The browser binary: `$CHROMIUM_PATH`, else the first of the usual Debian paths that exists. */
-export function findChromium(): string | undefined {
-  const fromEnv = process.env.CHROMIUM_PATH;
-  if (fromEnv) return existsSync(fromEnv) ? fromEnv : undefined;
-  return CANDIDATES.find((path) => existsSync(path));
-}
+export {
+  CHROMIUM_FLAGS,
+  findChromium,
+  launchChromium as launchBrowser,
+} from '../../../local/console/chromium.ts';
 
 /** Why browser tests skip here, or false when a browser is installed. */
 export function browserSkipReason(): string | false {
   if (findChromium()) return false;
-  const reason = `no chromium found (${process.env.CHROMIUM_PATH ?? CANDIDATES.join(', ')}): apt-get install -y chromium`;
+  const where = process.env.CHROMIUM_PATH ?? CHROMIUM_CANDIDATES.join(', ');
+  const reason = `no chromium at ${where}: apt-get install -y chromium`;
   process.stdout.write(`# browser tests skipped: ${reason}\n`);
   return reason;
-}
-
-/** A fresh profile directory per launch, removed on close. */
-export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
-  const { default: puppeteer } = await import('puppeteer-core');
-  const userDataDir = mkdtempSync(join(tmpdir(), 'console-chromium-'));
-  const browser = await puppeteer.launch({
-    executablePath: findChromium()!,
-    headless: true,
-    userDataDir,
-    args: CHROMIUM_FLAGS.slice(1),
-    protocolTimeout: 60_000,
-  });
-  return {
-    browser,
-    close: async () => {
-      await browser.close().catch(() => undefined);
-      rmSync(userDataDir, { recursive: true, force: true });
-    },
-  };
 }

@@ -1,6 +1,6 @@
 /** A local runtime with the console in front of it, for the console tests. */
-import { workflowGraph } from '../../../infra/graph/index.ts';
 import { loadWorkflows } from '../../../infra/workflow/index.ts';
+import { localConsoleWorkflows } from '../../../local/console/local-workflows.ts';
 import { type ConsoleServer, startConsole } from '../../../local/console/server.ts';
 import type { StatusDocument } from '../../../local/console/sources.ts';
 import {
@@ -26,23 +26,9 @@ export interface ConsoleStack {
 export async function startConsoleStack(opts: LocalRuntimeOptions = {}): Promise<ConsoleStack> {
   const runtime = await startLocalRuntime({ timeScale: 50, ...opts });
   try {
-    const specs = loadWorkflows(opts.configDir ?? `${REPO_ROOT}config`);
-    const resourceUrl = `${runtime.apiUrl}/registrations`;
-    const server = await startConsole({
-      port: 0,
-      sfnEndpoint: runtime.sfnEndpoint,
-      pollMs: 100,
-      workflows: runtime.workflows.map((machine) => {
-        const spec = specs.find((s) => s.name === machine.name)!;
-        return {
-          name: spec.name,
-          graph: workflowGraph(spec),
-          schema: spec.schema,
-          resourceUrl,
-          stateMachineArn: machine.stateMachineArn,
-        };
-      }),
-    });
+    const workflows = localConsoleWorkflows(runtime, loadWorkflows(opts.configDir ?? `${REPO_ROOT}config`));
+    const resourceUrl = workflows[0]!.resourceUrl;
+    const server = await startConsole({ port: 0, sfnEndpoint: runtime.sfnEndpoint, pollMs: 100, workflows });
     return {
       runtime,
       console: server,
