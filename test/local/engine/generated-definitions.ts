@@ -87,17 +87,23 @@ type Spec =
   | {
       kind: 'task';
       behaviour: string;
-      parameters?: Obj;
+      parameters?: Obj | undefined;
       selector: boolean;
-      retry?: Obj[];
-      catch?: string[];
+      retry?: readonly Obj[] | undefined;
+      catch?: readonly string[] | undefined;
       discard: boolean;
     }
-  | { kind: 'pass'; parameters?: Obj; result: boolean; explicitRoot: boolean }
+  | { kind: 'pass'; parameters?: Obj | undefined; result: boolean; explicitRoot: boolean }
   | { kind: 'wait'; seconds: number }
   | { kind: 'choice'; threshold: number; toFail: boolean }
-  | { kind: 'parallel'; branches: Spec[][]; retry?: Obj[]; catch?: string[]; selector: boolean }
-  | { kind: 'map'; behaviour: string; concurrency: number; catch?: string[] };
+  | {
+      kind: 'parallel';
+      branches: Spec[][];
+      retry?: readonly Obj[] | undefined;
+      catch?: readonly string[] | undefined;
+      selector: boolean;
+    }
+  | { kind: 'map'; behaviour: string; concurrency: number; catch?: readonly string[] | undefined };
 
 const simple = (allowFlaky: boolean, canFail = true): fc.Arbitrary<Spec> =>
   fc.oneof(
@@ -167,13 +173,17 @@ export function buildDefinition(specs: readonly Spec[]): Obj {
     const used = new Set<string>();
     const endName = `end${++counter}`;
     const failTarget = `fail${++counter}`;
-    const end = (): string => (used.add(endName), endName);
-    const failName = (): string => (used.add(failTarget), failTarget);
+    const use = (name: string): string => {
+      used.add(name);
+      return name;
+    };
+    const end = (): string => use(endName);
+    const failName = (): string => use(failTarget);
     list.forEach((s, i) => {
       const name = names[i]!;
       const next = names[i + 1];
       const link = next ? { Next: next } : { End: true };
-      const catchTo = (errors?: string[]) =>
+      const catchTo = (errors?: readonly string[]) =>
         errors ? { Catch: [{ ErrorEquals: errors, ResultPath: `$.err_${name}`, Next: next ?? end() }] } : {};
       if (s.kind === 'task') {
         states[name] = {
