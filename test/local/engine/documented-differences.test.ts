@@ -8,7 +8,10 @@ import { describe, test } from 'node:test';
 import { runOracle, runOurs } from './engines.ts';
 import { FUNCTION_PREFIX } from './generated-definitions.ts';
 
-const pass = (fields: Record<string, unknown>) => ({ StartAt: 'p', States: { p: { Type: 'Pass', End: true, ...fields } } });
+const pass = (fields: Record<string, unknown>) => ({
+  StartAt: 'p',
+  States: { p: { Type: 'Pass', End: true, ...fields } },
+});
 const INPUT = { a: 1, s: 'x,y;z', obj: { k: 1 }, quoted: 'say "hi"' };
 
 describe('documented differences from aws-local-stepfunctions', () => {
@@ -42,7 +45,11 @@ describe('documented differences from aws-local-stepfunctions', () => {
   test('a failing intrinsic function is States.IntrinsicFailure', async () => {
     const definition = pass({ Parameters: { 'x.$': 'States.ArrayGetItem(States.Array(1), 5)' } });
     assert.equal((await runOurs(definition, INPUT)).error, 'States.IntrinsicFailure');
-    assert.equal((await runOracle(definition, INPUT)).status, 'SUCCEEDED', 'the oracle returns no item instead');
+    assert.equal(
+      (await runOracle(definition, INPUT)).status,
+      'SUCCEEDED',
+      'the oracle returns no item instead',
+    );
   });
 
   test('States.TaskFailed matches a Parallel branch error too (AWS: any error but States.Timeout)', async () => {
@@ -51,7 +58,12 @@ describe('documented differences from aws-local-stepfunctions', () => {
       States: {
         par: {
           Type: 'Parallel',
-          Branches: [{ StartAt: 't', States: { t: { Type: 'Task', Resource: `${FUNCTION_PREFIX}fail-Boom`, End: true } } }],
+          Branches: [
+            {
+              StartAt: 't',
+              States: { t: { Type: 'Task', Resource: `${FUNCTION_PREFIX}fail-Boom`, End: true } },
+            },
+          ],
           Catch: [{ ErrorEquals: ['States.TaskFailed'], ResultPath: '$.err', Next: 'done' }],
           End: true,
         },
@@ -75,7 +87,12 @@ describe('documented differences from aws-local-stepfunctions', () => {
   });
 
   test('States.JsonMerge returns a new object and leaves the state input as it was', async () => {
-    const definition = pass({ Parameters: { 'm.$': "States.JsonMerge($.obj, States.StringToJson('{\"k\":2}'), false)", 'obj.$': '$.obj' } });
+    const definition = pass({
+      Parameters: {
+        'm.$': 'States.JsonMerge($.obj, States.StringToJson(\'{"k":2}\'), false)',
+        'obj.$': '$.obj',
+      },
+    });
     assert.deepEqual((await runOurs(definition, INPUT)).output, { m: { k: 2 }, obj: { k: 1 } });
     assert.deepEqual((await runOracle(definition, INPUT)).output, { m: { k: 2 }, obj: { k: 2 } });
   });
@@ -91,7 +108,11 @@ describe('documented differences from aws-local-stepfunctions', () => {
             {
               StartAt: 'p',
               States: {
-                p: { Type: 'Pass', Parameters: { 'input.$': '$$.Execution.Input', 'state.$': '$$.State.Name' }, End: true },
+                p: {
+                  Type: 'Pass',
+                  Parameters: { 'input.$': '$$.Execution.Input', 'state.$': '$$.State.Name' },
+                  End: true,
+                },
               },
             },
           ],

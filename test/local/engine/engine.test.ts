@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createStateMachine, type InvokeFunction, type MachineDefinition } from '../../../local/engine/index.ts';
+import {
+  createStateMachine,
+  type InvokeFunction,
+  type MachineDefinition,
+} from '../../../local/engine/index.ts';
 
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function:';
 const named = (name: string, message: string): Error => Object.assign(new Error(message), { name });
@@ -113,8 +117,18 @@ describe('local engine', () => {
     assert.equal(m.tokens.send(token, { kind: 'success', output: { approved: true } }), undefined);
     await e.done;
     assert.deepEqual(JSON.parse(e.output!), { answer: { approved: true } });
-    assert.deepEqual(types(e.events).slice(2, 7), ['TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskSucceeded', 'TaskStateExited']);
-    assert.equal(m.tokens.send(token, { kind: 'heartbeat' }), 'TaskTimedOut', 'a closed task refuses signals');
+    assert.deepEqual(types(e.events).slice(2, 7), [
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSubmitted',
+      'TaskSucceeded',
+      'TaskStateExited',
+    ]);
+    assert.equal(
+      m.tokens.send(token, { kind: 'heartbeat' }),
+      'TaskTimedOut',
+      'a closed task refuses signals',
+    );
   });
 
   test('HeartbeatSeconds without a heartbeat fails with States.HeartbeatTimeout', async () => {
@@ -155,7 +169,12 @@ describe('local engine', () => {
               {
                 StartAt: 'b',
                 States: {
-                  b: { Type: 'Task', Resource: `${FN}bad`, Parameters: { 'redrives.$': '$$.Execution.RedriveCount' }, End: true },
+                  b: {
+                    Type: 'Task',
+                    Resource: `${FN}bad`,
+                    Parameters: { 'redrives.$': '$$.Execution.RedriveCount' },
+                    End: true,
+                  },
                 },
               },
             ],
@@ -184,7 +203,10 @@ describe('local engine', () => {
     assert.equal(output[1]!.payload.redrives, 1);
     const redriven = e.events.find((event) => event.type === 'ExecutionRedriven')!;
     assert.deepEqual(redriven.executionRedrivenEventDetails, { redriveCount: 1 });
-    assert.deepEqual(e.redriveStatus, { status: 'NOT_REDRIVABLE', reason: 'Execution is SUCCEEDED and cannot be redriven' });
+    assert.deepEqual(e.redriveStatus, {
+      status: 'NOT_REDRIVABLE',
+      reason: 'Execution is SUCCEEDED and cannot be redriven',
+    });
   });
 
   test('a failing branch cancels its sibling, whose in-flight state is aborted', async () => {
@@ -208,16 +230,28 @@ describe('local engine', () => {
     const e = start(m);
     await e.done;
     assert.equal(e.error, 'Nope');
-    assert.deepEqual(types(e.events).slice(-3), ['WaitStateAborted', 'ParallelStateFailed', 'ExecutionFailed']);
+    assert.deepEqual(types(e.events).slice(-3), [
+      'WaitStateAborted',
+      'ParallelStateFailed',
+      'ExecutionFailed',
+    ]);
   });
 
   test('stop aborts; the execution can then be redriven from the state it was in', async () => {
-    const m = machine({ StartAt: 'w', States: { w: { Type: 'Wait', Seconds: 5, End: true } } }, async () => null, 1);
+    const m = machine(
+      { StartAt: 'w', States: { w: { Type: 'Wait', Seconds: 5, End: true } } },
+      async () => null,
+      1,
+    );
     const e = start(m);
     e.stop('Test.Stop', 'by test');
     await e.done;
     assert.equal(e.status, 'ABORTED');
-    const m2 = machine({ StartAt: 'w', States: { w: { Type: 'Wait', Seconds: 5, End: true } } }, async () => null, 1000);
+    const m2 = machine(
+      { StartAt: 'w', States: { w: { Type: 'Wait', Seconds: 5, End: true } } },
+      async () => null,
+      1000,
+    );
     const fast = start(m2);
     fast.stop();
     await fast.done;

@@ -86,4 +86,3 @@ export async function runOracle(definition: Obj, input: Json, asWritten = false)
     return { status: 'FAILED', error: cause.name, cause: cause.message };
   }
 }
-
