@@ -22,7 +22,7 @@ describe('documented differences from aws-local-stepfunctions', () => {
     assert.notDeepEqual(oracle.output, { r: 1 }, 'the oracle writes a literal "$" key');
   });
 
-  test('a Parameters path that selects nothing is States.ParameterPathFailure, which Catch can match', async () => {
+  test('a Parameters path that selects nothing fails the execution with States.Runtime, which no Catch matches (as the live service does)', async () => {
     const definition = {
       StartAt: 't',
       States: {
@@ -37,8 +37,8 @@ describe('documented differences from aws-local-stepfunctions', () => {
       },
     };
     const ours = await runOurs(definition, INPUT);
-    assert.equal(ours.status, 'SUCCEEDED');
-    assert.equal((ours.output as { err: { Error: string } }).err.Error, 'States.ParameterPathFailure');
+    assert.equal(ours.status, 'FAILED');
+    assert.equal(ours.error, 'States.Runtime');
     assert.deepEqual(await runOracle(definition, INPUT).then((o) => o.error), 'States.Runtime');
   });
 
