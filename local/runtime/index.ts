@@ -1,7 +1,7 @@
 /**
  * The offline runtime: synthesizes the CDK app in-process (or reads `cdk.out` for the bundled
  * assets), takes every state machine definition out of its template, and runs it on the local
- * engine with the real handlers in Lambda-like workers, dynalite for DynamoDB, each workflow's
+ * engine (local/engine) with the real handlers in Lambda-like workers, dynalite for DynamoDB, each workflow's
  * offline services (loopback URLs as is, else its mock file), a Step Functions JSON endpoint and
  * one local API serving every workflow at its resource.
  */
