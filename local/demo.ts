@@ -13,7 +13,9 @@ function servicesLine(workflow: LocalWorkflow): string {
     const name = step.service ?? step.step;
     phrases.set(
       `${name} ${step.via}`,
-      step.via === 'loopback' ? `${name} -> ${step.url} (as is)` : `${name} -> ${workflow.services?.urls[name as never] ?? '?'}`,
+      step.via === 'loopback'
+        ? `${name} -> ${step.url} (as is)`
+        : `${name} -> ${workflow.services?.urls[name as never] ?? '?'}`,
     );
   }
   const mocks = workflow.mockFile ? ` (${workflow.mockFile})` : '';
@@ -31,7 +33,8 @@ export function printEndpoints(runtime: LocalRuntime, print: Print): void {
   }
   print(`  Step Functions        ${runtime.sfnEndpoint}`);
   for (const workflow of runtime.workflows) print(`    ${workflow.name}: ${workflow.stateMachineArn}`);
-  print(`  DynamoDB              ${runtime.dynamo.endpoint}   (dynalite, table ${runtime.tableName})`);
+  print(`  DynamoDB              ${runtime.dynamo.endpoint}   (dynalite)`);
+  for (const workflow of runtime.workflows) print(`    ${workflow.name}: table ${workflow.tableName}`);
 }
 
 /** Runs the first example of `workflow` through its API, printing each step as it changes. */
@@ -39,7 +42,9 @@ export async function runDemo(workflow: LocalWorkflow, print: Print): Promise<Ex
   const client = createApiClient(workflow.resourceUrl);
   print();
   print(`Demo of ${workflow.name} (the first example of its input schema) through the local API:`);
-  const started = await client.start(workflow.examples[0], { idempotencyKey: `demo-${workflow.name}-${Date.now()}` });
+  const started = await client.start(workflow.examples[0], {
+    idempotencyKey: `demo-${workflow.name}-${Date.now()}`,
+  });
   print(`  POST /${workflow.resource} -> ${started.status} correlation_id=${started.body.correlation_id}`);
   const final = await followExecution(
     () => client.status(started.body.correlation_id),
@@ -61,12 +66,14 @@ function printOutput(output: unknown, print: Print): void {
   const { steps, ...input } = output as { steps?: Record<string, unknown> };
   print('  output:');
   print(`    input: ${JSON.stringify(input)}`);
-  for (const [step, result] of Object.entries(steps ?? {})) print(`    steps.${step}: ${JSON.stringify(result)}`);
+  for (const [step, result] of Object.entries(steps ?? {}))
+    print(`    steps.${step}: ${JSON.stringify(result)}`);
 }
 
 /** Commands to try against the running runtime: curl, the CLI, the real AWS CLI. */
 export function printExamples(runtime: LocalRuntime, print: Print): void {
-  const workflow = runtime.workflows.find((candidate) => candidate.examples.length > 0) ?? runtime.workflows[0];
+  const workflow =
+    runtime.workflows.find((candidate) => candidate.examples.length > 0) ?? runtime.workflows[0];
   if (!workflow) return;
   const body = JSON.stringify(workflow.examples[0] ?? {});
   print();
@@ -78,10 +85,16 @@ export function printExamples(runtime: LocalRuntime, print: Print): void {
   print(`  npx stepflow status <correlation_id> --workflow ${workflow.name}`);
   print(`  npx stepflow list --workflow ${workflow.name}`);
   const faulted = runtime.workflows.find((candidate) => candidate.services);
-  const [service, routes] = faulted?.services ? [...faulted.services.routes][0] ?? [] : [];
+  const [service, routes] = faulted?.services ? ([...faulted.services.routes][0] ?? []) : [];
   if (faulted && service && routes?.[0])
-    print(`  npx stepflow faults set ${service} '${routes[0]}' --status 503 --times 2 --workflow ${faulted.name}`);
-  print('  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1   # any values');
-  print(`  aws --endpoint-url ${runtime.sfnEndpoint} stepfunctions list-executions --state-machine-arn ${workflow.stateMachineArn}`);
-  print(`  aws dynamodb --endpoint-url ${runtime.dynamo.endpoint} scan --table-name ${runtime.tableName}`);
+    print(
+      `  npx stepflow faults set ${service} '${routes[0]}' --status 503 --times 2 --workflow ${faulted.name}`,
+    );
+  print(
+    '  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1   # any values',
+  );
+  print(
+    `  aws --endpoint-url ${runtime.sfnEndpoint} stepfunctions list-executions --state-machine-arn ${workflow.stateMachineArn}`,
+  );
+  print(`  aws dynamodb --endpoint-url ${runtime.dynamo.endpoint} scan --table-name ${workflow.tableName}`);
 }

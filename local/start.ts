@@ -13,6 +13,7 @@ import { removeRuntimeInfo, writeRuntimeInfo } from './cli/local-target.ts';
 import { formatMs } from './cli/step-lines.ts';
 import { printEndpoints, printExamples, runDemo } from './demo.ts';
 import { type LocalRuntime, type LocalWorkflow, PortInUseError, startLocalRuntime } from './runtime/index.ts';
+import { assertPortsFree } from './runtime/ports.ts';
 
 /** The fixed ports and their flags (`--console-port` joins them with the console). */
 const PORT_FLAGS = {
@@ -57,10 +58,13 @@ const fail = (message: string, code: number): number => {
 
 function portsOf(values: Values): Record<PortFlag, number> | string {
   const ports = {} as Record<PortFlag, number>;
-  for (const [flag, { fallback }] of Object.entries(PORT_FLAGS) as Array<[PortFlag, (typeof PORT_FLAGS)[PortFlag]]>) {
+  for (const [flag, { fallback }] of Object.entries(PORT_FLAGS) as Array<
+    [PortFlag, (typeof PORT_FLAGS)[PortFlag]]
+  >) {
     const text = values[flag] ?? fallback();
     const port = Number(text);
-    if (!/^\d+$/.test(text) || port > 65535) return `--${flag} must be a port number (0-65535), got '${text}'`;
+    if (!/^\d+$/.test(text) || port > 65535)
+      return `--${flag} must be a port number (0-65535), got '${text}'`;
     ports[flag] = port;
   }
   return ports;
@@ -74,7 +78,9 @@ async function start(
   mkdirSync(logDir, { recursive: true });
   const logPath = join(logDir, `handlers-${ports.port}.log`);
   const logFile = values.verbose ? undefined : createWriteStream(logPath, { flags: 'w' });
-  out('Starting the offline runtime: synthesizing the CDK app (no bundling), reading the state machines from the templates...');
+  out(
+    'Starting the offline runtime: synthesizing the CDK app (no bundling), reading the state machines from the templates...',
+  );
   try {
     const runtime = await startLocalRuntime({
       ports: { api: ports.port, sfn: ports['sfn-port'], dynamodb: ports['dynamodb-port'] },
@@ -97,8 +103,10 @@ async function start(
 function demoWorkflows(runtime: LocalRuntime, only: string | undefined): LocalWorkflow[] | string {
   if (only !== undefined) {
     const workflow = runtime.workflows.find((candidate) => candidate.name === only);
-    if (!workflow) return `--workflow: no workflow '${only}' (workflows: ${runtime.workflows.map((w) => w.name).join(', ')})`;
-    if (workflow.examples.length === 0) return `--workflow ${only}: its input schema (${workflow.file}) has no 'examples' to run`;
+    if (!workflow)
+      return `--workflow: no workflow '${only}' (workflows: ${runtime.workflows.map((w) => w.name).join(', ')})`;
+    if (workflow.examples.length === 0)
+      return `--workflow ${only}: its input schema (${workflow.file}) has no 'examples' to run`;
     return [workflow];
   }
   return runtime.workflows.filter((workflow) => workflow.examples.length > 0);
@@ -124,11 +132,27 @@ async function main(): Promise<number> {
   } catch (error) {
     return fail(`${(error as Error).message}\n${USAGE}`, 2);
   }
-  if (values.help) return out(USAGE), 0;
+  if (values.help) {
+    out(USAGE);
+    return 0;
+  }
   const ports = portsOf(values);
   if (typeof ports === 'string') return fail(ports, 2);
   if (values.once && values['no-demo']) return fail(`--once and --no-demo exclude each other\n${USAGE}`, 2);
 
+  try {
+    // Before the synthesis, which takes seconds: a taken port fails fast, naming its flag.
+    await assertPortsFree(
+      (Object.keys(PORT_FLAGS) as PortFlag[]).map((flag) => ({
+        name: PORT_FLAGS[flag].name,
+        port: ports[flag],
+        flag: `--${flag}`,
+      })),
+      '127.0.0.1',
+    );
+  } catch (error) {
+    return fail((error as Error).message, 1);
+  }
   const started = await start(values, ports);
   if (typeof started === 'number') return started;
   const { runtime, logFile } = started;
@@ -144,7 +168,9 @@ async function main(): Promise<number> {
   };
   out(`Ready in ${formatMs(performance.now())}:`);
   printEndpoints(runtime, out);
-  out(`  Handler logs          ${values.verbose ? 'stderr (--verbose)' : join(tmpdir(), 'stepflow-local', `handlers-${ports.port}.log`)}`);
+  out(
+    `  Handler logs          ${values.verbose ? 'stderr (--verbose)' : join(tmpdir(), 'stepflow-local', `handlers-${ports.port}.log`)}`,
+  );
   out(`  Runtime info          ${infoPath} (read by \`npx stepflow\`)`);
 
   const demos = values['no-demo'] ? [] : demoWorkflows(runtime, values.workflow);
@@ -152,7 +178,8 @@ async function main(): Promise<number> {
     await shutdown();
     return fail(demos, 2);
   }
-  if (!values['no-demo'] && demos.length === 0) out("\nNo workflow's input schema has 'examples': no demo to run.");
+  if (!values['no-demo'] && demos.length === 0)
+    out("\nNo workflow's input schema has 'examples': no demo to run.");
   const demoOk = await runDemos(demos);
   if (values.once) {
     await shutdown();

@@ -109,7 +109,9 @@ function servicesOf(workflow: LocalWorkflow): RunningServices {
 
 /** Adds a 429 burst on one route of one service, drawn from the run's PRNG. */
 function addBurst(services: RunningServices, random: () => number): void {
-  const targets = [...services.routes].flatMap(([service, routes]) => routes.map((route) => ({ service, route })));
+  const targets = [...services.routes].flatMap(([service, routes]) =>
+    routes.map((route) => ({ service, route })),
+  );
   const target = targets[Math.floor(random() * targets.length)];
   if (!target) return;
   // Route-specific faults are tried before the '*' ones, so the burst overrides the base mix.
@@ -142,20 +144,43 @@ export async function runChaos(runtime: LocalRuntime, opts: ChaosOptions): Promi
       if (n > 0 && n % BURST_EVERY === 0) addBurst(services, random);
       const body = input(n);
       const key = `chaos-${opts.seed}-${n}`;
-      const accepted = await submit(workflow.resourceUrl, body, key, () => {
-        apiRetries += 1;
-      }, key);
-      const doc = await followExecution(() => client.status(accepted.correlation_id), () => {}, {
-        pollMs: 250,
-        timeoutMs: 5 * 60_000,
-      });
+      const accepted = await submit(
+        workflow.resourceUrl,
+        body,
+        key,
+        () => {
+          apiRetries += 1;
+        },
+        key,
+      );
+      const doc = await followExecution(
+        () => client.status(accepted.correlation_id),
+        () => {},
+        {
+          pollMs: 250,
+          timeoutMs: 5 * 60_000,
+        },
+      );
       opts.onProgress?.(++done, opts.count);
-      return { n, correlationId: accepted.correlation_id, executionArn: accepted.execution_arn, input: body, doc };
+      return {
+        n,
+        correlationId: accepted.correlation_id,
+        executionArn: accepted.execution_arn,
+        input: body,
+        doc,
+      };
     },
   );
   const wallSeconds = (performance.now() - started) / 1000;
   services.faults.clear();
-  return { ...tally(workflow, services, executions), workflow: workflow.name, seed: opts.seed, executions, apiRetries, wallSeconds };
+  return {
+    ...tally(workflow, services, executions),
+    workflow: workflow.name,
+    seed: opts.seed,
+    executions,
+    apiRetries,
+    wallSeconds,
+  };
 }
 
 /** `503`, `429`, `timeout`, `connection` or `other`, from the error message a step reported. */
@@ -190,7 +215,7 @@ function tally(workflow: LocalWorkflow, services: RunningServices, executions: r
     if (figures[service]) figures[service].duplicates += 1;
     problems.push(`${key}: applied ${count} times`);
   }
-  problems.push(...(services.counters.duplicates().filter((line) => !/: applied \d+ times$/.test(line))));
+  problems.push(...services.counters.duplicates().filter((line) => !/: applied \d+ times$/.test(line)));
   const byCause = new Map<string, number>();
   let retries = 0;
   let fallbacks = 0;
@@ -201,12 +226,22 @@ function tally(workflow: LocalWorkflow, services: RunningServices, executions: r
     if (doc.status === 'SUCCEEDED') problems.push(...lostSteps(workflow, services, execution, figures));
     else {
       const step = doc.steps.find((candidate) => candidate.name === doc.failed_steps[0]);
-      const cause = step?.error ? `${step.name}/${step.error.error}(${causeKind(step.error.cause)})` : `${doc.status}`;
+      const cause = step?.error
+        ? `${step.name}/${step.error.error}(${causeKind(step.error.cause)})`
+        : `${doc.status}`;
       byCause.set(cause, (byCause.get(cause) ?? 0) + 1);
     }
   }
   const succeeded = executions.filter((execution) => execution.doc.status === 'SUCCEEDED').length;
-  return { succeeded, failed: executions.length - succeeded, byCause, retries, fallbacks, services: figures, problems };
+  return {
+    succeeded,
+    failed: executions.length - succeeded,
+    byCause,
+    retries,
+    fallbacks,
+    services: figures,
+    problems,
+  };
 }
 
 /**
@@ -231,7 +266,9 @@ function lostSteps(
     if (calls.some((call) => call.outcome !== 'fault' && call.outcome !== undefined)) continue;
     const entry = figures[route.service];
     if (entry) entry.lost += 1;
-    lost.push(`${execution.correlationId}: step ${route.step} succeeded but ${route.service} handled none of its ${calls.length} call(s)`);
+    lost.push(
+      `${execution.correlationId}: step ${route.step} succeeded but ${route.service} handled none of its ${calls.length} call(s)`,
+    );
   }
   return lost;
 }

@@ -46,7 +46,8 @@ export function takeFlags<const N extends string>(
       continue;
     }
     const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
-    if (value === undefined || value === '' || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
+    if (value === undefined || value === '' || value.startsWith('--'))
+      throw new UsageError(`--${name} needs a value`);
     taken[name] = value;
   }
   return { taken, rest };
@@ -62,7 +63,10 @@ export function splitGlobalFlags(argv: readonly string[]): { globals: GlobalFlag
 }
 
 /** `parseArgs` with strict options and positionals; its errors become usage errors. */
-export function parseCommand<const O extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: O) {
+export function parseCommand<const O extends NonNullable<ParseArgsConfig['options']>>(
+  args: readonly string[],
+  options: O,
+) {
   try {
     return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -71,10 +75,17 @@ export function parseCommand<const O extends NonNullable<ParseArgsConfig['option
 }
 
 /** A positive integer flag within bounds, or a usage error naming the flag. */
-export function integerFlag(value: string | undefined, flag: string, fallback: number, min: number, max: number): number {
+export function integerFlag(
+  value: string | undefined,
+  flag: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer ${min}-${max}, got '${value}'`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${flag} must be an integer ${min}-${max}, got '${value}'`);
   return n;
 }
 
@@ -87,7 +98,9 @@ export function readJsonInput(file: string | undefined, input: string | undefine
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new UsageError(`Cannot read --file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new UsageError(
+        `Cannot read --file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
   }
   try {

@@ -3,8 +3,15 @@
  * seed fixes the services' fault draws from their first request), runs the chaos run and prints
  * its summary. Exit code 0 when nothing was applied twice or lost and every execution ended.
  */
-import { chaosSummary, CHAOS_REQUEST_TIMEOUT_MS, runChaos } from '../chaos/chaos-run.ts';
-import { type CommandIo, type GlobalFlags, integerFlag, parseCommand, readJsonInput, UsageError } from './args.ts';
+import { CHAOS_REQUEST_TIMEOUT_MS, chaosSummary, runChaos } from '../chaos/chaos-run.ts';
+import {
+  type CommandIo,
+  type GlobalFlags,
+  integerFlag,
+  parseCommand,
+  readJsonInput,
+  UsageError,
+} from './args.ts';
 
 export const CHAOS_USAGE = `chaos   --workflow W [--seed S] [--count N] [--concurrency C] [--config-dir D]
           [--environment E] [--file body.json | --input JSON]
@@ -22,15 +29,23 @@ const OPTIONS = {
 } as const;
 
 /** The `chaos` command. */
-export async function chaosCommand(args: readonly string[], globals: GlobalFlags, io: CommandIo): Promise<number> {
+export async function chaosCommand(
+  args: readonly string[],
+  globals: GlobalFlags,
+  io: CommandIo,
+): Promise<number> {
   const { values, positionals } = parseCommand(args, OPTIONS);
-  if (positionals.length > 0) throw new UsageError(`chaos takes no positional argument (got '${positionals[0]}')`);
+  if (positionals.length > 0)
+    throw new UsageError(`chaos takes no positional argument (got '${positionals[0]}')`);
   if (globals.api || globals.stack || globals.region)
     throw new UsageError('chaos runs its own offline runtime: --api, --stack and --region do not apply');
   const count = integerFlag(values.count, '--count', 50, 1, 100_000);
   const concurrency = integerFlag(values.concurrency, '--concurrency', 24, 1, 1000);
   const seed = integerFlag(values.seed, '--seed', Date.now() % 1_000_000_000, 0, 2 ** 32 - 1);
-  const input = values.file === undefined && values.input === undefined ? undefined : readJsonInput(values.file, values.input);
+  const input =
+    values.file === undefined && values.input === undefined
+      ? undefined
+      : readJsonInput(values.file, values.input);
   // First, so a run that dies half-way still says how to replay it.
   io.stdout.write(`chaos: seed=${seed} (replay: npx stepflow chaos --seed ${seed} ...)\n`);
   const { startLocalRuntime } = await import('../runtime/index.ts');

@@ -1,7 +1,14 @@
 /** `stepflow start`, `status` and `list`: executions through a workflow's API and Step Functions. */
 import { type ExecutionStatus, paginateListExecutions } from '@aws-sdk/client-sfn';
 import { ApiResponseError, type ExecutionStatusDocument } from './api-client.ts';
-import { type CommandIo, type GlobalFlags, integerFlag, parseCommand, readJsonInput, UsageError } from './args.ts';
+import {
+  type CommandIo,
+  type GlobalFlags,
+  integerFlag,
+  parseCommand,
+  readJsonInput,
+  UsageError,
+} from './args.ts';
 import { followExecution, stepTable, stepTransitions, summaryLine } from './step-lines.ts';
 import { pickWorkflow, resolveTarget, type Target, type TargetWorkflow, workflowNames } from './targets.ts';
 
@@ -30,9 +37,14 @@ const START_OPTIONS = {
 } as const;
 
 /** `start`: POSTs the input to the workflow's resource; `--watch` follows it to the end. */
-export async function startCommand(args: readonly string[], globals: GlobalFlags, io: CommandIo): Promise<number> {
+export async function startCommand(
+  args: readonly string[],
+  globals: GlobalFlags,
+  io: CommandIo,
+): Promise<number> {
   const { values, positionals } = parseCommand(args, START_OPTIONS);
-  if (positionals.length > 0) throw new UsageError(`start takes no positional argument (got '${positionals[0]}')`);
+  if (positionals.length > 0)
+    throw new UsageError(`start takes no positional argument (got '${positionals[0]}')`);
   const body = readJsonInput(values.file, values.input);
   const target = await resolveTarget(globals, values.workflow);
   const workflow = pickWorkflow(target, values.workflow);
@@ -46,8 +58,15 @@ export async function startCommand(args: readonly string[], globals: GlobalFlags
 }
 
 /** `status`: follows (or with --no-follow, shows once) the execution of a correlation ID. */
-export async function statusCommand(args: readonly string[], globals: GlobalFlags, io: CommandIo): Promise<number> {
-  const { values, positionals } = parseCommand(args, { workflow: { type: 'string' }, 'no-follow': { type: 'boolean' } });
+export async function statusCommand(
+  args: readonly string[],
+  globals: GlobalFlags,
+  io: CommandIo,
+): Promise<number> {
+  const { values, positionals } = parseCommand(args, {
+    workflow: { type: 'string' },
+    'no-follow': { type: 'boolean' },
+  });
   const [id, ...extra] = positionals;
   if (!id || extra.length > 0) throw new UsageError('status needs one correlation ID');
   const target = await resolveTarget(globals, values.workflow);
@@ -71,11 +90,19 @@ async function workflowWithExecution(target: Target, id: string): Promise<Target
   }
   const [only, ...others] = found;
   if (only && others.length === 0) return only;
-  if (!only) throw new Error(`No execution with correlation ID '${id}' in any workflow (${workflowNames(target)})`);
-  throw new UsageError(`correlation ID '${id}' exists in ${found.map((w) => w.name).join(' and ')}: pass --workflow`);
+  if (!only)
+    throw new Error(`No execution with correlation ID '${id}' in any workflow (${workflowNames(target)})`);
+  throw new UsageError(
+    `correlation ID '${id}' exists in ${found.map((w) => w.name).join(' and ')}: pass --workflow`,
+  );
 }
 
-async function showStatus(workflow: TargetWorkflow, id: string, follow: boolean, io: CommandIo): Promise<number> {
+async function showStatus(
+  workflow: TargetWorkflow,
+  id: string,
+  follow: boolean,
+  io: CommandIo,
+): Promise<number> {
   const out = io.stdout;
   const tty = (out as { isTTY?: boolean }).isTTY === true;
   let drawn = 0;
@@ -101,20 +128,26 @@ async function showStatus(workflow: TargetWorkflow, id: string, follow: boolean,
 }
 
 /** `list`: the latest executions of one workflow or all, through Step Functions' ListExecutions. */
-export async function listCommand(args: readonly string[], globals: GlobalFlags, io: CommandIo): Promise<number> {
+export async function listCommand(
+  args: readonly string[],
+  globals: GlobalFlags,
+  io: CommandIo,
+): Promise<number> {
   const { values, positionals } = parseCommand(args, {
     workflow: { type: 'string' },
     status: { type: 'string' },
     limit: { type: 'string' },
   });
-  if (positionals.length > 0) throw new UsageError(`list takes no positional argument (got '${positionals[0]}')`);
+  if (positionals.length > 0)
+    throw new UsageError(`list takes no positional argument (got '${positionals[0]}')`);
   const status = values.status?.toUpperCase();
   if (status !== undefined && !(EXECUTION_STATUSES as readonly string[]).includes(status)) {
     throw new UsageError(`--status must be one of ${EXECUTION_STATUSES.join(', ')}, got '${values.status}'`);
   }
   const limit = integerFlag(values.limit, '--limit', 20, 1, 1000);
   const target = await resolveTarget(globals, values.workflow);
-  const workflows = values.workflow === undefined ? target.workflows : [pickWorkflow(target, values.workflow)];
+  const workflows =
+    values.workflow === undefined ? target.workflows : [pickWorkflow(target, values.workflow)];
   const lines: string[] = [];
   for (const workflow of workflows) {
     if (!workflow.stateMachineArn) continue;
@@ -124,7 +157,12 @@ export async function listCommand(args: readonly string[], globals: GlobalFlags,
   return 0;
 }
 
-async function listLines(target: Target, workflow: TargetWorkflow, status: ExecutionStatus | undefined, limit: number) {
+async function listLines(
+  target: Target,
+  workflow: TargetWorkflow,
+  status: ExecutionStatus | undefined,
+  limit: number,
+) {
   const lines: string[] = [];
   const pages = paginateListExecutions(
     { client: target.sfn, pageSize: Math.min(limit, 1000) },

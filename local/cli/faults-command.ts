@@ -16,23 +16,39 @@ faults [--workflow W] set <service|*> [<route>] (--status N [--retry-after S] | 
  * `faults` against the offline services of a workflow of the local runtime. Exit code 0, or a
  * usage error.
  */
-export async function faultsCommand(args: readonly string[], globals: GlobalFlags, io: CommandIo): Promise<number> {
+export async function faultsCommand(
+  args: readonly string[],
+  globals: GlobalFlags,
+  io: CommandIo,
+): Promise<number> {
   const { taken, rest } = takeFlags(args, ['workflow']);
   const target = await resolveTarget(globals, taken.workflow);
   if (!target.local) throw new Error('faults works on the local runtime only, not on a deployed stack');
-  const workflow = faultedWorkflow(target, taken.workflow, rest[0] === 'set' || rest[0] === 'clear' ? rest[1] : undefined);
+  const workflow = faultedWorkflow(
+    target,
+    taken.workflow,
+    rest[0] === 'set' || rest[0] === 'clear' ? rest[1] : undefined,
+  );
   const controlUrl = Object.values(workflow.services)[0];
-  if (!controlUrl) throw new Error(`workflow '${workflow.name}' has no offline services (all its steps call loopback URLs)`);
+  if (!controlUrl)
+    throw new Error(`workflow '${workflow.name}' has no offline services (all its steps call loopback URLs)`);
   io.stdout.write(`${await runFaultsCommand(controlUrl, rest)}\n`);
   return 0;
 }
 
 /** The workflow whose services to fault: named, the only one with services, or the one with `service`. */
-function faultedWorkflow(target: Target, name: string | undefined, service: string | undefined): TargetWorkflow {
+function faultedWorkflow(
+  target: Target,
+  name: string | undefined,
+  service: string | undefined,
+): TargetWorkflow {
   const withServices = target.workflows.filter((workflow) => Object.keys(workflow.services).length > 0);
   if (name !== undefined) {
     const found = target.workflows.find((workflow) => workflow.name === name);
-    if (!found) throw new UsageError(`no workflow '${name}' (workflows: ${target.workflows.map((w) => w.name).join(', ')})`);
+    if (!found)
+      throw new UsageError(
+        `no workflow '${name}' (workflows: ${target.workflows.map((w) => w.name).join(', ')})`,
+      );
     return found;
   }
   const candidates =
@@ -41,10 +57,16 @@ function faultedWorkflow(target: Target, name: string | undefined, service: stri
       : withServices.filter((workflow) => service in workflow.services);
   const [only, ...others] = candidates;
   if (only && others.length === 0) return only;
-  const names = (candidates.length > 0 ? candidates : withServices).map((workflow) => workflow.name).join(', ');
+  const names = (candidates.length > 0 ? candidates : withServices)
+    .map((workflow) => workflow.name)
+    .join(', ');
   if (!only && service !== undefined && service !== '*')
-    throw new UsageError(`no workflow has a service '${service}' offline (workflows with services: ${names || 'none'})`);
-  throw new UsageError(`several workflows have offline services${service ? ` called '${service}'` : ''}: pass --workflow (one of ${names})`);
+    throw new UsageError(
+      `no workflow has a service '${service}' offline (workflows with services: ${names || 'none'})`,
+    );
+  throw new UsageError(
+    `several workflows have offline services${service ? ` called '${service}'` : ''}: pass --workflow (one of ${names})`,
+  );
 }
 
 /**
@@ -165,7 +187,8 @@ async function control(url: string, method: string, body?: unknown): Promise<unk
     throw new Error(`Cannot reach the services' control API at ${url}: ${(error as Error).message}`);
   }
   const parsed = (await res.json()) as { message?: string };
-  if (!res.ok) throw new UsageError(`The services refused the change: ${parsed.message ?? JSON.stringify(parsed)}`);
+  if (!res.ok)
+    throw new UsageError(`The services refused the change: ${parsed.message ?? JSON.stringify(parsed)}`);
   return parsed;
 }
 

@@ -77,14 +77,18 @@ export function readRuntimeInfo(apiUrl: string): LocalRuntimeInfo {
   try {
     info = JSON.parse(readFileSync(path, 'utf8')) as LocalRuntimeInfo;
   } catch {
-    throw new Error(`No local runtime found for ${apiUrl} (${path} is missing): start one with \`npm start\``);
+    throw new Error(
+      `No local runtime found for ${apiUrl} (${path} is missing): start one with \`npm start\``,
+    );
   }
   try {
     process.kill(info.pid, 0);
   } catch (error) {
     // EPERM: alive but owned by someone else. ESRCH: gone.
     if ((error as NodeJS.ErrnoException).code === 'ESRCH')
-      throw new Error(`The local runtime for ${apiUrl} (pid ${info.pid}) is gone: start one with \`npm start\``);
+      throw new Error(
+        `The local runtime for ${apiUrl} (pid ${info.pid}) is gone: start one with \`npm start\``,
+      );
   }
   if (!Array.isArray(info.workflows))
     throw new Error(`${path} was written by an older npm start: restart it`);

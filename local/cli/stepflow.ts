@@ -66,7 +66,8 @@ export async function main(argv: readonly string[], io: CommandIo = process): Pr
       return name ? 0 : 2;
     }
     const command = COMMANDS[name];
-    if (!command) throw new UsageError(`Unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    if (!command)
+      throw new UsageError(`Unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
     if (args.includes('--help') || args.includes('-h')) {
       io.stdout.write(`${USAGE}\n`);
       return 0;

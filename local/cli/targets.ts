@@ -80,7 +80,8 @@ async function stackTarget(globals: GlobalFlags, workflow: string | undefined): 
  */
 export async function resolveTarget(globals: GlobalFlags, workflow?: string): Promise<Target> {
   if (globals.stack || globals.region) {
-    if (globals.api) throw new UsageError('--api (a local runtime) and --stack/--region (AWS) exclude each other');
+    if (globals.api)
+      throw new UsageError('--api (a local runtime) and --stack/--region (AWS) exclude each other');
     return stackTarget(globals, workflow);
   }
   return localTarget((globals.api ?? DEFAULT_API_URL).replace(/\/+$/, ''));
@@ -98,10 +99,15 @@ export function workflowNames(target: Target): string {
 export function pickWorkflow(target: Target, name: string | undefined): TargetWorkflow {
   if (name !== undefined) {
     const found = target.workflows.find((workflow) => workflow.name === name);
-    if (!found) throw new UsageError(`no workflow '${name}' on ${target.description} (workflows: ${workflowNames(target)})`);
+    if (!found)
+      throw new UsageError(
+        `no workflow '${name}' on ${target.description} (workflows: ${workflowNames(target)})`,
+      );
     return found;
   }
   const [only, ...others] = target.workflows;
   if (only && others.length === 0) return only;
-  throw new UsageError(`${target.description} serves several workflows: pass --workflow (one of ${workflowNames(target)})`);
+  throw new UsageError(
+    `${target.description} serves several workflows: pass --workflow (one of ${workflowNames(target)})`,
+  );
 }

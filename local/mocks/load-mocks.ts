@@ -47,7 +47,10 @@ async function importSimulators(mock: MockFile, rootDir: string): Promise<Create
  * Loads the mock file of `workflowFile`, or returns undefined when it has none.
  * @throws WorkflowError naming the file and line of every problem
  */
-export async function loadWorkflowMocks(workflowFile: string, rootDir: string): Promise<WorkflowMocks | undefined> {
+export async function loadWorkflowMocks(
+  workflowFile: string,
+  rootDir: string,
+): Promise<WorkflowMocks | undefined> {
   const file = mockFilePath(workflowFile);
   if (!existsSync(file)) return undefined;
   const mock = loadMockFile(file);
@@ -58,7 +61,11 @@ export async function loadWorkflowMocks(workflowFile: string, rootDir: string): 
   if (twice !== undefined) {
     const line = mock.services.find((service) => service.name === twice)?.line ?? 1;
     throw new WorkflowError([
-      { file, line, message: `service '${twice}' is both mocked here and simulated by ${mock.simulators?.module}` },
+      {
+        file,
+        line,
+        message: `service '${twice}' is both mocked here and simulated by ${mock.simulators?.module}`,
+      },
     ]);
   }
   return { file, mock, services, create };

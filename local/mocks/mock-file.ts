@@ -5,7 +5,12 @@
  * docs/local-runtime.md ("Mock files").
  */
 import { readFileSync } from 'node:fs';
-import { type Diagnostic, didYouMean, WorkflowError } from '../../infra/workflow/diagnostics.ts';
+import {
+  type Diagnostic,
+  didYouMean,
+  sortDiagnostics,
+  WorkflowError,
+} from '../../infra/workflow/diagnostics.ts';
 import { type PathSegment, parseYaml, type YamlSource } from '../../infra/workflow/yaml-source.ts';
 import { type ParsedRouteKey, parseRouteKey } from '../simulators/routes.ts';
 import { expressionProblem, expressionsIn } from './templates.ts';
@@ -87,11 +92,19 @@ class Checker {
     }
   }
 
-  /** Reports a bad expression in a template or list; `where` names the place. */
+  /** Reports each bad expression in a template at the line of the value holding it. */
   expressions(value: unknown, params: readonly string[], path: readonly PathSegment[], where: string): void {
-    for (const expression of expressionsIn(value)) {
-      const problem = expressionProblem(expression, params);
-      if (problem) this.report(path, `${where}: ${problem}`);
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        this.expressions(item, params, [...path, index], where);
+      });
+    } else if (isObject(value)) {
+      for (const [key, item] of Object.entries(value)) this.expressions(item, params, [...path, key], where);
+    } else {
+      for (const expression of expressionsIn(value)) {
+        const problem = expressionProblem(expression, params);
+        if (problem) this.report(path, `${where}: ${problem}`);
+      }
     }
   }
 }
@@ -111,8 +124,8 @@ export function parseMockFile(text: string, file: string): MockFile {
   }
   check.knownFields(data, TOP_FIELDS, [], '');
   const simulators = readSimulators(check, data.simulators);
-  const services = readServices(check, data.services, simulators !== undefined);
-  if (check.diagnostics.length > 0) throw new WorkflowError(check.diagnostics);
+  const services = readServices(check, data, data.simulators !== undefined || check.diagnostics.length > 0);
+  if (check.diagnostics.length > 0) throw new WorkflowError(sortDiagnostics(check.diagnostics));
   return { file, ...(simulators ? { simulators } : {}), services };
 }
 
@@ -124,19 +137,26 @@ export function loadMockFile(path: string): MockFile {
 function readSimulators(check: Checker, value: unknown): MockFile['simulators'] {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/\.(ts|mjs|js)$/.test(value)) {
-    check.report(['simulators'], "'simulators' must be the path of a .ts/.mjs/.js module, relative to the project root");
+    check.report(
+      ['simulators'],
+      "'simulators' must be the path of a .ts/.mjs/.js module, relative to the project root",
+    );
     return undefined;
   }
   if (value.startsWith('/') || value.split('/').includes('..')) {
-    check.report(['simulators'], `'simulators' (${value}) must be a path inside the project, relative to its root`);
+    check.report(
+      ['simulators'],
+      `'simulators' (${value}) must be a path inside the project, relative to its root`,
+    );
     return undefined;
   }
   return { module: value, line: check.line(['simulators']) };
 }
 
-function readServices(check: Checker, value: unknown, hasSimulators: boolean): MockService[] {
+function readServices(check: Checker, data: Obj, quiet: boolean): MockService[] {
+  const value = data.services;
   if (value === undefined) {
-    if (!hasSimulators) check.report([], "a mock file needs 'services:' (or 'simulators:')");
+    if (!quiet) check.report([], "a mock file needs 'services:' (or 'simulators:')");
     return [];
   }
   if (!isObject(value) || Object.keys(value).length === 0) {
@@ -162,7 +182,10 @@ function readService(check: Checker, name: string, value: unknown): MockService 
     check.report([...path, 'latency_ms'], `${where}latency_ms must be a non-negative number of milliseconds`);
   }
   if (!isObject(value.routes) || Object.keys(value.routes).length === 0) {
-    check.report(value.routes === undefined ? path : [...path, 'routes'], `${where}'routes' must map 'METHOD /path' to an answer`);
+    check.report(
+      value.routes === undefined ? path : [...path, 'routes'],
+      `${where}'routes' must map 'METHOD /path' to an answer`,
+    );
     return undefined;
   }
   const routes = Object.entries(value.routes).flatMap(([key, route]) => {
@@ -180,7 +203,8 @@ function readRoute(check: Checker, service: string, key: string, value: unknown)
     check.report(path, `service '${service}': ${parsed.problem}`, true);
     return undefined;
   }
-  const route: Obj = value === null || value === undefined ? {} : isObject(value) ? value : { answers: value };
+  const route: Obj =
+    value === null || value === undefined ? {} : isObject(value) ? value : { answers: value };
   if (!isObject(value) && value !== null && value !== undefined && !Array.isArray(value)) {
     check.report(path, `${where}: must be an answer (status, headers, body) or have 'answers:'`);
     return undefined;
@@ -218,7 +242,10 @@ function readRequired(
     const root = expression.split('.')[0] ?? '';
     if (problem) check.report([...path, index], `${where}: required: ${problem}`);
     else if (!['query', 'headers', 'body'].includes(root) || expression === 'body')
-      check.report([...path, index], `${where}: required names a request field (body.x, query.x or headers.x), got '${expression}'`);
+      check.report(
+        [...path, index],
+        `${where}: required names a request field (body.x, query.x or headers.x), got '${expression}'`,
+      );
   }
   return value as string[];
 }
@@ -232,7 +259,11 @@ function readAnswers(
 ): MockAnswer[] {
   if (route.answers === undefined) return [readAnswer(check, route, parsed, path, where, true)];
   if (ANSWER_FIELDS.some((field) => field in route)) {
-    check.report([...path, 'answers'], `${where}: give either 'answers:' or one answer's fields (status, headers, body, when), not both`, true);
+    check.report(
+      [...path, 'answers'],
+      `${where}: give either 'answers:' or one answer's fields (status, headers, body, when), not both`,
+      true,
+    );
   }
   const answersPath = [...path, 'answers'];
   if (!Array.isArray(route.answers) || route.answers.length === 0) {
@@ -241,14 +272,20 @@ function readAnswers(
   }
   const answers = route.answers.map((answer, index) => {
     if (!isObject(answer)) {
-      check.report([...answersPath, index], `${where}: answer ${index + 1} must be a mapping (status, headers, body, when)`);
+      check.report(
+        [...answersPath, index],
+        `${where}: answer ${index + 1} must be a mapping (status, headers, body, when)`,
+      );
       return readAnswer(check, {}, parsed, [...answersPath, index], where, false);
     }
     check.knownFields(answer, ANSWER_FIELDS, [...answersPath, index], `${where} answer ${index + 1}: `);
     return readAnswer(check, answer, parsed, [...answersPath, index], `${where} answer ${index + 1}`, false);
   });
   if ((answers.at(-1)?.when.length ?? 0) > 0) {
-    check.report([...answersPath, answers.length - 1], `${where}: the last answer must have no 'when' (it answers every other request)`);
+    check.report(
+      [...answersPath, answers.length - 1],
+      `${where}: the last answer must have no 'when' (it answers every other request)`,
+    );
   }
   return answers;
 }
@@ -263,11 +300,15 @@ function readAnswer(
 ): MockAnswer {
   const status = value.status ?? 200;
   if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) {
-    check.report([...path, 'status'], `${where}: status must be an HTTP status code (100-599), got ${JSON.stringify(status)}`);
+    check.report(
+      [...path, 'status'],
+      `${where}: status must be an HTTP status code (100-599), got ${JSON.stringify(status)}`,
+    );
   }
   const headers: Record<string, string> = {};
   if (value.headers !== undefined) {
-    if (!isObject(value.headers)) check.report([...path, 'headers'], `${where}: headers must map names to values`);
+    if (!isObject(value.headers))
+      check.report([...path, 'headers'], `${where}: headers must map names to values`);
     else for (const [name, text] of Object.entries(value.headers)) headers[name.toLowerCase()] = String(text);
   }
   check.expressions(headers, parsed.params, [...path, 'headers'], `${where} headers`);
@@ -275,8 +316,10 @@ function readAnswer(
   check.expressions(body, parsed.params, [...path, 'body'], `${where} body`);
   const when: Array<[string, unknown]> = [];
   if (value.when !== undefined) {
-    if (single) check.report([...path, 'when'], `${where}: 'when' belongs to one of several 'answers:'`, true);
-    else if (!isObject(value.when)) check.report([...path, 'when'], `${where}: when must map fields (body.x) to values`);
+    if (single)
+      check.report([...path, 'when'], `${where}: 'when' belongs to one of several 'answers:'`, true);
+    else if (!isObject(value.when))
+      check.report([...path, 'when'], `${where}: when must map fields (body.x) to values`);
     else
       for (const [expression, expected] of Object.entries(value.when)) {
         const problem = expressionProblem(expression, parsed.params);

@@ -51,7 +51,8 @@ export function expressionProblem(expression: string, pathParams: readonly strin
   if (!WITH_FIELDS.has(root)) {
     return fields.length > 0 ? `'${root}' takes no field ('${expression}')` : undefined;
   }
-  if (fields.some((field) => !SEGMENT.test(field))) return `'${expression}' has an empty or invalid field name`;
+  if (fields.some((field) => !SEGMENT.test(field)))
+    return `'${expression}' has an empty or invalid field name`;
   if (root === 'body') return undefined;
   if (fields.length !== 1) return `'${expression}' must name one ${root} field, e.g. '${root}.id'`;
   if (root === 'path' && !pathParams.includes(fields[0]!)) {

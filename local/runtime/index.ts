@@ -76,6 +76,8 @@ export interface LocalWorkflow {
   readonly stackName: string;
   readonly stateMachineArn: string;
   readonly definition: Record<string, unknown>;
+  /** Its DynamoDB table (idempotency keys, correlation IDs, step records). */
+  readonly tableName: string;
   /** The API resource (`api.resource`): `POST <resourceUrl>`, `GET <resourceUrl>/{id}`. */
   readonly resource: string;
   /** e.g. `http://127.0.0.1:3000/registrations` */
@@ -125,15 +127,24 @@ const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 type Closers = Array<() => Promise<void>>;
 
-async function startExecutors(loaded: readonly LoadedWorkflow[], invoke: (arn: string, payload: unknown) => Promise<unknown>, timeScale: number) {
+async function startExecutors(
+  loaded: readonly LoadedWorkflow[],
+  invoke: (arn: string, payload: unknown) => Promise<unknown>,
+  timeScale: number,
+) {
   const executors: StateMachineExecutor[] = [];
   for (const { model } of loaded) {
-    for (const machine of model.stateMachines) executors.push(await createExecutor({ machine, invoke, timeScale }));
+    for (const machine of model.stateMachines)
+      executors.push(await createExecutor({ machine, invoke, timeScale }));
   }
   return executors;
 }
 
-function workflowOf(loaded: LoadedWorkflow, apiUrl: string, services: WorkflowServices | undefined): LocalWorkflow {
+function workflowOf(
+  loaded: LoadedWorkflow,
+  apiUrl: string,
+  services: WorkflowServices | undefined,
+): LocalWorkflow {
   const { model, spec } = loaded;
   const machine = model.stateMachines[0]!;
   const examples = (spec.schema as { examples?: unknown }).examples;
@@ -143,6 +154,7 @@ function workflowOf(loaded: LoadedWorkflow, apiUrl: string, services: WorkflowSe
     stackName: model.stackName,
     stateMachineArn: machine.arn,
     definition: machine.definition,
+    tableName: Object.values(model.tables)[0] ?? '',
     resource: spec.api.resource,
     resourceUrl: `${apiUrl}/${spec.api.resource}`,
     examples: Array.isArray(examples) ? examples : [],
@@ -167,7 +179,11 @@ function runtimeView(parts: {
   close: () => Promise<void>;
 }): LocalRuntime {
   const workflows = parts.loaded.map((loaded) =>
-    workflowOf(loaded, parts.apiUrl, parts.offline.find((entry) => entry.workflow === loaded.spec.name)),
+    workflowOf(
+      loaded,
+      parts.apiUrl,
+      parts.offline.find((entry) => entry.workflow === loaded.spec.name),
+    ),
   );
   const services: Record<string, RunningServices> = {};
   for (const workflow of workflows) if (workflow.services) services[workflow.name] = workflow.services;
@@ -182,7 +198,8 @@ function runtimeView(parts: {
     services,
     workflow(name) {
       const found = workflows.find((workflow) => workflow.name === name);
-      if (!found) throw new Error(`no workflow '${name}' (workflows: ${workflows.map((w) => w.name).join(', ')})`);
+      if (!found)
+        throw new Error(`no workflow '${name}' (workflows: ${workflows.map((w) => w.name).join(', ')})`);
       return found;
     },
     environment: parts.environment,
@@ -264,7 +281,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     await Promise.all(tables.map((table) => createWorkflowTable(dynamo.client, table)));
 
     let lambdas: LambdaAdapter | undefined;
-    const invoke = (functionArn: string, payload: unknown): Promise<unknown> => lambdas!.invoke(functionArn, payload);
+    const invoke = (functionArn: string, payload: unknown): Promise<unknown> =>
+      lambdas!.invoke(functionArn, payload);
     const executors = await startExecutors(loaded, invoke, timeScale);
     const endpoint = await startSfnEndpoint({ executors, host, port: ports.sfn ?? 0 });
     closers.push(() => endpoint.close());
@@ -288,7 +306,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       invoke: (functionId, event) => adapter.invoke(functionId, event) as never,
     });
     closers.push(() => api.close());
-    const sfnClient = new SFNClient({ endpoint: endpoint.url, region: LOCAL_REGION, credentials: CREDENTIALS });
+    const sfnClient = new SFNClient({
+      endpoint: endpoint.url,
+      region: LOCAL_REGION,
+      credentials: CREDENTIALS,
+    });
     closers.push(async () => sfnClient.destroy());
     return runtimeView({
       apiUrl: api.url,

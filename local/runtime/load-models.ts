@@ -47,7 +47,9 @@ function readCloudAssembly(cdkOutDir: string): Array<[string, CfnTemplate]> {
   return templates;
 }
 
-async function synthesize(opts: LoadModelsOptions): Promise<{ templates: Array<[string, CfnTemplate]>; specs: WorkflowSpec[] }> {
+async function synthesize(
+  opts: LoadModelsOptions,
+): Promise<{ templates: Array<[string, CfnTemplate]>; specs: WorkflowSpec[] }> {
   // aws-cdk-lib is large: Node's on-disk compile cache makes later starts load it faster.
   enableCompileCache(join(tmpdir(), 'stepflow-node-compile-cache'));
   const { buildApp } = await import('../../infra/build-app.ts');
@@ -64,7 +66,10 @@ async function synthesize(opts: LoadModelsOptions): Promise<{ templates: Array<[
   const { app, stacks } = buildApp(appOptions);
   const assembly = app.synth();
   return {
-    templates: stacks.map((stack) => [stack.stackName, assembly.getStackByName(stack.stackName).template as CfnTemplate]),
+    templates: stacks.map((stack) => [
+      stack.stackName,
+      assembly.getStackByName(stack.stackName).template as CfnTemplate,
+    ]),
     specs: stacks.map((stack) => stack.spec),
   };
 }

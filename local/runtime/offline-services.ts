@@ -7,9 +7,10 @@
  * 3. else starting fails, naming the step, the service and the file to write.
  * The template is never edited: the override is one more variable in the function's environment.
  */
-import { ENV } from '../../lambdas/contracts.ts';
+
 import { type Diagnostic, WorkflowError } from '../../infra/workflow/diagnostics.ts';
 import type { WorkflowSpec } from '../../infra/workflow/types.ts';
+import { ENV } from '../../lambdas/contracts.ts';
 import { loadWorkflowMocks, mockFilePath, type WorkflowMocks } from '../mocks/load-mocks.ts';
 import { type RunningServices, startServices } from '../simulators/index.ts';
 import type { LocalFunction } from './template.ts';
@@ -64,11 +65,16 @@ function routeStep(fn: LocalFunction, mocks: WorkflowMocks | undefined): StepSer
   return { step, service, url, via: 'none' };
 }
 
-function unresolved(spec: WorkflowSpec, route: StepServiceRoute, mocks: WorkflowMocks | undefined): Diagnostic {
+function unresolved(
+  spec: WorkflowSpec,
+  route: StepServiceRoute,
+  mocks: WorkflowMocks | undefined,
+): Diagnostic {
   const line = spec.steps.find((step) => step.name === route.step)?.line ?? 1;
   const file = mocks?.file ?? mockFilePath(spec.file);
   const target = route.service === undefined ? 'its service' : `service '${route.service}'`;
-  const where = route.url === undefined ? 'has no handler_config.url' : `is at ${route.url}, not on loopback,`;
+  const where =
+    route.url === undefined ? 'has no handler_config.url' : `is at ${route.url}, not on loopback,`;
   const fix =
     route.service === undefined
       ? 'set handler_config.service (or the workflow default_dependent_system)'
@@ -97,7 +103,11 @@ export async function startWorkflowServices(
   opts: StartWorkflowServicesOptions,
 ): Promise<{ services: WorkflowServices[]; functions: LocalFunction[]; close(): Promise<void> }> {
   const diagnostics: Diagnostic[] = [];
-  const loaded: Array<{ spec: WorkflowSpec; mocks: WorkflowMocks | undefined; functions: readonly LocalFunction[] }> = [];
+  const loaded: Array<{
+    spec: WorkflowSpec;
+    mocks: WorkflowMocks | undefined;
+    functions: readonly LocalFunction[];
+  }> = [];
   for (const { spec, functions } of workflows) {
     try {
       loaded.push({ spec, mocks: await loadWorkflowMocks(spec.file, opts.rootDir), functions });
@@ -122,7 +132,9 @@ export async function startWorkflowServices(
   };
   try {
     for (const { spec, mocks, functions } of loaded) {
-      const services = mocks ? await startServices(mocks.create, { host: opts.host, seed: opts.seed }) : undefined;
+      const services = mocks
+        ? await startServices(mocks.create, { host: opts.host, seed: opts.seed })
+        : undefined;
       const routes: StepServiceRoute[] = [];
       for (const fn of functions) {
         const route = fn.step === undefined ? undefined : routeStep(fn, mocks);

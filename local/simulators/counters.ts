@@ -100,8 +100,10 @@ function duplicatesOf(state: KitState): string[] {
 }
 
 function serviceStats(state: KitState): Record<string, ServiceStats> {
-  const stats: Record<string, { requests: number; applied: number; replays: number; duplicates: number }> = {};
-  for (const service of state.set.services) stats[service.name] = { requests: 0, applied: 0, replays: 0, duplicates: 0 };
+  const stats: Record<string, { requests: number; applied: number; replays: number; duplicates: number }> =
+    {};
+  for (const service of state.set.services)
+    stats[service.name] = { requests: 0, applied: 0, replays: 0, duplicates: 0 };
   for (const record of state.log) {
     const entry = stats[record.service];
     if (entry === undefined) continue;

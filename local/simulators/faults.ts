@@ -105,13 +105,19 @@ function checkTarget(routes: ReadonlyMap<string, readonly string[]>, service: st
   if (route === '*') return;
   const known = service === '*' ? [...routes.values()].flat() : (routes.get(service) ?? []);
   if (!known.includes(route)) {
-    throw new Error(`service '${service}' has no route '${route}' (routes: ${[...new Set(known)].join(', ')}, or *)`);
+    throw new Error(
+      `service '${service}' has no route '${route}' (routes: ${[...new Set(known)].join(', ')}, or *)`,
+    );
   }
 }
 
 /** Rejects a malformed fault with a message naming the field (faults also arrive as JSON). */
 export function validateFault(fault: Fault): void {
-  if (typeof fault !== 'object' || fault === null || !(FAULT_KINDS as readonly string[]).includes(fault.kind)) {
+  if (
+    typeof fault !== 'object' ||
+    fault === null ||
+    !(FAULT_KINDS as readonly string[]).includes(fault.kind)
+  ) {
     throw new Error(`fault.kind must be one of ${FAULT_KINDS.join(', ')}`);
   }
   if (

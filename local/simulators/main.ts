@@ -13,7 +13,8 @@ import { type RunningServices, startServices } from './index.ts';
 
 function integer(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a non-negative integer, got '${value}'`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${flag} must be a non-negative integer, got '${value}'`);
   return n;
 }
 

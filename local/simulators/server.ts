@@ -46,7 +46,9 @@ function findRoute(
   routes: readonly CompiledRoute[],
   method: string,
   path: string,
-): { compiled: CompiledRoute; params: Record<string, string> } | { compiled: undefined; methodAllowed: boolean } {
+):
+  | { compiled: CompiledRoute; params: Record<string, string> }
+  | { compiled: undefined; methodAllowed: boolean } {
   let pathKnown = false;
   for (const compiled of routes) {
     const params = matchPath(compiled.parsed, path);
@@ -65,7 +67,13 @@ function lowerCaseHeaders(req: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-function startRecord(ctx: ServiceContext, state: KitState, req: IncomingMessage, route: string, path: string) {
+function startRecord(
+  ctx: ServiceContext,
+  state: KitState,
+  req: IncomingMessage,
+  route: string,
+  path: string,
+) {
   const headers = lowerCaseHeaders(req);
   const record: RequestRecord = {
     seq: ++state.seq,
@@ -133,7 +141,12 @@ async function handle(ctx: ServiceContext, req: IncomingMessage, res: ServerResp
   }
   if (fault?.kind === 'status') {
     finish(record, fault.status, 'fault');
-    return send(res, fault.status, fault.body ?? { error: `INJECTED_${fault.status}` }, retryAfterHeader(fault));
+    return send(
+      res,
+      fault.status,
+      fault.body ?? { error: `INJECTED_${fault.status}` },
+      retryAfterHeader(fault),
+    );
   }
   const body = parseBody(raw);
   if (body === undefined) {
@@ -173,7 +186,8 @@ async function answerFor(
   record: RequestRecord,
   request: Parameters<SimulatedRoute['handle']>[0],
 ): Promise<Omit<ServiceAnswer, 'applied'> | undefined> {
-  const keyId = compiled.write && record.idempotencyKey ? `${ctx.service} ${record.idempotencyKey}` : undefined;
+  const keyId =
+    compiled.write && record.idempotencyKey ? `${ctx.service} ${record.idempotencyKey}` : undefined;
   const stored = keyId === undefined ? undefined : state.answersByKey.get(keyId);
   if (stored !== undefined) {
     if (stored.route !== compiled.route.key || stored.path !== request.path) {

@@ -39,7 +39,7 @@ describe('the bundled Lambda assets from cdk.out run a registration', () => {
     rmSync(OUT_DIR, { recursive: true, force: true });
     const synth = await synthWithBundling();
     assert.equal(synth.code, 0, `cdk synth failed:\n${synth.stderr}`);
-    runtime = await startLocalRuntime({ apiPort: 0, bundled: true, cdkOutDir: OUT_DIR, timeScale: 50 });
+    runtime = await startLocalRuntime({ bundled: true, cdkOutDir: OUT_DIR, timeScale: 50 });
   });
   after(async () => {
     await runtime?.close();

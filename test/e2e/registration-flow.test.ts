@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
 import { apiClient, register, registrationBody } from './support.ts';
 
 /**
@@ -16,13 +17,15 @@ describe('registration through the local API', () => {
   const logLines: string[] = [];
 
   before(async () => {
-    runtime = await startLocalRuntime({ apiPort: 0, timeScale: 50, onLog: (line) => logLines.push(line) });
+    runtime = await startLocalRuntime({ timeScale: 50, onLog: (line) => logLines.push(line) });
     client = apiClient(runtime.apiUrl);
   });
   after(() => runtime.close());
 
   const callsFor = (correlationId: string) =>
-    runtime.simulators.counters.log({ correlationId }).map((record) => `${record.service} ${record.route}`);
+    simulatorsOf(runtime)
+      .counters.log({ correlationId })
+      .map((record) => `${record.service} ${record.route}`);
 
   test('a free registration calls the user, preferences and notification services, never billing', async () => {
     const { status } = await register(client, registrationBody('free', 'free-1'), {
@@ -61,7 +64,9 @@ describe('registration through the local API', () => {
           update_user_status: 'succeeded x1',
         },
       );
-      const profile = runtime.simulators.counters.entities().profiles.find((p) => p.correlation_id === id);
+      const profile = simulatorsOf(runtime)
+        .counters.entities()
+        .profiles.find((p) => p.correlation_id === id);
       assert.equal(profile?.plan, plan);
     });
   }
@@ -69,8 +74,8 @@ describe('registration through the local API', () => {
   test('billing and preferences really run at the same time', async () => {
     const id = 'e2e-overlap';
     // Both calls take 400 ms, so a sequential run could not overlap them.
-    runtime.simulators.faults.set('billing', 'POST /profiles', { kind: 'latency', ms: 400, times: 1 });
-    runtime.simulators.faults.set('preferences', 'POST /users/{id}/preferences', {
+    simulatorsOf(runtime).faults.set('billing', 'POST /profiles', { kind: 'latency', ms: 400, times: 1 });
+    simulatorsOf(runtime).faults.set('preferences', 'POST /users/{id}/preferences', {
       kind: 'latency',
       ms: 400,
       times: 1,
@@ -79,10 +84,10 @@ describe('registration through the local API', () => {
       const { status } = await register(client, registrationBody('pro', 'overlap'), { correlationId: id });
       assert.equal(status.status, 'SUCCEEDED');
     } finally {
-      runtime.simulators.faults.clear();
+      simulatorsOf(runtime).faults.clear();
     }
-    const [billing] = runtime.simulators.counters.log({ correlationId: id, service: 'billing' });
-    const [prefs] = runtime.simulators.counters.log({ correlationId: id, service: 'preferences' });
+    const [billing] = simulatorsOf(runtime).counters.log({ correlationId: id, service: 'billing' });
+    const [prefs] = simulatorsOf(runtime).counters.log({ correlationId: id, service: 'preferences' });
     assert.ok(billing?.endedAt && prefs?.endedAt);
     assert.ok(
       billing.startedAt < prefs.endedAt && prefs.startedAt < billing.endedAt,
@@ -97,8 +102,8 @@ describe('registration through the local API', () => {
     });
     assert.equal(started.correlation_id, id);
     assert.equal(status.correlation_id, id);
-    const records = runtime.simulators.counters
-      .log()
+    const records = simulatorsOf(runtime)
+      .counters.log()
       .filter((r) => r.path.includes('corr') || r.correlationId === id);
     assert.equal(records.length, 5);
     for (const record of records) assert.equal(record.correlationId, id, `${record.service} ${record.route}`);
@@ -145,7 +150,7 @@ describe('registration through the local API', () => {
       new ListExecutionsCommand({ stateMachineArn: runtime.workflows[0]!.stateMachineArn, maxResults: 1000 }),
     );
     assert.equal(executions.executions?.filter((e) => e.name === id).length, 1);
-    assert.equal(runtime.simulators.counters.requests({ correlationId: id, route: 'POST /users' }), 1);
+    assert.equal(simulatorsOf(runtime).counters.requests({ correlationId: id, route: 'POST /users' }), 1);
   });
 
   test('no handler log line carries an email, name or phone number', () => {

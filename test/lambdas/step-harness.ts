@@ -2,7 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, beforeEach } from 'node:test';
 import type { Context } from 'aws-lambda';
 import { createWorkflowTable, type LocalDynamo, startDynalite } from '../../local/dynamo.ts';
-import { type ServiceName, type Simulators, startSimulators } from '../../local/simulators/user_registration/index.ts';
+import {
+  type ServiceName,
+  type Simulators,
+  startSimulators,
+} from '../../local/simulators/user_registration/index.ts';
 
 /** Shared set-up of the handler tests: dynalite with the table, the simulators, captured logs. */
 export interface StepHarness {

@@ -3,12 +3,7 @@
  * kit. `config/user_registration.mocks.yaml` names this module under `simulators:`, so the
  * offline runtime runs them for the flagship without any generic code naming it.
  */
-import {
-  type RunningServices,
-  type ServiceSet,
-  type StartServicesOptions,
-  startServices,
-} from '../index.ts';
+import { type RunningServices, type ServiceSet, type StartServicesOptions, startServices } from '../index.ts';
 import { registrationServices } from './services.ts';
 import { createRegistrationState, duplicatesOf, entitiesOf } from './state.ts';
 import type { ServiceName, SimulatorEntities } from './types.ts';
@@ -39,4 +34,19 @@ export function createSimulatedServices(): ServiceSet {
  */
 export async function startSimulators(opts: StartServicesOptions = {}): Promise<Simulators> {
   return (await startServices(createSimulatedServices, opts)) as Simulators;
+}
+
+/**
+ * The four services as a running offline runtime started them for the flagship (typed).
+ * @throws Error when the runtime runs no user_registration services
+ */
+export function simulatorsOf(runtime: {
+  readonly services: Readonly<Record<string, RunningServices>>;
+}): Simulators {
+  const services = runtime.services.user_registration;
+  if (!services)
+    throw new Error(
+      'the runtime runs no user_registration services (is config/user_registration.mocks.yaml there?)',
+    );
+  return services as Simulators;
 }

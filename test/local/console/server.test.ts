@@ -30,10 +30,13 @@ describe('the console server over HTTP', () => {
     base = stack.console.url;
     succeeded = await startRun(stack.resourceUrl, registrationBody('server-ok'), 'server-ok');
     assert.equal((await waitForEnd(stack.resourceUrl, succeeded)).status, 'SUCCEEDED');
-    stack.runtime.simulators.faults.set('billing', 'POST /profiles', { kind: 'status', status: 422 });
+    stack.runtime.services.user_registration!.faults.set('billing', 'POST /profiles', {
+      kind: 'status',
+      status: 422,
+    });
     failed = await startRun(stack.resourceUrl, registrationBody('server-422'), 'server-422');
     assert.equal((await waitForEnd(stack.resourceUrl, failed)).status, 'FAILED');
-    stack.runtime.simulators.faults.clear();
+    stack.runtime.services.user_registration!.faults.clear();
   });
   after(() => stack?.close());
 
@@ -118,7 +121,7 @@ describe('the console server over HTTP', () => {
   });
 
   test('a live page streams views until the execution ends', async () => {
-    stack.runtime.simulators.latencyMs = 100;
+    stack.runtime.services.user_registration!.latencyMs = 100;
     try {
       const id = await startRun(stack.resourceUrl, registrationBody('server-live'), 'server-live');
       const events = await readEvents(`${base}api/workflows/user_registration/executions/${id}/events`);
@@ -128,7 +131,7 @@ describe('the console server over HTTP', () => {
       assert.equal(views.at(-1)?.status, 'SUCCEEDED');
       assert.deepEqual(events.at(-1), { event: 'end', data: { status: 'SUCCEEDED' } });
     } finally {
-      stack.runtime.simulators.latencyMs = 0;
+      stack.runtime.services.user_registration!.latencyMs = 0;
     }
   });
 
