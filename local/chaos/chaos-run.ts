@@ -174,7 +174,7 @@ export async function runChaos(runtime: LocalRuntime, opts: ChaosOptions): Promi
   const wallSeconds = (performance.now() - started) / 1000;
   services.faults.clear();
   return {
-    ...tally(workflow, services, executions),
+    ...chaosFigures(workflow, services, executions),
     workflow: workflow.name,
     seed: opts.seed,
     executions,
@@ -196,8 +196,15 @@ function emptyFigures(): ServiceFigures {
   return { requests: 0, applied: 0, replays: 0, faults: 0, duplicates: 0, lost: 0, uncorrelated: 0 };
 }
 
-/** Per-service figures from the request log, and lost side effects per succeeded step. */
-function tally(workflow: LocalWorkflow, services: RunningServices, executions: readonly ChaosExecution[]) {
+/**
+ * Per-service figures from the services' request logs, duplicates, lost side effects per
+ * succeeded step and failures by cause, for executions that have ended.
+ */
+export function chaosFigures(
+  workflow: Pick<LocalWorkflow, 'steps'>,
+  services: RunningServices,
+  executions: readonly Pick<ChaosExecution, 'correlationId' | 'doc'>[],
+) {
   const figures: Record<string, ServiceFigures> = {};
   for (const name of services.routes.keys()) figures[name] = emptyFigures();
   for (const record of services.counters.log()) {
@@ -250,9 +257,9 @@ function tally(workflow: LocalWorkflow, services: RunningServices, executions: r
  * service handled (applied, replayed, or refused such as a 409 the step treats as done) counts.
  */
 function lostSteps(
-  workflow: LocalWorkflow,
+  workflow: Pick<LocalWorkflow, 'steps'>,
   services: RunningServices,
-  execution: ChaosExecution,
+  execution: Pick<ChaosExecution, 'correlationId' | 'doc'>,
   figures: Record<string, ServiceFigures>,
 ): string[] {
   const lost: string[] = [];

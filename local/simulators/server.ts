@@ -154,7 +154,7 @@ async function handle(ctx: ServiceContext, req: IncomingMessage, res: ServerResp
     return send(res, 400, { error: 'INVALID_JSON', message: 'the body must be a JSON object' });
   }
 
-  const answer = await answerFor(ctx, state, compiled, record, {
+  const answer = answerFor(ctx, state, compiled, record, {
     method,
     path: url.pathname,
     params,
@@ -179,13 +179,13 @@ async function handle(ctx: ServiceContext, req: IncomingMessage, res: ServerResp
  * a write (the side effect is not applied again), else the route's. Undefined when the key was
  * first used on another route or path (the request is refused, as real idempotent APIs do).
  */
-async function answerFor(
+function answerFor(
   ctx: ServiceContext,
   state: KitState,
   compiled: CompiledRoute,
   record: RequestRecord,
   request: Parameters<SimulatedRoute['handle']>[0],
-): Promise<Omit<ServiceAnswer, 'applied'> | undefined> {
+): Omit<ServiceAnswer, 'applied'> | undefined {
   const keyId =
     compiled.write && record.idempotencyKey ? `${ctx.service} ${record.idempotencyKey}` : undefined;
   const stored = keyId === undefined ? undefined : state.answersByKey.get(keyId);
@@ -198,7 +198,7 @@ async function answerFor(
     finish(record, stored.status, 'replayed');
     return stored;
   }
-  const result = await compiled.route.handle(request);
+  const result = compiled.route.handle(request);
   const headers = result.headers ?? {};
   if (keyId !== undefined) {
     state.answersByKey.set(keyId, {

@@ -97,7 +97,11 @@ export interface SimulatedRoute {
    * do neither. @default true unless the method is GET or HEAD
    */
   readonly write?: boolean;
-  handle(request: RouteRequest): ServiceAnswer | Promise<ServiceAnswer>;
+  /**
+   * Synchronous on purpose: the kit checks and stores the Idempotency-Key around this call, and
+   * an await in between would let two deliveries of one key both apply.
+   */
+  handle(request: RouteRequest): ServiceAnswer;
 }
 
 /** One service: a name (the step's service key) and its routes. */
