@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ServiceCounters } from './counters.ts';
+import type { RequestFilter, ServiceCounters } from './counters.ts';
 import type { FaultController } from './faults.ts';
 import { send } from './server.ts';
 import type { Fault } from './types.ts';
@@ -27,6 +27,7 @@ export interface ControlTarget {
  * | `GET /_stats`                             | counters summary                                  |
  * | `GET /_entities`                          | what the services hold (the set's `entities()`)   |
  * | `GET /_services`                          | `{services: {name: route keys}}`                  |
+ * | `GET /_requests[?service=&route=&correlation_id=]` | `{requests: [...]}`, the request log      |
  * | `POST /_reset`                            | forget state, counters and faults                 |
  */
 export function controlHandler(target: ControlTarget) {
@@ -69,6 +70,8 @@ export function controlHandler(target: ControlTarget) {
           return send(res, 200, target.counters.snapshot());
         case 'GET /_entities':
           return send(res, 200, target.counters.entities());
+        case 'GET /_requests':
+          return send(res, 200, { requests: target.counters.log(requestFilter(url.searchParams)) });
         case 'GET /_services':
           return send(res, 200, { services: Object.fromEntries(target.routes()) });
         case 'POST /_reset':
@@ -91,8 +94,20 @@ const CONTROL_ROUTES = [
   'GET /_stats',
   'GET /_entities',
   'GET /_services',
+  'GET /_requests',
   'POST /_reset',
 ];
+
+function requestFilter(params: URLSearchParams): RequestFilter {
+  const filter: { service?: string; route?: string; correlationId?: string } = {};
+  const service = params.get('service');
+  const route = params.get('route');
+  const correlationId = params.get('correlation_id');
+  if (service) filter.service = service;
+  if (route) filter.route = route;
+  if (correlationId) filter.correlationId = correlationId;
+  return filter;
+}
 
 function parseObject(raw: string): Record<string, unknown> {
   let parsed: unknown;

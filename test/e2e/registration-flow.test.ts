@@ -1,26 +1,51 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
-import { apiClient, register, registrationBody } from './support.ts';
+import { apiClient, copyWorkflow, register, registrationBody } from './support.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Workflows that share the config folder (and the local API) with the flagship. */
+const EXTRA_WORKFLOWS = ['test/fixtures/workflows/console/n-shape/n_shape.yaml'];
+const EXTRA_RESOURCES = ['n_shape /n_shape'];
 
 /**
- * Registrations through the local API on the offline runtime (the synthesized definition on
- * aws-local-stepfunctions, the real handlers, dynalite, the simulators): which service calls
- * happen per plan, parallelism, correlation IDs, repeated and conflicting registrations.
+ * Registrations through the local API on the offline runtime (the synthesized definition on the
+ * local engine, the real handlers, dynalite, the simulators), with other workflows in the same
+ * config folder: which service calls happen per plan, parallelism, correlation IDs, repeated and
+ * conflicting registrations.
  */
-describe('registration through the local API', () => {
+describe('registration through the local API, beside other workflows', () => {
   let runtime: LocalRuntime;
   let client: ExecutionApiClient;
   const logLines: string[] = [];
+  const configDir = mkdtempSync(join(tmpdir(), 'registration-flow-'));
 
   before(async () => {
-    runtime = await startLocalRuntime({ timeScale: 50, onLog: (line) => logLines.push(line) });
+    for (const file of EXTRA_WORKFLOWS) copyWorkflow(join(ROOT, file), configDir);
+    copyWorkflow(join(ROOT, 'config', 'user_registration.yaml'), configDir);
+    runtime = await startLocalRuntime({ configDir, timeScale: 50, onLog: (line) => logLines.push(line) });
     client = apiClient(runtime.apiUrl);
   });
-  after(() => runtime.close());
+  after(async () => {
+    await runtime.close();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  test('every workflow is served at its own resource', () => {
+    assert.deepEqual(
+      runtime.workflows.map(
+        (workflow) => `${workflow.name} ${workflow.resourceUrl.slice(runtime.apiUrl.length)}`,
+      ),
+      [...EXTRA_RESOURCES, 'user_registration /registrations'].sort(),
+    );
+  });
 
   const callsFor = (correlationId: string) =>
     simulatorsOf(runtime)
@@ -147,7 +172,10 @@ describe('registration through the local API', () => {
     assert.equal(status.correlation_id, id);
     assert.equal(status.status, 'SUCCEEDED');
     const executions = await runtime.sfnClient.send(
-      new ListExecutionsCommand({ stateMachineArn: runtime.workflows[0]!.stateMachineArn, maxResults: 1000 }),
+      new ListExecutionsCommand({
+        stateMachineArn: runtime.workflow('user_registration').stateMachineArn,
+        maxResults: 1000,
+      }),
     );
     assert.equal(executions.executions?.filter((e) => e.name === id).length, 1);
     assert.equal(simulatorsOf(runtime).counters.requests({ correlationId: id, route: 'POST /users' }), 1);

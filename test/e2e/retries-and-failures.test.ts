@@ -49,7 +49,11 @@ describe('retries, permanent failures and fallbacks through the local API', () =
     assert.deepEqual(statuses, [503, 503, 201]);
     // The definition's Retrier: 1 s doubling per retry with FULL jitter, so retry n waits a random
     // time in [0, 1 s x 2^(n-1)]: the waits the executor took must stay within those ceilings.
-    const retrier = findRetrier(runtime.workflows[0]!.definition, 'setup_billing_profile', 'RetryableError');
+    const retrier = findRetrier(
+      runtime.workflow('user_registration').definition,
+      'setup_billing_profile',
+      'RetryableError',
+    );
     assert.deepEqual(
       { interval: retrier?.IntervalSeconds, rate: retrier?.BackoffRate, jitter: retrier?.JitterStrategy },
       { interval: 1, rate: 2, jitter: 'FULL' },

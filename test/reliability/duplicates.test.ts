@@ -53,7 +53,7 @@ describe('duplicate submissions', () => {
 
   before(async () => {
     runtime = await startLocalRuntime({ timeScale: 50, onLog: (line) => logLines.push(line) });
-    stateMachineArn = runtime.workflows[0]!.stateMachineArn;
+    stateMachineArn = runtime.workflow('user_registration').stateMachineArn;
   });
   after(async () => {
     await runtime?.close();
@@ -134,7 +134,7 @@ describe('duplicate submissions', () => {
     const { body, pii } = registrationBody(4, 'dup', 'enterprise');
     people.push(pii);
     const correlationId = 'dup-delivery-0004';
-    const resources = taskResources(runtime.workflows[0]!.definition);
+    const resources = taskResources(runtime.workflow('user_registration').definition);
     const userInfo = body.user_info as Record<string, unknown>;
     const state: Record<string, unknown> = {
       ...body,
