@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { loadWorkflowFile } from '../../../infra/workflow/parse.ts';
 import { startConsole } from '../../../local/console/server.ts';
 import type { ExecutionView } from '../../../local/console/sources.ts';
-import { type ConsoleStack, registrationBody, startConsoleStack, startRun, waitForEnd } from './support.ts';
+import {
+  type ConsoleStack,
+  REPO_ROOT,
+  registrationBody,
+  startConsoleStack,
+  startRun,
+  waitForEnd,
+} from './support.ts';
 
 /** Reads server-sent events until `end` (bounded by the fetch timeout). */
 async function readEvents(url: string): Promise<{ event: string; data: unknown }[]> {
@@ -64,7 +72,9 @@ describe('the console server over HTTP', () => {
     const page = await (await fetch(`${base}workflows/user_registration`)).text();
     const example = /<textarea id="start-input"[^>]*>([^<]*)<\/textarea>/.exec(page)?.[1] ?? '';
     const body = JSON.parse(example.replace(/&#34;/g, '"')) as unknown;
-    assert.deepEqual(body, { user_info: { email: 'ada@example.com', name: 'example' } });
+    // The flagship's schema has examples: the form starts from the first one.
+    const { schema } = loadWorkflowFile(`${REPO_ROOT}config/user_registration.yaml`);
+    assert.deepEqual(body, (schema.examples as unknown[])[0]);
     const started = await fetch(`${base}api/workflows/user_registration/executions`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
