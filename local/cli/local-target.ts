@@ -8,7 +8,7 @@ export interface LocalWorkflowInfo {
   readonly name: string;
   readonly file: string;
   readonly resource: string;
-  /** e.g. `http://127.0.0.1:3000/registrations` */
+  /** e.g. `http://127.0.0.1:3000/orders` */
   readonly resourceUrl: string;
   readonly stateMachineArn: string;
   /** Mocked or simulated service -> base URL (any of them answers the control API). */

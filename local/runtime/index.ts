@@ -80,7 +80,7 @@ export interface LocalWorkflow {
   readonly tableName: string;
   /** The API resource (`api.resource`): `POST <resourceUrl>`, `GET <resourceUrl>/{id}`. */
   readonly resource: string;
-  /** e.g. `http://127.0.0.1:3000/registrations` */
+  /** e.g. `http://127.0.0.1:3000/orders` */
   readonly resourceUrl: string;
   /** The input schema's `examples` (the demo runs the first). */
   readonly examples: readonly unknown[];

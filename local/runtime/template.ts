@@ -70,7 +70,7 @@ export interface LocalStateMachine {
 /** An API Gateway method backed by a Lambda proxy integration. */
 export interface LocalRoute {
   readonly method: string;
-  /** Path template as API Gateway shows it: `/registrations/{correlation_id}`. */
+  /** Path template as API Gateway shows it: `/orders/{correlation_id}`. */
   readonly path: string;
   readonly functionId: string;
 }
@@ -106,7 +106,7 @@ export interface ReadTemplateOptions {
  * Reads a synthesized stack template into the local model.
  *
  * @example
- * const model = readTemplate('UserRegistrationWorkflow', template, { rootDir: process.cwd() });
+ * const model = readTemplate('OrdersWorkflow', template, { rootDir: process.cwd() });
  */
 export function readTemplate(
   stackName: string,
