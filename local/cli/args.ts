@@ -13,6 +13,9 @@ export interface CommandIo {
   readonly stderr: NodeJS.WritableStream;
 }
 
+/** A command: its arguments (global flags removed), the global flags, where to write; the exit code. */
+export type Command = (args: readonly string[], globals: GlobalFlags, io: CommandIo) => Promise<number>;
+
 /** The flags every command accepts, in any position. */
 export interface GlobalFlags {
   /** Base URL of a local runtime's API. @default http://127.0.0.1:3000 */

@@ -4,14 +4,7 @@
  * its summary. Exit code 0 when nothing was applied twice or lost and every execution ended.
  */
 import { CHAOS_REQUEST_TIMEOUT_MS, chaosSummary, runChaos } from '../chaos/chaos-run.ts';
-import {
-  type CommandIo,
-  type GlobalFlags,
-  integerFlag,
-  parseCommand,
-  readJsonInput,
-  UsageError,
-} from './args.ts';
+import { type Command, integerFlag, parseCommand, readJsonInput, UsageError } from './args.ts';
 
 export const CHAOS_USAGE = `chaos   --workflow W [--seed S] [--count N] [--concurrency C] [--config-dir D]
           [--environment E] [--file body.json | --input JSON]
@@ -29,11 +22,7 @@ const OPTIONS = {
 } as const;
 
 /** The `chaos` command. */
-export async function chaosCommand(
-  args: readonly string[],
-  globals: GlobalFlags,
-  io: CommandIo,
-): Promise<number> {
+export const chaosCommand: Command = async (args, globals, io) => {
   const { values, positionals } = parseCommand(args, OPTIONS);
   if (positionals.length > 0)
     throw new UsageError(`chaos takes no positional argument (got '${positionals[0]}')`);
@@ -72,7 +61,7 @@ export async function chaosCommand(
   } finally {
     await runtime.close();
   }
-}
+};
 
 function onlyWorkflow(names: readonly string[]): string {
   if (names.length === 1) return names[0]!;

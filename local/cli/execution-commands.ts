@@ -1,14 +1,7 @@
 /** `stepflow start`, `status` and `list`: executions through a workflow's API and Step Functions. */
 import { type ExecutionStatus, paginateListExecutions } from '@aws-sdk/client-sfn';
 import { ApiResponseError, type ExecutionStatusDocument } from './api-client.ts';
-import {
-  type CommandIo,
-  type GlobalFlags,
-  integerFlag,
-  parseCommand,
-  readJsonInput,
-  UsageError,
-} from './args.ts';
+import { type Command, type CommandIo, integerFlag, parseCommand, readJsonInput, UsageError } from './args.ts';
 import { followExecution, stepTable, stepTransitions, summaryLine } from './step-lines.ts';
 import { pickWorkflow, resolveTarget, type Target, type TargetWorkflow, workflowNames } from './targets.ts';
 
@@ -37,11 +30,7 @@ const START_OPTIONS = {
 } as const;
 
 /** `start`: POSTs the input to the workflow's resource; `--watch` follows it to the end. */
-export async function startCommand(
-  args: readonly string[],
-  globals: GlobalFlags,
-  io: CommandIo,
-): Promise<number> {
+export const startCommand: Command = async (args, globals, io) => {
   const { values, positionals } = parseCommand(args, START_OPTIONS);
   if (positionals.length > 0)
     throw new UsageError(`start takes no positional argument (got '${positionals[0]}')`);
@@ -55,14 +44,10 @@ export async function startCommand(
   io.stdout.write(`${JSON.stringify(result.body, null, 2)}\n`);
   if (!values.watch) return 0;
   return showStatus(workflow, result.body.correlation_id, true, io);
-}
+};
 
 /** `status`: follows (or with --no-follow, shows once) the execution of a correlation ID. */
-export async function statusCommand(
-  args: readonly string[],
-  globals: GlobalFlags,
-  io: CommandIo,
-): Promise<number> {
+export const statusCommand: Command = async (args, globals, io) => {
   const { values, positionals } = parseCommand(args, {
     workflow: { type: 'string' },
     'no-follow': { type: 'boolean' },
@@ -75,7 +60,7 @@ export async function statusCommand(
       ? pickWorkflow(target, values.workflow)
       : await workflowWithExecution(target, id);
   return showStatus(workflow, id, !values['no-follow'], io);
-}
+};
 
 /** The one workflow that knows the correlation ID (asked through each workflow's API). */
 async function workflowWithExecution(target: Target, id: string): Promise<TargetWorkflow> {
@@ -128,11 +113,7 @@ async function showStatus(
 }
 
 /** `list`: the latest executions of one workflow or all, through Step Functions' ListExecutions. */
-export async function listCommand(
-  args: readonly string[],
-  globals: GlobalFlags,
-  io: CommandIo,
-): Promise<number> {
+export const listCommand: Command = async (args, globals, io) => {
   const { values, positionals } = parseCommand(args, {
     workflow: { type: 'string' },
     status: { type: 'string' },
@@ -155,7 +136,7 @@ export async function listCommand(
   }
   io.stdout.write(`${lines.length > 0 ? lines.join('\n') : 'No executions yet.'}\n`);
   return 0;
-}
+};
 
 async function listLines(
   target: Target,

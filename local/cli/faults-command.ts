@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type CommandIo, type GlobalFlags, takeFlags, UsageError } from './args.ts';
+import { type Command, takeFlags, UsageError } from './args.ts';
 import { resolveTarget, type Target, type TargetWorkflow } from './targets.ts';
 
 /** Usage of `stepflow faults`. */
@@ -16,11 +16,7 @@ faults [--workflow W] set <service|*> [<route>] (--status N [--retry-after S] | 
  * `faults` against the offline services of a workflow of the local runtime. Exit code 0, or a
  * usage error.
  */
-export async function faultsCommand(
-  args: readonly string[],
-  globals: GlobalFlags,
-  io: CommandIo,
-): Promise<number> {
+export const faultsCommand: Command = async (args, globals, io) => {
   const { taken, rest } = takeFlags(args, ['workflow']);
   const target = await resolveTarget(globals, taken.workflow);
   if (!target.local) throw new Error('faults works on the local runtime only, not on a deployed stack');
@@ -34,7 +30,7 @@ export async function faultsCommand(
     throw new Error(`workflow '${workflow.name}' has no offline services (all its steps call loopback URLs)`);
   io.stdout.write(`${await runFaultsCommand(controlUrl, rest)}\n`);
   return 0;
-}
+};
 
 /** The workflow whose services to fault: named, the only one with services, or the one with `service`. */
 function faultedWorkflow(

@@ -6,14 +6,14 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ApiResponseError } from './api-client.ts';
-import { type CommandIo, type GlobalFlags, splitGlobalFlags, UsageError } from './args.ts';
+import { type Command, type CommandIo, splitGlobalFlags, UsageError } from './args.ts';
+
+export type { Command } from './args.ts';
+
 import { CHAOS_USAGE, chaosCommand } from './chaos-command.ts';
 import { EXECUTION_USAGE, listCommand, startCommand, statusCommand } from './execution-commands.ts';
 import { FAULTS_USAGE, faultsCommand } from './faults-command.ts';
 import { DEFAULT_API_URL } from './targets.ts';
-
-/** A command: its arguments (global flags removed), the global flags, where to write; the exit code. */
-export type Command = (args: readonly string[], globals: GlobalFlags, io: CommandIo) => Promise<number>;
 
 const ASL_ENTRY = fileURLToPath(new URL('../../infra/asl.ts', import.meta.url));
 

@@ -10,13 +10,7 @@ import { METADATA } from '../../lambdas/contracts.ts';
 import { fail, makeResolver, type Resolver } from './intrinsics.ts';
 import { localFunctionArn, localStateMachineArn } from './local-arns.ts';
 
-export {
-  LOCAL_ACCOUNT,
-  LOCAL_PARTITION,
-  LOCAL_REGION,
-  localFunctionArn,
-  localStateMachineArn,
-} from './local-arns.ts';
+export * from './local-arns.ts';
 
 /** The parts of a CloudFormation resource this module reads. */
 export interface TemplateResource {

@@ -5,13 +5,12 @@
  * both per service.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { copyWorkflow } from '../e2e/support.ts';
+import { copyWorkflow, runProcess } from '../e2e/support.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SEED = Number(process.env.CHAOS_SEED ?? 20261201);
@@ -19,24 +18,8 @@ const COUNT = Number(process.env.CHAOS_EXECUTIONS ?? 100);
 const scratch = mkdtempSync(join(tmpdir(), 'chaos-any-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-function stepflow(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('npx', ['stepflow', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const stepflow = (args: string[]) =>
+  runProcess('npx', ['stepflow', ...args], { cwd: ROOT, timeoutMs: 10 * 60_000 });
 
 const WORKFLOWS = [
   {

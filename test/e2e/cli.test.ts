@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import { removeRuntimeInfo, writeRuntimeInfo } from '../../local/cli/local-targe
 import { main } from '../../local/cli/stepflow.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
-import { copyWorkflow } from './support.ts';
+import { copyWorkflow, runProcess } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -259,27 +258,8 @@ describe('npx stepflow against a local runtime serving two workflows', () => {
 
 describe('the stepflow bin', () => {
   /** Runs `npx stepflow ...` the way a user does, in a shell pipeline when given. */
-  function shell(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn('bash', ['-o', 'pipefail', '-c', command], {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
+  const shell = (command: string) =>
+    runProcess('bash', ['-o', 'pipefail', '-c', command], { cwd: ROOT, timeoutMs: 60_000 });
 
   test('npx stepflow --help prints the commands on Node 24', async () => {
     const result = await shell('npx stepflow --help');

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type HistoryEvent, paginateGetExecutionHistory, type SFNClient } from '@aws-sdk/client-sfn';
@@ -72,4 +73,35 @@ export function copyWorkflow(file: string, dir: string, edit?: (yaml: string) =>
   else copyFileSync(file, target);
   const mocks = mockFilePath(file);
   if (existsSync(mocks)) copyFileSync(mocks, join(dir, basename(mocks)));
+}
+
+/** What a finished child process printed and its exit code. */
+export interface ProcessResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to its end (killed after `timeoutMs`), collecting its output. */
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  opts: { cwd: string; timeoutMs?: number },
+): Promise<ProcessResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

@@ -28,6 +28,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ENV } from '../../lambdas/contracts.ts';
+import { runProcess } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MARKER = /<!-- walkthrough: (.+?) -->\s*```\w*\n([\s\S]*?)```/g;
@@ -60,27 +61,7 @@ function copyProject(): string {
 }
 
 /** One shell command line of the walkthrough (backslash continuations joined), run to its end. */
-function shell(
-  command: string,
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const shell = (command: string, cwd: string) => runProcess('bash', ['-c', command], { cwd });
 
 const commandsOf = (block: string): string[] =>
   block

@@ -9,6 +9,33 @@ import { headerCases, routeCases } from './hostile-wire-cases.ts';
 
 export { type HostileCase, validBody } from './hostile-body-cases.ts';
 
+/** Content types other than JSON in UTF-8: each a 415 naming what was sent. */
+function contentTypeCases(body: string): HostileCase[] {
+  const types: Array<[name: string, type: string, names: RegExp, body?: string]> = [
+    ['text/plain', 'text/plain', /'text\/plain' is not supported/],
+    [
+      'a form body',
+      'application/x-www-form-urlencoded',
+      /is not supported: send application\/json/,
+      'user_info=1',
+    ],
+    ['multipart', 'multipart/form-data; boundary=x', /multipart\/form-data/, `--x\r\n\r\n${body}\r\n--x--`],
+    ['application/xml', 'application/xml', /application\/xml/],
+    ['text/json', 'text/json', /text\/json/],
+    ['a Latin-1 charset', 'application/json; charset=iso-8859-1', /charset 'iso-8859-1'/],
+    ['application/jsonx', 'application/jsonx', /is not supported: send application\/json/],
+    ['a UTF-16 charset', 'application/json; charset=utf-16', /charset 'utf-16'/],
+    ['application/jsonp', 'application/jsonp', /application\/jsonp/],
+  ];
+  return types.map(([name, type, names, text]) => ({
+    name,
+    headers: [['Content-Type', type]],
+    body: text ?? body,
+    status: 415,
+    names,
+  }));
+}
+
 function envelopeCases(): HostileCase[] {
   const body = JSON.stringify(validBody());
   const overLimit = 'n'.repeat(300 * 1024);
@@ -114,63 +141,7 @@ function envelopeCases(): HostileCase[] {
     json('JSON true', 'true', 400, /"field":"\/"/),
     // Content type
     { name: 'no Content-Type', body, status: 415, names: /Content-Type header is missing/ },
-    {
-      name: 'text/plain',
-      headers: [['Content-Type', 'text/plain']],
-      body,
-      status: 415,
-      names: /'text\/plain' is not supported/,
-    },
-    {
-      name: 'a form body',
-      headers: [['Content-Type', 'application/x-www-form-urlencoded']],
-      body: 'user_info=1',
-      status: 415,
-      names: /is not supported: send application\/json/,
-    },
-    {
-      name: 'multipart',
-      headers: [['Content-Type', 'multipart/form-data; boundary=x']],
-      body: `--x\r\n\r\n${body}\r\n--x--`,
-      status: 415,
-      names: /multipart\/form-data/,
-    },
-    {
-      name: 'application/xml',
-      headers: [['Content-Type', 'application/xml']],
-      body,
-      status: 415,
-      names: /application\/xml/,
-    },
-    { name: 'text/json', headers: [['Content-Type', 'text/json']], body, status: 415, names: /text\/json/ },
-    {
-      name: 'a Latin-1 charset',
-      headers: [['Content-Type', 'application/json; charset=iso-8859-1']],
-      body,
-      status: 415,
-      names: /charset 'iso-8859-1'/,
-    },
-    {
-      name: 'application/jsonx',
-      headers: [['Content-Type', 'application/jsonx']],
-      body,
-      status: 415,
-      names: /is not supported: send application\/json/,
-    },
-    {
-      name: 'a UTF-16 charset',
-      headers: [['Content-Type', 'application/json; charset=utf-16']],
-      body,
-      status: 415,
-      names: /charset 'utf-16'/,
-    },
-    {
-      name: 'application/jsonp',
-      headers: [['Content-Type', 'application/jsonp']],
-      body,
-      status: 415,
-      names: /application\/jsonp/,
-    },
+    ...contentTypeCases(body),
   ];
 }
 
