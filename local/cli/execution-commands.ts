@@ -1,7 +1,14 @@
 /** `stepflow start`, `status` and `list`: executions through a workflow's API and Step Functions. */
 import { type ExecutionStatus, paginateListExecutions } from '@aws-sdk/client-sfn';
 import { ApiResponseError, type ExecutionStatusDocument } from './api-client.ts';
-import { type Command, type CommandIo, integerFlag, parseCommand, readJsonInput, UsageError } from './args.ts';
+import {
+  type Command,
+  type CommandIo,
+  integerFlag,
+  parseCommand,
+  readJsonInput,
+  UsageError,
+} from './args.ts';
 import { followExecution, stepTable, stepTransitions, summaryLine } from './step-lines.ts';
 import { pickWorkflow, resolveTarget, type Target, type TargetWorkflow, workflowNames } from './targets.ts';
 
