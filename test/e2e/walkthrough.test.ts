@@ -19,6 +19,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -51,7 +52,13 @@ function copyProject(): string {
     encoding: 'utf8',
   })
     .split('\0')
-    .filter((file) => file && existsSync(join(ROOT, file)));
+    .filter(
+      (file) =>
+        file &&
+        file !== 'node_modules' &&
+        existsSync(join(ROOT, file)) &&
+        statSync(join(ROOT, file)).isFile(),
+    );
   for (const file of files) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     copyFileSync(join(ROOT, file), join(dir, file));
