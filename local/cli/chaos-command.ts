@@ -8,7 +8,19 @@ import { type Command, integerFlag, parseCommand, readJsonInput, UsageError } fr
 
 export const CHAOS_USAGE = `chaos   --workflow W [--seed S] [--count N] [--concurrency C] [--config-dir D]
           [--environment E] [--file body.json | --input JSON]
-          N executions (default 50) while every offline service of W injects faults; own runtime`;
+          N executions (default 50) while every offline service of W injects faults; own runtime.
+          Input: the schema's examples in turn, or the file/JSON given, where {{n}} in any
+          string becomes the execution's number (unique emails, order ids)`;
+
+/** `{{n}}` in every string of `value` replaced by `n`. */
+export function numbered(value: unknown, n: number): unknown {
+  if (typeof value === 'string') return value.replaceAll('{{n}}', String(n));
+  if (Array.isArray(value)) return value.map((item) => numbered(item, n));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, numbered(item, n)]));
+  }
+  return value;
+}
 
 const OPTIONS = {
   workflow: { type: 'string' },
@@ -53,7 +65,7 @@ export const chaosCommand: Command = async (args, globals, io) => {
       count,
       concurrency,
       seed,
-      ...(input === undefined ? {} : { input: () => input }),
+      ...(input === undefined ? {} : { input: (n: number) => numbered(input, n) }),
     });
     io.stdout.write(`${chaosSummary(report)}\n`);
     for (const problem of report.problems.slice(0, 20)) io.stderr.write(`  ${problem}\n`);

@@ -31,10 +31,15 @@ const WORKFLOWS = [
     workflow: 'user_registration',
     file: 'config/user_registration.yaml',
     services: ['user', 'billing', 'preferences', 'notification'],
+    // A person per execution ({{n}}), paid plans, so every service has work each time.
+    input:
+      '{"user_info":{"email":"chaos{{n}}@example.com","name":"Chaos {{n}}","plan":"pro"},"billing_info":{"payment_method":"card"}}',
   },
 ];
 
-for (const { workflow, file, services } of WORKFLOWS) {
+for (const { workflow, file, services, input } of WORKFLOWS as Array<
+  (typeof WORKFLOWS)[number] & { input?: string }
+>) {
   test(`npx stepflow chaos --workflow ${workflow}: nothing applied twice or lost, per service`, {
     timeout: 15 * 60_000,
   }, async () => {
