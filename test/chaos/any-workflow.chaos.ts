@@ -55,6 +55,7 @@ for (const { workflow, file, services, input } of WORKFLOWS as Array<
       String(COUNT),
       '--config-dir',
       dir,
+      ...(input ? ['--input', input] : []),
     ];
     const run = await stepflow(['chaos', ...args]);
     const summary = run.stdout.split('\n').find((line) => line.startsWith('chaos: workflow='));
