@@ -12,6 +12,7 @@ import { REPO_ROOT } from '../infra/build-app.ts';
 import { runColdStart } from './cold-start.ts';
 import { runCompilerScaling } from './compiler-scaling.ts';
 import { runCost } from './cost.ts';
+import { runEngineBench } from './engine.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
 import { runOverhead } from './overhead.ts';
 import { profileConcurrency10, withProfile } from './profile.ts';
@@ -25,7 +26,7 @@ const { values } = parseArgs({
     write: { type: 'boolean', default: false },
   },
 });
-const only = new Set((values.only ?? '1,2,3,4,5').split(',').map((s) => Number(s.trim())));
+const only = new Set((values.only ?? '1,2,3,4,5,6').split(',').map((s) => Number(s.trim())));
 const quick = values.quick === true;
 const log = (line: string): void => {
   process.stderr.write(`  ${line}\n`);
@@ -89,6 +90,7 @@ const benches: Array<[number, () => Promise<Section>]> = [
   ],
   [3, () => runColdStart({ spawns: quick ? 3 : 20, log })],
   [5, () => runCompilerScaling({ ...(quick ? { sizes: [10, 100], durationDraws: 5 } : {}), log })],
+  [6, () => runEngineBench({ ...(quick ? { rounds: 3, executions: 50 } : {}), log })],
 ];
 const sections: Section[] = [];
 try {
@@ -109,7 +111,7 @@ const seconds = (performance.now() - started) / 1000;
 const machine = describeMachine();
 const loadNote = `load average (1 min) ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end`;
 process.stderr.write(`done in ${Math.round(seconds)} s; ${loadNote}\n`);
-if ((only.size === 5 && !quick) || values.write === true) {
+if ((only.size === 6 && !quick) || values.write === true) {
   writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), renderBenchmarks(sections, machine, seconds, loadNote));
   process.stderr.write('BENCHMARKS.md rewritten\n');
 }

@@ -1,5 +1,6 @@
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 
 /** A running in-memory dynalite server and a client pointed at it. */
@@ -40,6 +41,7 @@ export const LOCAL_AWS_CLIENT_CONFIG = {
 export async function startDynalite(opts: StartDynaliteOptions = {}): Promise<LocalDynamo> {
   const host = opts.host ?? '127.0.0.1';
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  answerTimeToLive(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {
@@ -64,10 +66,59 @@ export async function startDynalite(opts: StartDynaliteOptions = {}): Promise<Lo
   };
 }
 
+/** The TTL attribute of the workflow table (the stack sets `timeToLiveAttribute: 'expires_at'`). */
+export const TTL_ATTRIBUTE = 'expires_at';
+
+const TTL_TARGET = /^DynamoDB_20120810\.(DescribeTimeToLive|UpdateTimeToLive)$/;
+
 /**
- * Creates the project's one table with the stack's key schema (`pk` S HASH, `sk` S RANGE).
- * dynalite lacks UpdateTimeToLive, so TTL on `expires_at` is not enabled here; expired step
- * idempotency records are still ignored because Powertools checks `expires_at` itself.
+ * dynalite has no DescribeTimeToLive/UpdateTimeToLive: answer them in front of it, per table, in
+ * DynamoDB's JSON protocol. Items are not deleted on expiry (readers check `expires_at` themselves,
+ * as Powertools does). Every other request goes to dynalite untouched.
+ */
+function answerTimeToLive(server: Server): void {
+  const ttl = new Map<string, { AttributeName: string; Enabled: boolean }>();
+  const dynaliteHandlers = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  const reply = (res: ServerResponse, status: number, body: unknown): void => {
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'local' });
+    res.end(JSON.stringify(body));
+  };
+  const answer = async (req: IncomingMessage, res: ServerResponse, operation: string): Promise<void> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
+      TableName?: string;
+      TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
+    };
+    const table = String(body.TableName);
+    if (operation === 'UpdateTimeToLive' && body.TimeToLiveSpecification) {
+      ttl.set(table, body.TimeToLiveSpecification);
+      reply(res, 200, { TimeToLiveSpecification: body.TimeToLiveSpecification });
+      return;
+    }
+    const spec = ttl.get(table);
+    reply(res, 200, {
+      TimeToLiveDescription: spec?.Enabled
+        ? { TimeToLiveStatus: 'ENABLED', AttributeName: spec.AttributeName }
+        : { TimeToLiveStatus: 'DISABLED' },
+    });
+  };
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const match = TTL_TARGET.exec(String(req.headers['x-amz-target'] ?? ''));
+    if (match) {
+      answer(req, res, match[1]!).catch(() =>
+        reply(res, 400, { __type: 'com.amazon.coral.validate#ValidationException', message: 'bad request' }),
+      );
+      return;
+    }
+    for (const handler of dynaliteHandlers) handler.call(server, req, res);
+  });
+}
+
+/**
+ * Creates the project's one table with the stack's key schema (`pk` S HASH, `sk` S RANGE) and its
+ * TTL on {@link TTL_ATTRIBUTE} enabled, as the template declares it.
  */
 export async function createWorkflowTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
@@ -82,6 +133,12 @@ export async function createWorkflowTable(client: DynamoDBClient, tableName: str
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
+    }),
+  );
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
     }),
   );
 }

@@ -1,7 +1,7 @@
 /**
  * The offline runtime: synthesizes the CDK app in-process (or reads `cdk.out` for the bundled
- * assets), takes every state machine definition out of its template, and runs it on the patched
- * aws-local-stepfunctions with the real handlers in Lambda-like workers, dynalite for DynamoDB,
+ * assets), takes every state machine definition out of its template, and runs it on the local
+ * engine (local/engine) with the real handlers in Lambda-like workers, dynalite for DynamoDB,
  * the service simulators, a Step Functions JSON endpoint and the local API.
  */
 import { readFileSync } from 'node:fs';

@@ -59,6 +59,11 @@ export interface LocalStateMachine {
   readonly type: 'STANDARD' | 'EXPRESS';
   /** The parsed ASL definition with every token resolved. */
   readonly definition: Record<string, unknown>;
+  /**
+   * The definition text as deployed (DefinitionString with its tokens resolved), byte for byte;
+   * DescribeStateMachine returns it. @default JSON.stringify(definition)
+   */
+  readonly definitionString?: string;
 }
 
 /** An API Gateway method backed by a Lambda proxy integration. */
@@ -148,6 +153,7 @@ export function readTemplate(
         workflow,
         type,
         definition,
+        ...(typeof raw === 'string' ? { definitionString: raw } : {}),
       });
     }
   }

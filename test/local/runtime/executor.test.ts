@@ -70,7 +70,7 @@ const types = (record: ExecutionRecord): string[] => record.events.map((event) =
 const details = (event: HistoryEvent | undefined, key: string): Record<string, unknown> =>
   ((event as Record<string, unknown> | undefined)?.[key] ?? {}) as Record<string, unknown>;
 
-describe('executor on the patched aws-local-stepfunctions', async () => {
+describe('executor on the local engine', async () => {
   const lambdas = createLambdaAdapter({ functions: [flakyFunction] });
   after(() => lambdas.close());
   const executor = await createExecutor({ machine, invoke: lambdas.invoke, timeScale: 100 });
@@ -224,5 +224,34 @@ describe('executor on the patched aws-local-stepfunctions', async () => {
       error: 'Operator.Stop',
       cause: 'testing',
     });
+  });
+});
+
+describe('executor time scale', () => {
+  test('a Wait state runs scaled while history and $$.State.EnteredTime show the full wait', async () => {
+    const waiter = {
+      ...machine,
+      name: 'Waiter',
+      arn: localStateMachineArn('Waiter'),
+      definition: {
+        StartAt: 'pause',
+        States: {
+          pause: { Type: 'Wait', Seconds: 3, Next: 'entered' },
+          entered: { Type: 'Pass', Parameters: { 'at.$': '$$.State.EnteredTime' }, End: true },
+        },
+      },
+    };
+    const executor = await createExecutor({ machine: waiter, invoke: async () => null, timeScale: 100 });
+    const started = Date.now();
+    const record = executor.start('w1', '{}');
+    await record.done;
+    assert.equal(record.status, 'SUCCEEDED');
+    assert.ok(Date.now() - started < 2000, 'the wait ran 100x faster');
+    const entered = record.events.find((event) => event.type === 'WaitStateEntered')!;
+    const exited = record.events.find((event) => event.type === 'WaitStateExited')!;
+    assert.ok(exited.timestamp.getTime() - entered.timestamp.getTime() >= 3000);
+    const at = Date.parse((JSON.parse(record.output ?? '{}') as { at: string }).at);
+    assert.ok(at - record.startDate.getTime() >= 3000, '$$.State.EnteredTime is on the virtual clock');
+    assert.deepEqual(record.waits, [{ kind: 'wait', stateName: 'pause', askedMs: 3000 }]);
   });
 });
