@@ -53,8 +53,7 @@ async function synthesize(
   // aws-cdk-lib is large: Node's on-disk compile cache makes later starts load it faster.
   enableCompileCache(join(tmpdir(), 'stepflow-node-compile-cache'));
   const { buildApp } = await import('../../infra/build-app.ts');
-  // TODO(merge infra): BuildAppOptions.environment lands with the infra branch; drop the widening.
-  const appOptions: NonNullable<Parameters<typeof buildApp>[0]> & { environment?: string } = {
+  const { app, stacks } = buildApp({
     bundling: false,
     rootDir: opts.rootDir,
     // CDK's CloudFormation validation (a WASM rules engine) takes seconds and only matters for
@@ -62,8 +61,7 @@ async function synthesize(
     cloudFormationValidation: false,
     ...(opts.configDir === undefined ? {} : { configDir: opts.configDir }),
     ...(opts.environment === undefined ? {} : { environment: opts.environment }),
-  };
-  const { app, stacks } = buildApp(appOptions);
+  });
   const assembly = app.synth();
   return {
     templates: stacks.map((stack) => [
@@ -76,7 +74,8 @@ async function synthesize(
 
 async function loadSpecs(opts: LoadModelsOptions): Promise<WorkflowSpec[]> {
   const { loadWorkflows } = await import('../../infra/workflow/parse.ts');
-  return loadWorkflows(opts.configDir ?? process.env.WORKFLOW_CONFIG_DIR ?? join(opts.rootDir, 'config'));
+  const dir = opts.configDir ?? process.env.WORKFLOW_CONFIG_DIR ?? join(opts.rootDir, 'config');
+  return loadWorkflows(dir, { environment: opts.environment });
 }
 
 /**

@@ -70,7 +70,9 @@ function unresolved(
   route: StepServiceRoute,
   mocks: WorkflowMocks | undefined,
 ): Diagnostic {
-  const line = spec.steps.find((step) => step.name === route.step)?.line ?? 1;
+  const step = spec.steps.find((candidate) => candidate.name === route.step);
+  // The URL's own line (in the step, or in the environment override that set it), else the step's.
+  const line = step?.lines['handler_config.url'] ?? step?.line ?? 1;
   const file = mocks?.file ?? mockFilePath(spec.file);
   const target = route.service === undefined ? 'its service' : `service '${route.service}'`;
   const where =

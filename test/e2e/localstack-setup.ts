@@ -20,13 +20,6 @@ export interface DeployedWorkflow {
   readonly services: RunningServices | undefined;
 }
 
-/** The step's service key, as the stack writes SERVICE_NAME. */
-function serviceOf(spec: WorkflowSpec, config: Record<string, unknown>): string | undefined {
-  if (typeof config.service === 'string') return config.service;
-  if (spec.defaultDependentSystem) return spec.defaultDependentSystem;
-  return typeof config.url === 'string' ? new URL(config.url).host : undefined;
-}
-
 /**
  * Starts each workflow's offline services on every interface and writes a copy of each workflow
  * file into `workDir` whose `environments.localstack` points the mocked steps at them.
@@ -49,9 +42,8 @@ export async function prepareWorkflows(
     workflows.push({ spec, services });
     const document = parseDocument(readFileSync(spec.file, 'utf8'));
     const overrides = spec.steps.flatMap((step) => {
-      const service = serviceOf(spec, step.handlerConfig);
-      const url =
-        service === undefined ? undefined : (services?.urls as Record<string, string> | undefined)?.[service];
+      const urls = (services?.urls ?? {}) as Record<string, string>;
+      const url = step.service === undefined ? undefined : urls[step.service];
       return url
         ? [{ name: step.name, handler_config: { url: `http://${hostAddress}:${new URL(url).port}` } }]
         : [];

@@ -124,7 +124,7 @@ describe('offline services, resolved per step at start', () => {
     assert.deepEqual(
       await diagnostics(startWorkflowServices([{ spec: { ...spec, file: shown }, functions }], options)),
       [
-        `${shown}:3: step 'invoice': service 'invoices' is at https://invoices.example.com, not on loopback, and has no mock offline: add 'invoices' under services: in ${relative(process.cwd(), join(dir, 'billing_run.mocks.yaml'))}, or point handler_config.url at a service on 127.0.0.1 under environments.development (docs/local-runtime.md, "Services offline")`,
+        `${shown}:7: step 'invoice': service 'invoices' is at https://invoices.example.com, not on loopback, and has no mock offline: add 'invoices' under services: in ${relative(process.cwd(), join(dir, 'billing_run.mocks.yaml'))}, or point handler_config.url at a service on 127.0.0.1 under environments.development (docs/local-runtime.md, "Services offline")`,
         `${shown}:8: step 'charge': service 'payments' has no handler_config.url and has no mock offline: add 'payments' under services: in ${relative(process.cwd(), join(dir, 'billing_run.mocks.yaml'))}, or point handler_config.url at a service on 127.0.0.1 under environments.development (docs/local-runtime.md, "Services offline")`,
       ],
     );
