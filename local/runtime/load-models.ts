@@ -88,13 +88,13 @@ export async function loadModels(opts: LoadModelsOptions): Promise<LoadedWorkflo
     ? { templates: readCloudAssembly(cdkOutDir), specs: await loadSpecs(opts) }
     : await synthesize(opts);
   if (templates.length === 0) throw new Error('no workflow stack found to run');
-  // Logical ids repeat across stacks (each has its own API functions): qualify names then.
-  const qualify = templates.length > 1;
+  // Logical ids repeat across stacks (each has its own API functions), so local names carry the
+  // stack name; always, so a workflow's ARNs do not change when another workflow is added.
   return templates.map(([stackName, template]) => {
     const model = readTemplate(stackName, template, {
       rootDir: opts.rootDir,
       ...(cdkOutDir === undefined ? {} : { cdkOutDir }),
-      ...(qualify ? { namePrefix: `${stackName}-` } : {}),
+      namePrefix: `${stackName}-`,
     });
     const workflow = model.stateMachines[0]?.workflow;
     const spec = specs.find((candidate) => candidate.name === workflow);
