@@ -51,6 +51,20 @@ export class PermanentError extends Error {
   }
 }
 
+/** `errorCode`s the step runtime gives PermanentErrors itself (the HTTP policy's are in http-policy.ts). */
+export const RUNTIME_ERROR_CODES = {
+  /** The step's state failed its zod schema. */
+  invalidInput: 'INVALID_INPUT',
+  /** A declarative HTTP step's `request` is malformed or tries to leave the service's base URL. */
+  invalidRequest: 'INVALID_REQUEST',
+  /** The function's environment is missing or malformed. */
+  configuration: 'CONFIGURATION_ERROR',
+  /** Powertools could not derive the idempotency key from the payload. */
+  invalidIdempotencyPayload: 'INVALID_IDEMPOTENCY_PAYLOAD',
+  /** A declarative HTTP step's answer would not fit in the state Step Functions passes on. */
+  responseTooLarge: 'RESPONSE_TOO_LARGE',
+} as const;
+
 const KNOWN_NAMES: ReadonlySet<string> = new Set(STEP_ERROR_NAMES);
 
 /** Powertools Idempotency errors that mean "try again later" rather than "this input is wrong". */
@@ -71,7 +85,9 @@ export function normalizeStepError(error: unknown): Error {
   if (error instanceof Error) {
     if (KNOWN_NAMES.has(error.name) || error.name.startsWith('RetryAfter.')) return error;
     if (error.name === 'IdempotencyValidationError' || error.name === 'IdempotencyKeyError') {
-      return new PermanentError('INVALID_IDEMPOTENCY_PAYLOAD', error.message, { cause: error });
+      return new PermanentError(RUNTIME_ERROR_CODES.invalidIdempotencyPayload, error.message, {
+        cause: error,
+      });
     }
     if (TRANSIENT_IDEMPOTENCY_ERRORS.has(error.name)) {
       const detail = error.cause instanceof Error ? ` (${error.cause.message})` : '';

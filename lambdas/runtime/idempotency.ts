@@ -2,7 +2,7 @@ import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { MiddlewareObj } from '@middy/core';
+import type { MiddlewareObj, Request } from '@middy/core';
 import { IDEMPOTENCY_IN_PROGRESS_ERROR } from '../contracts.ts';
 
 /** Options for {@link stepIdempotency}. */
@@ -17,10 +17,18 @@ export interface StepIdempotencyOptions {
   readonly keyPrefix?: string;
   /**
    * DynamoDB client; the default honours `AWS_ENDPOINT_URL_DYNAMODB`, which the offline runtime
-   * and the tests point at dynalite.
-   * @default a client shared by every step in the process
+   * points at dynalite. Tests pass dynalite's client.
+   * @default a client shared by every step in the process, in `region`
    */
   readonly client?: DynamoDBClient;
+  /** Region of the default client. @default 'us-east-1' */
+  readonly region?: string;
+  /**
+   * Called when a completed step's stored result is returned instead of running the handler
+   * (middy's early return, which skips every `after`).
+   * @default nothing
+   */
+  readonly onReplay?: (request: Request) => void;
 }
 
 /**
@@ -40,6 +48,10 @@ const layers = new Map<string, DynamoDBPersistenceLayer>();
  * invocation's in-progress record — which would let a third duplicate call the service while the
  * first still runs. Here that error leaves the record alone; every other error still deletes it,
  * so a failed attempt can be retried.
+ *
+ * A replayed result is reported through `onReplay` from this middleware's own `before`, which
+ * sees the value the stock `before` returns for middy's early return; Powertools' own hook for it
+ * (`cleanupMiddlewares` reading `request.internal[LOGGER_KEY]`) is an internal of its packages.
  */
 export function stepIdempotency(opts: StepIdempotencyOptions): MiddlewareObj {
   const persistenceStore = persistenceLayer(opts);
@@ -54,7 +66,11 @@ export function stepIdempotency(opts: StepIdempotencyOptions): MiddlewareObj {
     ...(opts.keyPrefix === undefined ? {} : { keyPrefix: opts.keyPrefix }),
   });
   return {
-    before: inner.before,
+    before: async (request) => {
+      const replayed: unknown = await inner.before?.(request);
+      if (replayed !== undefined) opts.onReplay?.(request);
+      return replayed;
+    },
     after: inner.after,
     onError: async (request) => {
       if (request.error?.name === IDEMPOTENCY_IN_PROGRESS_ERROR) return;
@@ -68,10 +84,7 @@ function persistenceLayer(opts: StepIdempotencyOptions): DynamoDBPersistenceLaye
   const id = `${opts.tableName}\n${opts.keyPrefix ?? ''}\n${opts.ttlSeconds}`;
   let layer = opts.client === undefined ? layers.get(id) : undefined;
   if (layer === undefined) {
-    // Lambda always sets AWS_REGION; the fallback spares ad-hoc local runs a region lookup.
-    sharedClient ??= new DynamoDBClient({
-      region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    });
+    sharedClient ??= new DynamoDBClient({ region: opts.region ?? 'us-east-1' });
     layer = new DynamoDBPersistenceLayer({
       tableName: opts.tableName,
       keyAttr: 'pk',
