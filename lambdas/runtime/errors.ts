@@ -77,7 +77,7 @@ const TRANSIENT_IDEMPOTENCY_ERRORS: ReadonlySet<string> = new Set([
 /**
  * Turns anything a handler or middleware threw into an error whose `name` the state machine's
  * Retry/Catch blocks know. Unknown errors (bugs, SDK surprises, middy's early `TimeoutError`)
- * become RetryableError: a bounded number of retries is cheaper than losing a registration to a
+ * become RetryableError: a bounded number of retries is cheaper than losing an execution to a
  * transient fault, and the Catch still reports the original message once retries run out.
  */
 export function normalizeStepError(error: unknown): Error {
