@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../infra/build-app.ts';
-import { parseWorkflow, renderDefinition } from '../infra/workflow/index.ts';
+import { renderDefinition } from '../infra/render-definition.ts';
+import { parseWorkflow } from '../infra/workflow/index.ts';
 import {
   aslMakespan,
   countTaskStates,

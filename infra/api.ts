@@ -5,6 +5,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/contracts.ts';
+import { serializeWorkflowGraph, WORKFLOW_GRAPH_ENV } from '../lambdas/graph/index.ts';
+import { workflowGraph } from './graph/index.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { toApiGatewaySchema } from './json-schema-model.ts';
 import { API_ACKNOWLEDGEMENTS } from './nag-acknowledgements.ts';
@@ -97,7 +99,7 @@ export class ExecutionApi extends Construct {
     });
     this.statusFunction = new HandlerFunction(this, 'GetExecution', {
       ...common,
-      environment: { ...environment, ...workflowStepsEnvironment(spec) },
+      environment: { ...environment, ...workflowStepsEnvironment(spec), ...workflowGraphEnvironment(spec) },
       entry: API_ENTRIES.status,
       timeout: Duration.seconds(10),
       description: `GET /${resource}/{correlation_id}: status of workflow ${spec.name}`,
@@ -203,4 +205,16 @@ export const WORKFLOW_STEPS_MAX_BYTES = 1024;
 function workflowStepsEnvironment(spec: WorkflowSpec): Record<string, string> {
   const steps = JSON.stringify(spec.steps.map((step) => step.name));
   return Buffer.byteLength(steps) <= WORKFLOW_STEPS_MAX_BYTES ? { [ENV.workflowSteps]: steps } : {};
+}
+
+/**
+ * The true dependency graph (about 40 bytes per step) for `GET ...?format=mermaid`; left out, like
+ * `WORKFLOW_STEPS`, when it would crowd Lambda's 4 KB environment (the Mermaid answer then draws
+ * the steps the history shows).
+ */
+export const WORKFLOW_GRAPH_MAX_BYTES = 1536;
+
+function workflowGraphEnvironment(spec: WorkflowSpec): Record<string, string> {
+  const graph = serializeWorkflowGraph(workflowGraph(spec));
+  return Buffer.byteLength(graph) <= WORKFLOW_GRAPH_MAX_BYTES ? { [WORKFLOW_GRAPH_ENV]: graph } : {};
 }

@@ -24,6 +24,8 @@ export const CONTEXT_KEYS = {
   logRetentionDays: 'retention of every log group in days (default 30)',
   tableRemovalPolicy: 'retain (default) or destroy',
   logLevel: 'POWERTOOLS_LOG_LEVEL of every function (default INFO)',
+  environment:
+    'the Tasker environment whose environments.<env> overrides apply (default: none, the base values)',
 } as const;
 
 /** CloudWatch Logs only accepts these retention periods (days). */
@@ -75,6 +77,22 @@ export function contextOptions(node: Node): ContextOptions {
     options.logLevel = value;
   }
   return options;
+}
+
+/**
+ * The Tasker environment chosen with `-c environment=<env>`, if any.
+ *
+ * @example
+ * // npx cdk synth -c environment=staging
+ * const environment = contextEnvironment(app.node); // 'staging'
+ */
+export function contextEnvironment(node: Node): string | undefined {
+  const raw = node.tryGetContext('environment');
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(raw)) {
+    fail('environment', raw, 'the name of an environment under environments: in the workflow files');
+  }
+  return raw;
 }
 
 function positiveNumber(key: keyof typeof CONTEXT_KEYS, raw: unknown): number | undefined {

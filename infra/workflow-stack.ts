@@ -1,12 +1,4 @@
-import {
-  Aws,
-  CfnOutput,
-  type CfnResource,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-} from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -14,18 +6,28 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, METADATA } from '../lambdas/contracts.ts';
 import { ExecutionApi } from './api.ts';
+import { definitionSize } from './definition-size.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { acknowledgeWildcards } from './nag-acknowledgements.ts';
 import { type SharedEnvironment, stepEnvironment } from './step-environment.ts';
-import { compileWorkflow, type StepSpec, WorkflowError, type WorkflowSpec } from './workflow/index.ts';
+import {
+  type AnalyzedWorkflow,
+  compileWorkflow,
+  formatWarning,
+  type StepSpec,
+  WorkflowError,
+  type WorkflowSpec,
+} from './workflow/index.ts';
+
+export { workflowStackName } from './workflow/index.ts';
 
 /** How callers must sign requests to the workflow's API. */
 export type ApiAuthorization = 'IAM' | 'NONE';
 
 /** Props of {@link WorkflowStack}. */
 export interface WorkflowStackProps extends StackProps {
-  /** The loaded workflow file (from `loadWorkflows`). */
-  readonly spec: WorkflowSpec;
+  /** The workflow after the plan and checks stages (`analyzeWorkflows(loadWorkflows(...))`). */
+  readonly workflow: AnalyzedWorkflow;
   /** Repository root: handler paths in the spec are relative to it, and so is package-lock.json. */
   readonly rootDir: string;
   /**
@@ -75,27 +77,19 @@ export interface WorkflowStackProps extends StackProps {
   readonly logLevel?: string;
 }
 
-/** The stack name for a workflow: `user_registration` -> `UserRegistrationWorkflow`. */
-export function workflowStackName(workflowName: string): string {
-  const pascal = workflowName
-    .split(/[^A-Za-z0-9]+/)
-    .filter((part) => part.length > 0)
-    .map((part) => part[0]!.toUpperCase() + part.slice(1))
-    .join('');
-  return `${pascal}Workflow`;
-}
-
 /**
  * Everything one workflow file needs in AWS: the DynamoDB table, one Lambda per step, the state
  * machine compiled from the YAML, and the workflow's REST API with its start/status Lambdas.
  *
  * @example
- * const [spec] = loadWorkflows('config');
- * new WorkflowStack(app, workflowStackName(spec.name), { spec, rootDir: process.cwd() });
+ * const [workflow] = analyzeWorkflows(loadWorkflows('config'), { rootDir: process.cwd() });
+ * new WorkflowStack(app, workflowStackName(workflow.spec.name), { workflow, rootDir: process.cwd() });
  */
 export class WorkflowStack extends Stack {
   /** The workflow this stack was built from. */
   readonly spec: WorkflowSpec;
+  /** Its analysis (plan, budget, warnings). */
+  readonly workflow: AnalyzedWorkflow;
   /** Idempotency keys, correlation IDs, step idempotency records (pk/sk, TTL `expires_at`). */
   readonly table: dynamodb.Table;
   /** One function per step, by step name. */
@@ -104,21 +98,24 @@ export class WorkflowStack extends Stack {
   readonly stateMachine: sfn.StateMachine;
   /** The REST API with its start and status functions. */
   readonly api: ExecutionApi;
-  /** Warnings (`file:line: warning: ...`: budget checks, request timeouts); app.ts prints them to stderr. */
+  /** Warnings (`file:line: warning: ...`) of the checks stage and the definition size; app.ts prints them. */
   readonly warnings: readonly string[];
+  /** The definition's size as Step Functions counts it (each Lambda ARN at its longest). */
+  readonly definitionBytes: number;
 
   constructor(scope: Construct, id: string, props: WorkflowStackProps) {
+    const { workflow } = props;
+    const { spec } = workflow;
     super(scope, id, {
-      description: `Step Functions workflow '${props.spec.name}' compiled from ${props.spec.file}`,
+      description: `Step Functions workflow '${spec.name}' compiled from ${spec.file}`.slice(0, 1024),
       ...stackPropsOf(props),
     });
     // Must be set before any asset exists: CDK decides per stack whether to bundle.
     if (props.bundling === false) this.node.setContext('aws:cdk:bundling-stacks', []);
-    const { spec } = props;
     this.spec = spec;
+    this.workflow = workflow;
     const ttlSeconds = (props.idempotencyTtl ?? Duration.seconds(DEFAULTS.idempotencyTtlSeconds)).toSeconds();
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const warnings: string[] = [];
 
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -143,14 +140,12 @@ export class WorkflowStack extends Stack {
     const steps = new Construct(this, 'Steps');
     const functions = new Map<string, lambda.IFunction>();
     for (const step of spec.steps) {
-      const env = stepEnvironment(spec, step, shared);
-      warnings.push(...env.warnings);
       const handler = new HandlerFunction(steps, step.name, {
         rootDir: props.rootDir,
         entry: step.handlerPath,
-        environment: env.variables,
+        environment: stepEnvironment(spec, step, shared),
         timeout: Duration.seconds(step.timeoutSeconds),
-        memorySize: memoryOf(spec, step),
+        memorySize: step.memoryMb,
         step: step.name,
         logRetention,
         ...(step.description === undefined ? {} : { description: step.description }),
@@ -168,7 +163,7 @@ export class WorkflowStack extends Stack {
     }
     this.stepFunctions = functions;
 
-    const compiled = compileWorkflow(new Construct(this, 'Definition'), spec, {
+    const compiled = compileWorkflow(new Construct(this, 'Definition'), workflow, {
       functionFor: (step: StepSpec) => {
         const fn = functions.get(step.name);
         if (fn === undefined)
@@ -176,8 +171,6 @@ export class WorkflowStack extends Stack {
         return fn;
       },
     });
-    warnings.push(...compiled.warnings);
-    this.warnings = warnings;
 
     const machineLogs = new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention });
     const timeout =
@@ -192,9 +185,14 @@ export class WorkflowStack extends Stack {
       // ALL events but no execution data: the console/CloudWatch show every state transition
       // while execution data (which may hold personal data) never reaches the logs.
       logs: { destination: machineLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      comment: spec.description ?? `Workflow ${spec.name}`,
+      comment: compiled.comment,
     });
-    (this.stateMachine.node.defaultChild as CfnResource).addMetadata(METADATA.workflow, spec.name);
+    const machine = this.stateMachine.node.defaultChild as sfn.CfnStateMachine;
+    machine.addMetadata(METADATA.workflow, spec.name);
+    const size = definitionSize(this, machine, spec);
+    if (size.errors.length > 0) throw new WorkflowError(size.errors);
+    this.definitionBytes = size.bytes;
+    this.warnings = [...workflow.warnings, ...size.warnings.map(formatWarning)];
 
     this.api = new ExecutionApi(this, 'Api', {
       rootDir: props.rootDir,
@@ -222,26 +220,10 @@ export class WorkflowStack extends Stack {
   }
 }
 
-/** `handler_config.memory_mb` when given (validated here: Lambda's own bounds), else 256 MB. */
-function memoryOf(spec: WorkflowSpec, step: StepSpec): number {
-  const value = step.handlerConfig.memory_mb;
-  if (value === undefined) return DEFAULTS.memoryMb;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 128 || value > 10240) {
-    throw new WorkflowError([
-      {
-        file: spec.file,
-        line: step.line,
-        message: `step '${step.name}' handler_config.memory_mb must be an integer from 128 to 10240 (Lambda's limits), got ${JSON.stringify(value)}`,
-      },
-    ]);
-  }
-  return value;
-}
-
 /** The plain `StackProps` part of the props (the rest is this stack's own). */
 function stackPropsOf(props: WorkflowStackProps): StackProps {
   const {
-    spec: _spec,
+    workflow: _workflow,
     rootDir: _rootDir,
     bundling: _bundling,
     apiAuthorization: _apiAuthorization,

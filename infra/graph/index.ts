@@ -42,6 +42,6 @@ export function workflowGraph(spec: WorkflowSpec): WorkflowGraph {
  */
 export async function compiledGraph(spec: WorkflowSpec): Promise<DrawGraph> {
   // aws-cdk-lib takes about a second to load: only --compiled pays for it.
-  const { renderDefinition } = await import('../workflow/render.ts');
+  const { renderDefinition } = await import('../render-definition.ts');
   return compiledDrawGraph(renderDefinition(spec), `${spec.name} (compiled)`);
 }

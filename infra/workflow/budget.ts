@@ -3,7 +3,7 @@
  * refuse an Express workflow whose compiled plan could run past Express's 5-minute limit.
  */
 import type { Diagnostic } from './diagnostics.ts';
-import { planMakespan, planWorkflow } from './plan.ts';
+import { type Plan, planMakespan } from './plan.ts';
 import { stepBudget } from './retry.ts';
 import type { WorkflowSpec } from './types.ts';
 
@@ -12,7 +12,7 @@ export const EXPRESS_LIMIT_SECONDS = 300;
 
 /** Warnings (printed, not fatal) and errors (fatal) from the budget check. */
 export interface BudgetResult {
-  warnings: string[];
+  warnings: Diagnostic[];
   errors: Diagnostic[];
   /** Worst case of the whole compiled plan and the steps on its longest route. */
   worstCase: { seconds: number; path: string[] };
@@ -22,34 +22,33 @@ export interface BudgetResult {
  * Checks a workflow's worst-case timing. The workflow's worst case is the makespan of the
  * compiled plan (what Parallel states really wait for), not just the dependency critical path.
  */
-export function checkBudget(spec: WorkflowSpec): BudgetResult {
+export function checkBudget(spec: WorkflowSpec, plan: Plan): BudgetResult {
   const byName = new Map(spec.steps.map((s) => [s.name, s]));
-  const plan = planWorkflow({
-    names: spec.steps.map((s) => s.name),
-    dependsOn: (n) => byName.get(n)?.dependsOn ?? [],
-  });
   const worstCase = planMakespan(plan, (n) => {
     const step = byName.get(n);
     return step ? stepBudget(step).seconds : 0;
   });
-  const warnings: string[] = [];
+  const warnings: Diagnostic[] = [];
   const errors: Diagnostic[] = [];
   if (spec.timeoutSeconds !== undefined) {
     for (const step of spec.steps) {
       const b = stepBudget(step);
       if (b.seconds > spec.timeoutSeconds) {
-        warnings.push(
-          `${spec.file}:${step.line}: warning: step '${step.name}' could run ${round(b.seconds)} s in the worst case ` +
+        warnings.push({
+          file: spec.file,
+          line: step.line,
+          message:
+            `step '${step.name}' could run ${round(b.seconds)} s in the worst case ` +
             `(${b.attempts} attempts x ${step.timeoutSeconds} s + ${round(b.waitSeconds)} s of retry waits), ` +
             `longer than the workflow's timeout_seconds (${spec.timeoutSeconds})`,
-        );
+        });
       }
     }
   }
   if (spec.executionType === 'EXPRESS' && worstCase.seconds > EXPRESS_LIMIT_SECONDS) {
     errors.push({
       file: spec.file,
-      line: spec.executionTypeLine ?? 1,
+      line: spec.lines.execution_type ?? 1,
       message:
         `express workflow could run ${round(worstCase.seconds)} s in the worst case (critical path: ${worstCase.path.join(' -> ')}), ` +
         `over Express's ${EXPRESS_LIMIT_SECONDS} s limit (lower retry limits or timeouts, or use execution_type: standard)`,

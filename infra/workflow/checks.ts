@@ -1,261 +1,168 @@
 /**
- * Checks zod cannot express: step names, dependencies (unknown, self, duplicate, cycles), error
- * names in `retry_on`, and fields that only make sense together. They run on the raw data even when
- * zod found type errors elsewhere, so one run reports every problem in the file.
+ * The checks stage: every check that needs the whole spec, its plan or the project's files. It
+ * runs once per workflow, and `npm run asl` and `npx cdk synth` both run it, so they report the
+ * same errors and warnings:
+ * - the time budget (a step's worst case over the workflow timeout; Express's 5 minutes);
+ * - handler modules: a step needs its module file, or `handler_config.request`;
+ * - declarative HTTP steps need a service to call;
+ * - a request timeout not below the step timeout;
+ * - AWS limits known before deployment: the stack name, description lengths, and (on the
+ *   compiled definition) Step Functions' 1 MB definition size.
  */
-import { type Diagnostic, didYouMean } from './diagnostics.ts';
-import { retryOnProblem } from './error-name-rules.ts';
-import { MAX_STEP_TIMEOUT_SECONDS } from './schema.ts';
-import type { PathSegment, YamlSource } from './yaml-source.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DEFINITION_WARNING_RATIO,
+  MAX_DEFINITION_BYTES,
+  MAX_LAMBDA_ARN_LENGTH,
+  MAX_LAMBDA_DESCRIPTION_LENGTH,
+  STACK_NAME_PATTERN,
+} from './aws-limits.ts';
+import { type BudgetResult, checkBudget } from './budget.ts';
+import type { Diagnostic } from './diagnostics.ts';
+import { workflowStackName } from './names.ts';
+import type { Plan } from './plan.ts';
+import { stageRan } from './stage-events.ts';
+import type { StepSpec, WorkflowSpec } from './types.ts';
 
-/**
- * Step names become state names, `$.steps.<name>` JSONPaths, Lambda function name parts and file
- * names, so they are identifiers: a letter, then letters, digits and underscores (Tasker uses
- * snake_case). 64 characters leaves room for the ` (fallback)` state suffix within ASL's 80.
- */
-export const STEP_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
-export const MAX_STEP_NAME_LENGTH = 64;
-
-interface RawStepView {
-  index: number;
-  name?: string;
-  deps: { name: string; path: PathSegment[] }[];
-  raw: Record<string, unknown>;
+/** Options of {@link checkWorkflow}. */
+export interface CheckOptions {
+  /**
+   * Project root the handler modules are resolved against; each step's module must exist there
+   * (the built-in HTTP step handler is the stack's to check). `npm run asl` and synth pass it.
+   * @default not checked (library use on generated workflows without modules)
+   */
+  readonly rootDir?: string | undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** What the checks found. */
+export interface CheckResult {
+  readonly errors: Diagnostic[];
+  readonly warnings: Diagnostic[];
+  readonly budget: BudgetResult;
 }
 
-/** Runs every cross-field check on the raw (possibly partly invalid) workflow data. */
-export function semanticChecks(
-  data: Record<string, unknown>,
-  source: YamlSource,
-  file: string,
-): Diagnostic[] {
-  const diagnostics: Diagnostic[] = [];
-  const at = (path: PathSegment[], message: string, key = false): void => {
-    diagnostics.push({ file, line: source.lineOf(path, key), message });
+/** Runs every check of the checks stage on one workflow and its plan. */
+export function checkWorkflow(spec: WorkflowSpec, plan: Plan, options: CheckOptions = {}): CheckResult {
+  stageRan('checks', spec.file);
+  const budget = checkBudget(spec, plan);
+  const errors: Diagnostic[] = [...budget.errors, ...stackNameProblems(spec)];
+  const warnings: Diagnostic[] = [...budget.warnings];
+  for (const step of spec.steps) {
+    const at = (line: number | undefined, message: string): Diagnostic => ({
+      file: spec.file,
+      line: line ?? step.line,
+      message,
+    });
+    if (options.rootDir !== undefined) {
+      const missing = missingModule(step, options.rootDir);
+      if (missing !== undefined) errors.push(at(missing.line, missing.message));
+    }
+    const service = httpServiceProblem(spec, step);
+    if (service?.fatal) errors.push(at(step.lines['handler_config.request'], service.message));
+    else if (service) warnings.push(at(step.lines['handler_config.request'], service.message));
+    if (step.requestTimeoutMs >= step.timeoutSeconds * 1000) {
+      warnings.push(
+        at(
+          step.lines['handler_config.request_timeout_seconds'],
+          `step '${step.name}' handler_config.request_timeout_seconds (${step.requestTimeoutMs / 1000}) is not below timeout_seconds (${step.timeoutSeconds}): a slow service will end in a Lambda timeout instead of a retryable error`,
+        ),
+      );
+    }
+    if ((step.description?.length ?? 0) > MAX_LAMBDA_DESCRIPTION_LENGTH) {
+      warnings.push(
+        at(
+          step.lines.description,
+          `step '${step.name}': description is ${step.description?.length} characters; its Lambda function keeps the first ${MAX_LAMBDA_DESCRIPTION_LENGTH} (Lambda's limit; the state's Comment keeps all of it)`,
+        ),
+      );
+    }
+  }
+  return { errors, warnings, budget };
+}
+
+/** The module a step runs must exist; the message says how to fix it. */
+function missingModule(step: StepSpec, rootDir: string): { line?: number; message: string } | undefined {
+  if (step.handlerOrigin === 'http' || existsSync(join(rootDir, step.handlerPath))) return undefined;
+  if (step.handlerOrigin === 'handler') {
+    return {
+      ...(step.lines.handler === undefined ? {} : { line: step.lines.handler }),
+      message: `step '${step.name}': handler module ${step.handlerPath} not found (create it, or fix handler:)`,
+    };
+  }
+  return {
+    message: `step '${step.name}' has no handler module: create ${step.handlerPath}, or make it a declarative HTTP step with handler_config.request`,
   };
-  const steps = stepViews(data.step_templates);
-  const label = (s: RawStepView): string =>
-    s.name === undefined ? `step #${s.index + 1}` : `step '${s.name}'`;
-
-  const firstByName = new Map<string, RawStepView>();
-  for (const s of steps) {
-    if (s.name === undefined) continue;
-    const namePath = ['step_templates', s.index, 'name'];
-    if (s.name.length > MAX_STEP_NAME_LENGTH) {
-      at(
-        namePath,
-        `step name '${s.name}' is ${s.name.length} characters; the limit is ${MAX_STEP_NAME_LENGTH}`,
-      );
-    } else if (!STEP_NAME_PATTERN.test(s.name)) {
-      const cleaned = s.name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
-      const fix = /^[A-Za-z]/.test(cleaned) ? cleaned : `step_${cleaned}`;
-      const hint = cleaned.length > 0 ? ` (e.g. '${fix}')` : '';
-      at(
-        namePath,
-        `step name '${s.name}' is not a valid state name: use a letter followed by letters, digits and underscores${hint}`,
-      );
-    }
-    const first = firstByName.get(s.name);
-    if (first) {
-      const firstLine = source.lineOf(['step_templates', first.index, 'name']);
-      at(
-        namePath,
-        `duplicate step name '${s.name}' (first defined at line ${firstLine}; rename one of them)`,
-      );
-    } else {
-      firstByName.set(s.name, s);
-    }
-  }
-
-  const names = [...firstByName.keys()];
-  for (const s of steps) {
-    const seen = new Set<string>();
-    for (const dep of s.deps) {
-      if (dep.name === s.name) {
-        at(dep.path, `${label(s)} depends on itself (remove '${dep.name}' from its dependencies)`);
-      } else if (seen.has(dep.name)) {
-        at(dep.path, `${label(s)} lists dependency '${dep.name}' twice (remove one)`);
-      } else if (!firstByName.has(dep.name)) {
-        const others = names.filter((n) => n !== s.name);
-        at(dep.path, `${label(s)} depends on unknown step '${dep.name}'${didYouMean(dep.name, others)}`);
-      }
-      seen.add(dep.name);
-    }
-    stepFieldChecks(s, label(s), at);
-  }
-
-  for (const cycle of findCycles(steps, firstByName)) {
-    const [first] = cycle;
-    if (first === undefined) continue;
-    const start = firstByName.get(first);
-    at(
-      ['step_templates', start?.index ?? 0],
-      `dependency cycle ${[...cycle, first].join(' -> ')} (each step depends on the one before it; remove one of these dependencies)`,
-    );
-  }
-
-  if (Array.isArray(data.named_steps)) {
-    data.named_steps.forEach((n, i) => {
-      if (typeof n === 'string' && !firstByName.has(n)) {
-        at(['named_steps', i], `named_steps lists unknown step '${n}'${didYouMean(n, names)}`);
-      }
-    });
-  }
-  return diagnostics;
-}
-
-function stepFieldChecks(
-  s: RawStepView,
-  label: string,
-  at: (path: PathSegment[], message: string, key?: boolean) => void,
-): void {
-  const base: PathSegment[] = ['step_templates', s.index];
-  const { raw } = s;
-  if ('fallback' in raw && raw.on_failure !== 'continue') {
-    at(
-      [...base, 'fallback'],
-      `${label}: fallback is only used with on_failure: continue (add on_failure: continue or remove fallback)`,
-      true,
-    );
-  }
-  if (isRecord(raw.fallback) && raw.on_failure === 'continue') {
-    for (const [path, problem] of fallbackProblems(raw.fallback, [])) {
-      at([...base, 'fallback', ...path], `${label}: fallback.${path.join('.')} ${problem}`, true);
-    }
-  }
-  if (
-    typeof raw.default_retry_limit === 'number' &&
-    isRecord(raw.retry) &&
-    typeof raw.retry.limit === 'number' &&
-    raw.retry.limit !== raw.default_retry_limit
-  ) {
-    at(
-      [...base, 'retry', 'limit'],
-      `${label}: retry.limit (${raw.retry.limit}) contradicts default_retry_limit (${raw.default_retry_limit}) (keep one of them)`,
-      true,
-    );
-  }
-  const taskerTimeout = isRecord(raw.handler_config) ? raw.handler_config.timeout_seconds : undefined;
-  if (
-    taskerTimeout !== undefined &&
-    raw.timeout_seconds === undefined &&
-    !(
-      Number.isInteger(taskerTimeout) &&
-      Number(taskerTimeout) >= 1 &&
-      Number(taskerTimeout) <= MAX_STEP_TIMEOUT_SECONDS
-    )
-  ) {
-    at(
-      [...base, 'handler_config', 'timeout_seconds'],
-      `${label}: handler_config.timeout_seconds (Tasker's step timeout) must be an integer from 1 to ${MAX_STEP_TIMEOUT_SECONDS}, got ${typeof taskerTimeout === 'string' ? `'${taskerTimeout}'` : JSON.stringify(taskerTimeout)}`,
-    );
-  }
-  if (typeof raw.handler === 'string') {
-    const h = raw.handler;
-    if (h.startsWith('/') || h.split(/[\\/]/).includes('..') || !h.endsWith('.ts')) {
-      at(
-        [...base, 'handler'],
-        `${label}: handler '${h}' must be a .ts file path relative to the project root, e.g. lambdas/steps/my-step.ts`,
-      );
-    }
-  }
-  const retryOn = isRecord(raw.retry) ? raw.retry.retry_on : undefined;
-  if (Array.isArray(retryOn)) {
-    retryOn.forEach((errorName, i) => {
-      if (typeof errorName !== 'string') return;
-      const problem = retryOnProblem(errorName);
-      if (problem) at([...base, 'retry', 'retry_on', i], `${label}: retry.retry_on: ${problem}`);
-    });
-  }
-}
-
-/** Keys the compiler adds to every fallback result. */
-const RESERVED_FALLBACK_KEYS = ['fallback_used', 'error'];
-
-/** Problems in a fallback result template: `.$` keys must hold paths, compiler keys are reserved. */
-function fallbackProblems(fallback: Record<string, unknown>, path: string[]): [string[], string][] {
-  const problems: [string[], string][] = [];
-  for (const [key, value] of Object.entries(fallback)) {
-    const here = [...path, key];
-    if (path.length === 0 && RESERVED_FALLBACK_KEYS.includes(key.replace(/\.\$$/, ''))) {
-      problems.push([here, 'is set by the compiler (fallback_used: true and the error); rename it']);
-    } else if (key.endsWith('.$')) {
-      if (typeof value !== 'string' || !/^(\$|States\.)/.test(value)) {
-        const got = typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
-        problems.push([
-          here,
-          `must be a JSONPath like '$.user_info.plan' or an intrinsic function like 'States.Format(...)' because its key ends in .$, got ${got}`,
-        ]);
-      }
-    } else if (isRecord(value)) {
-      problems.push(...fallbackProblems(value, here));
-    }
-  }
-  return problems;
-}
-
-function stepViews(stepTemplates: unknown): RawStepView[] {
-  if (!Array.isArray(stepTemplates)) return [];
-  const views: RawStepView[] = [];
-  stepTemplates.forEach((raw, index) => {
-    if (!isRecord(raw)) return;
-    const view: RawStepView = { index, deps: [], raw };
-    if (typeof raw.name === 'string') view.name = raw.name;
-    if (typeof raw.depends_on_step === 'string') {
-      view.deps.push({ name: raw.depends_on_step, path: ['step_templates', index, 'depends_on_step'] });
-    }
-    if (Array.isArray(raw.depends_on_steps)) {
-      raw.depends_on_steps.forEach((dep, i) => {
-        if (typeof dep === 'string') {
-          view.deps.push({ name: dep, path: ['step_templates', index, 'depends_on_steps', i] });
-        }
-      });
-    }
-    views.push(view);
-  });
-  return views;
 }
 
 /**
- * Elementary cycles found by depth-first search, each reported once, starting at its step that
- * comes first in the file, in execution order (`a -> b` = b depends on a).
+ * A declarative HTTP step without any service key cannot be called anywhere (error); one with a
+ * service but no URL can only be called where the offline runtime provides that service (warning).
  */
-function findCycles(steps: RawStepView[], byName: Map<string, RawStepView>): string[][] {
-  const dependents = new Map<string, string[]>();
-  for (const s of steps) {
-    if (s.name === undefined || byName.get(s.name) !== s) continue;
-    for (const dep of s.deps) {
-      if (dep.name === s.name || !byName.has(dep.name)) continue;
-      dependents.set(dep.name, [...(dependents.get(dep.name) ?? []), s.name]);
-    }
+function httpServiceProblem(
+  spec: WorkflowSpec,
+  step: StepSpec,
+): { fatal: boolean; message: string } | undefined {
+  if (step.handlerOrigin !== 'http') return undefined;
+  const where = spec.environment === undefined ? '' : ` in environment '${spec.environment}'`;
+  if (step.service === undefined) {
+    return {
+      fatal: true,
+      message: `step '${step.name}' is a declarative HTTP step with no service to call${where}: set handler_config.url to the service's base URL (e.g. url: https://payments.example.com)`,
+    };
   }
-  const state = new Map<string, 'active' | 'done'>();
-  const stack: string[] = [];
-  const cycles: string[][] = [];
-  const visit = (name: string): void => {
-    state.set(name, 'active');
-    stack.push(name);
-    for (const next of dependents.get(name) ?? []) {
-      const s = state.get(next);
-      if (s === 'active') cycles.push(rotateToFirst(stack.slice(stack.indexOf(next)), byName));
-      else if (s === undefined) visit(next);
-    }
-    stack.pop();
-    state.set(name, 'done');
+  if (step.serviceUrl !== undefined) return undefined;
+  return {
+    fatal: false,
+    message: `step '${step.name}' has no handler_config.url${where}: it can only call service '${step.service}' where the offline runtime provides it (set url for a deployment)`,
   };
-  for (const name of byName.keys()) if (!state.has(name)) visit(name);
-  return cycles;
 }
 
-function rotateToFirst(cycle: string[], byName: Map<string, RawStepView>): string[] {
-  let start = 0;
-  cycle.forEach((name, i) => {
-    const current = byName.get(cycle[start] ?? '')?.index ?? 0;
-    if ((byName.get(name)?.index ?? 0) < current) start = i;
-  });
-  return [...cycle.slice(start), ...cycle.slice(0, start)];
+function stackNameProblems(spec: WorkflowSpec): Diagnostic[] {
+  const stackName = workflowStackName(spec.name);
+  if (STACK_NAME_PATTERN.test(stackName)) return [];
+  return [
+    {
+      file: spec.file,
+      line: spec.lines.name ?? 1,
+      message: `workflow name '${spec.name}' gives the stack name '${stackName}', which CloudFormation does not accept (1-128 letters, digits and '-', starting with a letter); rename the workflow`,
+    },
+  ];
+}
+
+/**
+ * The definition's size as Step Functions will count it: UTF-8 bytes, with each Lambda ARN
+ * counted at its longest (the deployed function names are only known after deployment). `text`
+ * is the definition with every ARN replaced by `arnMarker`, so `npm run asl` (placeholder ARNs)
+ * and synth (CloudFormation references) measure the same number.
+ */
+export function definitionBytes(text: string, arnMarker: string): number {
+  const arns = text.split(arnMarker).length - 1;
+  return Buffer.byteLength(text) - arns * Buffer.byteLength(arnMarker) + arns * MAX_LAMBDA_ARN_LENGTH;
+}
+
+/** The definition-size check: an error over Step Functions' 1 MB, a warning from 80 %. */
+export function checkDefinitionSize(
+  spec: WorkflowSpec,
+  bytes: number,
+): { errors: Diagnostic[]; warnings: Diagnostic[] } {
+  const why =
+    'each Parallel state lists every step completed before it; fewer, larger Parallel groups or splitting the workflow keep it smaller';
+  const at = (message: string): Diagnostic[] => [{ file: spec.file, line: spec.lines.name ?? 1, message }];
+  if (bytes > MAX_DEFINITION_BYTES) {
+    return {
+      errors: at(
+        `the compiled definition is ${bytes} bytes, over Step Functions' ${MAX_DEFINITION_BYTES}-byte limit (${why})`,
+      ),
+      warnings: [],
+    };
+  }
+  if (bytes < MAX_DEFINITION_BYTES * DEFINITION_WARNING_RATIO) return { errors: [], warnings: [] };
+  const share = Math.floor((bytes / MAX_DEFINITION_BYTES) * 100);
+  return {
+    errors: [],
+    warnings: at(
+      `the compiled definition is ${bytes} bytes, ${share}% of Step Functions' ${MAX_DEFINITION_BYTES}-byte limit (${why})`,
+    ),
+  };
 }

@@ -9,11 +9,12 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { checkBudget } from './budget.ts';
-import { WorkflowError } from './diagnostics.ts';
+import { stepPayloadTemplate } from '../../lambdas/contracts.ts';
+import type { AnalyzedWorkflow } from './analyze.ts';
 import { groupName, planLabel, StateNames } from './names.ts';
-import { type Plan, planWorkflow } from './plan.ts';
+import type { Plan } from './plan.ts';
 import { retriersFor } from './retry.ts';
+import { stageRan } from './stage-events.ts';
 import type { StepSpec, WorkflowSpec } from './types.ts';
 
 /** What the compiler needs from the stack. */
@@ -27,8 +28,8 @@ export interface CompiledWorkflow {
   chain: sfn.IChainable;
   /** The workflow's `timeout_seconds`, when set. */
   timeout?: Duration;
-  /** Budget warnings (`file:line: warning: ...`), for the caller to print. */
-  warnings: string[];
+  /** The definition's top-level `Comment` (the workflow's description). */
+  comment: string;
 }
 
 /** The state name of the fallback Pass of an `on_failure: continue` step. */
@@ -37,32 +38,37 @@ export function fallbackStateName(stepName: string): string {
 }
 
 /**
- * Builds the state machine definition of a workflow inside `scope` (states live under a child
- * construct named `Workflow-<name>`, so several workflows can share a stack).
+ * Builds the state machine definition of an analysed workflow inside `scope` (states live under
+ * a child construct named `Workflow-<name>`, so several workflows can share a stack). The plan is
+ * the one the analysis made; nothing is planned or checked again here.
  *
- * @throws WorkflowError when an Express workflow's worst case exceeds 5 minutes
  * @example
- * const { chain, timeout, warnings } = compileWorkflow(stack, spec, { functionFor: (s) => fns[s.name] });
- * new sfn.StateMachine(stack, 'Machine', { definitionBody: sfn.DefinitionBody.fromChainable(chain), timeout });
+ * const analyzed = analyzeWorkflow(spec, { rootDir });
+ * const { chain, timeout, comment } = compileWorkflow(stack, analyzed, { functionFor: (s) => fns[s.name] });
+ * new sfn.StateMachine(stack, 'Machine', { definitionBody: sfn.DefinitionBody.fromChainable(chain), timeout, comment });
  */
 export function compileWorkflow(
   scope: Construct,
-  spec: WorkflowSpec,
+  analyzed: AnalyzedWorkflow,
   options: CompileOptions,
 ): CompiledWorkflow {
-  const budget = checkBudget(spec);
-  if (budget.errors.length > 0) throw new WorkflowError(budget.errors);
+  const { spec, plan } = analyzed;
+  stageRan('compile', spec.file);
   const root = new Construct(scope, `Workflow-${spec.name}`);
   const steps = new Map(spec.steps.map((s) => [s.name, s]));
-  const plan = planWorkflow({
-    names: spec.steps.map((s) => s.name),
-    dependsOn: (n) => steps.get(n)?.dependsOn ?? [],
-  });
   const names = new StateNames(spec.steps.flatMap((s) => [s.name, fallbackStateName(s.name)]));
   const builder = new Builder(root, spec, steps, options, names);
-  const compiled: CompiledWorkflow = { chain: builder.build(plan, []).chain, warnings: budget.warnings };
+  const compiled: CompiledWorkflow = {
+    chain: builder.build(plan, []).chain,
+    comment: definitionComment(spec),
+  };
   if (spec.timeoutSeconds !== undefined) compiled.timeout = Duration.seconds(spec.timeoutSeconds);
   return compiled;
+}
+
+/** The definition's `Comment`: the workflow's description, else its name. */
+export function definitionComment(spec: WorkflowSpec): string {
+  return spec.description ?? `Workflow ${spec.name}`;
 }
 
 interface Fragment {
@@ -116,13 +122,9 @@ class Builder {
       stateName: step.name,
       ...(step.description === undefined ? {} : { comment: step.description }),
       lambdaFunction: this.#options.functionFor(step),
-      payload: sfn.TaskInput.fromObject({
-        workflow: this.#spec.name,
-        step: step.name,
-        attempt: sfn.JsonPath.numberAt('$$.State.RetryCount'),
-        execution_id: sfn.JsonPath.stringAt('$$.Execution.Id'),
-        state: sfn.JsonPath.entirePayload,
-      }),
+      // The contract payload; an HTTP step's request template goes in as written, its `.$` keys
+      // resolved by Step Functions.
+      payload: sfn.TaskInput.fromObject(stepPayloadTemplate(this.#spec.name, step.name, step.request)),
       payloadResponseOnly: true,
       resultPath: `$.steps.${step.name}`,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(step.timeoutSeconds)),

@@ -33,6 +33,13 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${where}: ${d.message}`;
 }
 
+/**
+ * Renders a warning (reported, not fatal): `config/x.yaml:12: warning: step 'a' ...`.
+ */
+export function formatWarning(d: Diagnostic): string {
+  return formatDiagnostic({ ...d, message: `warning: ${d.message}` });
+}
+
 /** Sorts diagnostics by file, then line, so output reads top to bottom like the file. */
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(

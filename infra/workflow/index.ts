@@ -1,10 +1,32 @@
-/** The workflow compiler: YAML workflow files -> typed specs -> Step Functions definitions. */
+/**
+ * The workflow compiler, in named stages run once per workflow:
+ * parse (yaml-source.ts) -> spec (parse.ts, spec.ts) -> plan (plan.ts) -> checks (checks.ts;
+ * analyze.ts runs plan and checks) -> compile (compile.ts). Pure: it builds constructs only inside
+ * the scope it is given and never creates a stack.
+ */
+export { type AnalyzedWorkflow, type AnalyzeOptions, analyzeWorkflow, analyzeWorkflows } from './analyze.ts';
+export {
+  DEFINITION_WARNING_RATIO,
+  LAMBDA_MEMORY_MB,
+  MAX_DEFINITION_BYTES,
+  MAX_LAMBDA_ARN_LENGTH,
+  MAX_LAMBDA_DESCRIPTION_LENGTH,
+  MAX_STATE_NAME_LENGTH,
+  STACK_NAME_PATTERN,
+} from './aws-limits.ts';
 export { type BudgetResult, checkBudget, EXPRESS_LIMIT_SECONDS } from './budget.ts';
-export { MAX_STEP_NAME_LENGTH, STEP_NAME_PATTERN } from './checks.ts';
+export {
+  type CheckOptions,
+  type CheckResult,
+  checkDefinitionSize,
+  checkWorkflow,
+  definitionBytes,
+} from './checks.ts';
 export {
   type CompiledWorkflow,
   type CompileOptions,
   compileWorkflow,
+  definitionComment,
   fallbackStateName,
 } from './compile.ts';
 export {
@@ -12,20 +34,24 @@ export {
   type Diagnostic,
   didYouMean,
   formatDiagnostic,
+  formatWarning,
   runOrExit,
   WorkflowError,
 } from './diagnostics.ts';
+export { deepMerge } from './environments.ts';
 export { retryOnProblem, STATES_ERRORS } from './error-name-rules.ts';
-export { MAX_STATE_NAME_LENGTH } from './names.ts';
+export { serviceKey } from './handler-config.ts';
+export { HTTP_METHODS, POLICY_HEADERS } from './http-request.ts';
+export { workflowStackName } from './names.ts';
 export {
-  checkHandlerModules,
-  DEFAULTS,
-  defaultHandlerPath,
+  collectWorkflows,
+  type LoadOptions,
   loadWorkflowFile,
   loadWorkflows,
+  MOCK_FILE_PATTERN,
   parseWorkflow,
-  pathSafeName,
 } from './parse.ts';
+export { INTRINSIC_FUNCTIONS, pathValueProblem } from './payload-paths.ts';
 export {
   criticalPath,
   MAX_PARALLEL_DEPTH,
@@ -35,12 +61,8 @@ export {
   planWorkflow,
   type StepGraph,
 } from './plan.ts';
-export {
-  MAX_DEFINITION_CHARACTERS,
-  PLACEHOLDER_ACCOUNT,
-  placeholderFunctionArn,
-  renderDefinition,
-  renderWithWarnings,
-} from './render.ts';
 export { type AslRetrier, backoffDelaySeconds, retriersFor, type StepBudget, stepBudget } from './retry.ts';
+export { DEFAULTS, defaultHandlerPath, pathSafeName } from './spec.ts';
+export { MAX_STEP_NAME_LENGTH, STEP_NAME_PATTERN } from './spec-checks.ts';
+export { STAGE_CHANNEL, STAGES, type StageEvent, stageRan } from './stage-events.ts';
 export type { RetryPolicy, StepSpec, WorkflowSpec } from './types.ts';

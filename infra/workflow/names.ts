@@ -1,11 +1,12 @@
 /**
- * Readable, unique state names for Parallel states: `setup_billing_profile + initialize_preferences`.
- * ASL caps state names at 80 characters, so long groups are summarised (`a + b + 3 more`).
+ * Names the compiler derives: readable, unique state names for Parallel states
+ * (`setup_billing_profile + initialize_preferences`; ASL caps state names at 80 characters, so
+ * long groups are summarised as `a + b + 3 more`), and a workflow's stack name.
  */
+import { MAX_STATE_NAME_LENGTH } from './aws-limits.ts';
 import type { Plan } from './plan.ts';
 
-/** ASL's limit on state names. */
-export const MAX_STATE_NAME_LENGTH = 80;
+export { MAX_STATE_NAME_LENGTH };
 
 /** Short label of a plan part: a step's name, `a -> b`, `a -> ... -> z`, or `(a + b)`. */
 export function planLabel(plan: Plan): string {
@@ -47,4 +48,18 @@ export class StateNames {
     this.#used.add(name);
     return name;
   }
+}
+
+/**
+ * The CloudFormation stack name of a workflow: `user_registration` -> `UserRegistrationWorkflow`
+ * (the name's letters and digits in PascalCase). The checks stage makes sure CloudFormation
+ * accepts it.
+ */
+export function workflowStackName(workflowName: string): string {
+  const pascal = workflowName
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part.length > 0)
+    .map((part) => `${part.charAt(0).toUpperCase()}${part.slice(1)}`)
+    .join('');
+  return `${pascal}Workflow`;
 }

@@ -4,6 +4,7 @@
  * series-parallel graphs. Where a part is not series-parallel (the "N": a->c, b->c, b->d), it is
  * split by levels and each side decomposed again; see docs/workflow-format.md for the worst case.
  */
+import { stageRan } from './stage-events.ts';
 
 /** A node of the plan: one step, steps in order, or branches run concurrently. */
 export type Plan =
@@ -22,6 +23,7 @@ export interface StepGraph {
  * Steps keep file order inside each group, so the output is deterministic.
  */
 export function planWorkflow(graph: StepGraph): Plan {
+  stageRan('plan');
   const index = new Map(graph.names.map((name, i) => [name, i]));
   const deps = graph.names.map((name) =>
     graph.dependsOn(name).flatMap((dep) => {

@@ -17,8 +17,31 @@ export interface StepSpec {
   name: string;
   description?: string;
   handlerClass?: string;
-  /** Repo-relative handler module: `lambdas/steps/<kebab-name>.ts` unless `handler:` is given. */
+  /**
+   * Repo-relative handler module: `handler:` when given; else the built-in HTTP step handler
+   * (`HTTP_STEP_ENTRY`) for a step with `handler_config.request`; else the default path
+   * `lambdas/steps/<workflow>/<kebab-name>.ts`.
+   */
   handlerPath: string;
+  /** Where `handlerPath` came from: `handler:`, the default path, or the built-in HTTP step. */
+  handlerOrigin: 'handler' | 'default' | 'http';
+  /**
+   * `handler_config.request` as written (its `.$` keys unresolved): the Task sends it as
+   * `payload.request`. The built-in handler calls it; a `handler:` module may read it.
+   */
+  request?: Record<string, unknown>;
+  /** The service key (SERVICE_NAME): `handler_config.service`, `default_dependent_system`, or the URL's host. */
+  service?: string;
+  /** `handler_config.url` (SERVICE_URL), after the chosen environment's override. */
+  serviceUrl?: string;
+  /** `handler_config.memory_mb`, else the default (lambdas/contracts.ts `DEFAULTS.memoryMb`). */
+  memoryMb: number;
+  /**
+   * Timeout of one HTTP call (REQUEST_TIMEOUT_MS): `handler_config.request_timeout_seconds`, else
+   * the default capped one second under the step timeout, so a slow service ends in a retryable
+   * error before the Lambda times out.
+   */
+  requestTimeoutMs: number;
   /** Union of `depends_on_step` and `depends_on_steps`, in file order, without duplicates. */
   dependsOn: string[];
   retryable: boolean;
@@ -28,9 +51,16 @@ export interface StepSpec {
   maxRetryAfterSeconds: number;
   onFailure: 'fail' | 'continue';
   fallback?: Record<string, unknown>;
+  /** `handler_config`, with the chosen environment's override deep-merged into it. */
   handlerConfig: Record<string, unknown>;
   /** Line of the step in the YAML file (1-based). */
   line: number;
+  /**
+   * Lines of the fields later stages report on (`handler`, `description`, `handler_config.url`,
+   * ...): where the value was written, in the step or in the environment override that set it.
+   * A field absent from the map was not written; report it at `line`.
+   */
+  lines: Readonly<Record<string, number>>;
 }
 
 /** One workflow file. */
@@ -43,8 +73,6 @@ export interface WorkflowSpec {
   taskHandlerClass?: string;
   defaultDependentSystem?: string;
   executionType: 'STANDARD' | 'EXPRESS';
-  /** Line of `execution_type` (for budget diagnostics); the first line when absent. */
-  executionTypeLine?: number;
   timeoutSeconds?: number;
   /** JSON Schema of the execution input (`{}` when the file has none). */
   schema: Record<string, unknown>;
@@ -59,4 +87,10 @@ export interface WorkflowSpec {
   };
   /** Steps in file order. */
   steps: StepSpec[];
+  /** The environment whose overrides were applied, when one was chosen. */
+  environment?: string;
+  /** The environments the file defines (`environments:`), in file order. */
+  environments: string[];
+  /** Lines of workflow fields (`name`, `description`, `execution_type`, `timeout_seconds`) that are written. */
+  lines: Readonly<Record<string, number>>;
 }

@@ -24,7 +24,8 @@ import {
 } from '../../bench/dag.ts';
 import { countTransitions } from '../../bench/history.ts';
 import { formatSummary, markdownTable, pairedRatios, summarize } from '../../bench/stats.ts';
-import { parseWorkflow, renderDefinition } from '../../infra/workflow/index.ts';
+import { renderDefinition } from '../../infra/render-definition.ts';
+import { parseWorkflow } from '../../infra/workflow/index.ts';
 
 describe('stats', () => {
   test('summarizes odd and even sample counts by their median, min and max', () => {

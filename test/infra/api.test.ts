@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ACCESS_LOG_FIELDS } from '../../infra/api.ts';
+import { parseWorkflowGraph, WORKFLOW_GRAPH_ENV } from '../../lambdas/graph/index.ts';
 import { resourcesOf, userRegistrationStack } from './stack-fixture.ts';
 
 const { template } = userRegistrationStack();
@@ -176,6 +177,25 @@ describe('the registration API', () => {
           }),
         },
       }),
+    });
+  });
+
+  test('the status function carries the true dependency graph for ?format=mermaid', () => {
+    const functions = resourcesOf(template, 'AWS::Lambda::Function');
+    const status = Object.values(functions).find(
+      (fn) => fn.Metadata?.['Stepflow:Entry'] === 'lambdas/api/get-execution.ts',
+    );
+    const raw = (status?.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+      ?.Variables?.[WORKFLOW_GRAPH_ENV];
+    assert.equal(typeof raw, 'string');
+    const graph = parseWorkflowGraph(raw as string);
+    const deps = Object.fromEntries(graph.steps.map((step) => [step.name, step.dependsOn]));
+    assert.deepEqual(deps, {
+      create_user_account: [],
+      setup_billing_profile: ['create_user_account'],
+      initialize_preferences: ['create_user_account'],
+      send_welcome_sequence: ['setup_billing_profile', 'initialize_preferences'],
+      update_user_status: ['send_welcome_sequence'],
     });
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { REPO_ROOT } from '../../infra/build-app.ts';
+import { analyzeWorkflow, loadWorkflowFile } from '../../infra/workflow/index.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'app-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -44,7 +45,10 @@ test('prints each workflow warning once as file:line and synthesizes with cdk-na
   const { status, stderr } = runApp(config, outdir);
   assert.equal(status, 0, stderr);
   const warnings = stderr.split('\n').filter((line) => line.includes('warning:'));
-  assert.equal(warnings.length, 5, stderr);
+  // Exactly the checks stage's warnings, each once, in file order: one per step.
+  const expected = analyzeWorkflow(loadWorkflowFile(join(config, 'user_registration.yaml'))).warnings;
+  assert.deepEqual(warnings, expected, stderr);
+  assert.equal(expected.length, 5);
   for (const line of warnings) {
     assert.match(
       line,

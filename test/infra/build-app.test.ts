@@ -8,6 +8,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { API_ENTRIES } from '../../infra/api.ts';
 import { buildApp, REPO_ROOT } from '../../infra/build-app.ts';
 import { loadWorkflows, WorkflowError } from '../../infra/workflow/index.ts';
+import { HTTP_STEP_ENTRY } from '../../lambdas/contracts.ts';
 import { FAST } from './stack-fixture.ts';
 
 /**
@@ -108,10 +109,32 @@ describe('buildApp', () => {
         writeFileSync(join(partial, entry), 'export const handler = async () => ({});\n');
       }
       assert.throws(() => buildApp({ rootDir: partial, configDir, ...FAST }), {
-        message: `API handler module lambdas/api/start-execution.ts not found under ${partial}`,
+        message: `built-in handler module lambdas/api/start-execution.ts not found under ${partial}`,
       });
     } finally {
       rmSync(partial, { recursive: true, force: true });
+    }
+  });
+
+  test('names the built-in HTTP step module when a workflow has HTTP steps and the module is missing', () => {
+    const http = mkdtempSync(join(tmpdir(), 'build-app-http-'));
+    try {
+      writeFileSync(join(http, 'package-lock.json'), '{}');
+      for (const entry of Object.values(API_ENTRIES)) {
+        mkdirSync(dirname(join(http, entry)), { recursive: true });
+        writeFileSync(join(http, entry), 'export const handler = async () => ({});\n');
+      }
+      const httpConfig = join(http, 'config');
+      mkdirSync(httpConfig);
+      copyFileSync(
+        join(REPO_ROOT, 'test/fixtures/workflows/valid/http-environments.yaml'),
+        join(httpConfig, 'orders.yaml'),
+      );
+      assert.throws(() => buildApp({ rootDir: http, configDir: httpConfig, ...FAST }), {
+        message: `built-in handler module ${HTTP_STEP_ENTRY} not found under ${http}`,
+      });
+    } finally {
+      rmSync(http, { recursive: true, force: true });
     }
   });
 

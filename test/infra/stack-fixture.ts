@@ -1,7 +1,13 @@
 /** Shared set-up of the CDK assertion tests: the real app, synthesized in-process without bundling. */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { API_ENTRIES } from '../../infra/api.ts';
 import { type BuildAppOptions, buildApp } from '../../infra/build-app.ts';
+import { loadWorkflows } from '../../infra/workflow/index.ts';
 import type { WorkflowStack } from '../../infra/workflow-stack.ts';
+import { HTTP_STEP_ENTRY } from '../../lambdas/contracts.ts';
 
 /**
  * In-process synthesis for assertions: no esbuild run and no CloudFormation validation plugin
@@ -83,4 +89,39 @@ export function allStates(definition: { States?: Record<string, AslState> }): Ma
   };
   visit(definition.States);
   return found;
+}
+
+/** A throwaway project for buildApp: workflow files in `config/`, a stub for every module. */
+export interface StubProject {
+  readonly rootDir: string;
+  readonly configDir: string;
+}
+
+/**
+ * Writes `files` (name -> YAML) into a fresh project's `config/` and a one-line stub for every
+ * handler module they name, the API handlers and the built-in HTTP step handler, so buildApp can
+ * synthesize workflows whose modules do not exist in this repository. The caller removes
+ * `rootDir`.
+ */
+export function stubProject(files: Record<string, string>): StubProject {
+  const rootDir = mkdtempSync(join(tmpdir(), 'stepflow-project-'));
+  const configDir = join(rootDir, 'config');
+  mkdirSync(configDir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(configDir, name), text);
+  writeFileSync(join(rootDir, 'package-lock.json'), '{}');
+  const modules = loadWorkflows(configDir).flatMap((spec) => spec.steps.map((step) => step.handlerPath));
+  for (const entry of new Set([...Object.values(API_ENTRIES), HTTP_STEP_ENTRY, ...modules])) {
+    mkdirSync(dirname(join(rootDir, entry)), { recursive: true });
+    writeFileSync(join(rootDir, entry), 'export const handler = async (event: unknown) => event;\n');
+  }
+  return { rootDir, configDir };
+}
+
+/** The environment variables of the step function of `step`. */
+export function stepVariables(template: Template, step: string): Record<string, unknown> {
+  const fn = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).find(
+    (resource) => resource.Metadata?.['Stepflow:Step'] === step,
+  );
+  if (fn === undefined) throw new Error(`no function for step ${step}`);
+  return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { App, Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { contextOptions } from '../../infra/stack-options.ts';
+import { CONTEXT_KEYS, contextEnvironment, contextOptions } from '../../infra/stack-options.ts';
 
 const optionsFor = (context: Record<string, unknown>) => contextOptions(new App({ context }).node);
 
@@ -41,5 +41,22 @@ describe('contextOptions', () => {
       /context logRetentionDays=10 is not valid; use 1, 3, 5/,
     );
     assert.throws(() => optionsFor({ tableRemovalPolicy: 'snapshot' }), /use retain \(default\) or destroy/);
+  });
+});
+
+describe('contextEnvironment', () => {
+  const environmentFor = (context: Record<string, unknown>) => contextEnvironment(new App({ context }).node);
+
+  test('is the -c environment value, or undefined without one', () => {
+    assert.equal(environmentFor({ environment: 'development' }), 'development');
+    assert.equal(environmentFor({}), undefined);
+    assert.match(CONTEXT_KEYS.environment, /environments\.<env> overrides/);
+  });
+
+  test('names the key when the value cannot be an environment name', () => {
+    assert.throws(() => environmentFor({ environment: '' }), {
+      message:
+        'context environment="" is not valid; use the name of an environment under environments: in the workflow files',
+    });
   });
 });

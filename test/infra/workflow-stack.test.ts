@@ -171,11 +171,27 @@ describe('the state machine', () => {
 });
 
 describe('the outputs', () => {
-  test('name the state machine, table, console URL, API URL and registrations endpoint', () => {
+  test('name the state machine, table, console URL, API URL and the executions endpoint at api.resource', () => {
     template.hasOutput('StateMachineArn', { Value: { Ref: Match.stringLikeRegexp('^StateMachine') } });
     template.hasOutput('TableName', { Value: { Ref: Match.stringLikeRegexp('^Table') } });
-    template.hasOutput('ApiUrl', { Value: Match.anyValue() });
-    template.hasOutput('ExecutionsEndpoint', { Value: Match.anyValue() });
+    const restApi = Object.keys(resourcesOf(template, 'AWS::ApiGateway::RestApi'))[0]!;
+    const stage = Object.keys(resourcesOf(template, 'AWS::ApiGateway::Stage'))[0]!;
+    const urlParts = (output: string): unknown[] => {
+      const [found] = Object.values(template.findOutputs(output));
+      assert.ok(found, output);
+      return (found.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    };
+    const apiUrl = urlParts('ApiUrl');
+    assert.deepEqual(
+      [apiUrl[0], apiUrl[1], apiUrl.at(-2), apiUrl.at(-1)],
+      ['https://', { Ref: restApi }, { Ref: stage }, '/'],
+    );
+    // The workflow's api.resource (registrations), under the same API and stage.
+    const endpoint = urlParts('ExecutionsEndpoint');
+    assert.deepEqual(
+      [endpoint[1], endpoint.at(-2), endpoint.at(-1)],
+      [{ Ref: restApi }, { Ref: stage }, '/registrations'],
+    );
     const console = JSON.stringify(template.findOutputs('StateMachineConsoleUrl'));
     assert.match(console, /console\.aws\.amazon\.com\/states\/home\?region=/);
     assert.match(console, /#\/statemachines\/view\//);

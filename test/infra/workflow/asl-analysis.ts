@@ -153,6 +153,8 @@ export function dagSpec(name: string, deps: Record<string, string[]>): WorkflowS
 /** One recorded Task invocation on the local executor. */
 export interface Invocation {
   step: string;
+  /** The Task's payload as the step Lambda received it (its `.$` keys resolved). */
+  payload: unknown;
   seenSteps: string[];
   start: number;
   end: number;
@@ -166,7 +168,13 @@ export interface Invocation {
  */
 export async function runLocally(
   definition: Json,
-  options: { failures?: Record<string, string[]>; input?: Json; invocations?: Invocation[] } = {},
+  options: {
+    failures?: Record<string, string[]>;
+    input?: Json;
+    invocations?: Invocation[];
+    /** What a step's stub returns (default `{ step, correlation_id }`). */
+    results?: Record<string, Json>;
+  } = {},
 ): Promise<{ output: Json; invocations: Invocation[] }> {
   const analysis = analyze(definition);
   // Callers expecting a failed execution pass their own array to inspect the calls afterwards.
@@ -179,6 +187,7 @@ export async function runLocally(
         const payload = input as { state?: { steps?: Json } };
         const record: Invocation = {
           step,
+          payload: input,
           seenSteps: Object.keys(payload.state?.steps ?? {}),
           start: clock++,
           end: -1,
@@ -192,7 +201,7 @@ export async function runLocally(
           error.name = failure;
           throw error;
         }
-        return { step, correlation_id: 'corr-1' };
+        return options.results?.[step] ?? { step, correlation_id: 'corr-1' };
       },
     ]),
   );

@@ -27,6 +27,9 @@ const CHOSEN = [
   'backoff-rate-below-one.yaml',
   'express-worst-case-over-limit.yaml',
   'multiple-problems.yaml',
+  'missing-handler-module.yaml',
+  'environment-unknown-step.yaml',
+  'request-unknown-intrinsic.yaml',
 ];
 
 // Each test spawns npm and node; running a few at once keeps the file's wall time down.
@@ -54,11 +57,39 @@ describe('npm run asl', { concurrency: 3 }, () => {
   }
 
   test('prints budget warnings on stderr and still exits 0', async () => {
-    const { code, stderr } = await asl('test/fixtures/workflows/valid/budget-warning.yaml');
+    const { code, stdout, stderr } = await asl('test/fixtures/workflows/valid/budget-warning.yaml');
     assert.equal(code, 0);
-    assert.match(
+    assert.equal(
       stderr,
-      /^test\/fixtures\/workflows\/valid\/budget-warning\.yaml:\d+: warning: step 'slow_export'/,
+      "test/fixtures/workflows/valid/budget-warning.yaml:6: warning: step 'slow_export' could run 487 s in the worst case (4 attempts x 120 s + 7 s of retry waits), longer than the workflow's timeout_seconds (300)\n",
+    );
+    assert.equal(JSON.parse(stdout).StartAt, 'slow_export');
+  });
+
+  test('--environment applies that environment; without it the base values stay', async () => {
+    const file = 'test/fixtures/workflows/valid/http-environments.yaml';
+    const chargeQuery = (stdout: string): unknown => {
+      const definition = JSON.parse(stdout) as {
+        States: Record<
+          string,
+          { Branches?: { States: Record<string, { Parameters: { request: { query?: unknown } } }> }[] }
+        >;
+      };
+      const parallel = definition.States['charge_card + notify_warehouse'];
+      return parallel?.Branches?.[0]?.States.charge_card?.Parameters.request.query;
+    };
+    const base = await asl(file);
+    const development = await asl(file, '--environment', 'development');
+    assert.deepEqual([base.code, base.stderr, development.code, development.stderr], [0, '', 0, '']);
+    assert.equal(chargeQuery(base.stdout), undefined);
+    assert.deepEqual(chargeQuery(development.stdout), { sandbox: true });
+    const missing = await asl(file, '--environment');
+    assert.deepEqual(
+      [missing.code, missing.stderr],
+      [
+        1,
+        'error: --environment needs a name (usage: npm run --silent asl -- <workflow.yaml> [--environment <env>])\n',
+      ],
     );
   });
 
@@ -68,7 +99,7 @@ describe('npm run asl', { concurrency: 3 }, () => {
     const usage = await asl();
     assert.deepEqual(
       [usage.code, usage.stderr],
-      [1, 'error: usage: npm run --silent asl -- <workflow.yaml>\n'],
+      [1, 'error: usage: npm run --silent asl -- <workflow.yaml> [--environment <env>]\n'],
     );
   });
 });

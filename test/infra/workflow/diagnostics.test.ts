@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { describe, test } from 'node:test';
+import { aslOf } from '../../../infra/asl-command.ts';
 import {
-  checkHandlerModules,
   closestMatch,
   formatDiagnostic,
   loadWorkflowFile,
@@ -11,17 +11,7 @@ import {
   WorkflowError,
 } from '../../../infra/workflow/index.ts';
 import { brokenWorkflows, expectedDiagnostics } from '../../fixtures/workflows/broken-workflows.ts';
-
-/** The formatted diagnostics a call throws. */
-function diagnosticsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof WorkflowError) return error.diagnostics.map(formatDiagnostic);
-    throw error;
-  }
-  return [];
-}
+import { diagnosticsOf } from './diagnostics-of.ts';
 
 const fixtures = brokenWorkflows();
 
@@ -32,16 +22,23 @@ describe('broken workflow files', () => {
     assert.equal(new Set(fixtures.map((f) => f.expected.join('\n'))).size, fixtures.length);
   });
 
+  // Every stage `npm run asl` runs (parse, spec, plan, checks with the handler modules, compile).
   for (const fixture of fixtures) {
     test(`${fixture.name} reports exactly its diagnostic`, () => {
       const shown = relative(process.cwd(), fixture.path);
-      const actual = diagnosticsOf(() => {
-        const spec = loadWorkflowFile(fixture.path);
-        if (fixture.synthOnly) checkHandlerModules(spec, process.cwd());
-      });
-      assert.deepEqual(actual, expectedDiagnostics(fixture, shown));
+      assert.deepEqual(
+        diagnosticsOf(() => aslOf(fixture.path)),
+        expectedDiagnostics(fixture, shown),
+      );
     });
   }
+
+  test('no fixture is left to synth alone: asl checks handler modules too', () => {
+    assert.deepEqual(
+      fixtures.filter((f) => f.synthOnly).map((f) => f.name),
+      [],
+    );
+  });
 
   test('parseWorkflow names the file it is given', () => {
     const fixture = fixtures.find((f) => f.name === 'unknown-dependency.yaml');
@@ -52,8 +49,8 @@ describe('broken workflow files', () => {
     ]);
   });
 
-  test('a missing handler module passes parsing (npm run asl needs no handlers)', () => {
-    const fixture = fixtures.find((f) => f.synthOnly);
+  test('a missing handler module is a checks-stage error: the file itself loads', () => {
+    const fixture = fixtures.find((f) => f.name === 'missing-handler-module.yaml');
     assert.ok(fixture);
     assert.equal(
       loadWorkflowFile(fixture.path).steps[0]?.handlerPath,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
-  checkHandlerModules,
+  analyzeWorkflow,
   defaultHandlerPath,
   formatDiagnostic,
   loadWorkflows,
@@ -64,34 +64,60 @@ describe('loadWorkflows', () => {
     assert.throws(() => loadWorkflows(dir), /b\.yaml:1: workflow name 'same' is already used by .*a\.yaml/);
   });
 
+  test('skips the mock files beside the workflows', () => {
+    const dir = folder({
+      'orders.yaml': valid('orders'),
+      'orders.mocks.yaml': 'services: {}\n',
+      'nested/payments.mocks.yml': 'not: [a, workflow\n',
+    });
+    assert.deepEqual(
+      loadWorkflows(dir).map((s) => s.file.replace(/^.*\//, '')),
+      ['orders.yaml'],
+    );
+  });
+
+  test('rejects two workflows whose names give the same stack name', () => {
+    const dir = folder({ 'a.yaml': valid('order_fulfilment'), 'b.yaml': valid('order-fulfilment') });
+    assert.throws(
+      () => loadWorkflows(dir),
+      (error: unknown) =>
+        error instanceof WorkflowError &&
+        error.diagnostics.map((d) => `${d.file.replace(/^.*\//, '')}:${d.line}: ${d.message}`).join('\n') ===
+          `b.yaml:1: workflow 'order-fulfilment' gets the stack name OrderFulfilmentWorkflow, already taken by workflow 'order_fulfilment' (${join(dir, 'a.yaml').replace(`${process.cwd()}/`, '')}); rename one of them`,
+    );
+  });
+
   test('fails clearly when the folder holds no workflow', () => {
     const dir = folder({ 'README.md': 'no workflows here' });
     assert.throws(() => loadWorkflows(dir), /no workflow files \(\*\.yaml, \*\.yml\) found under/);
   });
 });
 
-describe('checkHandlerModules', () => {
-  test("reports each missing handler module at its step's line, and passes when they exist", () => {
+describe('the handler-module check (checks stage)', () => {
+  test("reports each missing handler module at its step's or handler's line, and passes when they exist", () => {
     const dir = folder({
       'w.yaml':
-        'name: w\nstep_templates:\n  - name: first_step\n  - name: second\n    handler: lambdas/custom/second.ts\n',
+        'name: w\nstep_templates:\n  - name: first_step\n  - name: second\n    handler: lambdas/custom/second.ts\n  - name: third\n    handler_config:\n      url: https://x.example.com\n      request: { method: GET, path: /x }\n',
     });
     const [spec] = loadWorkflows(dir);
     assert.ok(spec);
     assert.throws(
-      () => checkHandlerModules(spec, dir),
+      () => analyzeWorkflow(spec, { rootDir: dir }),
       (error: WorkflowError) =>
         error.diagnostics.map((d) => `${d.line}: ${d.message}`).join('\n') ===
         [
-          "3: step 'first_step' handler module lambdas/steps/w/first-step.ts not found (create it or set handler:)",
-          "4: step 'second' handler module lambdas/custom/second.ts not found (create it or set handler:)",
+          "3: step 'first_step' has no handler module: create lambdas/steps/w/first-step.ts, or make it a declarative HTTP step with handler_config.request",
+          "5: step 'second': handler module lambdas/custom/second.ts not found (create it, or fix handler:)",
         ].join('\n'),
     );
+    // Without a root (library use on generated workflows) modules are not looked for.
+    assert.equal(analyzeWorkflow(spec).spec, spec);
     mkdirSync(join(dir, 'lambdas/steps/w'), { recursive: true });
     mkdirSync(join(dir, 'lambdas/custom'), { recursive: true });
     writeFileSync(join(dir, 'lambdas/steps/w/first-step.ts'), '');
     writeFileSync(join(dir, 'lambdas/custom/second.ts'), '');
-    checkHandlerModules(spec, dir);
+    // The HTTP step (third) runs the built-in handler: the project provides it, not the user.
+    assert.equal(analyzeWorkflow(spec, { rootDir: dir }).spec, spec);
     assert.equal(readFileSync(join(dir, 'lambdas/custom/second.ts'), 'utf8'), '');
   });
 

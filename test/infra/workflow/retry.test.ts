@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { App, Stack } from 'aws-cdk-lib';
+import { renderDefinition } from '../../../infra/render-definition.ts';
 import {
-  checkBudget,
-  compileWorkflow,
+  analyzeWorkflow,
   parseWorkflow,
-  renderDefinition,
   retriersFor,
   stepBudget,
   WorkflowError,
@@ -262,7 +260,7 @@ describe('time budget', () => {
 
   test('warns when a step could outlast the workflow timeout', () => {
     const spec = workflow('    timeout_seconds: 60\n', 'timeout_seconds: 120\n');
-    const { warnings } = checkBudget(spec);
+    const { warnings } = analyzeWorkflow(spec);
     assert.deepEqual(warnings, [
       "retry_test.yaml:4: warning: step 'call_service' could run 247 s in the worst case (4 attempts x 60 s + 7 s of retry waits), longer than the workflow's timeout_seconds (120)",
     ]);
@@ -274,14 +272,15 @@ describe('time budget', () => {
       'execution_type: express\n',
     );
     assert.equal(spec.executionType, 'EXPRESS');
-    assert.deepEqual(checkBudget(spec).errors, []);
+    // 2 attempts x 20 s + a 1 s wait: well inside Express's 300 s, so no error.
+    assert.deepEqual(analyzeWorkflow(spec).budget.worstCase, { seconds: 41, path: ['call_service'] });
   });
 
-  test('compileWorkflow refuses an Express spec whose worst case exceeds 5 minutes', () => {
+  test('the checks stage refuses an Express spec whose worst case exceeds 5 minutes', () => {
     const spec = workflow('    default_retry_limit: 5\n    timeout_seconds: 60\n');
     const express: WorkflowSpec = { ...spec, executionType: 'EXPRESS' };
     assert.throws(
-      () => compileWorkflow(new Stack(new App(), 'Budget'), express, { functionFor: () => ({}) as never }),
+      () => analyzeWorkflow(express),
       (error: WorkflowError) =>
         error instanceof WorkflowError &&
         error.message ===

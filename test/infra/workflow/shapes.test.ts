@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { MAX_PARALLEL_DEPTH, renderDefinition } from '../../../infra/workflow/index.ts';
+import { renderDefinition } from '../../../infra/render-definition.ts';
+import { MAX_PARALLEL_DEPTH } from '../../../infra/workflow/index.ts';
 import type { WorkflowSpec } from '../../../infra/workflow/types.ts';
 import { analyze, dagSpec, independentPairs, pairKey, runLocally } from './asl-analysis.ts';
 

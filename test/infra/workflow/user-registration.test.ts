@@ -4,7 +4,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { compileWorkflow, loadWorkflowFile, renderDefinition } from '../../../infra/workflow/index.ts';
+import { renderDefinition } from '../../../infra/render-definition.ts';
+import { analyzeWorkflow, compileWorkflow, loadWorkflowFile } from '../../../infra/workflow/index.ts';
 import { analyze, runLocally } from './asl-analysis.ts';
 
 const spec = loadWorkflowFile('config/user_registration.yaml');
@@ -82,7 +83,9 @@ describe('config/user_registration.yaml', () => {
 
   test('compileWorkflow builds the same definition inside a stack with real function constructs', () => {
     const stack = new Stack(new App(), 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
-    const compiled = compileWorkflow(stack, spec, {
+    const analyzed = analyzeWorkflow(spec);
+    assert.deepEqual(analyzed.warnings, []);
+    const compiled = compileWorkflow(stack, analyzed, {
       functionFor: (step) =>
         lambda.Function.fromFunctionArn(
           stack,
@@ -90,21 +93,23 @@ describe('config/user_registration.yaml', () => {
           `arn:aws:lambda:eu-west-1:111111111111:function:user_registration-${step.name}`,
         ),
     });
-    assert.deepEqual(compiled.warnings, []);
     assert.equal(compiled.timeout?.toSeconds(), 900);
     new sfn.StateMachine(stack, 'Machine', {
       definitionBody: sfn.DefinitionBody.fromChainable(compiled.chain),
+      ...(compiled.timeout === undefined ? {} : { timeout: compiled.timeout }),
+      comment: compiled.comment,
     });
     const [machine] = Object.values(
       Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'),
     );
     const synthesized = JSON.parse(machine?.Properties.DefinitionString as string) as Record<string, unknown>;
-    const rendered = JSON.stringify(renderDefinition(spec)).replaceAll(
+    const rendered = JSON.stringify(renderDefinition(analyzed)).replaceAll(
       'us-east-1:123456789012',
       'eu-west-1:111111111111',
     );
-    // Same definition; only the state machine's own TimeoutSeconds is set by the stack, not the chain.
-    assert.deepEqual({ ...synthesized, TimeoutSeconds: 900 }, JSON.parse(rendered));
+    // The same definition, Comment and TimeoutSeconds included, byte for byte.
+    assert.equal(machine?.Properties.DefinitionString, rendered);
+    assert.equal(synthesized.Comment, spec.description);
   });
 });
 
