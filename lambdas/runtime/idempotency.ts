@@ -38,8 +38,6 @@ export interface StepIdempotencyOptions {
 export const STEP_IDEMPOTENCY_KEY_PATH = '[state.correlation_id, step]';
 
 let sharedClient: DynamoDBClient | undefined;
-const layers = new Map<string, DynamoDBPersistenceLayer>();
-
 /**
  * Powertools Idempotency for a step, over the project's table (`pk`/`sk`/`expires_at`).
  *
@@ -79,20 +77,21 @@ export function stepIdempotency(opts: StepIdempotencyOptions): MiddlewareObj {
   } as MiddlewareObj;
 }
 
-/** One persistence layer per table and prefix: Powertools configures a layer once and then ignores changes. */
+/**
+ * The persistence layer over the project's table. One per handler: the configuration is read once
+ * per cold start, and Powertools configures a layer once and then ignores changes.
+ */
 function persistenceLayer(opts: StepIdempotencyOptions): DynamoDBPersistenceLayer {
-  const id = `${opts.tableName}\n${opts.keyPrefix ?? ''}\n${opts.ttlSeconds}`;
-  let layer = opts.client === undefined ? layers.get(id) : undefined;
-  if (layer === undefined) {
+  let client = opts.client;
+  if (client === undefined) {
     sharedClient ??= new DynamoDBClient({ region: opts.region ?? 'us-east-1' });
-    layer = new DynamoDBPersistenceLayer({
-      tableName: opts.tableName,
-      keyAttr: 'pk',
-      sortKeyAttr: 'sk',
-      expiryAttr: 'expires_at',
-      awsSdkV3Client: opts.client ?? sharedClient,
-    });
-    if (opts.client === undefined) layers.set(id, layer);
+    client = sharedClient;
   }
-  return layer;
+  return new DynamoDBPersistenceLayer({
+    tableName: opts.tableName,
+    keyAttr: 'pk',
+    sortKeyAttr: 'sk',
+    expiryAttr: 'expires_at',
+    awsSdkV3Client: client,
+  });
 }
