@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS, ENV } from '../contracts.ts';
+import { parseWorkflowGraph, WORKFLOW_GRAPH_ENV, type WorkflowGraph } from '../graph/index.ts';
 import { createStepLogger } from '../runtime/logger.ts';
 import { ExecutionStore } from './execution-store.ts';
 
@@ -27,6 +28,10 @@ export interface StatusConfig {
   readonly stepNames: readonly string[];
   /** `POWERTOOLS_LOG_LEVEL`. @default 'INFO' */
   readonly logLevel: string;
+  /** `WORKFLOW_NAME`. @default 'workflow' */
+  readonly workflowName: string;
+  /** `WORKFLOW_GRAPH` (the true dependency graph), when the stack could fit it. @default none */
+  readonly graph: WorkflowGraph | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -75,7 +80,19 @@ export function readStatusConfig(env: Env = process.env): StatusConfig {
     tableName: requiredVariable(env, ENV.tableName),
     stepNames: readStepNames(env[ENV.workflowSteps]),
     logLevel: env[ENV.powertoolsLogLevel] || DEFAULTS.logLevel,
+    workflowName: env[ENV.workflowName] || 'workflow',
+    graph: readGraph(env[WORKFLOW_GRAPH_ENV]),
   };
+}
+
+/** A malformed graph is a deployment bug: the error names the variable. */
+function readGraph(raw: string | undefined): WorkflowGraph | undefined {
+  if (!raw) return undefined;
+  try {
+    return parseWorkflowGraph(raw);
+  } catch (error) {
+    throw new Error(`${WORKFLOW_GRAPH_ENV} is invalid: ${(error as Error).message}`);
+  }
 }
 
 /** `WORKFLOW_STEPS`: a JSON array of step names (a comma-separated list is accepted too). */

@@ -6,8 +6,10 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { WorkflowGraph } from '../graph/index.ts';
 import { type ApiLog, consoleUrlFor, createApiLog, createClients, readStatusConfig } from './api-config.ts';
-import { readableCause, summarizeSteps } from './execution-steps.ts';
+import { mermaidResponse, statusFormat } from './execution-mermaid.ts';
+import { readableCause, type StepSummary, summarizeSteps } from './execution-steps.ts';
 import type { ExecutionStore } from './execution-store.ts';
 import { ApiError, CORRELATION_ID_PATTERN, errorResponse, jsonResponse } from './http.ts';
 
@@ -23,11 +25,19 @@ export interface GetExecutionDeps {
   readonly historyPageSize?: number;
   /** Pages read at most. @default 26 (a Standard execution has at most 25,000 events) */
   readonly maxHistoryPages?: number;
+  /** The workflow's name, the title of the Mermaid answer. @default 'workflow' */
+  readonly workflowName?: string;
+  /**
+   * The workflow's true dependency graph, for `?format=mermaid`.
+   * @default none: the Mermaid answer draws the steps the history shows, without edges
+   */
+  readonly graph?: WorkflowGraph;
 }
 
 /**
  * `GET /<resource>/{correlation_id}`: correlation ID -> execution ARN (DynamoDB), then
  * DescribeExecution + GetExecutionHistory, summarized per step. Unknown ID -> 404.
+ * `?format=mermaid` answers the same status as a coloured Mermaid flowchart.
  */
 export function createGetExecutionHandler(
   deps: GetExecutionDeps,
@@ -40,11 +50,16 @@ export function createGetExecutionHandler(
           { field: 'path correlation_id', problem: 'must be 1-80 characters of A-Z a-z 0-9 _ . -' },
         ]);
       }
+      const format = statusFormat(event);
       const document = await describeExecution(deps, correlationId);
       deps.log?.('debug', 'execution status read', {
         correlation_id: correlationId,
         status: document.status,
+        format,
       });
+      if (format === 'mermaid') {
+        return mermaidResponse(document, deps.workflowName ?? 'workflow', deps.graph);
+      }
       return jsonResponse(200, document, { 'X-Correlation-ID': correlationId });
     } catch (error) {
       if (error instanceof ApiError) {
@@ -57,11 +72,18 @@ export function createGetExecutionHandler(
   };
 }
 
+/** The status document of one execution (the body of a 200); `output`, `error`, `cause` when ended. */
+export interface ExecutionDocument extends Record<string, unknown> {
+  readonly correlation_id: string;
+  readonly status: string | undefined;
+  readonly steps: readonly StepSummary[];
+}
+
 /** The status document of one execution (the body of a 200). */
 export async function describeExecution(
   deps: GetExecutionDeps,
   correlationId: string,
-): Promise<Record<string, unknown>> {
+): Promise<ExecutionDocument> {
   const notFound = new ApiError(404, `No execution with correlation ID '${correlationId}'`);
   const mapping = await deps.store.getCorrelation(correlationId);
   if (!mapping) throw notFound;
@@ -76,7 +98,7 @@ export async function describeExecution(
   const events = await readHistory(deps, mapping.executionArn);
   const running = execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE';
   const steps = summarizeSteps(events, { running, stoppedAt: execution.stopDate }, deps.stepNames ?? []);
-  const document: Record<string, unknown> = {
+  const document: ExecutionDocument = {
     correlation_id: correlationId,
     status: execution.status,
     started_at: execution.startDate?.toISOString() ?? null,
@@ -148,6 +170,8 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
       store,
       sfn,
       stepNames: config.stepNames,
+      workflowName: config.workflowName,
+      ...(config.graph === undefined ? {} : { graph: config.graph }),
       log: createApiLog('get-execution', config.logLevel),
     });
   }
