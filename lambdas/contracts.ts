@@ -103,6 +103,10 @@ export const DEFAULTS = {
   idempotencyTtlSeconds: 24 * 60 * 60,
   /** Correlation ID -> execution records: as long as Step Functions keeps a Standard history. */
   correlationTtlSeconds: 90 * 24 * 60 * 60,
+  /** `POWERTOOLS_LOG_LEVEL` when the environment sets none. */
+  logLevel: 'INFO',
+  /** `POWERTOOLS_METRICS_NAMESPACE` when the environment sets none. */
+  metricsNamespace: 'Stepflow',
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -146,6 +150,18 @@ export const ENV = {
   powertoolsLogLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;
 
+/**
+ * Reserved variables the Lambda runtime sets (the offline runtime's adapter sets them too); the
+ * handlers read them, nobody writes them.
+ */
+export const LAMBDA_ENV = {
+  /** The function's name: the prefix of its step idempotency records. */
+  functionName: 'AWS_LAMBDA_FUNCTION_NAME',
+  region: 'AWS_REGION',
+  /** What ad-hoc runs outside Lambda usually set instead of `AWS_REGION`. */
+  defaultRegion: 'AWS_DEFAULT_REGION',
+} as const;
+
 // ---------------------------------------------------------------------------------------------
 // Template metadata: written by the stack on each resource, read by the offline runtime.
 // ---------------------------------------------------------------------------------------------
@@ -181,9 +197,9 @@ export interface HttpStepRequest {
 
 /** A declarative HTTP step's result at `$.steps.<step>`. */
 export interface HttpStepResult {
-  /** The service's HTTP status. */
+  /** The service's HTTP status (always 2xx: any other status fails the step). */
   readonly status: number;
-  /** The response JSON, or null when the body was empty. */
+  /** The response JSON, or null when the body was empty or not JSON. */
   readonly body: unknown;
   readonly correlation_id: string;
 }
@@ -220,6 +236,12 @@ export function stepPayloadTemplate(
     ...(request === undefined ? {} : { request }),
   };
 }
+
+/**
+ * Step Functions' limit on an execution's input and on the state passed between states (256 KB):
+ * the start API refuses a larger input, the HTTP step a larger result.
+ */
+export const STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES = 262_144;
 
 /** The module of the built-in declarative HTTP step handler (repo-relative). */
 export const HTTP_STEP_ENTRY = 'lambdas/runtime/http-step.ts';
