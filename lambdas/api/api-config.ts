@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS, ENV } from '../contracts.ts';
+import { parseWorkflowGraph, WORKFLOW_GRAPH_ENV, type WorkflowGraph } from '../graph/index.ts';
 import { createStepLogger } from '../runtime/logger.ts';
 import { ExecutionStore } from './execution-store.ts';
 
@@ -16,18 +17,37 @@ export interface ApiConfig {
   readonly schema: Record<string, unknown>;
   /** How long an Idempotency-Key is remembered. @default 86400 (24 h) */
   readonly idempotencyTtlSeconds: number;
+  /** `POWERTOOLS_LOG_LEVEL`. @default 'INFO' */
+  readonly logLevel: string;
+}
+
+/** What the status Lambda reads from its environment. */
+export interface StatusConfig {
+  readonly tableName: string;
+  /** `WORKFLOW_STEPS`: every step in workflow order, so unreached steps show as pending. @default [] */
+  readonly stepNames: readonly string[];
+  /** `POWERTOOLS_LOG_LEVEL`. @default 'INFO' */
+  readonly logLevel: string;
+  /** `WORKFLOW_NAME`. @default 'workflow' */
+  readonly workflowName: string;
+  /** `WORKFLOW_GRAPH` (the true dependency graph), when the stack could fit it. @default none */
+  readonly graph: WorkflowGraph | undefined;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function requiredVariable(env: Env, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`Environment variable ${name} is not set`);
+  return value;
 }
 
 /**
  * Reads and checks the environment once per cold start. A missing or malformed variable is a
  * deployment bug: the error names the variable (API Gateway shows the client a plain 502).
  */
-export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const required = (name: string): string => {
-    const value = env[name];
-    if (!value) throw new Error(`Environment variable ${name} is not set`);
-    return value;
-  };
+export function readApiConfig(env: Env = process.env): ApiConfig {
+  const required = (name: string): string => requiredVariable(env, name);
   let schema: unknown;
   try {
     schema = JSON.parse(required(ENV.workflowSchema));
@@ -50,7 +70,40 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     resource: required(ENV.apiResource),
     schema: schema as Record<string, unknown>,
     idempotencyTtlSeconds: ttl,
+    logLevel: env[ENV.powertoolsLogLevel] || DEFAULTS.logLevel,
   };
+}
+
+/** Reads the status Lambda's environment once per cold start (see {@link readApiConfig}). */
+export function readStatusConfig(env: Env = process.env): StatusConfig {
+  return {
+    tableName: requiredVariable(env, ENV.tableName),
+    stepNames: readStepNames(env[ENV.workflowSteps]),
+    logLevel: env[ENV.powertoolsLogLevel] || DEFAULTS.logLevel,
+    workflowName: env[ENV.workflowName] || 'workflow',
+    graph: readGraph(env[WORKFLOW_GRAPH_ENV]),
+  };
+}
+
+/** A malformed graph is a deployment bug: the error names the variable. */
+function readGraph(raw: string | undefined): WorkflowGraph | undefined {
+  if (!raw) return undefined;
+  try {
+    return parseWorkflowGraph(raw);
+  } catch (error) {
+    throw new Error(`${WORKFLOW_GRAPH_ENV} is invalid: ${(error as Error).message}`);
+  }
+}
+
+/** `WORKFLOW_STEPS`: a JSON array of step names (a comma-separated list is accepted too). */
+function readStepNames(raw: string | undefined): string[] {
+  if (!raw) return [];
+  try {
+    const names = JSON.parse(raw) as unknown;
+    return Array.isArray(names) ? names.filter((name): name is string => typeof name === 'string') : [];
+  } catch {
+    return raw.split(',').map((name) => name.trim());
+  }
 }
 
 /**
@@ -86,7 +139,7 @@ export type ApiLog = (
  * JSON log lines through Powertools Logger with the project's PII masker as a second line of
  * defence (the handlers already log IDs and field names only).
  */
-export function createApiLog(functionName: string): ApiLog {
-  const logger = createStepLogger({ service: functionName });
+export function createApiLog(functionName: string, logLevel?: string): ApiLog {
+  const logger = createStepLogger({ service: functionName, ...(logLevel === undefined ? {} : { logLevel }) });
   return (level, message, fields) => logger[level](message, fields);
 }

@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULTS } from '../contracts.ts';
 
 /** The stored answer to a request, replayed verbatim for a repeated Idempotency-Key. */
 export interface StoredResponse {
@@ -8,14 +7,31 @@ export interface StoredResponse {
   readonly body: string;
 }
 
+/** Where a start request holding an Idempotency-Key is. */
+export type IdempotencyStatus = 'IN_PROGRESS' | 'COMPLETED';
+
 /** `IDEMPOTENCY#<key>` / `REQUEST`: which request a key was first used for, and its answer. */
 export interface IdempotencyRecord {
   readonly requestHash: string;
   readonly correlationId: string;
-  readonly status: 'IN_PROGRESS' | 'COMPLETED';
+  readonly status: IdempotencyStatus;
   /** Epoch ms after which a request still IN_PROGRESS is presumed dead and may be taken over. */
   readonly leaseUntil: number;
   readonly response: StoredResponse | undefined;
+}
+
+/** What {@link ExecutionStore.updateIdempotencyRecord} changes; absent fields are left as they are. */
+export interface IdempotencyChange {
+  readonly status?: IdempotencyStatus;
+  readonly leaseUntil?: number;
+  readonly response?: StoredResponse;
+}
+
+/** The condition of an update: the record must still be in this state. */
+export interface IdempotencyExpectation {
+  readonly status: IdempotencyStatus;
+  /** Only when the record still names this correlation ID. @default any */
+  readonly correlationId?: string;
 }
 
 /** `CORRELATION#<id>` / `EXECUTION`: the execution a correlation ID names. */
@@ -26,9 +42,12 @@ export interface CorrelationRecord {
 }
 
 /**
- * The API's records in the workflow table. Every write is a conditional put (`attribute_not_exists`
- * or an expired TTL, since DynamoDB deletes expired items lazily), never a transaction: dynalite,
- * the local DynamoDB, has no TransactWriteItems.
+ * The API's records in the workflow table, and nothing but their I/O: get, put-if-absent and
+ * update-if. What the records mean and in which order they are written is the start protocol's
+ * (start-protocol.ts), as Powertools' persistence layer leaves the idempotency logic to its base.
+ *
+ * Every write is conditional, never a transaction: dynalite, the local DynamoDB, has no
+ * TransactWriteItems. "Absent" includes an expired item, since DynamoDB deletes them lazily.
  */
 export class ExecutionStore {
   readonly #doc: DynamoDBDocumentClient;
@@ -39,33 +58,8 @@ export class ExecutionStore {
     this.#table = tableName;
   }
 
-  /** Claims `key` for this request; returns the existing record when another request holds it. */
-  async claimIdempotencyKey(
-    key: string,
-    claim: { requestHash: string; correlationId: string; ttlSeconds: number; leaseMs: number },
-    attemptsLeft = 3,
-  ): Promise<'claimed' | IdempotencyRecord> {
-    const now = Date.now();
-    const claimed = await this.#putIfAbsent({
-      pk: idempotencyPk(key),
-      sk: 'REQUEST',
-      request_hash: claim.requestHash,
-      correlation_id: claim.correlationId,
-      status: 'IN_PROGRESS',
-      lease_until: now + claim.leaseMs,
-      created_at: new Date(now).toISOString(),
-      expires_at: Math.floor(now / 1000) + claim.ttlSeconds,
-    });
-    if (claimed) return 'claimed';
-    const existing = await this.getIdempotencyRecord(key);
-    if (existing) return existing;
-    // Released between our put and get (the holder's start failed): claim it again, boundedly.
-    if (attemptsLeft <= 1) throw new Error(`Idempotency key record kept changing; retry the request`);
-    return this.claimIdempotencyKey(key, claim, attemptsLeft - 1);
-  }
-
   async getIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
-    const item = await this.#get(idempotencyPk(key), 'REQUEST');
+    const item = await this.#get(idempotencyKeyOf(key));
     if (!item) return undefined;
     const response =
       typeof item.response_body === 'string'
@@ -80,74 +74,53 @@ export class ExecutionStore {
     };
   }
 
-  /** Stores the answer; false when another request completed the key first (replay theirs). */
-  async completeIdempotencyKey(key: string, response: StoredResponse): Promise<boolean> {
-    try {
-      await this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: idempotencyPk(key), sk: 'REQUEST' },
-          UpdateExpression: 'SET #status = :completed, response_status = :code, response_body = :body',
-          ConditionExpression: '#status = :inProgress',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':completed': 'COMPLETED',
-            ':inProgress': 'IN_PROGRESS',
-            ':code': response.statusCode,
-            ':body': response.body,
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
-  /**
-   * Ends the lease of a key whose request failed before answering, so a retry with the same key
-   * takes over at once instead of waiting (an update, not a delete: the start function needs no
-   * DeleteItem permission).
-   */
-  async releaseIdempotencyKey(key: string, correlationId: string): Promise<void> {
-    try {
-      await this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: idempotencyPk(key), sk: 'REQUEST' },
-          UpdateExpression: 'SET lease_until = :zero',
-          ConditionExpression: '#status = :inProgress AND correlation_id = :cid',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':zero': 0, ':inProgress': 'IN_PROGRESS', ':cid': correlationId },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-  }
-
-  /** Records correlation ID -> execution; returns the existing record when the ID is taken. */
-  async claimCorrelation(record: CorrelationRecord): Promise<'claimed' | CorrelationRecord> {
-    const now = Date.now();
-    const claimed = await this.#putIfAbsent({
-      pk: correlationPk(record.correlationId),
-      sk: 'EXECUTION',
-      correlation_id: record.correlationId,
-      execution_arn: record.executionArn,
+  /** Writes the record unless the key holds a live one; false when it does. */
+  async putIdempotencyRecord(key: string, record: IdempotencyRecord, expiresAt: number): Promise<boolean> {
+    return this.#putIfAbsent({
+      ...idempotencyKeyOf(key),
       request_hash: record.requestHash,
-      created_at: new Date(now).toISOString(),
-      // Correlation records must outlive the execution history they point at (90 days).
-      expires_at: Math.floor(now / 1000) + DEFAULTS.correlationTtlSeconds,
+      correlation_id: record.correlationId,
+      status: record.status,
+      lease_until: record.leaseUntil,
+      ...(record.response === undefined
+        ? {}
+        : { response_status: record.response.statusCode, response_body: record.response.body }),
+      created_at: new Date().toISOString(),
+      expires_at: expiresAt,
     });
-    if (claimed) return 'claimed';
-    const existing = await this.getCorrelation(record.correlationId);
-    if (existing) return existing;
-    throw new Error('Correlation record vanished after a failed conditional put; retry the request');
+  }
+
+  /** Applies `change` if the record is as `expected`; false when it is not (or is gone). */
+  async updateIdempotencyRecord(
+    key: string,
+    expected: IdempotencyExpectation,
+    change: IdempotencyChange,
+  ): Promise<boolean> {
+    const assignments: Array<readonly [attribute: string, placeholder: string, value: unknown]> = [];
+    if (change.status !== undefined) assignments.push(['#status', ':status', change.status]);
+    if (change.leaseUntil !== undefined) assignments.push(['lease_until', ':leaseUntil', change.leaseUntil]);
+    if (change.response !== undefined) {
+      assignments.push(['response_status', ':responseStatus', change.response.statusCode]);
+      assignments.push(['response_body', ':responseBody', change.response.body]);
+    }
+    const values: Record<string, unknown> = { ':expectedStatus': expected.status };
+    for (const [, placeholder, value] of assignments) values[placeholder] = value;
+    let condition = '#status = :expectedStatus';
+    if (expected.correlationId !== undefined) {
+      condition += ' AND correlation_id = :expectedCorrelationId';
+      values[':expectedCorrelationId'] = expected.correlationId;
+    }
+    return this.#updateIf({
+      Key: idempotencyKeyOf(key),
+      UpdateExpression: `SET ${assignments.map(([attribute, placeholder]) => `${attribute} = ${placeholder}`).join(', ')}`,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values,
+    });
   }
 
   async getCorrelation(correlationId: string): Promise<CorrelationRecord | undefined> {
-    const item = await this.#get(correlationPk(correlationId), 'EXECUTION');
+    const item = await this.#get(correlationKeyOf(correlationId));
     if (!item) return undefined;
     return {
       correlationId: String(item.correlation_id),
@@ -156,16 +129,39 @@ export class ExecutionStore {
     };
   }
 
+  /** Writes correlation ID -> execution unless the ID is taken; false when it is. */
+  async putCorrelation(record: CorrelationRecord, expiresAt: number): Promise<boolean> {
+    return this.#putIfAbsent({
+      ...correlationKeyOf(record.correlationId),
+      correlation_id: record.correlationId,
+      execution_arn: record.executionArn,
+      request_hash: record.requestHash,
+      created_at: new Date().toISOString(),
+      expires_at: expiresAt,
+    });
+  }
+
   async #putIfAbsent(item: Record<string, unknown>): Promise<boolean> {
+    return this.#conditional(
+      new PutCommand({
+        TableName: this.#table,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
+        ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
+      }),
+    );
+  }
+
+  async #updateIf(
+    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
+  ): Promise<boolean> {
+    return this.#conditional(new UpdateCommand({ TableName: this.#table, ...input }));
+  }
+
+  /** Sends a conditional write: true when it was applied, false when its condition failed. */
+  async #conditional(command: PutCommand | UpdateCommand): Promise<boolean> {
     try {
-      await this.#doc.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
-          ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
-        }),
-      );
+      await this.#doc.send(command as PutCommand);
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -173,9 +169,9 @@ export class ExecutionStore {
     }
   }
 
-  async #get(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+  async #get(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
     const { Item } = await this.#doc.send(
-      new GetCommand({ TableName: this.#table, Key: { pk, sk }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
     );
     // An expired item may linger until DynamoDB's TTL sweep: treat it as gone.
     if (!Item || (typeof Item.expires_at === 'number' && Item.expires_at < Date.now() / 1000))
@@ -184,10 +180,10 @@ export class ExecutionStore {
   }
 }
 
-function idempotencyPk(key: string): string {
-  return `IDEMPOTENCY#${key}`;
+function idempotencyKeyOf(key: string): { pk: string; sk: string } {
+  return { pk: `IDEMPOTENCY#${key}`, sk: 'REQUEST' };
 }
 
-function correlationPk(correlationId: string): string {
-  return `CORRELATION#${correlationId}`;
+function correlationKeyOf(correlationId: string): { pk: string; sk: string } {
+  return { pk: `CORRELATION#${correlationId}`, sk: 'EXECUTION' };
 }

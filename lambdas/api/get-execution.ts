@@ -1,14 +1,15 @@
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
-  GetExecutionHistoryCommand,
   type HistoryEvent,
+  paginateGetExecutionHistory,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ENV } from '../contracts.ts';
-import { type ApiLog, consoleUrlFor, createApiLog, createClients } from './api-config.ts';
-import { readableCause, summarizeSteps } from './execution-steps.ts';
+import type { WorkflowGraph } from '../graph/index.ts';
+import { type ApiLog, consoleUrlFor, createApiLog, createClients, readStatusConfig } from './api-config.ts';
+import { mermaidResponse, statusFormat } from './execution-mermaid.ts';
+import { readableCause, type StepSummary, summarizeSteps } from './execution-steps.ts';
 import type { ExecutionStore } from './execution-store.ts';
 import { ApiError, CORRELATION_ID_PATTERN, errorResponse, jsonResponse } from './http.ts';
 
@@ -20,14 +21,23 @@ export interface GetExecutionDeps {
   readonly stepNames?: readonly string[];
   /** Where the handler reports outcomes. @default no logging */
   readonly log?: ApiLog;
+  /** Events per GetExecutionHistory page. @default 1000 (the most Step Functions gives) */
+  readonly historyPageSize?: number;
+  /** Pages read at most. @default 26 (a Standard execution has at most 25,000 events) */
+  readonly maxHistoryPages?: number;
+  /** The workflow's name, the title of the Mermaid answer. @default 'workflow' */
+  readonly workflowName?: string;
+  /**
+   * The workflow's true dependency graph, for `?format=mermaid`.
+   * @default none: the Mermaid answer draws the steps the history shows, without edges
+   */
+  readonly graph?: WorkflowGraph;
 }
 
-/** History pages read at most: 1000 events each, and a Standard execution has at most 25,000. */
-const MAX_HISTORY_PAGES = 26;
-
 /**
- * `GET /registrations/{correlation_id}`: correlation ID -> execution ARN (DynamoDB), then
+ * `GET /<resource>/{correlation_id}`: correlation ID -> execution ARN (DynamoDB), then
  * DescribeExecution + GetExecutionHistory, summarized per step. Unknown ID -> 404.
+ * `?format=mermaid` answers the same status as a coloured Mermaid flowchart.
  */
 export function createGetExecutionHandler(
   deps: GetExecutionDeps,
@@ -40,11 +50,16 @@ export function createGetExecutionHandler(
           { field: 'path correlation_id', problem: 'must be 1-80 characters of A-Z a-z 0-9 _ . -' },
         ]);
       }
+      const format = statusFormat(event);
       const document = await describeExecution(deps, correlationId);
       deps.log?.('debug', 'execution status read', {
         correlation_id: correlationId,
         status: document.status,
+        format,
       });
+      if (format === 'mermaid') {
+        return mermaidResponse(document, deps.workflowName ?? 'workflow', deps.graph);
+      }
       return jsonResponse(200, document, { 'X-Correlation-ID': correlationId });
     } catch (error) {
       if (error instanceof ApiError) {
@@ -57,11 +72,18 @@ export function createGetExecutionHandler(
   };
 }
 
-/** The status document for one registration (the body of a 200). */
+/** The status document of one execution (the body of a 200); `output`, `error`, `cause` when ended. */
+export interface ExecutionDocument extends Record<string, unknown> {
+  readonly correlation_id: string;
+  readonly status: string | undefined;
+  readonly steps: readonly StepSummary[];
+}
+
+/** The status document of one execution (the body of a 200). */
 export async function describeExecution(
   deps: GetExecutionDeps,
   correlationId: string,
-): Promise<Record<string, unknown>> {
+): Promise<ExecutionDocument> {
   const notFound = new ApiError(404, `No execution with correlation ID '${correlationId}'`);
   const mapping = await deps.store.getCorrelation(correlationId);
   if (!mapping) throw notFound;
@@ -73,10 +95,10 @@ export async function describeExecution(
     if ((error as Error).name === 'ExecutionDoesNotExist') throw notFound;
     throw error;
   }
-  const events = await readHistory(deps.sfn, mapping.executionArn);
+  const events = await readHistory(deps, mapping.executionArn);
   const running = execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE';
   const steps = summarizeSteps(events, { running, stoppedAt: execution.stopDate }, deps.stepNames ?? []);
-  const document: Record<string, unknown> = {
+  const document: ExecutionDocument = {
     correlation_id: correlationId,
     status: execution.status,
     started_at: execution.startDate?.toISOString() ?? null,
@@ -97,21 +119,18 @@ export async function describeExecution(
   return document;
 }
 
-async function readHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+/** The whole history through the SDK's paginator, bounded by `maxHistoryPages`. */
+async function readHistory(deps: GetExecutionDeps, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
-    const result = await sfn.send(
-      new GetExecutionHistoryCommand({
-        executionArn,
-        maxResults: 1000,
-        includeExecutionData: true,
-        ...(nextToken ? { nextToken } : {}),
-      }),
-    );
-    events.push(...(result.events ?? []));
-    nextToken = result.nextToken;
-    if (!nextToken) break;
+  const maxPages = deps.maxHistoryPages ?? 26;
+  let pages = 0;
+  const paginator = paginateGetExecutionHistory(
+    { client: deps.sfn, pageSize: deps.historyPageSize ?? 1000 },
+    { executionArn, includeExecutionData: true },
+  );
+  for await (const page of paginator) {
+    events.push(...(page.events ?? []));
+    if (++pages >= maxPages) break;
   }
   return events;
 }
@@ -140,31 +159,20 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** `WORKFLOW_STEPS` (optional JSON array of step names, workflow order) lists unreached steps too. */
-export function readStepNames(env: NodeJS.ProcessEnv = process.env): string[] {
-  const raw = env[ENV.workflowSteps];
-  if (!raw) return [];
-  try {
-    const names = JSON.parse(raw) as unknown;
-    return Array.isArray(names) ? names.filter((name): name is string => typeof name === 'string') : [];
-  } catch {
-    return raw.split(',').map((name) => name.trim());
-  }
-}
-
 let cached: ((event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | undefined;
 
 /** The Lambda entry point: configuration and clients are built on the first invocation. */
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   if (!cached) {
-    const tableName = process.env[ENV.tableName];
-    if (!tableName) throw new Error(`Environment variable ${ENV.tableName} is not set`);
-    const { sfn, store } = createClients(tableName);
+    const config = readStatusConfig();
+    const { sfn, store } = createClients(config.tableName);
     cached = createGetExecutionHandler({
       store,
       sfn,
-      stepNames: readStepNames(),
-      log: createApiLog('get-execution'),
+      stepNames: config.stepNames,
+      workflowName: config.workflowName,
+      ...(config.graph === undefined ? {} : { graph: config.graph }),
+      log: createApiLog('get-execution', config.logLevel),
     });
   }
   return cached(event);

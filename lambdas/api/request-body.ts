@@ -1,10 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES } from '../contracts.ts';
 import { ApiError, header } from './http.ts';
 
-/** Step Functions' limit on an execution's input (UTF-8 bytes). */
-export const STEP_FUNCTIONS_INPUT_LIMIT_BYTES = 256 * 1024;
-
-/** Deeper than any registration needs; keeps recursive walks and validation cheap. */
+/** Deeper than any workflow input needs; keeps recursive walks and validation cheap. */
 export const MAX_JSON_DEPTH = 32;
 
 /** Keys that pollute prototypes when a body is later merged into an object. */
@@ -21,7 +19,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function readJsonBody(
   event: APIGatewayProxyEvent,
-  maxBytes = STEP_FUNCTIONS_INPUT_LIMIT_BYTES,
+  maxBytes = STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES,
 ): unknown {
   checkContentType(header(event, 'Content-Type'));
   if (event.body === null || event.body === undefined || event.body.length === 0) {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES } from '../contracts.ts';
 import { type ApiLog, createApiLog, createClients, executionArnFor, readApiConfig } from './api-config.ts';
 import { canonicalJson } from './canonical-json.ts';
 import type { ExecutionStore, StoredResponse } from './execution-store.ts';
@@ -12,8 +13,9 @@ import {
   header,
   IDEMPOTENCY_KEY_PATTERN,
 } from './http.ts';
-import { readJsonBody, STEP_FUNCTIONS_INPUT_LIMIT_BYTES } from './request-body.ts';
+import { readJsonBody } from './request-body.ts';
 import { type BodyValidator, compileBodyValidator } from './schema-validator.ts';
+import { startExactlyOnce } from './start-protocol.ts';
 
 /** What the start handler needs; the Lambda builds it from its environment. */
 export interface StartExecutionDeps {
@@ -27,7 +29,7 @@ export interface StartExecutionDeps {
   /** After this long an IN_PROGRESS key is presumed abandoned and may be taken over. @default 10000 */
   readonly leaseMs?: number;
   /** How long a duplicate waits for the first request's stored response. @default 5000 */
-  readonly waitForFirstMs?: number;
+  readonly waitForWinnerMs?: number;
   /** Where the handler reports outcomes (never bodies: they carry personal data). @default no logging */
   readonly log?: ApiLog;
 }
@@ -49,9 +51,9 @@ interface AcceptedRequest {
  * Idempotency-Key -> correlation ID -> execution with conditional writes and starts the execution
  * named after the correlation ID. Answers 202 `{ correlation_id, execution_arn, status_url }`.
  *
- * Exactly-once start: concurrent duplicates race on one conditional put; the losers wait for the
- * winner's stored response (bounded) and, if the winner died, redo the same idempotent steps —
- * StartExecution with the same name and input is itself idempotent in a Standard workflow.
+ * Exactly-once start: the protocol in start-protocol.ts (claim, lease, wait for the winner,
+ * takeover, release); StartExecution with the same name and input is itself idempotent in a
+ * Standard workflow.
  */
 export function createStartExecutionHandler(
   deps: StartExecutionDeps,
@@ -127,47 +129,49 @@ async function startExecution(
   deps: StartExecutionDeps,
   request: AcceptedRequest,
 ): Promise<APIGatewayProxyResult> {
-  let correlationId = request.clientCorrelationId ?? generateCorrelationId();
+  const correlationId = request.clientCorrelationId ?? generateCorrelationId();
   // Checked before any write: an input Step Functions would refuse must leave no trace.
   inputFor(request, correlationId);
-  const key = request.idempotencyKey;
-  if (key !== undefined) {
-    const claim = await deps.store.claimIdempotencyKey(key, {
-      requestHash: request.requestHash,
+  const outcome = await startExactlyOnce(
+    {
+      store: deps.store,
+      idempotencyTtlSeconds: deps.idempotencyTtlSeconds,
+      ...(deps.leaseMs === undefined ? {} : { leaseMs: deps.leaseMs }),
+      ...(deps.waitForWinnerMs === undefined ? {} : { waitForWinnerMs: deps.waitForWinnerMs }),
+    },
+    {
+      idempotencyKey: request.idempotencyKey,
       correlationId,
-      ttlSeconds: deps.idempotencyTtlSeconds,
-      leaseMs: deps.leaseMs ?? 10_000,
-    });
-    if (claim !== 'claimed') {
-      if (claim.requestHash !== request.requestHash) {
-        throw new ApiError(422, 'Idempotency-Key was already used with a different request body', [
-          { field: 'header Idempotency-Key', problem: 'reuse it only to retry the identical request' },
-        ]);
-      }
-      const finished = claim.response ?? (await waitForFirst(deps, key, claim.leaseUntil));
-      if (finished) return replay(finished);
-      // The first request stalled past its lease: finish its work under its correlation ID.
-      correlationId = claim.correlationId;
-    }
+      requestHash: request.requestHash,
+      executionArnOf: (id) => executionArnFor(deps.stateMachineArn, id),
+    },
+    (id) => startAndAnswer(deps, request, id),
+  );
+  switch (outcome.kind) {
+    case 'answered':
+      return replay(outcome.response);
+    case 'key-reused':
+      throw new ApiError(422, 'Idempotency-Key was already used with a different request body', [
+        { field: 'header Idempotency-Key', problem: 'reuse it only to retry the identical request' },
+      ]);
+    case 'correlation-taken':
+      throw new ApiError(
+        409,
+        `Correlation ID '${outcome.correlationId}' already belongs to a different request`,
+        [{ field: 'header X-Correlation-ID', problem: 'use a new correlation ID for a different request' }],
+      );
   }
+}
 
-  const executionArn = executionArnFor(deps.stateMachineArn, correlationId);
-  const mapping = await deps.store.claimCorrelation({
-    correlationId,
-    executionArn,
-    requestHash: request.requestHash,
-  });
-  if (mapping !== 'claimed' && mapping.requestHash !== request.requestHash) {
-    // Nothing was started for this key: end its lease so a retry gets this 409 at once, not after 5 s.
-    if (key !== undefined) await deps.store.releaseIdempotencyKey(key, correlationId);
-    throw new ApiError(409, `Correlation ID '${correlationId}' already belongs to a different request`, [
-      { field: 'header X-Correlation-ID', problem: 'use a new correlation ID for a different request' },
-    ]);
-  }
+/** StartExecution under `correlationId`, and the 202 the client (and every duplicate) gets. */
+async function startAndAnswer(
+  deps: StartExecutionDeps,
+  request: AcceptedRequest,
+  correlationId: string,
+): Promise<StoredResponse> {
   try {
     await startExecutionOnce(deps.sfn, deps.stateMachineArn, correlationId, inputFor(request, correlationId));
   } catch (error) {
-    if (key !== undefined) await deps.store.releaseIdempotencyKey(key, correlationId);
     const name = (error as Error).name;
     if (name === 'ThrottlingException' || name === 'ExecutionLimitExceeded') {
       throw new ApiError(503, 'Step Functions is throttling new executions; retry shortly', undefined, {
@@ -176,30 +180,24 @@ async function startExecution(
     }
     throw error;
   }
-
-  const response: StoredResponse = {
+  return {
     statusCode: 202,
     body: JSON.stringify({
       correlation_id: correlationId,
-      execution_arn: executionArn,
+      execution_arn: executionArnFor(deps.stateMachineArn, correlationId),
       status_url: `${request.baseUrl}/${deps.resource}/${correlationId}`,
     }),
   };
-  if (key !== undefined && !(await deps.store.completeIdempotencyKey(key, response))) {
-    const stored = (await deps.store.getIdempotencyRecord(key))?.response;
-    if (stored) return replay(stored);
-  }
-  return replay(response);
 }
 
 /** The execution input: body with defaults plus correlation ID, canonical so retries match byte for byte. */
 function inputFor(request: AcceptedRequest, correlationId: string): string {
   const input = canonicalJson({ ...request.body, correlation_id: correlationId });
   const size = Buffer.byteLength(input);
-  if (size > STEP_FUNCTIONS_INPUT_LIMIT_BYTES) {
+  if (size > STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES) {
     throw new ApiError(
       413,
-      `Execution input would be ${size} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_INPUT_LIMIT_BYTES}`,
+      `Execution input would be ${size} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES}`,
     );
   }
   return input;
@@ -224,24 +222,6 @@ async function startExecutionOnce(
     if (!(error instanceof ExecutionAlreadyExists) && (error as Error).name !== 'ExecutionAlreadyExists')
       throw error;
   }
-}
-
-/** Polls (bounded, with backoff) for the first request's stored response. */
-async function waitForFirst(
-  deps: StartExecutionDeps,
-  key: string,
-  leaseUntil: number,
-): Promise<StoredResponse | undefined> {
-  const deadline = Math.min(Date.now() + (deps.waitForFirstMs ?? 5_000), Math.max(leaseUntil, Date.now()));
-  let delay = 20;
-  while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 1.5, 250);
-    const record = await deps.store.getIdempotencyRecord(key);
-    if (record?.response) return record.response;
-    if (!record) return undefined;
-  }
-  return undefined;
 }
 
 function replay(stored: StoredResponse): APIGatewayProxyResult {
@@ -271,7 +251,7 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     const config = readApiConfig();
     const { sfn, store } = createClients(config.tableName);
     cached = createStartExecutionHandler({
-      log: createApiLog('start-execution'),
+      log: createApiLog('start-execution', config.logLevel),
       store,
       sfn,
       stateMachineArn: config.stateMachineArn,

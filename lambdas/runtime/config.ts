@@ -1,5 +1,5 @@
-import { DEFAULTS, ENV } from '../contracts.ts';
-import { PermanentError } from './errors.ts';
+import { DEFAULTS, ENV, LAMBDA_ENV } from '../contracts.ts';
+import { PermanentError, RUNTIME_ERROR_CODES } from './errors.ts';
 
 /** The step Lambda's settings, read from the environment the stack sets (docs/architecture.md). */
 export interface StepConfig {
@@ -18,17 +18,27 @@ export interface StepConfig {
   /** Names from the YAML's `custom_events`; only these become metrics. */
   readonly customEvents: readonly string[];
   readonly handlerConfig: Readonly<Record<string, unknown>>;
+  /** `POWERTOOLS_LOG_LEVEL`. */
+  readonly logLevel: string;
+  /** `POWERTOOLS_METRICS_NAMESPACE`. */
+  readonly metricsNamespace: string;
+  /** `AWS_LAMBDA_FUNCTION_NAME`; unset outside Lambda and the offline runtime. */
+  readonly functionName: string | undefined;
+  /** Region of the SDK clients the runtime creates (`AWS_REGION`, else `AWS_DEFAULT_REGION`). */
+  readonly region: string;
 }
 
 const DEFAULT_CUSTOM_EVENTS = ['service_call_started', 'service_call_completed', 'service_call_failed'];
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** An environment to read configuration from: `process.env`, or an explicit one in tests. */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads the step configuration. `step` is the handler's own step name, used when `STEP_NAME` is
- * unset (tests, ad-hoc runs). A missing or malformed variable is a configuration error, named.
+ * unset (tests, ad-hoc runs); a handler shared by many steps (the HTTP step) passes none and
+ * needs `STEP_NAME`. A missing or malformed variable is a configuration error, named.
  */
-export function readStepConfig(step: string, env: Env = process.env): StepConfig {
+export function readStepConfig(step: string | undefined, env: Env = process.env): StepConfig {
   const handlerConfig = parseJson(env, ENV.handlerConfig, {}) as Record<string, unknown>;
   const timeoutFromConfig =
     typeof handlerConfig.request_timeout_seconds === 'number'
@@ -43,10 +53,12 @@ export function readStepConfig(step: string, env: Env = process.env): StepConfig
   const serviceUrl = override ?? configuredUrl;
   if (!serviceUrl) throw configError(`${ENV.serviceUrl} is not set (nor handler_config.url)`);
   const events = parseJson(env, ENV.customEvents, DEFAULT_CUSTOM_EVENTS);
+  const stepName = env[ENV.stepName] || step;
+  if (!stepName) throw configError(`${ENV.stepName} is not set`);
   return {
     tableName: env[ENV.tableName] || undefined,
     workflow: env[ENV.workflowName] ?? 'unknown',
-    step: env[ENV.stepName] ?? step,
+    step: stepName,
     service,
     serviceUrl,
     requestTimeoutMs: positiveNumber(env, ENV.requestTimeoutMs, timeoutFromConfig),
@@ -56,6 +68,11 @@ export function readStepConfig(step: string, env: Env = process.env): StepConfig
     idempotencyTtlSeconds: positiveNumber(env, ENV.idempotencyTtlSeconds, DEFAULTS.idempotencyTtlSeconds),
     customEvents: Array.isArray(events) ? events.map(String) : DEFAULT_CUSTOM_EVENTS,
     handlerConfig,
+    logLevel: env[ENV.powertoolsLogLevel] || DEFAULTS.logLevel,
+    metricsNamespace: env[ENV.powertoolsMetricsNamespace] || DEFAULTS.metricsNamespace,
+    functionName: env[LAMBDA_ENV.functionName] || undefined,
+    // Lambda always sets AWS_REGION; the fallback spares ad-hoc local runs a region lookup.
+    region: env[LAMBDA_ENV.region] || env[LAMBDA_ENV.defaultRegion] || 'us-east-1',
   };
 }
 
@@ -84,5 +101,5 @@ function positiveNumber(env: Env, name: string, fallback: number): number {
 }
 
 function configError(message: string): PermanentError {
-  return new PermanentError('CONFIGURATION_ERROR', message);
+  return new PermanentError(RUNTIME_ERROR_CODES.configuration, message);
 }

@@ -51,6 +51,20 @@ export class PermanentError extends Error {
   }
 }
 
+/** `errorCode`s the step runtime gives PermanentErrors itself (the HTTP policy's are in http-policy.ts). */
+export const RUNTIME_ERROR_CODES = {
+  /** The step's state failed its zod schema. */
+  invalidInput: 'INVALID_INPUT',
+  /** A declarative HTTP step's `request` is malformed or tries to leave the service's base URL. */
+  invalidRequest: 'INVALID_REQUEST',
+  /** The function's environment is missing or malformed. */
+  configuration: 'CONFIGURATION_ERROR',
+  /** Powertools could not derive the idempotency key from the payload. */
+  invalidIdempotencyPayload: 'INVALID_IDEMPOTENCY_PAYLOAD',
+  /** A declarative HTTP step's answer would not fit in the state Step Functions passes on. */
+  responseTooLarge: 'RESPONSE_TOO_LARGE',
+} as const;
+
 const KNOWN_NAMES: ReadonlySet<string> = new Set(STEP_ERROR_NAMES);
 
 /** Powertools Idempotency errors that mean "try again later" rather than "this input is wrong". */
@@ -63,7 +77,7 @@ const TRANSIENT_IDEMPOTENCY_ERRORS: ReadonlySet<string> = new Set([
 /**
  * Turns anything a handler or middleware threw into an error whose `name` the state machine's
  * Retry/Catch blocks know. Unknown errors (bugs, SDK surprises, middy's early `TimeoutError`)
- * become RetryableError: a bounded number of retries is cheaper than losing a registration to a
+ * become RetryableError: a bounded number of retries is cheaper than losing an execution to a
  * transient fault, and the Catch still reports the original message once retries run out.
  */
 export function normalizeStepError(error: unknown): Error {
@@ -71,7 +85,9 @@ export function normalizeStepError(error: unknown): Error {
   if (error instanceof Error) {
     if (KNOWN_NAMES.has(error.name) || error.name.startsWith('RetryAfter.')) return error;
     if (error.name === 'IdempotencyValidationError' || error.name === 'IdempotencyKeyError') {
-      return new PermanentError('INVALID_IDEMPOTENCY_PAYLOAD', error.message, { cause: error });
+      return new PermanentError(RUNTIME_ERROR_CODES.invalidIdempotencyPayload, error.message, {
+        cause: error,
+      });
     }
     if (TRANSIENT_IDEMPOTENCY_ERRORS.has(error.name)) {
       const detail = error.cause instanceof Error ? ` (${error.cause.message})` : '';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { RetryableError } from './errors.ts';
+import { PermanentError, RetryableError, RUNTIME_ERROR_CODES } from './errors.ts';
 import { classifyStatus, errorForStatus } from './http-policy.ts';
 import type { StepMetrics } from './metrics.ts';
 
@@ -14,13 +14,31 @@ export interface ServiceResponse<T = unknown> {
 export interface RequestOptions {
   /** JSON request body. */
   readonly body?: unknown;
-  /** Query parameters; never logged (they may hold an email). */
-  readonly query?: Readonly<Record<string, string>>;
+  /** Query parameters (an array repeats the parameter); never logged (they may hold an email). */
+  readonly query?: Readonly<Record<string, string | readonly string[]>>;
   /**
-   * Send the step's Idempotency-Key. Off for reads (GET), which have no side effect.
-   * @default true for methods other than GET
+   * Extra request headers; never logged. They may add to or replace `Accept` and `Content-Type`,
+   * but a name in {@link RESERVED_HEADERS} is refused (`PermanentError` `INVALID_REQUEST`).
+   * @default none
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Send the step's Idempotency-Key. Off for reads (GET, HEAD, OPTIONS), which have no side effect.
+   * @default true for every other method
    */
   readonly idempotent?: boolean;
+  /**
+   * What a 409 is: `resolve` returns it to the caller (a handler that can tell "already done"
+   * from a real conflict), `fail` throws `PermanentError` `CONFLICT`.
+   * @default 'resolve'
+   */
+  readonly conflict?: 'resolve' | 'fail';
+  /**
+   * How an answer's body is read: `json` parses it (empty = `{}`; not JSON = `RetryableError`,
+   * since the handler cannot work with it), `json-or-null` gives null for an empty or non-JSON body.
+   * @default 'json'
+   */
+  readonly responseBody?: 'json' | 'json-or-null';
 }
 
 /** The HTTP client a step's business logic uses to call its one downstream service. */
@@ -39,6 +57,28 @@ export interface ServiceClientOptions {
 }
 
 /**
+ * Headers a caller may not set (lower case): the two the runtime derives (X-Correlation-ID,
+ * Idempotency-Key: overriding them would break tracing and exactly-once), the ones fetch computes
+ * (Host, Content-Length), and the hop-by-hop ones fetch refuses (RFC 9110 §7.6.1) plus Expect.
+ */
+export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
+  'x-correlation-id',
+  'idempotency-key',
+  'host',
+  'content-length',
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+]);
+
+/** Methods without side effects: no Idempotency-Key by default. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
  * The Idempotency-Key for a step's calls: the same for every attempt of (correlation ID, step),
  * so a call retried after a lost response is recognised by the service and not applied twice.
  */
@@ -47,8 +87,11 @@ export function deriveIdempotencyKey(correlationId: string, step: string): strin
 }
 
 /**
- * A fetch-based JSON client (per-request timeout, see {@link requestDeadline}) applying the project's HTTP policy: 2xx and 409 are returned, every
- * other status, network error and timeout is thrown as RetryableError or PermanentError.
+ * A fetch-based JSON client (per-request timeout, see {@link requestDeadline}) applying the
+ * project's HTTP policy: 2xx (and 409 unless `conflict: 'fail'`) are returned, every other
+ * status, network error and timeout is thrown as RetryableError or PermanentError. Redirects are
+ * not followed: a 3xx is classified like any other status, and the call never leaves the
+ * service's base URL.
  *
  * @example
  * const { status, body } = await client.request('POST', '/users', { body: { email, name } });
@@ -62,75 +105,120 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
       options: RequestOptions = {},
     ): Promise<ServiceResponse<T>> {
       const url = new URL(`${base}${path}`);
-      for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
-      const headers: Record<string, string> = {
-        accept: 'application/json',
-        'x-correlation-id': opts.correlationId,
-      };
-      if (options.idempotent ?? method !== 'GET') headers['idempotency-key'] = opts.idempotencyKey;
-      if (options.body !== undefined) headers['content-type'] = 'application/json';
-      const callFields = { method, path };
+      for (const [key, value] of Object.entries(options.query ?? {})) {
+        for (const item of typeof value === 'string' ? [value] : value) url.searchParams.append(key, item);
+      }
+      const init = requestInit(opts, method, options);
+      const call: CallLog = { opts, fields: { method, path }, started: performance.now() };
       opts.metrics.record('service_call_started');
-      opts.logger.debug('service call started', callFields);
-      const started = performance.now();
-      const deadline = requestDeadline(opts.timeoutMs);
-      let response: Response;
-      let text: string;
-      try {
-        response = await fetch(url, {
-          method,
-          headers,
-          ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-          signal: deadline.signal,
-        });
-        text = await response.text();
-      } catch (error) {
-        const durationMs = Math.round(performance.now() - started);
-        const timedOut = error instanceof Error && error.name === 'TimeoutError';
-        const reason = timedOut ? `timed out after ${opts.timeoutMs} ms` : networkReason(error);
-        opts.metrics.record('service_call_failed', durationMs);
-        opts.logger.warn('service call failed', { ...callFields, duration_ms: durationMs, reason });
-        throw new RetryableError(`${method} ${path} ${reason}`, { cause: error });
-      } finally {
-        deadline.clear();
-      }
-      const durationMs = Math.round(performance.now() - started);
-      const statusClass = classifyStatus(response.status);
-      const logFields = { ...callFields, status_code: response.status, duration_ms: durationMs };
-      if (statusClass === 'success' || statusClass === 'conflict') {
-        let body: T;
-        try {
-          body = (text === '' ? {} : JSON.parse(text)) as T;
-        } catch (error) {
-          opts.metrics.record('service_call_failed', durationMs);
-          opts.logger.warn('service call failed', { ...logFields, reason: 'response is not JSON' });
-          throw new RetryableError(
-            `${method} ${path} answered ${response.status} with a body that is not JSON`,
-            {
-              cause: error,
-            },
-          );
-        }
-        opts.metrics.record('service_call_completed', durationMs);
-        opts.logger.info('service call completed', logFields);
-        return { status: response.status, body };
-      }
-      const failure = errorForStatus({
-        method,
-        path,
-        status: response.status,
-        serviceCode: serviceCode(text),
-        retryAfterHeader: response.headers.get('retry-after'),
-      });
-      opts.metrics.record('service_call_failed', durationMs);
-      opts.logger.warn('service call failed', {
-        ...logFields,
-        error_name: failure.name,
-        reason: failure.message,
-      });
-      throw failure;
+      opts.logger.debug('service call started', call.fields);
+      const { response, text } = await send(call, url, init);
+      return interpret<T>(call, response, text, options);
     },
   };
+}
+
+/** One call's logging context: the client, the fields every line of it carries, its start. */
+interface CallLog {
+  readonly opts: ServiceClientOptions;
+  readonly fields: { readonly method: string; readonly path: string };
+  readonly started: number;
+}
+
+function requestInit(opts: ServiceClientOptions, method: string, options: RequestOptions): RequestInit {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (RESERVED_HEADERS.has(lower)) {
+      throw new PermanentError(
+        RUNTIME_ERROR_CODES.invalidRequest,
+        `header ${name} is set by the step runtime, not the request`,
+      );
+    }
+    headers[lower] = value;
+  }
+  // Last, so nothing above can replace them.
+  headers['x-correlation-id'] = opts.correlationId;
+  if (options.idempotent ?? !SAFE_METHODS.has(method)) headers['idempotency-key'] = opts.idempotencyKey;
+  return {
+    method,
+    headers,
+    redirect: 'manual',
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  };
+}
+
+async function send(
+  call: CallLog,
+  url: URL,
+  init: RequestInit,
+): Promise<{ response: Response; text: string }> {
+  const { opts, fields } = call;
+  const deadline = requestDeadline(opts.timeoutMs);
+  try {
+    const response = await fetch(url, { ...init, signal: deadline.signal });
+    return { response, text: await response.text() };
+  } catch (error) {
+    const durationMs = elapsedMs(call);
+    const timedOut = error instanceof Error && error.name === 'TimeoutError';
+    const reason = timedOut ? `timed out after ${opts.timeoutMs} ms` : networkReason(error);
+    opts.metrics.record('service_call_failed', durationMs);
+    opts.logger.warn('service call failed', { ...fields, duration_ms: durationMs, reason });
+    throw new RetryableError(`${fields.method} ${fields.path} ${reason}`, { cause: error });
+  } finally {
+    deadline.clear();
+  }
+}
+
+function interpret<T>(
+  call: CallLog,
+  response: Response,
+  text: string,
+  options: RequestOptions,
+): ServiceResponse<T> {
+  const { opts, fields } = call;
+  const durationMs = elapsedMs(call);
+  const logFields = { ...fields, status_code: response.status, duration_ms: durationMs };
+  const statusClass = classifyStatus(response.status);
+  const returned = statusClass === 'success' || (statusClass === 'conflict' && options.conflict !== 'fail');
+  if (!returned) {
+    const failure = errorForStatus({
+      ...fields,
+      status: response.status,
+      serviceCode: serviceCode(text),
+      retryAfterHeader: response.headers.get('retry-after'),
+    });
+    opts.metrics.record('service_call_failed', durationMs);
+    opts.logger.warn('service call failed', {
+      ...logFields,
+      error_name: failure.name,
+      reason: failure.message,
+    });
+    throw failure;
+  }
+  const body = parseBody(text, options.responseBody ?? 'json');
+  if (body === NOT_JSON) {
+    opts.metrics.record('service_call_failed', durationMs);
+    opts.logger.warn('service call failed', { ...logFields, reason: 'response is not JSON' });
+    throw new RetryableError(
+      `${fields.method} ${fields.path} answered ${response.status} with a body that is not JSON`,
+    );
+  }
+  opts.metrics.record('service_call_completed', durationMs);
+  opts.logger.info('service call completed', logFields);
+  return { status: response.status, body: body as T };
+}
+
+const NOT_JSON: unique symbol = Symbol('not JSON');
+
+function parseBody(text: string, mode: 'json' | 'json-or-null'): unknown {
+  if (text === '') return mode === 'json' ? {} : null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return mode === 'json' ? NOT_JSON : null;
+  }
 }
 
 /**
@@ -154,6 +242,10 @@ function requestDeadline(ms: number): { signal: AbortSignal; clear(): void } {
       if (immediate !== undefined) clearImmediate(immediate);
     },
   };
+}
+
+function elapsedMs(call: CallLog): number {
+  return Math.round(performance.now() - call.started);
 }
 
 function networkReason(error: unknown): string {

@@ -2,7 +2,7 @@ import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { MiddlewareObj } from '@middy/core';
+import type { MiddlewareObj, Request } from '@middy/core';
 import { IDEMPOTENCY_IN_PROGRESS_ERROR } from '../contracts.ts';
 
 /** Options for {@link stepIdempotency}. */
@@ -17,10 +17,18 @@ export interface StepIdempotencyOptions {
   readonly keyPrefix?: string;
   /**
    * DynamoDB client; the default honours `AWS_ENDPOINT_URL_DYNAMODB`, which the offline runtime
-   * and the tests point at dynalite.
-   * @default a client shared by every step in the process
+   * points at dynalite. Tests pass dynalite's client.
+   * @default a client shared by every step in the process, in `region`
    */
   readonly client?: DynamoDBClient;
+  /** Region of the default client. @default 'us-east-1' */
+  readonly region?: string;
+  /**
+   * Called when a completed step's stored result is returned instead of running the handler
+   * (middy's early return, which skips every `after`).
+   * @default nothing
+   */
+  readonly onReplay?: (request: Request) => void;
 }
 
 /**
@@ -30,8 +38,6 @@ export interface StepIdempotencyOptions {
 export const STEP_IDEMPOTENCY_KEY_PATH = '[state.correlation_id, step]';
 
 let sharedClient: DynamoDBClient | undefined;
-const layers = new Map<string, DynamoDBPersistenceLayer>();
-
 /**
  * Powertools Idempotency for a step, over the project's table (`pk`/`sk`/`expires_at`).
  *
@@ -40,6 +46,10 @@ const layers = new Map<string, DynamoDBPersistenceLayer>();
  * invocation's in-progress record — which would let a third duplicate call the service while the
  * first still runs. Here that error leaves the record alone; every other error still deletes it,
  * so a failed attempt can be retried.
+ *
+ * A replayed result is reported through `onReplay` from this middleware's own `before`, which
+ * sees the value the stock `before` returns for middy's early return; Powertools' own hook for it
+ * (`cleanupMiddlewares` reading `request.internal[LOGGER_KEY]`) is an internal of its packages.
  */
 export function stepIdempotency(opts: StepIdempotencyOptions): MiddlewareObj {
   const persistenceStore = persistenceLayer(opts);
@@ -54,7 +64,11 @@ export function stepIdempotency(opts: StepIdempotencyOptions): MiddlewareObj {
     ...(opts.keyPrefix === undefined ? {} : { keyPrefix: opts.keyPrefix }),
   });
   return {
-    before: inner.before,
+    before: async (request) => {
+      const replayed: unknown = await inner.before?.(request);
+      if (replayed !== undefined) opts.onReplay?.(request);
+      return replayed;
+    },
     after: inner.after,
     onError: async (request) => {
       if (request.error?.name === IDEMPOTENCY_IN_PROGRESS_ERROR) return;
@@ -63,23 +77,21 @@ export function stepIdempotency(opts: StepIdempotencyOptions): MiddlewareObj {
   } as MiddlewareObj;
 }
 
-/** One persistence layer per table and prefix: Powertools configures a layer once and then ignores changes. */
+/**
+ * The persistence layer over the project's table. One per handler: the configuration is read once
+ * per cold start, and Powertools configures a layer once and then ignores changes.
+ */
 function persistenceLayer(opts: StepIdempotencyOptions): DynamoDBPersistenceLayer {
-  const id = `${opts.tableName}\n${opts.keyPrefix ?? ''}\n${opts.ttlSeconds}`;
-  let layer = opts.client === undefined ? layers.get(id) : undefined;
-  if (layer === undefined) {
-    // Lambda always sets AWS_REGION; the fallback spares ad-hoc local runs a region lookup.
-    sharedClient ??= new DynamoDBClient({
-      region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    });
-    layer = new DynamoDBPersistenceLayer({
-      tableName: opts.tableName,
-      keyAttr: 'pk',
-      sortKeyAttr: 'sk',
-      expiryAttr: 'expires_at',
-      awsSdkV3Client: opts.client ?? sharedClient,
-    });
-    if (opts.client === undefined) layers.set(id, layer);
+  let client = opts.client;
+  if (client === undefined) {
+    sharedClient ??= new DynamoDBClient({ region: opts.region ?? 'us-east-1' });
+    client = sharedClient;
   }
-  return layer;
+  return new DynamoDBPersistenceLayer({
+    tableName: opts.tableName,
+    keyAttr: 'pk',
+    sortKeyAttr: 'sk',
+    expiryAttr: 'expires_at',
+    awsSdkV3Client: client,
+  });
 }

@@ -1,11 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DEFAULTS } from '../contracts.ts';
 import { piiReplacer } from './pii.ts';
 
 /** Options for {@link createStepLogger}. */
 export interface StepLoggerOptions {
   /** Downstream service key; becomes the `service` field of every line. */
   readonly service: string;
-  /** @default process.env.POWERTOOLS_LOG_LEVEL, else 'INFO' */
+  /** The configuration's `POWERTOOLS_LOG_LEVEL`. @default 'INFO' */
   readonly logLevel?: string;
 }
 
@@ -16,7 +17,7 @@ export interface StepLoggerOptions {
 export function createStepLogger(opts: StepLoggerOptions): Logger {
   return new Logger({
     serviceName: opts.service,
-    logLevel: (opts.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO') as 'INFO',
+    logLevel: (opts.logLevel ?? DEFAULTS.logLevel) as 'INFO',
     jsonReplacerFn: piiReplacer,
   });
 }

@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DEFAULTS } from '../contracts.ts';
 
 /** The YAML's `custom_events` that the HTTP client emits. */
 export type ServiceCallEvent = 'service_call_started' | 'service_call_completed' | 'service_call_failed';
@@ -9,7 +10,7 @@ export interface StepMetricsOptions {
   readonly step: string;
   /** Events to emit; any other event is dropped (the YAML decides which events exist). */
   readonly customEvents: readonly string[];
-  /** @default process.env.POWERTOOLS_METRICS_NAMESPACE, else 'Stepflow' */
+  /** The configuration's `POWERTOOLS_METRICS_NAMESPACE`. @default 'Stepflow' */
   readonly namespace?: string;
 }
 
@@ -27,7 +28,7 @@ export interface StepMetrics {
  */
 export function createStepMetrics(opts: StepMetricsOptions): StepMetrics {
   const metrics = new Metrics({
-    namespace: opts.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Stepflow',
+    namespace: opts.namespace ?? DEFAULTS.metricsNamespace,
     serviceName: opts.service,
     defaultDimensions: { service: opts.service, step: opts.step },
   });

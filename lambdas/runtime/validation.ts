@@ -1,21 +1,26 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { PermanentError } from './errors.ts';
+import { PermanentError, RUNTIME_ERROR_CODES } from './errors.ts';
 
 // zod/mini ships without messages (so bundles stay small); English ones name what was expected.
 z.config(en());
 
 /**
  * Parses `value` with `schema`; on failure a PermanentError `INVALID_INPUT` naming every invalid
- * field by its path (`state.user_info.email: Invalid email address`). Values are never echoed:
- * they may be personal data.
+ * field by its path (`state.user_info.email: Invalid email address`), under `root` when given
+ * (`request.method: ...`). Values are never echoed: they may be personal data.
  */
-export function parseInput<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {
+export function parseInput<S extends z.ZodMiniType>(
+  schema: S,
+  value: unknown,
+  errorCode: string = RUNTIME_ERROR_CODES.invalidInput,
+  root = '',
+): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
+    const path = [root, ...issue.path.map(String)].filter((part) => part !== '').join('.');
     return `${path === '' ? '(payload)' : path}: ${issue.message}`;
   });
-  throw new PermanentError('INVALID_INPUT', problems.join('; '));
+  throw new PermanentError(errorCode, problems.join('; '));
 }

@@ -1,6 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, beforeEach } from 'node:test';
 import type { Context } from 'aws-lambda';
+import type * as z from 'zod/mini';
+import { generateCorrelationId } from '../../lambdas/api/start-execution.ts';
+import { ENV } from '../../lambdas/contracts.ts';
+import type { Env } from '../../lambdas/runtime/config.ts';
+import {
+  createStepHandler,
+  type StepDefinition,
+  type StepHandler,
+} from '../../lambdas/runtime/step-handler.ts';
+import type { StepState } from '../../lambdas/runtime/step-lifecycle.ts';
 import { createWorkflowTable, type LocalDynamo, startDynalite } from '../../local/dynamo.ts';
 import {
   type ServiceName,
@@ -8,14 +18,18 @@ import {
   startSimulators,
 } from '../../local/simulators/user_registration/index.ts';
 
-/** Shared set-up of the handler tests: dynalite with the table, the simulators, captured logs. */
-export interface StepHarness {
-  readonly sims: Simulators;
+/** What every handler test needs: dynalite with the table and the captured log lines. */
+export interface RuntimeHarness {
   readonly dynamo: LocalDynamo;
   readonly tableName: string;
   /** Every JSON line written to stdout/stderr (logs, EMF) since the harness started. */
   readonly lines: string[];
   close(): Promise<void>;
+}
+
+/** The flagship's handler tests: the runtime harness plus the four service simulators. */
+export interface StepHarness extends RuntimeHarness {
+  readonly sims: Simulators;
 }
 
 const STEP_SERVICES: Readonly<Record<string, ServiceName>> = {
@@ -27,55 +41,96 @@ const STEP_SERVICES: Readonly<Record<string, ServiceName>> = {
 };
 
 /**
- * Starts dynalite and the simulators and points the step runtime at them through the same
- * environment variables the stack and the offline runtime set. JSON lines on stdout/stderr are
- * captured (and kept out of the test report) so tests can inspect logs and metrics.
+ * Starts dynalite with the workflow table and captures JSON lines on stdout/stderr (kept out of
+ * the test report) so tests can inspect logs and metrics. Nothing is written to `process.env`:
+ * handlers get their environment through {@link buildHandler}.
  */
-export async function startStepHarness(): Promise<StepHarness> {
+export async function startRuntimeHarness(): Promise<RuntimeHarness> {
   const dynamo = await startDynalite();
   const tableName = 'stepflow-test';
   await createWorkflowTable(dynamo.client, tableName);
-  const sims = await startSimulators({ seed: 7 });
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    TABLE_NAME: tableName,
-    WORKFLOW_NAME: 'user_registration',
-    POWERTOOLS_METRICS_NAMESPACE: 'StepflowTest',
-    POWERTOOLS_LOG_LEVEL: 'DEBUG',
-  });
   const lines: string[] = [];
   const restore = captureJsonLines(lines);
   return {
-    sims,
     dynamo,
     tableName,
     lines,
     async close() {
       restore();
-      await sims.close();
       await dynamo.close();
     },
   };
 }
 
-/** Environment of one step, as the stack sets it, with small timeouts so the suite stays fast. */
-export function useStep(harness: StepHarness, step: string, overrides: Record<string, string> = {}): void {
+/** {@link startRuntimeHarness} plus the flagship's simulators. */
+export async function startStepHarness(): Promise<StepHarness> {
+  const runtime = await startRuntimeHarness();
+  const sims = await startSimulators({ seed: 7 });
+  return {
+    ...runtime,
+    sims,
+    async close() {
+      await sims.close();
+      await runtime.close();
+    },
+  };
+}
+
+/**
+ * The environment the stack gives a step function, without its service: small timeouts so the
+ * suite stays fast. `overrides` win; an override of `undefined` removes the variable.
+ */
+export function runtimeEnv(harness: RuntimeHarness, step: string, overrides: Env = {}): Env {
+  return {
+    [ENV.tableName]: harness.tableName,
+    [ENV.workflowName]: 'user_registration',
+    [ENV.stepName]: step,
+    [ENV.requestTimeoutMs]: '2000',
+    [ENV.retryLimit]: '3',
+    [ENV.honorRetryAfter]: 'false',
+    [ENV.maxRetryAfterSeconds]: '60',
+    [ENV.idempotencyTtlSeconds]: '3600',
+    [ENV.powertoolsMetricsNamespace]: 'StepflowTest',
+    [ENV.powertoolsLogLevel]: 'DEBUG',
+    ...overrides,
+  };
+}
+
+/** A flagship step's environment: {@link runtimeEnv} plus its simulator as the service. */
+export function stepEnv(harness: StepHarness, step: string, overrides: Env = {}): Env {
   const service = STEP_SERVICES[step];
   if (service === undefined) throw new Error(`no service known for step ${step}`);
-  Object.assign(process.env, {
-    STEP_NAME: step,
-    SERVICE_NAME: service,
-    SERVICE_URL: harness.sims.urls[service],
-    REQUEST_TIMEOUT_MS: '2000',
-    RETRY_LIMIT: '3',
-    HONOR_RETRY_AFTER: step === 'send_welcome_sequence' ? 'true' : 'false',
-    MAX_RETRY_AFTER_SECONDS: '60',
-    IDEMPOTENCY_TTL_SECONDS: '3600',
+  return runtimeEnv(harness, step, {
+    [ENV.serviceName]: service,
+    [ENV.serviceUrl]: harness.sims.urls[service],
+    [ENV.honorRetryAfter]: step === 'send_welcome_sequence' ? 'true' : 'false',
     ...overrides,
   });
+}
+
+/**
+ * A handler of `definition` reading `env` (a fresh one is a cold start) with dynalite as the
+ * idempotency store: the configuration seam, instead of changing `process.env`.
+ */
+export function buildHandler<S extends z.ZodMiniType<StepState>>(
+  harness: RuntimeHarness,
+  definition: StepDefinition<S>,
+  env: Env,
+): StepHandler {
+  return createStepHandler({ ...definition, env, dynamodb: harness.dynamo.client });
+}
+
+/** Invokes a flagship step like Step Functions does, on a fresh handler with the step's environment. */
+export function invokeStep<S extends z.ZodMiniType<StepState>>(
+  harness: StepHarness,
+  definition: StepDefinition<S>,
+  state: Record<string, unknown>,
+  options: { attempt?: number; env?: Env; timeoutMs?: number } = {},
+): ReturnType<StepHandler> {
+  const step = definition.step;
+  if (step === undefined) throw new Error('invokeStep needs a step definition that names its step');
+  const handler = buildHandler(harness, definition, stepEnv(harness, step, options.env));
+  return handler(stepPayload(step, state, options.attempt), lambdaContext(step, options.timeoutMs));
 }
 
 /** A Lambda context shaped like the Node.js runtime's, with a real deadline. */
@@ -100,7 +155,7 @@ export function lambdaContext(step: string, timeoutMs = 30_000): Context {
 
 /** A fresh correlation ID in the start endpoint's format. */
 export function newCorrelationId(): string {
-  return `reg_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
+  return generateCorrelationId();
 }
 
 /** The payload Step Functions sends (Task `Parameters` in docs/architecture.md). */
@@ -180,10 +235,10 @@ function captureJsonLines(lines: string[]): () => void {
 }
 
 /**
- * The hooks every handler test file needs: one harness for the file (closed at the end), and
- * before each test no faults and the step's default environment. `onStart` receives the harness.
+ * The hooks every flagship handler test file needs: one harness for the file (closed at the end),
+ * and no faults before each test. `onStart` receives the harness.
  */
-export function useStepSuite(step: string, onStart: (harness: StepHarness) => void): void {
+export function useStepSuite(onStart: (harness: StepHarness) => void): void {
   let harness: StepHarness | undefined;
   before(async () => {
     harness = await startStepHarness();
@@ -192,6 +247,5 @@ export function useStepSuite(step: string, onStart: (harness: StepHarness) => vo
   after(() => harness?.close());
   beforeEach(() => {
     harness!.sims.faults.clear();
-    useStep(harness!, step);
   });
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { PermanentError, RetryableError } from '../../runtime/errors.ts';
-import { createStepHandler, type StepContext } from '../../runtime/step-handler.ts';
+import { createStepHandler, defineStep, type StepContext } from '../../runtime/step-handler.ts';
 import { correlationIdSchema, userInfoSchema } from './registration-state.ts';
 
 /** The step's name in the workflow file. */
@@ -93,9 +93,12 @@ function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The Lambda entry point (template metadata `Stepflow:Handler`): runtime middlewares around the logic above. */
-export const handler = createStepHandler({
+/** The step as the runtime runs it; tests build handlers from it with an explicit environment. */
+export const definition = defineStep({
   step: STEP,
   inputSchema: createUserAccountInput,
   run: createUserAccount,
 });
+
+/** The Lambda entry point (template metadata `Stepflow:Handler`): runtime middlewares around the logic above. */
+export const handler = createStepHandler(definition);

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { createStepHandler, type StepContext } from '../../runtime/step-handler.ts';
+import { createStepHandler, defineStep, type StepContext } from '../../runtime/step-handler.ts';
 import { type Preferences, resolvePreferences } from './plan-defaults.ts';
 import {
   correlationIdSchema,
@@ -54,9 +54,12 @@ export async function initializePreferences(
   };
 }
 
-/** The Lambda entry point (template metadata `Stepflow:Handler`): runtime middlewares around the logic above. */
-export const handler = createStepHandler({
+/** The step as the runtime runs it; tests build handlers from it with an explicit environment. */
+export const definition = defineStep({
   step: STEP,
   inputSchema: initializePreferencesInput,
   run: initializePreferences,
 });
+
+/** The Lambda entry point (template metadata `Stepflow:Handler`): runtime middlewares around the logic above. */
+export const handler = createStepHandler(definition);

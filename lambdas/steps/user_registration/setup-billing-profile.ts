@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { createStepHandler, type StepContext } from '../../runtime/step-handler.ts';
+import { createStepHandler, defineStep, type StepContext } from '../../runtime/step-handler.ts';
 import { PLAN_PRICES_USD } from './plan-defaults.ts';
 import {
   billingInfoSchema,
@@ -71,9 +71,12 @@ export async function setupBillingProfile(
   };
 }
 
-/** The Lambda entry point (template metadata `Stepflow:Handler`): runtime middlewares around the logic above. */
-export const handler = createStepHandler({
+/** The step as the runtime runs it; tests build handlers from it with an explicit environment. */
+export const definition = defineStep({
   step: STEP,
   inputSchema: setupBillingProfileInput,
   run: setupBillingProfile,
 });
+
+/** The Lambda entry point (template metadata `Stepflow:Handler`): runtime middlewares around the logic above. */
+export const handler = createStepHandler(definition);

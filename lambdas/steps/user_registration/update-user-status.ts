@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { PermanentError } from '../../runtime/errors.ts';
-import { createStepHandler, type StepContext } from '../../runtime/step-handler.ts';
+import { createStepHandler, defineStep, type StepContext } from '../../runtime/step-handler.ts';
 import {
   correlationIdSchema,
   createdUserSchema,
@@ -93,9 +93,12 @@ export async function updateUserStatus(
   return { user_id: userId, status: 'active', summary };
 }
 
-/** The Lambda entry point (template metadata `Stepflow:Handler`): runtime middlewares around the logic above. */
-export const handler = createStepHandler({
+/** The step as the runtime runs it; tests build handlers from it with an explicit environment. */
+export const definition = defineStep({
   step: STEP,
   inputSchema: updateUserStatusInput,
   run: updateUserStatus,
 });
+
+/** The Lambda entry point (template metadata `Stepflow:Handler`): runtime middlewares around the logic above. */
+export const handler = createStepHandler(definition);

@@ -146,12 +146,17 @@ describe('POST /<resource> starts each execution exactly once', () => {
     const { canonicalJson } = await import('../../../lambdas/api/canonical-json.ts');
     const withDefaults = structuredClone(body);
     compileBodyValidator(registrationSchema())(withDefaults);
-    await table.store.claimIdempotencyKey('key-abandoned', {
-      requestHash: createHash('sha256').update(canonicalJson(withDefaults)).digest('hex'),
-      correlationId: 'corr-abandoned',
-      ttlSeconds: 3600,
-      leaseMs: 0,
-    });
+    await table.store.putIdempotencyRecord(
+      'key-abandoned',
+      {
+        requestHash: createHash('sha256').update(canonicalJson(withDefaults)).digest('hex'),
+        correlationId: 'corr-abandoned',
+        status: 'IN_PROGRESS',
+        leaseUntil: Date.now(),
+        response: undefined,
+      },
+      Math.floor(Date.now() / 1000) + 3600,
+    );
     const result = await post(body, { 'Idempotency-Key': 'key-abandoned' });
     assert.equal(result.statusCode, 202);
     assert.equal(JSON.parse(result.body).correlation_id, 'corr-abandoned');

@@ -53,4 +53,47 @@ describe('readStepConfig', () => {
     );
     assert.throws(() => readStepConfig('s', {}), /SERVICE_NAME is not set/);
   });
+
+  test('reads the Powertools and Lambda variables, with the contract defaults', () => {
+    const base = { SERVICE_NAME: 'user', SERVICE_URL: 'http://x' };
+    const set = readStepConfig('s', {
+      ...base,
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      POWERTOOLS_METRICS_NAMESPACE: 'Orders',
+      AWS_LAMBDA_FUNCTION_NAME: 'orders-charge',
+      AWS_REGION: 'eu-west-1',
+    });
+    assert.deepEqual(
+      [set.logLevel, set.metricsNamespace, set.functionName, set.region],
+      ['DEBUG', 'Orders', 'orders-charge', 'eu-west-1'],
+    );
+    const unset = readStepConfig('s', { ...base, AWS_DEFAULT_REGION: 'ap-south-1' });
+    assert.deepEqual(
+      [unset.logLevel, unset.metricsNamespace, unset.functionName, unset.region],
+      [DEFAULTS.logLevel, DEFAULTS.metricsNamespace, undefined, 'ap-south-1'],
+    );
+  });
+
+  test('a handler shared by many steps (no step of its own) needs STEP_NAME', () => {
+    const base = { SERVICE_NAME: 'payments', SERVICE_URL: 'http://x' };
+    assert.throws(
+      () => readStepConfig(undefined, base),
+      /^PermanentError: CONFIGURATION_ERROR: STEP_NAME is not set$/,
+    );
+    assert.equal(readStepConfig(undefined, { ...base, STEP_NAME: 'charge' }).step, 'charge');
+  });
+
+  test("STEPFLOW_SERVICE_URLS wins over SERVICE_URL for the step's service only", () => {
+    const overrides = JSON.stringify({ payments: 'http://127.0.0.1:4999', other: 'http://127.0.0.1:1' });
+    const env = {
+      SERVICE_NAME: 'payments',
+      SERVICE_URL: 'https://payments.example.com',
+      STEPFLOW_SERVICE_URLS: overrides,
+    };
+    assert.equal(readStepConfig('s', env).serviceUrl, 'http://127.0.0.1:4999');
+    assert.equal(
+      readStepConfig('s', { ...env, SERVICE_NAME: 'mail' }).serviceUrl,
+      'https://payments.example.com',
+    );
+  });
 });

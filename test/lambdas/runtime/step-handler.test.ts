@@ -1,35 +1,44 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { handler as createUser } from '../../../lambdas/steps/user_registration/create-user-account.ts';
-import { handler as setupBilling } from '../../../lambdas/steps/user_registration/setup-billing-profile.ts';
+import { ENV } from '../../../lambdas/contracts.ts';
+import type { Env } from '../../../lambdas/runtime/config.ts';
 import {
+  definition as createUser,
+  STEP,
+} from '../../../lambdas/steps/user_registration/create-user-account.ts';
+import { definition as setupBilling } from '../../../lambdas/steps/user_registration/setup-billing-profile.ts';
+import {
+  buildHandler,
+  invokeStep,
   lambdaContext,
   registrationState,
   rejection,
   type StepHarness,
+  stepEnv,
   stepPayload,
   until,
-  useStep,
   useStepSuite,
 } from '../step-harness.ts';
 
-const STEP = 'create_user_account';
 let h: StepHarness;
-const invoke = (state: Record<string, unknown>, attempt = 0, timeoutMs = 30_000) =>
-  createUser(stepPayload(STEP, state, attempt), lambdaContext(STEP, timeoutMs));
+const invoke = (state: Record<string, unknown>, attempt = 0, timeoutMs = 30_000, env: Env = {}) =>
+  invokeStep(h, createUser, state, { attempt, timeoutMs, env });
 const postsFor = (correlationId: string) =>
   h.sims.counters.requests({ service: 'user', route: 'POST /users', correlationId });
 
-useStepSuite(STEP, (harness) => {
+useStepSuite((harness) => {
   h = harness;
 });
 
 describe('step runtime: idempotency', () => {
   test('two concurrent invocations call the service once; the loser is retried into the stored result', async () => {
-    useStep(h, STEP, { REQUEST_TIMEOUT_MS: '5000' });
+    const slow = { [ENV.requestTimeoutMs]: '5000' };
     h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 200, times: 1 });
     const state = registrationState();
-    const [first, second] = await Promise.allSettled([invoke(state), invoke(state)]);
+    const [first, second] = await Promise.allSettled([
+      invoke(state, 0, 30_000, slow),
+      invoke(state, 0, 30_000, slow),
+    ]);
     const fulfilled = [first, second].filter((r) => r.status === 'fulfilled');
     const rejected = [first, second].filter((r) => r.status === 'rejected');
     assert.equal(fulfilled.length, 1);
@@ -41,11 +50,10 @@ describe('step runtime: idempotency', () => {
   });
 
   test('a duplicate rejected as in progress does not free the key for a third one', async () => {
-    useStep(h, STEP, { REQUEST_TIMEOUT_MS: '5000' });
     // Long enough that both duplicates are rejected while the first call is still at the service.
     h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 800, times: 1 });
     const state = registrationState();
-    const running = invoke(state);
+    const running = invoke(state, 0, 30_000, { [ENV.requestTimeoutMs]: '5000' });
     await until(() => postsFor(state.correlation_id) === 1);
     assert.equal((await rejection(invoke(state))).name, 'IdempotencyAlreadyInProgressError');
     assert.equal((await rejection(invoke(state))).name, 'IdempotencyAlreadyInProgressError');
@@ -53,13 +61,24 @@ describe('step runtime: idempotency', () => {
     assert.equal(postsFor(state.correlation_id), 1);
   });
 
-  test('at-least-once delivery: the same attempt delivered twice does one side effect', async () => {
+  test('at-least-once delivery: the same attempt delivered twice does one side effect, logged as a replay', async () => {
     const state = registrationState();
     const payload = stepPayload(STEP, state, 0);
-    const a = await createUser(payload, lambdaContext(STEP));
-    const b = await createUser(payload, lambdaContext(STEP));
+    const handler = buildHandler(h, createUser, stepEnv(h, STEP));
+    const a = await handler(payload, lambdaContext(STEP));
+    const before = h.lines.length;
+    const b = await handler(payload, lambdaContext(STEP));
     assert.deepEqual(a, b);
     assert.equal(postsFor(state.correlation_id), 1);
+    const replayed = h.lines
+      .slice(before)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.correlation_id === state.correlation_id);
+    assert.deepEqual(
+      replayed.map((line) => line.message),
+      ['step started', 'step result replayed from the idempotency store'],
+    );
+    assert.equal(typeof replayed[1]?.duration_ms, 'number');
   });
 
   test('a failed attempt releases the key so the retry runs', async () => {
@@ -71,10 +90,9 @@ describe('step runtime: idempotency', () => {
   });
 
   test('running out of Lambda time is a RetryableError and releases the key', async () => {
-    useStep(h, STEP, { REQUEST_TIMEOUT_MS: '5000' });
     h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 400, times: 1 });
     const state = registrationState();
-    const error = await rejection(invoke(state, 0, 150));
+    const error = await rejection(invoke(state, 0, 150, { [ENV.requestTimeoutMs]: '5000' }));
     assert.equal(error.name, 'RetryableError');
     assert.match(error.message, /^TimeoutError: /);
     assert.equal((await invoke(state, 1)).status, 'created');
@@ -87,9 +105,8 @@ describe('step runtime: idempotency', () => {
   test('steps of one registration have separate keys: the same correlation id runs each step once', async () => {
     const state = registrationState({ plan: 'pro' });
     const user = await invoke(state);
-    useStep(h, 'setup_billing_profile');
     const withUser = { ...state, steps: { create_user_account: user } };
-    const billing = await setupBilling(stepPayload('setup_billing_profile', withUser), lambdaContext('x'));
+    const billing = await invokeStep(h, setupBilling, withUser);
     assert.equal(billing.status, 'created');
   });
 });
@@ -127,20 +144,52 @@ describe('step runtime: correlation, metrics', () => {
   });
 
   test('only the events listed in CUSTOM_EVENTS are emitted; no metrics, no empty-metrics warning', async () => {
-    useStep(h, STEP, { CUSTOM_EVENTS: '["service_call_failed"]' });
     const before = h.lines.length;
-    await invoke(registrationState());
+    await invoke(registrationState(), 0, 30_000, { [ENV.customEvents]: '["service_call_failed"]' });
     const fresh = h.lines.slice(before).join('\n');
     assert.doesNotMatch(fresh, /"_aws"/);
     assert.doesNotMatch(fresh, /No application metrics/);
   });
 
   test('a missing SERVICE_URL is a named configuration error', async () => {
-    useStep(h, STEP);
-    delete process.env.SERVICE_URL;
-    delete process.env.HANDLER_CONFIG;
-    const error = await rejection(invoke(registrationState()));
+    const error = await rejection(
+      invoke(registrationState(), 0, 30_000, { [ENV.serviceUrl]: undefined, [ENV.handlerConfig]: undefined }),
+    );
     assert.equal(error.name, 'PermanentError');
     assert.match(error.message, /^CONFIGURATION_ERROR: SERVICE_URL is not set/);
+  });
+});
+
+describe('step runtime: configuration seam', () => {
+  const call = (handler: ReturnType<typeof buildHandler>, state = registrationState()) =>
+    handler(stepPayload(STEP, state), lambdaContext(STEP));
+
+  test('reads its configuration on the first invocation only: a later change is not seen', async () => {
+    const env: Record<string, string | undefined> = { ...stepEnv(h, STEP) };
+    const handler = buildHandler(h, createUser, env);
+    assert.equal((await call(handler)).status, 'created');
+    env[ENV.serviceUrl] = 'http://127.0.0.1:1';
+    env[ENV.requestTimeoutMs] = 'not a number';
+    const state = registrationState();
+    assert.equal((await call(handler, state)).status, 'created');
+    assert.equal(postsFor(state.correlation_id), 1);
+  });
+
+  test('a configuration error fails the invocation and is read again on the next one', async () => {
+    const env: Record<string, string | undefined> = { ...stepEnv(h, STEP), [ENV.serviceUrl]: undefined };
+    const handler = buildHandler(h, createUser, env);
+    assert.match((await rejection(call(handler))).message, /^CONFIGURATION_ERROR: SERVICE_URL is not set/);
+    env[ENV.serviceUrl] = h.sims.urls.user;
+    assert.equal((await call(handler)).status, 'created');
+  });
+
+  test('two handlers in one process keep their own configuration', async () => {
+    h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 400, times: 2 });
+    const impatient = buildHandler(h, createUser, stepEnv(h, STEP, { [ENV.requestTimeoutMs]: '100' }));
+    const patient = buildHandler(h, createUser, stepEnv(h, STEP));
+    const [timedOut, created] = await Promise.allSettled([call(impatient), call(patient)]);
+    assert.equal(timedOut.status, 'rejected');
+    assert.match((timedOut as PromiseRejectedResult).reason.message, /timed out after 100 ms/);
+    assert.equal(created.status === 'fulfilled' && created.value.status, 'created');
   });
 });

@@ -1,24 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { handler } from '../../../../lambdas/steps/user_registration/create-user-account.ts';
+import { ENV } from '../../../../lambdas/contracts.ts';
+import type { Env } from '../../../../lambdas/runtime/config.ts';
+import { definition } from '../../../../lambdas/steps/user_registration/create-user-account.ts';
 import {
-  lambdaContext,
+  invokeStep,
   registrationState,
   rejection,
   type StepHarness,
-  stepPayload,
   until,
-  useStep,
   useStepSuite,
 } from '../../step-harness.ts';
 
-const STEP = 'create_user_account';
 let h: StepHarness;
-const invoke = (state: Record<string, unknown>, attempt = 0) =>
-  handler(stepPayload(STEP, state, attempt), lambdaContext(STEP));
+const invoke = (state: Record<string, unknown>, attempt = 0, env: Env = {}) =>
+  invokeStep(h, definition, state, { attempt, env });
 const route = { service: 'user', route: 'POST /users' } as const;
 
-useStepSuite(STEP, (harness) => {
+useStepSuite((harness) => {
   h = harness;
 });
 
@@ -86,16 +85,16 @@ describe('create_user_account', () => {
   }
 
   test('a timeout is retryable, and the retry finds the user the slow call created (one side effect)', async () => {
-    useStep(h, STEP, { REQUEST_TIMEOUT_MS: '200' });
+    const impatient = { [ENV.requestTimeoutMs]: '200' };
     h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 500, times: 1 });
     const state = registrationState();
-    const error = await rejection(invoke(state));
+    const error = await rejection(invoke(state, 0, impatient));
     assert.equal(error.name, 'RetryableError');
     assert.match(error.message, /timed out after 200 ms/);
     const slowCall = () => h.sims.counters.log({ ...route, correlationId: state.correlation_id })[0];
     await until(() => slowCall()?.outcome !== undefined); // the slow call still writes
     assert.equal(slowCall()?.outcome, 'applied');
-    const retried = await invoke(state, 1);
+    const retried = await invoke(state, 1, impatient);
     assert.equal(retried.status, 'created');
     const users = h.sims.counters.entities().users.filter((u) => u.correlation_id === state.correlation_id);
     assert.equal(users.length, 1);
@@ -141,7 +140,7 @@ describe('create_user_account', () => {
     assert.equal(error.name, 'PermanentError');
     assert.match(error.message, /^INVALID_INPUT: state\.user_info\.email: /);
     assert.doesNotMatch(error.message, /not-an-email/);
-    const missing = await rejection(handler(stepPayload(STEP, { user_info: {} }), lambdaContext(STEP)));
+    const missing = await rejection(invokeStep(h, definition, { user_info: {} }));
     assert.match(missing.message, /state\.correlation_id/);
     assert.match(missing.message, /state\.user_info\.name/);
   });

@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { handler } from '../../../../lambdas/steps/user_registration/initialize-preferences.ts';
+import type { Env } from '../../../../lambdas/runtime/config.ts';
+import { definition } from '../../../../lambdas/steps/user_registration/initialize-preferences.ts';
 import { PLAN_DEFAULT_PREFERENCES } from '../../../../lambdas/steps/user_registration/plan-defaults.ts';
 import {
-  lambdaContext,
+  invokeStep,
   registrationState,
   rejection,
   type StepHarness,
-  stepPayload,
   useStepSuite,
 } from '../../step-harness.ts';
 
-const STEP = 'initialize_preferences';
 let h: StepHarness;
 let nextUser = 0;
-const invoke = (state: Record<string, unknown>, attempt = 0) =>
-  handler(stepPayload(STEP, state, attempt), lambdaContext(STEP));
+const invoke = (state: Record<string, unknown>, attempt = 0, env: Env = {}) =>
+  invokeStep(h, definition, state, { attempt, env });
 const prefsState = (plan: string, preferences?: Record<string, boolean>) =>
   registrationState(
     { plan },
@@ -25,7 +24,7 @@ const prefsState = (plan: string, preferences?: Record<string, boolean>) =>
     },
   );
 
-useStepSuite(STEP, (harness) => {
+useStepSuite((harness) => {
   h = harness;
 });
 

@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { handler } from '../../../../lambdas/steps/user_registration/send-welcome-sequence.ts';
+import { ENV } from '../../../../lambdas/contracts.ts';
+import type { Env } from '../../../../lambdas/runtime/config.ts';
+import { definition } from '../../../../lambdas/steps/user_registration/send-welcome-sequence.ts';
 import {
-  lambdaContext,
+  invokeStep,
   registrationState,
   rejection,
   type StepHarness,
-  stepPayload,
-  useStep,
   useStepSuite,
 } from '../../step-harness.ts';
 
-const STEP = 'send_welcome_sequence';
 let h: StepHarness;
 let nextUser = 0;
-const invoke = (state: Record<string, unknown>, attempt = 0) =>
-  handler(stepPayload(STEP, state, attempt), lambdaContext(STEP));
+const invoke = (state: Record<string, unknown>, attempt = 0, env: Env = {}) =>
+  invokeStep(h, definition, state, { attempt, env });
 const FALLBACK = {
   status: 'defaults_applied',
   preferences_source: 'plan_defaults',
@@ -43,7 +42,7 @@ const retryAfter = (retryAfter: number | string, extra: Record<string, unknown> 
     ...extra,
   });
 
-useStepSuite(STEP, (harness) => {
+useStepSuite((harness) => {
   h = harness;
 });
 
@@ -118,13 +117,16 @@ describe('send_welcome_sequence', () => {
   });
 
   test('once attempts reach RETRY_LIMIT a retryable failure is RetriesExhausted, keeping the cause', async () => {
-    useStep(h, STEP, { RETRY_LIMIT: '5' });
+    const fiveRetries = { [ENV.retryLimit]: '5' };
     retryAfter(2);
-    const error = await rejection(invoke(welcomeState('free', FALLBACK), 5));
+    const error = await rejection(invoke(welcomeState('free', FALLBACK), 5, fiveRetries));
     assert.equal(error.name, 'RetriesExhausted');
     assert.match(error.message, /gave up after 6 attempts: POST \/notifications\/welcome answered 429/);
     h.sims.faults.set('notification', '*', { kind: 'status', status: 400, times: 1 });
-    assert.equal((await rejection(invoke(welcomeState('free', FALLBACK), 5))).name, 'PermanentError');
+    assert.equal(
+      (await rejection(invoke(welcomeState('free', FALLBACK), 5, fiveRetries))).name,
+      'PermanentError',
+    );
   });
 
   test('409 (sequence already sent under another key) is success: already_sent', async () => {

@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { handler } from '../../../../lambdas/steps/user_registration/setup-billing-profile.ts';
+import type { Env } from '../../../../lambdas/runtime/config.ts';
+import { definition } from '../../../../lambdas/steps/user_registration/setup-billing-profile.ts';
 import {
-  lambdaContext,
+  invokeStep,
   registrationState,
   rejection,
   type StepHarness,
-  stepPayload,
   useStepSuite,
 } from '../../step-harness.ts';
 
-const STEP = 'setup_billing_profile';
 let h: StepHarness;
 let nextUser = 0;
-const invoke = (state: Record<string, unknown>, attempt = 0) =>
-  handler(stepPayload(STEP, state, attempt), lambdaContext(STEP));
+const invoke = (state: Record<string, unknown>, attempt = 0, env: Env = {}) =>
+  invokeStep(h, definition, state, { attempt, env });
 const billingState = (plan: string, userId = `usr_test_${++nextUser}`) =>
   registrationState(
     { plan },
@@ -27,7 +26,7 @@ const billingState = (plan: string, userId = `usr_test_${++nextUser}`) =>
     },
   );
 
-useStepSuite(STEP, (harness) => {
+useStepSuite((harness) => {
   h = harness;
 });
 

@@ -1,35 +1,28 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { handler as createUser } from '../../../../lambdas/steps/user_registration/create-user-account.ts';
+import type { Env } from '../../../../lambdas/runtime/config.ts';
+import { definition as createUser } from '../../../../lambdas/steps/user_registration/create-user-account.ts';
 import {
-  handler,
+  definition,
   registrationSummary,
   updateUserStatusInput,
 } from '../../../../lambdas/steps/user_registration/update-user-status.ts';
 import {
-  lambdaContext,
+  invokeStep,
   registrationState,
   rejection,
   type StepHarness,
-  stepPayload,
-  useStep,
   useStepSuite,
 } from '../../step-harness.ts';
 
-const STEP = 'update_user_status';
 let h: StepHarness;
-const invoke = (state: Record<string, unknown>, attempt = 0) =>
-  handler(stepPayload(STEP, state, attempt), lambdaContext(STEP));
+const invoke = (state: Record<string, unknown>, attempt = 0, env: Env = {}) =>
+  invokeStep(h, definition, state, { attempt, env });
 
 /** A state as the state machine has it before update_user_status, with a real user. */
 async function completedState(plan: string, preferencesResult: Record<string, unknown>) {
   const state = registrationState({ plan });
-  useStep(h, 'create_user_account');
-  const user = await createUser(
-    stepPayload('create_user_account', state),
-    lambdaContext('create_user_account'),
-  );
-  useStep(h, STEP);
+  const user = await invokeStep(h, createUser, state);
   return {
     ...state,
     steps: {
@@ -44,7 +37,7 @@ async function completedState(plan: string, preferencesResult: Record<string, un
   };
 }
 
-useStepSuite(STEP, (harness) => {
+useStepSuite((harness) => {
   h = harness;
 });
 

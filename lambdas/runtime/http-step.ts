@@ -1,0 +1,64 @@
+/**
+ * The built-in handler of declarative HTTP steps (`HTTP_STEP_ENTRY`): a step with
+ * `handler_config.request` and no `handler:` module. Step Functions has already resolved the
+ * request's `.$` keys, so the payload's `request` is plain data; this module checks it and sends
+ * it through the same runtime as a module step (correlation ID, Idempotency-Key, HTTP policy,
+ * Retry-After, timeouts, step idempotency, PII-safe logs). docs/handlers.md has the tables.
+ */
+import * as z from 'zod/mini';
+import { type HttpStepResult, STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES } from '../contracts.ts';
+import { PermanentError, RUNTIME_ERROR_CODES } from './errors.ts';
+import { checkHttpStepRequest } from './http-step-request.ts';
+import { createStepHandler, defineStep, type StepContext } from './step-handler.ts';
+
+/** An HTTP step reads nothing from the state but the correlation ID: its request is already mapped. */
+const httpStepState = z.object({ correlation_id: z.string().check(z.minLength(1)) });
+
+/**
+ * Sends the step's request to `SERVICE_URL` + path and returns `{status, body}` (the runtime adds
+ * `correlation_id`). A 409 fails the step (`PermanentError` `CONFLICT`): unlike a module step, an
+ * HTTP step has no logic that could tell "already done" from a real conflict. The body is the
+ * answer's JSON, or null when it was empty or not JSON (whatever its Content-Type says).
+ */
+export async function runHttpStep(
+  _state: z.infer<typeof httpStepState>,
+  ctx: StepContext,
+): Promise<Omit<HttpStepResult, 'correlation_id'>> {
+  const request = checkHttpStepRequest(ctx.request);
+  const { status, body } = await ctx.http.request(request.method, request.path, {
+    query: request.query,
+    headers: request.headers,
+    conflict: 'fail',
+    responseBody: 'json-or-null',
+    ...(request.body === undefined ? {} : { body: request.body }),
+  });
+  const result = { status, body };
+  checkResultSize(result, ctx, `${request.method} ${request.path}`);
+  return result;
+}
+
+/**
+ * A result Step Functions cannot carry would fail the execution with an opaque
+ * `States.DataLimitExceeded` after the call; fail the step instead, naming the call and the limit.
+ * (The whole state must fit too, so this is the upper bound, not a guarantee.)
+ */
+function checkResultSize(
+  result: Omit<HttpStepResult, 'correlation_id'>,
+  ctx: StepContext,
+  call: string,
+): void {
+  const bytes = Buffer.byteLength(JSON.stringify({ ...result, correlation_id: ctx.correlationId }));
+  if (bytes > STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES) {
+    throw new PermanentError(
+      RUNTIME_ERROR_CODES.responseTooLarge,
+      `${call} answered ${result.status} with a result of ${bytes} bytes; a step result must stay under ` +
+        `Step Functions' ${STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES} bytes (use a module step that keeps what it needs)`,
+    );
+  }
+}
+
+/** The HTTP step as the runtime runs it: no step name of its own, `STEP_NAME` says which step. */
+export const definition = defineStep({ inputSchema: httpStepState, run: runHttpStep });
+
+/** The Lambda entry point (template metadata `Stepflow:Handler`) of every declarative HTTP step. */
+export const handler = createStepHandler(definition);

@@ -1,0 +1,131 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { MiddlewareObj, Request } from '@middy/core';
+import type * as z from 'zod/mini';
+import type { StepPayload } from '../contracts.ts';
+import type { StepConfig } from './config.ts';
+import { applyRetryPolicy, normalizeStepError } from './errors.ts';
+import { createServiceClient, deriveIdempotencyKey, type ServiceClient } from './http-client.ts';
+import type { StepMetrics } from './metrics.ts';
+import { parseInput } from './validation.ts';
+
+/** What every step's business logic gets besides its input. */
+export interface StepContext {
+  readonly step: string;
+  readonly workflow: string;
+  /** 0 on the first try. */
+  readonly attempt: number;
+  readonly correlationId: string;
+  readonly config: StepConfig;
+  /** Client for the step's downstream service (X-Correlation-ID, Idempotency-Key, HTTP policy). */
+  readonly http: ServiceClient;
+  readonly logger: Logger;
+  /**
+   * The payload's `request` as received, not validated: set for declarative HTTP steps (the
+   * built-in handler validates it), undefined for module steps.
+   */
+  readonly request: unknown;
+}
+
+/** The state every step's schema must accept: the execution input always carries the correlation ID. */
+export type StepState = { correlation_id: string };
+
+/** Per-invocation state the middlewares and the handler share. */
+export interface Invocation {
+  /** A child of the chain's logger, so concurrent invocations in one process keep their own keys. */
+  logger: Logger;
+  readonly started: number;
+  payload?: StepPayload<StepState>;
+  stepContext?: StepContext;
+}
+
+/** What {@link stepLifecycle} works with: the configuration and the chain's logger and metrics. */
+export interface LifecycleParts {
+  readonly config: StepConfig;
+  readonly logger: Logger;
+  readonly metrics: StepMetrics;
+  /** The envelope schema: `{workflow, step, attempt, execution_id, state, request}`. */
+  readonly payloadSchema: z.ZodMiniType;
+  /** The invocation of a middy request (created on first use). */
+  readonly invocationOf: (request: Request) => Invocation;
+}
+
+/**
+ * The outermost middleware of a step: `before` validates the payload, sets the log keys and
+ * builds the step's context; `after` and `onError` log the outcome and flush metrics, and
+ * `onError` gives the error the name the state machine's Retry/Catch blocks match.
+ */
+export function stepLifecycle(parts: LifecycleParts): MiddlewareObj {
+  const { config, metrics } = parts;
+  return {
+    before: (request) => {
+      const invocation = parts.invocationOf(request);
+      invocation.logger = parts.logger.createChild({
+        persistentKeys: { workflow: config.workflow, step: config.step },
+      });
+      invocation.logger.addContext(request.context);
+      const payload = parseInput(parts.payloadSchema, request.event) as StepPayload<StepState>;
+      invocation.payload = payload;
+      invocation.stepContext = stepContextFor(parts, payload, invocation.logger);
+      invocation.logger.appendPersistentKeys({
+        correlation_id: invocation.stepContext.correlationId,
+        attempt: invocation.stepContext.attempt,
+      });
+      invocation.logger.info('step started');
+    },
+    after: (request) => {
+      const invocation = parts.invocationOf(request);
+      invocation.logger.info('step completed', { duration_ms: elapsedMs(invocation) });
+      metrics.flush();
+    },
+    onError: (request) => {
+      const invocation = parts.invocationOf(request);
+      const error = applyRetryPolicy(normalizeStepError(request.error), {
+        attempt: invocation.payload?.attempt ?? 0,
+        retryLimit: config.retryLimit,
+        honorRetryAfter: config.honorRetryAfter,
+        maxRetryAfterSeconds: config.maxRetryAfterSeconds,
+      });
+      invocation.logger.warn('step failed', {
+        duration_ms: elapsedMs(invocation),
+        error_name: error.name,
+        reason: error.message,
+      });
+      metrics.flush();
+      request.error = error;
+    },
+  };
+}
+
+/** The log line and metrics flush of an invocation answered from the idempotency store. */
+export function reportReplay(invocation: Invocation, metrics: StepMetrics): void {
+  invocation.logger.info('step result replayed from the idempotency store', {
+    duration_ms: elapsedMs(invocation),
+  });
+  metrics.flush();
+}
+
+function stepContextFor(parts: LifecycleParts, payload: StepPayload<StepState>, logger: Logger): StepContext {
+  const { config } = parts;
+  const correlationId = payload.state.correlation_id;
+  return {
+    step: config.step,
+    workflow: config.workflow,
+    attempt: payload.attempt ?? 0,
+    correlationId,
+    config,
+    logger,
+    request: payload.request,
+    http: createServiceClient({
+      baseUrl: config.serviceUrl,
+      timeoutMs: config.requestTimeoutMs,
+      correlationId,
+      idempotencyKey: deriveIdempotencyKey(correlationId, config.step),
+      logger,
+      metrics: parts.metrics,
+    }),
+  };
+}
+
+function elapsedMs(invocation: Invocation): number {
+  return Math.round(performance.now() - invocation.started);
+}
