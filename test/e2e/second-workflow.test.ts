@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { deriveIdempotencyKey } from '../../lambdas/runtime/http-client.ts';
 import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
 import { removeRuntimeInfo, writeRuntimeInfo } from '../../local/cli/local-target.ts';
+import { followExecution } from '../../local/cli/step-lines.ts';
 import { main } from '../../local/cli/stepflow.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import type { RunningServices } from '../../local/simulators/index.ts';
@@ -173,5 +174,13 @@ describe('a second workflow of HTTP steps and mocks beside the flagship', () => 
       body: JSON.stringify(registrationBody('free', 'beside-orders-2')),
     });
     assert.equal(post.status, 202);
+    // Let it end before the runtime closes: nothing may be left writing to dynalite.
+    const { correlation_id: id } = (await post.json()) as { correlation_id: string };
+    const ended = await followExecution(
+      () => apiClient(runtime.apiUrl).status(id),
+      () => {},
+      { pollMs: 50, timeoutMs: 60_000 },
+    );
+    assert.equal(ended.status, 'SUCCEEDED');
   });
 });
