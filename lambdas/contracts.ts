@@ -107,6 +107,11 @@ export const DEFAULTS = {
   logLevel: 'INFO',
   /** `POWERTOOLS_METRICS_NAMESPACE` when the environment sets none. */
   metricsNamespace: 'Stepflow',
+  /**
+   * Region of the SDK clients a handler creates when neither `AWS_REGION` nor `AWS_DEFAULT_REGION`
+   * is set (ad-hoc runs only: Lambda always sets `AWS_REGION`).
+   */
+  region: 'us-east-1',
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -138,6 +143,11 @@ export const ENV = {
   workflowSchema: 'WORKFLOW_SCHEMA',
   /** Status function (optional): JSON list of step names in workflow order. */
   workflowSteps: 'WORKFLOW_STEPS',
+  /**
+   * Status function (optional): the workflow's true dependency graph (`serializeWorkflowGraph` in
+   * lambdas/graph), drawn by `?format=mermaid`; left out when it would crowd the 4 KB environment.
+   */
+  workflowGraph: 'WORKFLOW_GRAPH',
   /** API functions: the REST resource (`api.resource`), e.g. `registrations`. */
   apiResource: 'API_RESOURCE',
   /**

@@ -3,10 +3,11 @@
  * (Lambda allows 4 KB for all of them): `{"w":"<workflow>","s":[["<step>",["<dep>",...],"<flags>"],...]}`
  * where flags holds `f` (on_failure: continue), `r` (honor_retry_after) and `h` (HTTP step).
  */
+import { ENV } from '../contracts.ts';
 import type { GraphStep, WorkflowGraph } from './model.ts';
 
 /** The environment variable a status function reads the graph from (suggested name). */
-export const WORKFLOW_GRAPH_ENV = 'WORKFLOW_GRAPH';
+export const WORKFLOW_GRAPH_ENV = ENV.workflowGraph;
 
 /** The compact JSON text of `graph` (about 40 bytes per step plus its dependency names). */
 export function serializeWorkflowGraph(graph: WorkflowGraph): string {

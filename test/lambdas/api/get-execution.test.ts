@@ -4,11 +4,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { readStatusConfig } from '../../../lambdas/api/api-config.ts';
 import { createGetExecutionHandler, describeExecution } from '../../../lambdas/api/get-execution.ts';
 import { ENV } from '../../../lambdas/contracts.ts';
-import {
-  serializeWorkflowGraph,
-  WORKFLOW_GRAPH_ENV,
-  type WorkflowGraph,
-} from '../../../lambdas/graph/index.ts';
+import { serializeWorkflowGraph, type WorkflowGraph } from '../../../lambdas/graph/index.ts';
 import { LOCAL_AWS_CLIENT_CONFIG } from '../../../local/dynamo.ts';
 import { createExecutor } from '../../../local/runtime/executor.ts';
 import { type SfnEndpoint, startSfnEndpoint } from '../../../local/runtime/sfn-endpoint.ts';
@@ -129,13 +125,13 @@ describe('GET /<resource>/{id} reads the history through the SDK paginator', () 
     const env = {
       [ENV.tableName]: 't',
       [ENV.workflowName]: 'paging',
-      [WORKFLOW_GRAPH_ENV]: serializeWorkflowGraph(graph),
+      [ENV.workflowGraph]: serializeWorkflowGraph(graph),
     };
     assert.deepEqual(readStatusConfig(env).graph, graph);
     assert.equal(readStatusConfig({ [ENV.tableName]: 't' }).graph, undefined);
     assert.throws(
-      () => readStatusConfig({ ...env, [WORKFLOW_GRAPH_ENV]: '{' }),
-      /^Error: WORKFLOW_GRAPH is invalid: workflow graph is not JSON$/,
+      () => readStatusConfig({ ...env, [ENV.workflowGraph]: '{' }),
+      new RegExp(`^Error: ${ENV.workflowGraph} is invalid: workflow graph is not JSON$`),
     );
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { RETRYABLE_ERROR, retryAfterErrorName } from '../../../lambdas/contracts.ts';
 import { maskEmail, maskEmailsInText, maskPhone, piiReplacer } from '../../../lambdas/runtime/pii.ts';
 
 const stringify = (value: unknown) => JSON.stringify(value, (key, v) => piiReplacer(key, v));
@@ -24,8 +25,11 @@ describe('PII masking', () => {
   });
 
   test("keeps error class names under 'name' but masks people's names", () => {
-    assert.equal(stringify({ name: 'RetryableError' }), '{"name":"RetryableError"}');
-    assert.equal(stringify({ name: 'RetryAfter.5s' }), '{"name":"RetryAfter.5s"}');
+    assert.equal(stringify({ name: RETRYABLE_ERROR }), JSON.stringify({ name: RETRYABLE_ERROR }));
+    assert.equal(
+      stringify({ name: retryAfterErrorName(5) }),
+      JSON.stringify({ name: retryAfterErrorName(5) }),
+    );
     assert.equal(stringify({ name: 'Jane' }), '{"name":"J***"}');
   });
 
