@@ -4,9 +4,11 @@ import {
   IDEMPOTENCY_IN_PROGRESS_ERROR,
   PERMANENT_ERROR,
   RETRIES_EXHAUSTED_ERROR,
+  RETRY_AFTER_BUCKETS_SECONDS,
   RETRY_AFTER_TOO_LONG_ERROR,
   RETRYABLE_ERROR,
   retryAfterErrorName,
+  retryAfterSecondsOf,
 } from '../../../lambdas/contracts.ts';
 import {
   applyRetryPolicy,
@@ -39,6 +41,22 @@ describe('step errors', () => {
     const invalid = Object.assign(new Error('payload changed'), { name: 'IdempotencyValidationError' });
     assert.equal(normalizeStepError(invalid).name, PERMANENT_ERROR);
     assert.equal(normalizeStepError('a string').name, RETRYABLE_ERROR);
+  });
+
+  test('normalizeStepError keeps RetryAfter.<n>s names and nothing that only looks like one', () => {
+    const delayed = Object.assign(new Error('slow down'), { name: retryAfterErrorName(8) });
+    assert.equal(normalizeStepError(delayed), delayed);
+    for (const name of ['RetryAfter.soon', 'RetryAfter.0s', 'RetryAfter.5', 'XRetryAfter.5s']) {
+      const lookalike = Object.assign(new Error('x'), { name });
+      assert.equal(normalizeStepError(lookalike).name, RETRYABLE_ERROR, name);
+    }
+  });
+
+  test('retryAfterSecondsOf reads back every bucket name the compiler emits', () => {
+    for (const bucket of RETRY_AFTER_BUCKETS_SECONDS) {
+      assert.equal(retryAfterSecondsOf(retryAfterErrorName(bucket)), bucket);
+    }
+    assert.equal(retryAfterSecondsOf(RETRYABLE_ERROR), undefined);
   });
 });
 
