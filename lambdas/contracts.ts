@@ -83,6 +83,25 @@ export const LAMBDA_SERVICE_ERRORS = [
  */
 export const LAMBDA_TIMEOUT_ERROR = 'Sandbox.Timedout';
 
+/**
+ * What the Lambda service reports when a function's process dies (a `process.exit()`, an
+ * unhandled rejection, running out of memory, a killed worker). Step idempotency makes a retry
+ * safe, so the compiler retries these with the step's backoff (issue "Survive the bad day").
+ */
+export const LAMBDA_CRASH_ERRORS = [
+  'Runtime.ExitError',
+  'Runtime.UnhandledPromiseRejection',
+  'Runtime.OutOfMemory',
+  'Lambda.Unknown',
+] as const;
+
+/**
+ * Thrown by a handler, without calling its service, while the service's shared circuit breaker is
+ * open. It has a Retrier of its own that waits out the breaker's cool-down, so an outage does not
+ * spend the step's normal retries (up to the breaker's `max_outage_seconds`).
+ */
+export const CIRCUIT_OPEN_ERROR = 'CircuitOpen';
+
 /** Every error name a step handler may throw on purpose. The compiler rejects `retry_on` names outside this list and `States.*`/`Lambda.*`. */
 export const STEP_ERROR_NAMES = [
   RETRYABLE_ERROR,
@@ -90,6 +109,18 @@ export const STEP_ERROR_NAMES = [
   RETRIES_EXHAUSTED_ERROR,
   RETRY_AFTER_TOO_LONG_ERROR,
   IDEMPOTENCY_IN_PROGRESS_ERROR,
+  CIRCUIT_OPEN_ERROR,
+] as const;
+
+/**
+ * Errors that mean "no retry can fix this": with the default `compensate_on: [permanent]` they
+ * start the compensation chain; any other final failure (retries exhausted on a retryable error)
+ * holds the execution FAILED without compensating, so an operator can fix the cause and redrive.
+ */
+export const PERMANENT_ERROR_NAMES = [
+  PERMANENT_ERROR,
+  RETRIES_EXHAUSTED_ERROR,
+  RETRY_AFTER_TOO_LONG_ERROR,
 ] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -121,6 +152,18 @@ export const DEFAULTS = {
    * is set (ad-hoc runs only: Lambda always sets `AWS_REGION`).
    */
   region: 'us-east-1',
+  /** How long an `on_failure: await_operator` step waits for an operator (`operator_timeout_seconds`). */
+  operatorTimeoutSeconds: 7 * 24 * 60 * 60,
+  /** The shared circuit breaker of every service (`circuit_breaker:` in the YAML overrides it). */
+  circuitBreaker: {
+    /** Retryable failures of one service within `windowSeconds` that open its breaker. */
+    failureThreshold: 5,
+    windowSeconds: 30,
+    /** How long an open breaker stays open before one caller probes (half-open). */
+    coolDownSeconds: 5,
+    /** How long a step waits out open breakers in all (its CircuitOpen Retrier's budget). */
+    maxOutageSeconds: 300,
+  },
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -152,11 +195,6 @@ export const ENV = {
   workflowSchema: 'WORKFLOW_SCHEMA',
   /** Status function (optional): JSON list of step names in workflow order. */
   workflowSteps: 'WORKFLOW_STEPS',
-  /**
-   * Status function (optional): the workflow's true dependency graph (`serializeWorkflowGraph` in
-   * lambdas/graph), drawn by `?format=mermaid`; left out when it would crowd the 4 KB environment.
-   */
-  workflowGraph: 'WORKFLOW_GRAPH',
   /** API functions: the REST resource (`api.resource`), e.g. `registrations`. */
   apiResource: 'API_RESOURCE',
   /**
@@ -164,6 +202,15 @@ export const ENV = {
    * service found in it is called there instead of its configured URL.
    */
   serviceUrlOverrides: 'STEPFLOW_SERVICE_URLS',
+  /** Status function (optional): the true dependency graph for `?format=mermaid` (lambdas/graph). */
+  workflowGraph: 'WORKFLOW_GRAPH',
+  /** Status function: JSON list of output paths the status may show (`api.status_output`), default none. */
+  statusOutput: 'STATUS_OUTPUT',
+  /**
+   * Step functions: JSON of the step's service's circuit breaker settings
+   * (`{failure_threshold, window_seconds, cool_down_seconds, max_outage_seconds}`), or `off`.
+   */
+  circuitBreaker: 'CIRCUIT_BREAKER',
   powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
   powertoolsMetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   powertoolsLogLevel: 'POWERTOOLS_LOG_LEVEL',
@@ -289,3 +336,110 @@ export const STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES = 262_144;
 
 /** The module of the built-in declarative HTTP step handler (repo-relative). */
 export const HTTP_STEP_ENTRY = 'lambdas/runtime/http-step.ts';
+
+// ---------------------------------------------------------------------------------------------
+// State names the compiler adds beside a step's own state (step names are identifiers, so a
+// name with a space never clashes with a step). Each suffix keeps a 64-character step name within
+// ASL's 80 characters.
+// ---------------------------------------------------------------------------------------------
+
+export const STATE_SUFFIX = {
+  /** `on_failure: continue`: the Pass state that stores the fallback. */
+  fallback: ' (fallback)',
+  /** `on_failure: await_operator`: the `.waitForTaskToken` Task that waits for an operator. */
+  operator: ' (operator)',
+  /** The step's compensation (`compensate:`), in the compensation chain. */
+  undo: ' (undo)',
+  /** Where a compensation that finally failed is recorded, before the chain goes on. */
+  undoFailed: ' (undo failed)',
+  /** Inside a Parallel branch: records a compensating failure so the sibling results survive. */
+  failed: ' (failed)',
+} as const;
+
+/** The Fail state ending a compensated execution with the original error and cause. */
+export const COMPENSATED_FAIL_STATE = 'Failed after compensation';
+
+/** The `step` a compensation's payload carries: its own idempotency key, distinct from the step's. */
+export function undoStepId(step: string): string {
+  return `${step}:undo`;
+}
+
+/** A step's status in the status document (lambdas/api/execution-steps.ts) and the console. */
+export const STEP_STATUSES = [
+  'pending',
+  'running',
+  'retrying',
+  'succeeded',
+  'failed',
+  'fallback',
+  'cancelled',
+  'awaiting_operator',
+  'compensated',
+  'compensation_failed',
+] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Table keys: one table per workflow (pk/sk, TTL `expires_at`); each role is scoped to its own
+// partition-key prefixes (IAM `dynamodb:LeadingKeys`), so the prefixes are a contract.
+// ---------------------------------------------------------------------------------------------
+
+export const KEY_PREFIX = {
+  /** API Idempotency-Key -> correlation ID, request hash, response (sk `REQUEST`). Start function. */
+  idempotency: 'IDEMPOTENCY#',
+  /** Correlation ID -> execution ARN, request hash, owner, status token hash (sk `EXECUTION`). */
+  correlation: 'CORRELATION#',
+  /** `OPERATOR#<correlation ID>` / `STEP#<step>`: the task token of a step awaiting an operator. */
+  operator: 'OPERATOR#',
+  /** `BREAKER#<service>` / `STATE`: a service's shared circuit breaker. */
+  breaker: 'BREAKER#',
+  /** Powertools step idempotency: `idempotency#<function name>` (Powertools' own prefix). */
+  stepRecord: 'idempotency#',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Operating executions: `on_failure: await_operator` and the operator routes.
+// ---------------------------------------------------------------------------------------------
+
+/** The built-in Lambda of `await_operator` steps: stores the task token under (correlation ID, step). */
+export const OPERATOR_ENTRY = 'lambdas/runtime/await-operator.ts';
+
+/** What the operator Lambda receives (the `.waitForTaskToken` Task's Payload). */
+export interface OperatorPayload {
+  readonly workflow: string;
+  readonly step: string;
+  readonly correlation_id: string;
+  readonly task_token: string;
+  /** The step's final error, as its Catch recorded it (`$.errors.<step>`). */
+  readonly error: { readonly Error?: string; readonly Cause?: string };
+  readonly execution_id: string;
+}
+
+/** The Payload template of an operator Task (keys ending in `.$` resolved by Step Functions). */
+export function operatorPayloadTemplate(workflow: string, step: string): Record<string, unknown> {
+  return {
+    workflow,
+    step,
+    'correlation_id.$': '$.correlation_id',
+    'task_token.$': '$$.Task.Token',
+    'error.$': `$.errors.${step}`,
+    'execution_id.$': '$$.Execution.Id',
+  };
+}
+
+/** Marks a step result an operator supplied (`resolve`): `{...result, resolved_manually: true}`. */
+export const RESOLVED_MANUALLY = 'resolved_manually';
+
+/**
+ * The operator routes under `/<resource>` (all with the API's IAM authorization):
+ * `GET /<resource>?status=&limit=&next_token=` lists executions.
+ */
+export const OPERATION_PATHS = {
+  stop: '{correlation_id}/stop',
+  redrive: '{correlation_id}/redrive',
+  resolve: '{correlation_id}/steps/{step}/resolve',
+  fail: '{correlation_id}/steps/{step}/fail',
+} as const;
+
+/** Query parameter carrying the unguessable status token of `status_url`. */
+export const STATUS_TOKEN_PARAM = 'token';

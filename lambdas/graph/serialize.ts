@@ -6,7 +6,7 @@
 import { ENV } from '../contracts.ts';
 import type { GraphStep, WorkflowGraph } from './model.ts';
 
-/** The environment variable a status function reads the graph from (suggested name). */
+/** The environment variable a status function reads the graph from (`ENV.workflowGraph`). */
 export const WORKFLOW_GRAPH_ENV = ENV.workflowGraph;
 
 /** The compact JSON text of `graph` (about 40 bytes per step plus its dependency names). */
