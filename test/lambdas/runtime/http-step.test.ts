@@ -8,6 +8,7 @@ import {
   RETRY_AFTER_TOO_LONG_ERROR,
   RETRYABLE_ERROR,
   retryAfterErrorName,
+  STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES,
 } from '../../../lambdas/contracts.ts';
 import { deriveIdempotencyKey } from '../../../lambdas/runtime/http-client.ts';
 import { definition } from '../../../lambdas/runtime/http-step.ts';
@@ -98,12 +99,14 @@ describe('HTTP step: the answer body', () => {
   }
 
   test('a result too large for Step Functions fails the step permanently, naming the limit', async () => {
-    s.service.answer(() => ({ status: 200, body: { blob: 'x'.repeat(262_144) } }));
+    s.service.answer(() => ({ status: 200, body: { blob: 'x'.repeat(STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES) } }));
     const error = await rejection(s.invoke(charge));
     assert.equal(error.name, PERMANENT_ERROR);
     assert.match(
       error.message,
-      /^RESPONSE_TOO_LARGE: POST \/charges answered 200 with a result of \d+ bytes.*262144/,
+      new RegExp(
+        `^RESPONSE_TOO_LARGE: POST /charges answered 200 with a result of \\d+ bytes.*${STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES}`,
+      ),
     );
   });
 });
@@ -120,6 +123,8 @@ describe('HTTP step: the status table', () => {
     [500, RETRYABLE_ERROR, /answered 500/],
     [503, RETRYABLE_ERROR, /answered 503/],
     [418, RETRYABLE_ERROR, /answered 418/],
+    [429, RETRYABLE_ERROR, /answered 429/],
+    [502, RETRYABLE_ERROR, /answered 502/],
   ];
   for (const [status, name, message] of table) {
     test(`${status} is ${name}`, async () => {
