@@ -260,4 +260,15 @@ describe('HTTP step: configuration and logs', () => {
       assert.doesNotMatch(lines, new RegExp(secret));
     }
   });
+
+  test('an email address in the path is masked in every log line, also when the call fails', async () => {
+    s.service.answer(() => ({ status: 503 }));
+    const before = s.harness.lines.length;
+    await rejection(s.invoke({ method: 'GET', path: '/customers/ada.lovelace@example.com/orders' }));
+    const lines = s.harness.lines.slice(before).join('\n');
+    assert.match(lines, /"message":"service call failed"/);
+    assert.match(lines, /"path":"\/customers\/a\*\*\*@\*\*\*\/orders"/);
+    assert.doesNotMatch(lines, /lovelace/);
+    assert.equal(s.service.received[0]?.url, '/customers/ada.lovelace@example.com/orders');
+  });
 });

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { RETRYABLE_ERROR, retryAfterErrorName } from '../../../lambdas/contracts.ts';
+import {
+  LAMBDA_CRASH_ERRORS,
+  LAMBDA_SERVICE_ERRORS,
+  LAMBDA_TIMEOUT_ERROR,
+  RETRYABLE_ERROR,
+  retryAfterErrorName,
+  STEP_ERROR_NAMES,
+} from '../../../lambdas/contracts.ts';
 import { maskEmail, maskEmailsInText, maskPhone, piiReplacer } from '../../../lambdas/runtime/pii.ts';
 
 const stringify = (value: unknown) => JSON.stringify(value, (key, v) => piiReplacer(key, v));
@@ -31,6 +38,25 @@ describe('PII masking', () => {
       JSON.stringify({ name: retryAfterErrorName(5) }),
     );
     assert.equal(stringify({ name: 'Jane' }), '{"name":"J***"}');
+  });
+
+  test("keeps every error name of the contract under 'name', States.* included", () => {
+    const names = [
+      ...STEP_ERROR_NAMES,
+      ...LAMBDA_SERVICE_ERRORS,
+      ...LAMBDA_CRASH_ERRORS,
+      LAMBDA_TIMEOUT_ERROR,
+      'States.Timeout',
+    ];
+    for (const name of names) assert.equal(stringify({ name }), JSON.stringify({ name }), name);
+  });
+
+  test('in a path or a query only the address is masked, not the segments around it', () => {
+    assert.equal(
+      maskEmailsInText('/customers/ada.lovelace@example.com/orders'),
+      '/customers/a***@***/orders',
+    );
+    assert.equal(maskEmailsInText('/users?email=jane@example.com&x=1'), '/users?email=j***@***&x=1');
   });
 
   test('helpers', () => {
