@@ -9,11 +9,12 @@ import {
   RETRYABLE_ERROR,
   retryAfterErrorName,
   STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES,
+  undoStepId,
 } from '../../../lambdas/contracts.ts';
 import { deriveIdempotencyKey } from '../../../lambdas/runtime/http-client.ts';
 import { definition } from '../../../lambdas/runtime/http-step.ts';
-import { buildHandler, newCorrelationId, rejection } from '../step-harness.ts';
-import { STEP, useHttpStepSuite } from './http-step-support.ts';
+import { buildHandler, lambdaContext, newCorrelationId, rejection } from '../step-harness.ts';
+import { httpStepPayload, STEP, useHttpStepSuite } from './http-step-support.ts';
 import { startScriptedService } from './scripted-service.ts';
 
 const s = useHttpStepSuite();
@@ -210,6 +211,26 @@ describe('HTTP step: exactly once', () => {
     assert.equal(rejected.length, 1);
     assert.equal((rejected[0] as PromiseRejectedResult).reason.name, IDEMPOTENCY_IN_PROGRESS_ERROR);
     assert.equal(s.service.received.length, 1);
+  });
+
+  test("the payload's step is the idempotency identity: <step>:undo on the same function calls again, under its own key", async () => {
+    const correlationId = newCorrelationId();
+    const handler = buildHandler(s.harness, definition, s.env());
+    const forward = httpStepPayload(charge, correlationId);
+    const undo = {
+      ...httpStepPayload({ ...charge, method: 'DELETE' }, correlationId),
+      step: undoStepId(STEP),
+    };
+    await handler(forward, lambdaContext(STEP));
+    await handler(undo, lambdaContext(STEP));
+    await handler(undo, lambdaContext(STEP));
+    assert.deepEqual(
+      s.service.received.map((request) => `${request.method} ${request.headers['idempotency-key']}`),
+      [
+        `POST ${deriveIdempotencyKey(correlationId, STEP)}`,
+        `DELETE ${deriveIdempotencyKey(correlationId, undoStepId(STEP))}`,
+      ],
+    );
   });
 
   test('a failed call leaves no record: the retry calls again', async () => {
