@@ -4,7 +4,9 @@
  * counter, and a hand-built retry loop is run on the same engine for comparison.
  */
 import { createExecutor } from '../local/runtime/executor.ts';
-import type { Fault, ServiceName } from '../local/simulators/index.ts';
+import type { Fault } from '../local/simulators/index.ts';
+import type { ServiceName } from '../local/simulators/user_registration/index.ts';
+import { simulatorsOf } from '../local/simulators/user_registration/index.ts';
 import { costPerMillion, HAND_BUILT_LOOP_TRANSITIONS_PER_RETRY, PRICES } from './cost-model.ts';
 import { countTransitions, fetchHistory, type TransitionCount, taskDurations } from './history.ts';
 import type { Section } from './report.ts';
@@ -43,12 +45,12 @@ async function observe(
   fault?: { service: ServiceName; route: string; fault: Fault },
 ): Promise<Observed> {
   const { rt } = bench;
-  rt.simulators.faults.clear();
-  if (fault) rt.simulators.faults.set(fault.service, fault.route, fault.fault);
+  simulatorsOf(rt).faults.clear();
+  if (fault) simulatorsOf(rt).faults.set(fault.service, fault.route, fault.fault);
   const before = bench.dynamo.snapshot();
   const reg = await postRegistration(rt, registrationBody('pro'));
   const done = await awaitTerminal(rt, reg);
-  rt.simulators.faults.clear();
+  simulatorsOf(rt).faults.clear();
   if (done.status !== 'SUCCEEDED') throw new Error(`cost run ${reg.correlationId} ended ${done.status}`);
   const dynamo = diffCounts(bench.dynamo.snapshot(), before);
   const events = await fetchHistory(rt.sfnClient, reg.executionArn);
@@ -145,7 +147,7 @@ const describeDynamo = (counts: DynamoCounts): string =>
 
 /** Runs the cost measurements; services at 0 ms. */
 export async function runCost(bench: BenchRuntime, opts: CostOptions = {}): Promise<Section> {
-  bench.rt.simulators.latencyMs = 0;
+  simulatorsOf(bench.rt).latencyMs = 0;
   opts.log?.('cost: happy path, 503 once, 429 + Retry-After once');
   await observe(bench); // warm
   const happy = await observe(bench);

@@ -1,5 +1,5 @@
 /** Reading execution histories: billed transitions, retries, durations. */
-import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { type HistoryEvent, paginateGetExecutionHistory, type SFNClient } from '@aws-sdk/client-sfn';
 
 /** The parts of a history event these helpers read (the SDK's `HistoryEvent` fits). */
 export interface HistoryEventLike {
@@ -80,17 +80,11 @@ export function taskDurations(events: readonly HistoryEventLike[]): Map<string, 
   return spent;
 }
 
-/** Every event of an execution, following `nextToken` (bounded: a Standard history holds 25,000). */
+/** Every event of an execution (the SDK's paginator follows `nextToken`). */
 export async function fetchHistory(client: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  for (let page = 0; page < 26; page++) {
-    const out = await client.send(
-      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
-    );
-    events.push(...(out.events ?? []));
-    nextToken = out.nextToken;
-    if (!nextToken) break;
+  for await (const page of paginateGetExecutionHistory({ client, pageSize: 1000 }, { executionArn })) {
+    events.push(...(page.events ?? []));
   }
   return events;
 }

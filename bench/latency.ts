@@ -2,6 +2,8 @@
  * Benchmark 1: a registration's wall time with every service call taking 100 ms, against the
  * critical-path bound and against the same five handlers run as a plain in-process sequence.
  */
+
+import { simulatorsOf } from '../local/simulators/user_registration/index.ts';
 import { fetchHistory, taskDurations } from './history.ts';
 import type { Section } from './report.ts';
 import {
@@ -46,7 +48,7 @@ export async function runLatency(bench: BenchRuntime, opts: LatencyOptions = {})
   const runs = opts.runs ?? 30;
   const serviceMs = opts.serviceMs ?? 100;
   const { rt } = bench;
-  rt.simulators.latencyMs = serviceMs;
+  simulatorsOf(rt).latencyMs = serviceMs;
   // Warm-up: the first invocations start the workers (cold starts) and load the handlers in-process.
   for (let i = 0; i < 3; i++) {
     await awaitTerminal(rt, await postRegistration(rt, registrationBody('pro')));

@@ -3,6 +3,7 @@
  * registrations per second at concurrency 1, 10 and 100, and peak memory.
  */
 import { availableParallelism } from 'node:os';
+import { simulatorsOf } from '../local/simulators/user_registration/index.ts';
 import { countTransitions, fetchHistory } from './history.ts';
 import type { Section } from './report.ts';
 import { awaitTerminal, type BenchRuntime, postRegistration, registrationBody } from './runtime-harness.ts';
@@ -104,7 +105,7 @@ export async function runOverhead(
     [10, 100],
     [100, 300],
   ];
-  bench.rt.simulators.latencyMs = 0;
+  simulatorsOf(bench.rt).latencyMs = 0;
   const results: LoadResult[] = [];
   for (const [concurrency, count] of levels) {
     opts.log?.(`overhead: ${count} registrations at concurrency ${concurrency} (after a warm-up batch)`);

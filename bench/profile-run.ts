@@ -2,13 +2,15 @@
  * The workload `node --cpu-prof` profiles for benchmark 2 (spawned by profile.ts): registrations
  * at concurrency 10 with services at 0 ms, after a warm-up batch.
  */
+
+import { simulatorsOf } from '../local/simulators/user_registration/index.ts';
 import { runLoad } from './overhead.ts';
 import { startBenchRuntime } from './runtime-harness.ts';
 
 const count = Number(process.argv[2] ?? 100);
 const bench = await startBenchRuntime({ timeScale: 100 });
 try {
-  bench.rt.simulators.latencyMs = 0;
+  simulatorsOf(bench.rt).latencyMs = 0;
   await runLoad(bench, 10, 10);
   // The measured window on the clock V8 stamps profile samples with (monotonic, microseconds).
   const windowStartUs = Number(process.hrtime.bigint() / 1000n);

@@ -8,7 +8,7 @@ export interface MatchedRequest {
   readonly method: string;
   readonly path: string;
   readonly query: URLSearchParams;
-  /** The route template, e.g. `/registrations/{correlation_id}` (API Gateway's `resource`). */
+  /** The route template, e.g. `/orders/{correlation_id}` (API Gateway's `resource`). */
   readonly resource: string;
   readonly pathParameters: Record<string, string> | null;
   readonly body: Buffer;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { buildProxyEvent } from './api-gateway-event.ts';
 
-/** One API Gateway method: `path` is the resource template, e.g. `/registrations/{correlation_id}`. */
+/** One API Gateway method: `path` is the resource template, e.g. `/orders/{correlation_id}`. */
 export interface LocalApiRoute {
   readonly method: string;
   readonly path: string;
@@ -56,7 +56,7 @@ const TEN_MB = 10 * 1024 * 1024;
  *
  * @example
  * const api = await startLocalApi({ host: '127.0.0.1', port: 0, routes, invoke: adapter.invoke });
- * await fetch(`${api.url}/registrations`, { method: 'POST', body: '{}' });
+ * await fetch(`${api.url}/orders`, { method: 'POST', body: '{}' });
  * await api.close();
  */
 export async function startLocalApi(opts: LocalApiOptions): Promise<LocalApi> {

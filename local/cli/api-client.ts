@@ -65,7 +65,7 @@ export interface ExecutionApiClient {
 
 /**
  * Creates a client for the workflow API resource at `resourceUrl`, e.g.
- * `http://127.0.0.1:3000/registrations` (`POST` starts, `GET <resourceUrl>/<id>` reports).
+ * `http://127.0.0.1:3000/orders` (`POST` starts, `GET <resourceUrl>/<id>` reports).
  *
  * @param sign adds auth headers to each request @default no signing (the local API)
  * @param timeoutMs per request @default 30000

@@ -6,13 +6,15 @@ import type { RequestSigner } from './api-client.ts';
 /** What the CLI needs from a deployed stack's outputs. */
 export interface StackTarget {
   readonly apiUrl: string;
+  /** The workflow's resource URL (`ExecutionsEndpoint`): POST starts, GET /{id} reports. */
+  readonly executionsEndpoint: string;
   readonly stateMachineArn: string | undefined;
   readonly tableName: string | undefined;
   readonly sign: RequestSigner;
 }
 
 /**
- * Reads `ApiUrl`, `StateMachineArn` and `TableName` from the stack's outputs and returns a signer
+ * Reads `ApiUrl`, `ExecutionsEndpoint`, `StateMachineArn` and `TableName` from the stack's outputs and returns a signer
  * for the API, which uses IAM authorization by default. Credentials come from the SDK's default
  * chain (environment, profile, SSO, instance role).
  */
@@ -28,13 +30,15 @@ export async function resolveStackTarget(stackName: string, region: string): Pro
     throw new Error(`Cannot read stack '${stackName}' in ${region}: ${(error as Error).message}`);
   }
   const apiUrl = outputs.ApiUrl;
-  if (!apiUrl) {
+  const executionsEndpoint = outputs.ExecutionsEndpoint;
+  if (!apiUrl || !executionsEndpoint) {
     throw new Error(
-      `Stack '${stackName}' has no ApiUrl output (outputs: ${Object.keys(outputs).join(', ') || 'none'})`,
+      `Stack '${stackName}' has no ${apiUrl ? 'ExecutionsEndpoint' : 'ApiUrl'} output (outputs: ${Object.keys(outputs).join(', ') || 'none'}); is it a Stepflow workflow stack?`,
     );
   }
   return {
     apiUrl: apiUrl.replace(/\/+$/, ''),
+    executionsEndpoint: executionsEndpoint.replace(/\/+$/, ''),
     stateMachineArn: outputs.StateMachineArn,
     tableName: outputs.TableName,
     sign: createSigV4Signer({ region, credentials: cfn.config.credentials }),

@@ -1,21 +1,80 @@
 import { parseArgs } from 'node:util';
+import { type Command, takeFlags, UsageError } from './args.ts';
+import { resolveTarget, type Target, type TargetWorkflow } from './targets.ts';
 
-/** Usage of `registration faults`. */
-export const FAULTS_USAGE = `faults show
-faults clear [<service> [<route>]]
-faults set <service|*> [<route>] (--status N [--retry-after S] | --latency MS | --drop
+/** Usage of `stepflow faults`. */
+export const FAULTS_USAGE = `faults [--workflow W] services                 the workflow's services and their routes
+faults [--workflow W] show
+faults [--workflow W] clear [<service> [<route>]]
+faults [--workflow W] set <service|*> [<route>] (--status N [--retry-after S] | --latency MS | --drop
                                   | --apply-then-drop | --apply-then-delay MS)
                                  [--times N] [--probability P]
-  services: user, billing, preferences, notification; routes like 'POST /profiles' (default: every route)`;
+  services are the steps' service keys (mocked or simulated offline); routes like 'POST /profiles'
+  (default: every route). --workflow may be left out when one workflow has the service.`;
 
 /**
- * `faults show|clear|set` against a running simulator's control API (any simulator port controls
- * all four services). Returns the text to print.
+ * `faults` against the offline services of a workflow of the local runtime. Exit code 0, or a
+ * usage error.
+ */
+export const faultsCommand: Command = async (args, globals, io) => {
+  const { taken, rest } = takeFlags(args, ['workflow']);
+  const target = await resolveTarget(globals, taken.workflow);
+  if (!target.local) throw new Error('faults works on the local runtime only, not on a deployed stack');
+  const workflow = faultedWorkflow(
+    target,
+    taken.workflow,
+    rest[0] === 'set' || rest[0] === 'clear' ? rest[1] : undefined,
+  );
+  const controlUrl = Object.values(workflow.services)[0];
+  if (!controlUrl)
+    throw new Error(`workflow '${workflow.name}' has no offline services (all its steps call loopback URLs)`);
+  io.stdout.write(`${await runFaultsCommand(controlUrl, rest)}\n`);
+  return 0;
+};
+
+/** The workflow whose services to fault: named, the only one with services, or the one with `service`. */
+function faultedWorkflow(
+  target: Target,
+  name: string | undefined,
+  service: string | undefined,
+): TargetWorkflow {
+  const withServices = target.workflows.filter((workflow) => Object.keys(workflow.services).length > 0);
+  if (name !== undefined) {
+    const found = target.workflows.find((workflow) => workflow.name === name);
+    if (!found)
+      throw new UsageError(
+        `no workflow '${name}' (workflows: ${target.workflows.map((w) => w.name).join(', ')})`,
+      );
+    return found;
+  }
+  const candidates =
+    service === undefined || service === '*'
+      ? withServices
+      : withServices.filter((workflow) => service in workflow.services);
+  const [only, ...others] = candidates;
+  if (only && others.length === 0) return only;
+  const names = (candidates.length > 0 ? candidates : withServices)
+    .map((workflow) => workflow.name)
+    .join(', ');
+  if (!only && service !== undefined && service !== '*')
+    throw new UsageError(
+      `no workflow has a service '${service}' offline (workflows with services: ${names || 'none'})`,
+    );
+  throw new UsageError(
+    `several workflows have offline services${service ? ` called '${service}'` : ''}: pass --workflow (one of ${names})`,
+  );
+}
+
+/**
+ * `faults services|show|clear|set` against a service set's control API (any of its ports
+ * controls all its services). Returns the text to print.
  */
 export async function runFaultsCommand(controlUrl: string, args: readonly string[]): Promise<string> {
   const [action, ...rest] = args;
   const base = controlUrl.replace(/\/+$/, '');
   switch (action) {
+    case 'services':
+      return formatServices(await control(`${base}/_services`, 'GET'));
     case 'show':
     case undefined:
       return formatFaults(await control(`${base}/_faults`, 'GET'));
@@ -32,14 +91,6 @@ export async function runFaultsCommand(controlUrl: string, args: readonly string
     }
     default:
       throw new UsageError(`Unknown faults action '${action}'.\n${FAULTS_USAGE}`);
-  }
-}
-
-/** A command line the user must fix; printed with usage, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
   }
 }
 
@@ -129,10 +180,11 @@ async function control(url: string, method: string, body?: unknown): Promise<unk
       signal: AbortSignal.timeout(5000),
     });
   } catch (error) {
-    throw new Error(`Cannot reach the simulators' control API at ${url}: ${(error as Error).message}`);
+    throw new Error(`Cannot reach the services' control API at ${url}: ${(error as Error).message}`);
   }
   const parsed = (await res.json()) as { message?: string };
-  if (!res.ok) throw new Error(`Simulators refused the change: ${parsed.message ?? JSON.stringify(parsed)}`);
+  if (!res.ok)
+    throw new UsageError(`The services refused the change: ${parsed.message ?? JSON.stringify(parsed)}`);
   return parsed;
 }
 
@@ -146,4 +198,11 @@ function formatFaults(result: unknown): string {
     }
   }
   return lines.length > 0 ? `Active faults:\n${lines.join('\n')}` : 'No faults active.';
+}
+
+function formatServices(result: unknown): string {
+  const services = (result as { services?: Record<string, string[]> }).services ?? {};
+  return Object.entries(services)
+    .map(([service, routes]) => `${service}\n${routes.map((route) => `  ${route}`).join('\n')}`)
+    .join('\n');
 }

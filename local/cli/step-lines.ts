@@ -3,7 +3,7 @@ import { type ExecutionStatusDocument, isTerminal, type StepView } from './api-c
 const FINAL_STEP_STATUSES = new Set(['succeeded', 'failed', 'fallback', 'cancelled']);
 
 /**
- * The lines to print between two polls of a registration: a step starting, an attempt failing
+ * The lines to print between two polls of an execution: a step starting, an attempt failing
  * and being retried, a step ending (attempt, duration, outcome). Polls can skip states, so the
  * lines are derived from the difference, never from one snapshot.
  */
@@ -52,7 +52,7 @@ export function stepTable(steps: readonly StepView[]): string[] {
   });
 }
 
-/** The closing line of a registration: status, duration, failed steps and the cause. */
+/** The closing line of an execution: status, duration, failed steps and the cause. */
 export function summaryLine(status: ExecutionStatusDocument): string {
   const ms =
     status.started_at && status.stopped_at
@@ -86,7 +86,7 @@ export async function followExecution(
     }
     if (isTerminal(status.status)) return status;
     if (Date.now() > deadline)
-      throw new Error(`Registration ${status.correlation_id} still ${status.status} after the timeout`);
+      throw new Error(`Execution ${status.correlation_id} still ${status.status} after the timeout`);
     await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 150));
   }
 }

@@ -51,7 +51,7 @@ async function main(): Promise<number> {
   try {
     const resourceUrl = workflows[0]!.resourceUrl;
     await register(resourceUrl, 'docs-happy-path', 'grace@example.com');
-    const { faults } = runtime.simulators;
+    const { faults } = runtime.services.user_registration!;
     faults.set('billing', 'POST /profiles', { kind: 'status', status: 503, times: 1 });
     faults.set('preferences', '*', { kind: 'status', status: 503 });
     faults.set('notification', 'POST /notifications/welcome', {

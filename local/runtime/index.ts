@@ -1,32 +1,39 @@
 /**
  * The offline runtime: synthesizes the CDK app in-process (or reads `cdk.out` for the bundled
  * assets), takes every state machine definition out of its template, and runs it on the local
- * engine (local/engine) with the real handlers in Lambda-like workers, dynalite for DynamoDB,
- * the service simulators, a Step Functions JSON endpoint and the local API.
+ * engine (local/engine) with the real handlers in Lambda-like workers, dynalite for DynamoDB, each workflow's
+ * offline services (loopback URLs as is, else its mock file), a Step Functions JSON endpoint and
+ * one local API serving every workflow at its resource.
  */
-import { readFileSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { startLocalApi } from '../api/server.ts';
 import { createWorkflowTable, startDynalite } from '../dynamo.ts';
-import { type Simulators, startSimulators } from '../simulators/index.ts';
+import type { RunningServices } from '../simulators/index.ts';
 import { createExecutor, type ExecutionRecord, type StateMachineExecutor } from './executor.ts';
 import { createLambdaAdapter, type LambdaAdapter } from './lambda-adapter.ts';
+import { type LoadedWorkflow, loadModels } from './load-models.ts';
+import { type StepServiceRoute, startWorkflowServices, type WorkflowServices } from './offline-services.ts';
+import { assertPortsFree } from './ports.ts';
 import { type SfnEndpoint, startSfnEndpoint } from './sfn-endpoint.ts';
-import {
-  type CfnTemplate,
-  LOCAL_REGION,
-  type LocalFunction,
-  type LocalModel,
-  readTemplate,
-} from './template.ts';
+import { LOCAL_REGION, type LocalFunction } from './template.ts';
 
 export type { ExecutionRecord, RecordedWait } from './executor.ts';
+export type { StepServiceRoute } from './offline-services.ts';
+export { PortInUseError } from './ports.ts';
 export type { LocalFunction, LocalModel } from './template.ts';
+
+/** Fixed ports of {@link startLocalRuntime}; 0 picks a free one. */
+export interface LocalRuntimePorts {
+  /** The local API (every workflow at its resource). @default 0 */
+  readonly api?: number;
+  /** The Step Functions endpoint. @default 0 */
+  readonly sfn?: number;
+  /** DynamoDB (dynalite). @default 0 */
+  readonly dynamodb?: number;
+}
 
 /** Options for {@link startLocalRuntime}. */
 export interface LocalRuntimeOptions {
@@ -34,10 +41,12 @@ export interface LocalRuntimeOptions {
   readonly rootDir?: string;
   /** Workflow files folder, passed to buildApp. @default buildApp's default (config/) */
   readonly configDir?: string;
+  /** Tasker `environments.<env>` to apply. @default 'development' */
+  readonly environment?: string;
   /** @default '127.0.0.1' */
   readonly host?: string;
-  /** Port of the local API. @default 0 (a free port) */
-  readonly apiPort?: number;
+  /** @default every port 0 (free ports; `npm start` passes 3000, 8083 and 8000) */
+  readonly ports?: LocalRuntimePorts;
   /**
    * Run the bundled assets from `cdk.out` (run `npx cdk synth` first) instead of synthesizing
    * in-process and running handlers from source. @default false
@@ -49,9 +58,7 @@ export interface LocalRuntimeOptions {
   readonly timeScale?: number;
   /** Extra variables for every function, applied last. @default {} */
   readonly envOverrides?: Readonly<Record<string, string>>;
-  /** Simulators to use instead of starting new ones (the caller closes them). @default new ones */
-  readonly simulators?: Simulators;
-  /** Seed for simulators started here. @default 1 */
+  /** Seed of the offline services' fault PRNGs and generated ids. @default 1 */
   readonly seed?: number;
   /** Warm workers per function at most; further invocations queue. @default 4 */
   readonly maxConcurrencyPerFunction?: number;
@@ -61,28 +68,51 @@ export interface LocalRuntimeOptions {
   onLog?(line: string, functionId: string): void;
 }
 
-/** A workflow's state machine as the runtime runs it. */
+/** A workflow as the runtime runs it. */
 export interface LocalWorkflow {
   readonly name: string;
+  /** The workflow file. */
+  readonly file: string;
   readonly stackName: string;
   readonly stateMachineArn: string;
   readonly definition: Record<string, unknown>;
+  /** Its DynamoDB table (idempotency keys, correlation IDs, step records). */
+  readonly tableName: string;
+  /** The API resource (`api.resource`): `POST <resourceUrl>`, `GET <resourceUrl>/{id}`. */
+  readonly resource: string;
+  /** e.g. `http://127.0.0.1:3000/orders` */
+  readonly resourceUrl: string;
+  /** The input schema's `examples` (the demo runs the first). */
+  readonly examples: readonly unknown[];
+  /** JSON Schema of the input. */
+  readonly schema: Readonly<Record<string, unknown>>;
+  /** The mock file, when it has one. */
+  readonly mockFile: string | undefined;
+  /** Its mocked/simulated services (undefined when it has none). */
+  readonly services: RunningServices | undefined;
+  /** How each step reaches its service. */
+  readonly steps: readonly StepServiceRoute[];
 }
 
 /** The running offline stack. */
 export interface LocalRuntime {
-  /** Base URL of the (first) workflow's API, e.g. `http://127.0.0.1:3000`. */
+  /** Base URL of the local API, e.g. `http://127.0.0.1:3000` (every workflow under it). */
   readonly apiUrl: string;
-  /** API base URL per stack name. */
+  /** API base URL per stack name (the one local API for all). */
   readonly apiUrls: Readonly<Record<string, string>>;
   readonly sfnEndpoint: string;
   /** Points at `sfnEndpoint` with dummy credentials. */
   readonly sfnClient: SFNClient;
-  readonly simulators: Simulators;
   readonly dynamo: { readonly endpoint: string; readonly client: DynamoDBClient };
   /** The (first) workflow's table. */
   readonly tableName: string;
   readonly workflows: readonly LocalWorkflow[];
+  /** Each workflow's offline services by workflow name (workflows with a mock file only). */
+  readonly services: Readonly<Record<string, RunningServices>>;
+  /** The workflow called `name`; throws naming the workflows there are. */
+  workflow(name: string): LocalWorkflow;
+  /** The Tasker environment applied. */
+  readonly environment: string;
   readonly timeScale: number;
   readonly lambdas: LambdaAdapter;
   /** The in-process record of an execution (history, waits the definition asked for). */
@@ -93,72 +123,124 @@ export interface LocalRuntime {
 }
 
 const DEFAULT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-async function loadModels(opts: LocalRuntimeOptions, rootDir: string): Promise<LocalModel[]> {
-  const templates: Array<[string, CfnTemplate]> = [];
-  let cdkOutDir: string | undefined;
-  if (opts.bundled) {
-    cdkOutDir = resolve(opts.cdkOutDir ?? join(rootDir, 'cdk.out'));
-    let manifest: { artifacts?: Record<string, { type?: string; properties?: { templateFile?: string } }> };
-    try {
-      manifest = JSON.parse(readFileSync(join(cdkOutDir, 'manifest.json'), 'utf8')) as typeof manifest;
-    } catch {
-      throw new Error(`${join(cdkOutDir, 'manifest.json')}: no cloud assembly; run 'npx cdk synth' first`);
-    }
-    for (const [name, artifact] of Object.entries(manifest.artifacts ?? {})) {
-      if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
-      const file = join(cdkOutDir, artifact.properties.templateFile);
-      templates.push([name, JSON.parse(readFileSync(file, 'utf8')) as CfnTemplate]);
-    }
-  } else {
-    // aws-cdk-lib is large: Node's on-disk compile cache makes later starts load it faster.
-    enableCompileCache(join(tmpdir(), 'stepflow-node-compile-cache'));
-    const { buildApp } = await import('../../infra/build-app.ts');
-    const { app, stacks } = buildApp({
-      bundling: false,
-      rootDir,
-      ...(opts.configDir === undefined ? {} : { configDir: opts.configDir }),
-    });
-    // CDK's built-in CloudFormation validation (a WASM rules engine) takes seconds and only
-    // matters for deployment; `cdk synth`/`cdk deploy` still run it. Skip it for this in-process synth.
-    const previous = process.env.CDK_VALIDATION;
-    process.env.CDK_VALIDATION = 'false';
-    let assembly: ReturnType<typeof app.synth>;
-    try {
-      assembly = app.synth();
-    } finally {
-      if (previous === undefined) delete process.env.CDK_VALIDATION;
-      else process.env.CDK_VALIDATION = previous;
-    }
-    for (const stack of stacks) {
-      templates.push([stack.stackName, assembly.getStackByName(stack.stackName).template as CfnTemplate]);
-    }
+type Closers = Array<() => Promise<void>>;
+
+async function startExecutors(
+  loaded: readonly LoadedWorkflow[],
+  invoke: (arn: string, payload: unknown) => Promise<unknown>,
+  timeScale: number,
+) {
+  const executors: StateMachineExecutor[] = [];
+  for (const { model } of loaded) {
+    for (const machine of model.stateMachines)
+      executors.push(await createExecutor({ machine, invoke, timeScale }));
   }
-  if (templates.length === 0) throw new Error('no workflow stack found to run');
-  // Logical ids repeat across stacks (each has its own API functions): qualify names then.
-  const qualify = templates.length > 1;
-  return templates.map(([stackName, template]) =>
-    readTemplate(stackName, template, {
-      rootDir,
-      ...(cdkOutDir === undefined ? {} : { cdkOutDir }),
-      ...(qualify ? { namePrefix: `${stackName}-` } : {}),
-    }),
-  );
+  return executors;
 }
 
-/** Points each step at its simulator: `SERVICE_NAME` names the service (handler_config.service). */
-function localEnv(fn: LocalFunction, simulators: Simulators, overrides: Readonly<Record<string, string>>) {
-  const service = fn.env.SERVICE_NAME as keyof Simulators['urls'] | undefined;
-  const url = service ? simulators.urls[service] : undefined;
-  return { ...fn, env: { ...fn.env, ...(url ? { SERVICE_URL: url } : {}), ...overrides } };
+function workflowOf(
+  loaded: LoadedWorkflow,
+  apiUrl: string,
+  services: WorkflowServices | undefined,
+): LocalWorkflow {
+  const { model, spec } = loaded;
+  const machine = model.stateMachines[0]!;
+  const examples = (spec.schema as { examples?: unknown }).examples;
+  return {
+    name: spec.name,
+    file: spec.file,
+    stackName: model.stackName,
+    stateMachineArn: machine.arn,
+    definition: machine.definition,
+    tableName: Object.values(model.tables)[0] ?? '',
+    resource: spec.api.resource,
+    resourceUrl: `${apiUrl}/${spec.api.resource}`,
+    examples: Array.isArray(examples) ? examples : [],
+    schema: spec.schema,
+    mockFile: services?.mockFile,
+    services: services?.services,
+    steps: services?.steps ?? [],
+  };
+}
+
+function runtimeView(parts: {
+  apiUrl: string;
+  loaded: readonly LoadedWorkflow[];
+  offline: readonly WorkflowServices[];
+  endpoint: SfnEndpoint;
+  dynamo: { endpoint: string; client: DynamoDBClient };
+  sfnClient: SFNClient;
+  lambdas: LambdaAdapter;
+  environment: string;
+  timeScale: number;
+  startedAt: number;
+  close: () => Promise<void>;
+}): LocalRuntime {
+  const workflows = parts.loaded.map((loaded) =>
+    workflowOf(
+      loaded,
+      parts.apiUrl,
+      parts.offline.find((entry) => entry.workflow === loaded.spec.name),
+    ),
+  );
+  const services: Record<string, RunningServices> = {};
+  for (const workflow of workflows) if (workflow.services) services[workflow.name] = workflow.services;
+  return {
+    apiUrl: parts.apiUrl,
+    apiUrls: Object.fromEntries(workflows.map((workflow) => [workflow.stackName, parts.apiUrl])),
+    sfnEndpoint: parts.endpoint.url,
+    sfnClient: parts.sfnClient,
+    dynamo: parts.dynamo,
+    tableName: Object.values(parts.loaded[0]?.model.tables ?? {})[0] ?? '',
+    workflows,
+    services,
+    workflow(name) {
+      const found = workflows.find((workflow) => workflow.name === name);
+      if (!found)
+        throw new Error(`no workflow '${name}' (workflows: ${workflows.map((w) => w.name).join(', ')})`);
+      return found;
+    },
+    environment: parts.environment,
+    timeScale: parts.timeScale,
+    lambdas: parts.lambdas,
+    getExecution: (arn) => parts.endpoint.getExecution(arn),
+    startupMs: Math.round(performance.now() - parts.startedAt),
+    close: parts.close,
+  };
+}
+
+function adapterFor(
+  functions: readonly LocalFunction[],
+  endpoint: SfnEndpoint,
+  dynamoEndpoint: string,
+  opts: LocalRuntimeOptions,
+): LambdaAdapter {
+  const overrides = opts.envOverrides ?? {};
+  return createLambdaAdapter({
+    functions: functions.map((fn) => ({ ...fn, env: { ...fn.env, ...overrides } })),
+    sharedEnv: {
+      AWS_ENDPOINT_URL_SFN: endpoint.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    },
+    ...(opts.onLog ? { onLog: opts.onLog } : {}),
+    ...(opts.maxConcurrencyPerFunction ? { maxConcurrencyPerFunction: opts.maxConcurrencyPerFunction } : {}),
+  });
 }
 
 /**
- * Starts everything on loopback and returns when the API answers.
+ * Starts everything on loopback and returns when the API answers. Fixed ports are checked first,
+ * so a busy one is reported before the synthesis; every step's service is resolved before any
+ * server starts (an unreachable one is a `file:line` error naming the mock file to write).
  *
+ * @throws PortInUseError, WorkflowError (workflow or mock file problems), or Error
  * @example
  * const runtime = await startLocalRuntime({ timeScale: 20 });
- * const res = await fetch(`${runtime.apiUrl}/registrations`, { method: 'POST', body: JSON.stringify(body) });
+ * const orders = runtime.workflow('order_fulfillment');
+ * const res = await fetch(orders.resourceUrl, { method: 'POST', body: JSON.stringify(orders.examples[0]) });
  * await runtime.close();
  */
 export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
@@ -166,53 +248,46 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const rootDir = resolve(opts.rootDir ?? DEFAULT_ROOT);
   const host = opts.host ?? '127.0.0.1';
   const timeScale = opts.timeScale ?? 1;
-  const closers: Array<() => Promise<void>> = [];
+  const environment = opts.environment ?? 'development';
+  const ports = opts.ports ?? {};
+  await assertPortsFree(
+    [
+      { name: 'local API', port: ports.api ?? 0 },
+      { name: 'Step Functions endpoint', port: ports.sfn ?? 0 },
+      { name: 'DynamoDB (dynalite)', port: ports.dynamodb ?? 0 },
+    ],
+    host,
+  );
+  const closers: Closers = [];
   const close = async (): Promise<void> => {
     for (const closer of closers.splice(0).reverse()) await closer().catch(() => undefined);
   };
   try {
-    const [models, dynamo, simulators] = await Promise.all([
-      loadModels(opts, rootDir),
-      startDynalite({ host }),
-      opts.simulators ? Promise.resolve(opts.simulators) : startSimulators({ host, seed: opts.seed ?? 1 }),
-    ]);
+    const loaded = await loadModels({
+      rootDir,
+      environment,
+      configDir: opts.configDir,
+      bundled: opts.bundled,
+      cdkOutDir: opts.cdkOutDir,
+    });
+    const offline = await startWorkflowServices(
+      loaded.map(({ model, spec }) => ({ spec, functions: model.functions })),
+      { rootDir, host, seed: opts.seed ?? 1 },
+    );
+    closers.push(offline.close);
+    const dynamo = await startDynalite({ host, port: ports.dynamodb ?? 0 });
     closers.push(() => dynamo.close());
-    if (!opts.simulators) closers.push(() => simulators.close());
-    const tables = models.flatMap((model) => Object.values(model.tables));
+    const tables = loaded.flatMap(({ model }) => Object.values(model.tables));
     await Promise.all(tables.map((table) => createWorkflowTable(dynamo.client, table)));
 
     let lambdas: LambdaAdapter | undefined;
     const invoke = (functionArn: string, payload: unknown): Promise<unknown> =>
       lambdas!.invoke(functionArn, payload);
-    const executors: StateMachineExecutor[] = [];
-    const workflows: LocalWorkflow[] = [];
-    for (const model of models) {
-      for (const machine of model.stateMachines) {
-        executors.push(await createExecutor({ machine, invoke, timeScale }));
-        const { workflow, stackName, arn, definition } = { ...machine, stackName: model.stackName };
-        workflows.push({ name: workflow, stackName, stateMachineArn: arn, definition });
-      }
-    }
-    const endpoint: SfnEndpoint = await startSfnEndpoint({ executors, host });
+    const executors = await startExecutors(loaded, invoke, timeScale);
+    const endpoint = await startSfnEndpoint({ executors, host, port: ports.sfn ?? 0 });
     closers.push(() => endpoint.close());
-
-    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-    lambdas = createLambdaAdapter({
-      functions: models.flatMap((model) =>
-        model.functions.map((fn) => localEnv(fn, simulators, opts.envOverrides ?? {})),
-      ),
-      sharedEnv: {
-        AWS_ENDPOINT_URL_SFN: endpoint.url,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      },
-      ...(opts.onLog ? { onLog: opts.onLog } : {}),
-      ...(opts.maxConcurrencyPerFunction
-        ? { maxConcurrencyPerFunction: opts.maxConcurrencyPerFunction }
-        : {}),
-    });
-    const adapter = lambdas;
+    const adapter = adapterFor(offline.functions, endpoint, dynamo.endpoint, opts);
+    lambdas = adapter;
     closers.push(() => adapter.close());
     // Runs before the adapter closes (closers run in reverse): executions stop instead of
     // retrying against sandboxes that are going away.
@@ -223,37 +298,33 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     });
     if (opts.prewarm !== false) await adapter.prewarm();
 
-    const apiUrls: Record<string, string> = {};
-    for (const [index, model] of models.entries()) {
-      if (model.routes.length === 0) continue;
-      const api = await startLocalApi({
-        host,
-        // A fixed port can serve one API only; further stacks get free ports.
-        port: index === 0 ? (opts.apiPort ?? 0) : 0,
-        routes: model.routes,
-        invoke: (functionId, event) => adapter.invoke(functionId, event) as never,
-      });
-      closers.push(() => api.close());
-      apiUrls[model.stackName] = api.url;
-    }
-    const sfnClient = new SFNClient({ endpoint: endpoint.url, region: LOCAL_REGION, credentials });
+    // One API for every workflow: resources are unique across files (the loader checks).
+    const api = await startLocalApi({
+      host,
+      port: ports.api ?? 0,
+      routes: loaded.flatMap(({ model }) => model.routes),
+      invoke: (functionId, event) => adapter.invoke(functionId, event) as never,
+    });
+    closers.push(() => api.close());
+    const sfnClient = new SFNClient({
+      endpoint: endpoint.url,
+      region: LOCAL_REGION,
+      credentials: CREDENTIALS,
+    });
     closers.push(async () => sfnClient.destroy());
-    const first = models[0]!;
-    return {
-      apiUrl: apiUrls[first.stackName] ?? '',
-      apiUrls,
-      sfnEndpoint: endpoint.url,
-      sfnClient,
-      simulators,
+    return runtimeView({
+      apiUrl: api.url,
+      loaded,
+      offline: offline.services,
+      endpoint,
       dynamo: { endpoint: dynamo.endpoint, client: dynamo.client },
-      tableName: Object.values(first.tables)[0] ?? '',
-      workflows,
-      timeScale,
+      sfnClient,
       lambdas: adapter,
-      getExecution: (arn) => endpoint.getExecution(arn),
-      startupMs: Math.round(performance.now() - startedAt),
+      environment,
+      timeScale,
+      startedAt,
       close,
-    };
+    });
   } catch (error) {
     await close();
     throw error;

@@ -2,12 +2,18 @@
  * Resolves the CloudFormation intrinsic functions CDK emits in the values the offline runtime
  * reads (definition, environment, integration URIs) to local names and ARNs.
  */
-import type { TemplateResource } from './template.ts';
+import {
+  LOCAL_ACCOUNT,
+  LOCAL_PARTITION,
+  LOCAL_REGION,
+  localFunctionArn,
+  localStateMachineArn,
+} from './local-arns.ts';
 
-/** Account, region and partition every local ARN uses. */
-export const LOCAL_ACCOUNT = '000000000000';
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_PARTITION = 'aws';
+/** What the resolver reads of a resource: its type (template.ts has the full shape). */
+interface ResourceType {
+  readonly Type: string;
+}
 
 /** Throws a template error naming the stack and the place. */
 export function fail(stackName: string, where: string, problem: string): never {
@@ -16,16 +22,6 @@ export function fail(stackName: string, where: string, problem: string): never {
 
 /** A resolved template value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** Local function name → ARN. */
-export function localFunctionArn(functionName: string): string {
-  return `arn:${LOCAL_PARTITION}:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${functionName}`;
-}
-
-/** Local state machine name → ARN. */
-export function localStateMachineArn(name: string): string {
-  return `arn:${LOCAL_PARTITION}:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
-}
 
 /** Resolves one template value; `where` names its place for error messages. */
 export type Resolver = (value: unknown, where: string) => Json;
@@ -37,7 +33,7 @@ export type Resolver = (value: unknown, where: string) => Json;
  */
 export function makeResolver(
   stackName: string,
-  resources: Record<string, TemplateResource>,
+  resources: Readonly<Record<string, ResourceType>>,
   names: Map<string, string>,
 ): Resolver {
   const pseudo: Record<string, string> = {

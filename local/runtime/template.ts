@@ -7,15 +7,10 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { METADATA } from '../../lambdas/contracts.ts';
-import { fail, localFunctionArn, localStateMachineArn, makeResolver, type Resolver } from './intrinsics.ts';
+import { fail, makeResolver, type Resolver } from './intrinsics.ts';
+import { localFunctionArn, localStateMachineArn } from './local-arns.ts';
 
-export {
-  LOCAL_ACCOUNT,
-  LOCAL_PARTITION,
-  LOCAL_REGION,
-  localFunctionArn,
-  localStateMachineArn,
-} from './intrinsics.ts';
+export * from './local-arns.ts';
 
 /** The parts of a CloudFormation resource this module reads. */
 export interface TemplateResource {
@@ -69,7 +64,7 @@ export interface LocalStateMachine {
 /** An API Gateway method backed by a Lambda proxy integration. */
 export interface LocalRoute {
   readonly method: string;
-  /** Path template as API Gateway shows it: `/registrations/{correlation_id}`. */
+  /** Path template as API Gateway shows it: `/orders/{correlation_id}`. */
   readonly path: string;
   readonly functionId: string;
 }
@@ -105,7 +100,7 @@ export interface ReadTemplateOptions {
  * Reads a synthesized stack template into the local model.
  *
  * @example
- * const model = readTemplate('UserRegistrationWorkflow', template, { rootDir: process.cwd() });
+ * const model = readTemplate('OrdersWorkflow', template, { rootDir: process.cwd() });
  */
 export function readTemplate(
   stackName: string,

@@ -1,20 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SimulatorCounters } from './counters.ts';
+import type { RequestFilter, ServiceCounters } from './counters.ts';
 import type { FaultController } from './faults.ts';
 import { send } from './server.ts';
-import type { Fault, ServiceName } from './types.ts';
+import type { Fault } from './types.ts';
 
 /** What the control API can change. */
 export interface ControlTarget {
   readonly faults: FaultController;
-  readonly counters: SimulatorCounters;
+  readonly counters: ServiceCounters;
+  /** Service name -> its route keys (`GET /_services`). */
+  routes(): ReadonlyMap<string, readonly string[]>;
   getLatencyMs(): number;
   setLatencyMs(ms: number): void;
   reset(): void;
 }
 
 /**
- * The control API, served on every simulator port (any one controls all four services):
+ * The control API, served on every port of a service set (any one controls all its services):
  *
  * | request                                   | effect                                            |
  * | ----------------------------------------- | ------------------------------------------------- |
@@ -23,7 +25,9 @@ export interface ControlTarget {
  * | `DELETE /_faults[?service=&route=]`       | remove faults (all, per service, per route)       |
  * | `PUT /_latency` `{ms}`                    | base latency of every service call                |
  * | `GET /_stats`                             | counters summary                                  |
- * | `GET /_entities`                          | users, profiles, preferences, welcome sequences   |
+ * | `GET /_entities`                          | what the services hold (the set's `entities()`)   |
+ * | `GET /_services`                          | `{services: {name: route keys}}`                  |
+ * | `GET /_requests[?service=&route=&correlation_id=]` | `{requests: [...]}`, the request log      |
  * | `POST /_reset`                            | forget state, counters and faults                 |
  */
 export function controlHandler(target: ControlTarget) {
@@ -38,7 +42,7 @@ export function controlHandler(target: ControlTarget) {
           const body = parseObject(raw);
           const service = body.service;
           if (typeof service !== 'string')
-            throw new Error('body.service is required (user, billing, preferences, notification or *)');
+            throw new Error(`body.service is required (${[...target.routes().keys(), '*'].join(', ')})`);
           const routeKey = typeof body.route === 'string' ? body.route : '*';
           const faults = Array.isArray(body.faults)
             ? body.faults
@@ -47,13 +51,13 @@ export function controlHandler(target: ControlTarget) {
               : [body.fault];
           if (faults === undefined)
             throw new Error('body.fault (an object) or body.faults (a list) is required');
-          target.faults.set(service as ServiceName | '*', routeKey, faults as Fault[]);
+          target.faults.set(service, routeKey, faults as Fault[]);
           return send(res, 200, { faults: target.faults.list() });
         }
         case 'DELETE /_faults': {
           const service = url.searchParams.get('service') ?? undefined;
           const routeKey = url.searchParams.get('route') ?? undefined;
-          target.faults.clear(service as ServiceName | '*' | undefined, routeKey);
+          target.faults.clear(service, routeKey);
           return send(res, 200, { faults: target.faults.list() });
         }
         case 'PUT /_latency': {
@@ -66,6 +70,10 @@ export function controlHandler(target: ControlTarget) {
           return send(res, 200, target.counters.snapshot());
         case 'GET /_entities':
           return send(res, 200, target.counters.entities());
+        case 'GET /_requests':
+          return send(res, 200, { requests: target.counters.log(requestFilter(url.searchParams)) });
+        case 'GET /_services':
+          return send(res, 200, { services: Object.fromEntries(target.routes()) });
         case 'POST /_reset':
           target.reset();
           return send(res, 200, { reset: true });
@@ -85,8 +93,21 @@ const CONTROL_ROUTES = [
   'PUT /_latency',
   'GET /_stats',
   'GET /_entities',
+  'GET /_services',
+  'GET /_requests',
   'POST /_reset',
 ];
+
+function requestFilter(params: URLSearchParams): RequestFilter {
+  const filter: { service?: string; route?: string; correlationId?: string } = {};
+  const service = params.get('service');
+  const route = params.get('route');
+  const correlationId = params.get('correlation_id');
+  if (service) filter.service = service;
+  if (route) filter.route = route;
+  if (correlationId) filter.correlationId = correlationId;
+  return filter;
+}
 
 function parseObject(raw: string): Record<string, unknown> {
   let parsed: unknown;

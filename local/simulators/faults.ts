@@ -1,26 +1,33 @@
-import { type Fault, SERVICE_NAMES, type ServiceName } from './types.ts';
+import { FAULT_KINDS, type Fault } from './types.ts';
 
-/** Changes the simulators' faults at run time (tests, the CLI through the control API). */
-export interface FaultController {
+/** Changes the services' faults at run time (tests, the CLI through the control API). */
+export interface FaultController<Service extends string = string> {
   /**
    * Replaces the faults of `service` (or `*`, every service) on `route` (or `*`, every route).
    * Faults are tried in order; the first that fires wins. An empty list removes them.
    */
-  set(service: ServiceName | '*', route: string, fault: Fault | readonly Fault[]): void;
+  set(service: Service | '*', route: string, fault: Fault | readonly Fault[]): void;
   /** Appends a fault after the existing ones of that service and route. */
-  add(service: ServiceName | '*', route: string, fault: Fault): void;
+  add(service: Service | '*', route: string, fault: Fault): void;
   /** Removes faults: all, or those of one service (and route). */
-  clear(service?: ServiceName | '*', route?: string): void;
+  clear(service?: Service | '*', route?: string): void;
   /** The current faults, `{service: {route: Fault[]}}`, with remaining `times`. */
   list(): Record<string, Record<string, Fault[]>>;
   /** The fault that fires for this request, if any (consumes one of its `times`). */
-  pick(service: ServiceName, route: string): Fault | undefined;
+  pick(service: string, route: string): Fault | undefined;
 }
 
 type Slot = { fault: Fault; remaining: number };
 
-/** Fault registry drawing probabilities from `random` (the seeded PRNG). */
-export function createFaultController(random: () => number): FaultController {
+/**
+ * Fault registry drawing probabilities from `random` (the seeded PRNG). `routes` lists each
+ * service's route keys, so a fault for a service or route that does not exist is refused by name
+ * instead of silently never firing.
+ */
+export function createFaultController(
+  random: () => number,
+  routes: () => ReadonlyMap<string, readonly string[]>,
+): FaultController {
   const table = new Map<string, Map<string, Slot[]>>();
   const slotsFor = (service: string, route: string): Slot[] => {
     let routes = table.get(service);
@@ -52,13 +59,13 @@ export function createFaultController(random: () => number): FaultController {
   };
   return {
     set(service, route, fault) {
-      checkService(service);
+      checkTarget(routes(), service, route);
       const faults = Array.isArray(fault) ? fault : [fault as Fault];
       const slots = faults.map(toSlot);
       slotsFor(service, route).splice(0, Number.POSITIVE_INFINITY, ...slots);
     },
     add(service, route, fault) {
-      checkService(service);
+      checkTarget(routes(), service, route);
       slotsFor(service, route).push(toSlot(fault));
     },
     clear(service, route) {
@@ -91,18 +98,27 @@ export function createFaultController(random: () => number): FaultController {
   };
 }
 
-function checkService(service: string): void {
-  if (service !== '*' && !(SERVICE_NAMES as readonly string[]).includes(service)) {
-    throw new Error(`unknown service '${service}' (expected one of ${SERVICE_NAMES.join(', ')} or *)`);
+function checkTarget(routes: ReadonlyMap<string, readonly string[]>, service: string, route: string): void {
+  if (service !== '*' && !routes.has(service)) {
+    throw new Error(`unknown service '${service}' (expected one of ${[...routes.keys(), '*'].join(', ')})`);
+  }
+  if (route === '*') return;
+  const known = service === '*' ? [...routes.values()].flat() : (routes.get(service) ?? []);
+  if (!known.includes(route)) {
+    throw new Error(
+      `service '${service}' has no route '${route}' (routes: ${[...new Set(known)].join(', ')}, or *)`,
+    );
   }
 }
 
-const KINDS = ['status', 'latency', 'drop', 'apply_then_drop', 'apply_then_delay'];
-
 /** Rejects a malformed fault with a message naming the field (faults also arrive as JSON). */
 export function validateFault(fault: Fault): void {
-  if (typeof fault !== 'object' || fault === null || !KINDS.includes(fault.kind)) {
-    throw new Error(`fault.kind must be one of ${KINDS.join(', ')}`);
+  if (
+    typeof fault !== 'object' ||
+    fault === null ||
+    !(FAULT_KINDS as readonly string[]).includes(fault.kind)
+  ) {
+    throw new Error(`fault.kind must be one of ${FAULT_KINDS.join(', ')}`);
   }
   if (
     fault.kind === 'status' &&

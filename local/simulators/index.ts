@@ -1,36 +1,42 @@
+/**
+ * The simulator kit: runs a {@link ServiceSet} (a workflow's mocks, or a module of simulated
+ * services) as one node:http server per service on loopback, with Idempotency-Key replay, a
+ * request log and counters, seeded fault injection and the control API on every port.
+ */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { controlHandler } from './control.ts';
-import { createCounters, type SimulatorCounters } from './counters.ts';
+import { createCounters, createKitState, type KitState, type ServiceCounters } from './counters.ts';
 import { createFaultController, type FaultController } from './faults.ts';
 import { mulberry32 } from './prng.ts';
-import { serviceListener } from './server.ts';
-import { createServiceState, type ServiceState } from './state.ts';
-import { SERVICE_NAMES, type ServiceName } from './types.ts';
+import { compileRouteKey } from './routes.ts';
+import { type CompiledRoute, routeWrites, serviceListener } from './server.ts';
+import type { CreateServiceSet, ServiceSet } from './types.ts';
 
-export type { RequestFilter, SimulatorCounters, SimulatorStats } from './counters.ts';
+export type { RequestFilter, ServiceCounters, ServiceStats, SimulatorStats } from './counters.ts';
 export type { FaultController } from './faults.ts';
 export type * from './types.ts';
-export { SERVICE_NAMES, SERVICE_ROUTES } from './types.ts';
 
-/** Options for {@link startSimulators}. */
-export interface SimulatorOptions {
+/** Options for {@link startServices}. */
+export interface StartServicesOptions {
   /** @default '127.0.0.1' */
   readonly host?: string;
-  /** Seed of the PRNG behind probabilistic faults, so a chaos run replays. @default 1 */
+  /** Seed of the PRNG behind probabilistic faults and generated ids, so a chaos run replays. @default 1 */
   readonly seed?: number;
   /** Latency added to every service call (benchmarks use 100). @default 0 */
   readonly latencyMs?: number;
-  /** Fixed ports per service. @default 0 (a free port each) */
-  readonly ports?: Partial<Record<ServiceName, number>>;
+  /** Fixed ports per service name. @default 0 (a free port each) */
+  readonly ports?: Readonly<Record<string, number>>;
 }
 
-/** The four running services. */
-export interface Simulators {
-  /** Base URL per service, e.g. `{ user: 'http://127.0.0.1:41234', ... }`. */
-  readonly urls: Readonly<Record<ServiceName, string>>;
-  readonly faults: FaultController;
-  readonly counters: SimulatorCounters;
+/** A running service set. */
+export interface RunningServices<Entities = unknown, Service extends string = string> {
+  /** Base URL per service, e.g. `{ payments: 'http://127.0.0.1:41234' }`. */
+  readonly urls: Readonly<Record<Service, string>>;
+  /** Route keys per service. */
+  readonly routes: ReadonlyMap<string, readonly string[]>;
+  readonly faults: FaultController<Service>;
+  readonly counters: ServiceCounters<Entities>;
   /** The seed the PRNG started from. */
   readonly seed: number;
   /** Current base latency; settable at run time (also `PUT /_latency`). */
@@ -40,102 +46,152 @@ export interface Simulators {
   close(): Promise<void>;
 }
 
+interface LiveSet {
+  readonly kit: KitState;
+  readonly routes: ReadonlyMap<string, readonly CompiledRoute[]>;
+}
+
+function compileSet(set: ServiceSet): LiveSet {
+  const routes = new Map<string, CompiledRoute[]>();
+  for (const service of set.services) {
+    if (routes.has(service.name)) throw new Error(`service '${service.name}' is defined twice`);
+    routes.set(
+      service.name,
+      service.routes.map((route) => {
+        const parsed = compileRouteKey(route.key);
+        return { route, parsed, write: routeWrites(route, parsed.method) };
+      }),
+    );
+  }
+  return { kit: createKitState(set), routes };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
+
+/** Sleeps that a closing kit cuts short, so close() never waits on an injected delay. */
+function createSleeper(): { sleep(ms: number): Promise<void>; stop(): void } {
+  const timers = new Map<NodeJS.Timeout, () => void>();
+  let stopped = false;
+  return {
+    sleep: (ms) =>
+      ms <= 0 || stopped
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            const timer = setTimeout(() => {
+              timers.delete(timer);
+              resolve();
+            }, ms);
+            timers.set(timer, resolve);
+          }),
+    stop() {
+      stopped = true;
+      for (const [timer, resolve] of timers) {
+        clearTimeout(timer);
+        resolve();
+      }
+      timers.clear();
+    },
+  };
+}
+
 /**
- * Starts the user, billing, preferences and notification services, one node:http server each on
- * loopback, sharing one in-memory state, fault table and PRNG.
+ * Starts every service of the set `create` makes, one server each on loopback, sharing one
+ * state, fault table and PRNG.
  *
  * @example
- * const sims = await startSimulators({ seed: 7 });
- * sims.faults.set('billing', 'POST /profiles', { kind: 'status', status: 503, times: 1 });
- * // ... SERVICE_URL=sims.urls.billing
- * assert.deepEqual(sims.counters.duplicates(), []);
- * await sims.close();
+ * const services = await startServices(createSimulatedServices, { seed: 7 });
+ * services.faults.set('billing', 'POST /profiles', { kind: 'status', status: 503, times: 1 });
+ * // ... STEPFLOW_SERVICE_URLS={"billing": services.urls.billing}
+ * assert.deepEqual(services.counters.duplicates(), []);
+ * await services.close();
  */
-export async function startSimulators(opts: SimulatorOptions = {}): Promise<Simulators> {
+export async function startServices(
+  create: CreateServiceSet,
+  opts: StartServicesOptions = {},
+): Promise<RunningServices> {
   const host = opts.host ?? '127.0.0.1';
   const seed = opts.seed ?? 1;
   let random = mulberry32(seed);
-  let state: ServiceState = createServiceState();
-  const faults = createFaultController(() => random());
-  const counters = createCounters(() => state);
-  const timers = new Set<NodeJS.Timeout>();
-  let closing = false;
-  const sleep = (ms: number): Promise<void> => {
-    if (ms <= 0 || closing) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
-  };
+  const context = { random: () => random() };
+  let live = compileSet(create(context));
+  const names = [...live.routes.keys()];
+  const routeKeys = (): ReadonlyMap<string, readonly string[]> =>
+    new Map([...live.routes].map(([name, routes]) => [name, routes.map((r) => r.route.key)]));
+  const faults = createFaultController(() => random(), routeKeys);
+  const counters = createCounters(() => live.kit);
+  const sleeper = createSleeper();
+  const servers: Server[] = [];
+  const urls: Record<string, string> = {};
 
-  const simulators: Simulators = {
-    urls: {} as Record<ServiceName, string>,
+  const services: RunningServices = {
+    urls,
+    get routes() {
+      return routeKeys();
+    },
     faults,
     counters,
     seed,
     latencyMs: opts.latencyMs ?? 0,
     reset() {
-      state = createServiceState();
-      faults.clear();
       random = mulberry32(seed);
+      const next = compileSet(create(context));
+      const changed = [...next.routes.keys()].join() !== names.join();
+      if (changed) throw new Error('the service set changed its services on reset');
+      live = next;
+      faults.clear();
     },
-    close: async () => {
-      closing = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      await Promise.all(
-        servers.map(
-          (server) =>
-            new Promise<void>((resolve) => {
-              server.closeAllConnections();
-              server.close(() => resolve());
-            }),
-        ),
-      );
+    async close() {
+      sleeper.stop();
+      await Promise.all(servers.map(closeServer));
     },
   };
   const control = controlHandler({
     faults,
     counters,
-    getLatencyMs: () => simulators.latencyMs,
+    routes: routeKeys,
+    getLatencyMs: () => services.latencyMs,
     setLatencyMs: (ms) => {
-      simulators.latencyMs = ms;
+      services.latencyMs = ms;
     },
-    reset: () => simulators.reset(),
+    reset: () => services.reset(),
   });
-
-  const servers: Server[] = [];
-  const urls: Partial<Record<ServiceName, string>> = {};
+  const ownLatency = (name: string): number =>
+    live.kit.set.services.find((service) => service.name === name)?.latencyMs ?? 0;
   try {
-    for (const service of SERVICE_NAMES) {
+    for (const name of names) {
       const server = createServer(
         { keepAlive: true },
         serviceListener({
-          service,
-          state: () => state,
+          service: name,
+          routes: () => live.routes.get(name) ?? [],
+          state: () => live.kit,
           faults,
-          latencyMs: () => simulators.latencyMs,
-          sleep,
+          latencyMs: () => services.latencyMs + ownLatency(name),
+          sleep: sleeper.sleep,
           control,
         }),
       );
       servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(opts.ports?.[service] ?? 0, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      urls[service] = `http://${host}:${(server.address() as AddressInfo).port}`;
+      urls[name] = `http://${host}:${await listen(server, opts.ports?.[name] ?? 0, host)}`;
     }
   } catch (error) {
-    await simulators.close();
+    await services.close();
     throw error;
   }
-  Object.assign(simulators.urls, urls);
-  return simulators;
+  return services;
 }

@@ -1,17 +1,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KitState } from './counters.ts';
 import type { FaultController } from './faults.ts';
-import { matchRoute } from './services.ts';
-import type { ServiceState } from './state.ts';
-import type { Fault, RequestRecord, ServiceName } from './types.ts';
+import { isWriteMethod, matchPath, type ParsedRouteKey } from './routes.ts';
+import type { Fault, RequestRecord, ServiceAnswer, SimulatedRoute } from './types.ts';
 
-/** What the request handler of one service needs from the simulators. */
+/** A route with its key compiled. */
+export interface CompiledRoute {
+  readonly route: SimulatedRoute;
+  readonly parsed: ParsedRouteKey;
+  readonly write: boolean;
+}
+
+/** What the request listener of one service needs from the kit. */
 export interface ServiceContext {
-  readonly service: ServiceName;
-  readonly state: () => ServiceState;
+  readonly service: string;
+  /** The service's compiled routes in the current state (they change on reset). */
+  readonly routes: () => readonly CompiledRoute[];
+  readonly state: () => KitState;
   readonly faults: FaultController;
-  /** Base latency added to every service request. */
+  /** Base latency plus the service's own, added to every service request. */
   readonly latencyMs: () => number;
-  /** Waits `ms`, unless the simulators close first. */
+  /** Waits `ms`, unless the kit closes first. */
   readonly sleep: (ms: number) => Promise<void>;
   /** Answers control requests (`/_faults`, `/_stats`, ...); see control.ts. */
   readonly control: (req: IncomingMessage, res: ServerResponse, body: string) => Promise<void>;
@@ -32,25 +41,48 @@ export function serviceListener(ctx: ServiceContext): (req: IncomingMessage, res
   };
 }
 
-async function handle(ctx: ServiceContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const raw = await readBody(req);
-  const url = new URL(req.url ?? '/', 'http://simulator');
-  if (url.pathname.startsWith('/_')) return ctx.control(req, res, raw);
-  const method = req.method ?? 'GET';
-  const matched = matchRoute(ctx.service, method, url.pathname);
-  const state = ctx.state();
-  const header = (name: string): string | undefined => {
-    const value = req.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
+/** The route for a request; `methodAllowed` false means the path exists with another method. */
+function findRoute(
+  routes: readonly CompiledRoute[],
+  method: string,
+  path: string,
+):
+  | { compiled: CompiledRoute; params: Record<string, string> }
+  | { compiled: undefined; methodAllowed: boolean } {
+  let pathKnown = false;
+  for (const compiled of routes) {
+    const params = matchPath(compiled.parsed, path);
+    if (params === undefined) continue;
+    pathKnown = true;
+    if (compiled.parsed.method === method) return { compiled, params };
+  }
+  return { compiled: undefined, methodAllowed: !pathKnown };
+}
+
+function lowerCaseHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? (value.at(-1) ?? '') : value;
+  }
+  return headers;
+}
+
+function startRecord(
+  ctx: ServiceContext,
+  state: KitState,
+  req: IncomingMessage,
+  route: string,
+  path: string,
+) {
+  const headers = lowerCaseHeaders(req);
   const record: RequestRecord = {
-    seq: ++state.seq.request,
+    seq: ++state.seq,
     service: ctx.service,
-    route: matched.route?.key ?? `${method} ${url.pathname}`,
-    method,
-    path: url.pathname,
-    correlationId: header('x-correlation-id'),
-    idempotencyKey: header('idempotency-key'),
+    route,
+    method: req.method ?? 'GET',
+    path,
+    correlationId: headers['x-correlation-id'],
+    idempotencyKey: headers['idempotency-key'],
     startedAt: Date.now(),
     endedAt: undefined,
     status: undefined,
@@ -59,92 +91,135 @@ async function handle(ctx: ServiceContext, req: IncomingMessage, res: ServerResp
   };
   if (state.log.length >= MAX_LOG_ENTRIES) state.log.shift();
   state.log.push(record);
-  state.requestsByRoute.set(
-    `${ctx.service} ${record.route}`,
-    (state.requestsByRoute.get(`${ctx.service} ${record.route}`) ?? 0) + 1,
-  );
-  const finish = (status: number | undefined, outcome: RequestRecord['outcome']): void => {
-    record.status = status;
-    record.outcome = outcome;
-    record.endedAt = Date.now();
-  };
+  const counted = `${ctx.service} ${route}`;
+  state.requestsByRoute.set(counted, (state.requestsByRoute.get(counted) ?? 0) + 1);
+  return { record, headers };
+}
 
-  if (matched.route === undefined) {
+function finish(record: RequestRecord, status: number | undefined, outcome: RequestRecord['outcome']): void {
+  record.status = status;
+  record.outcome = outcome;
+  record.endedAt = Date.now();
+}
+
+function parseBody(raw: string): Record<string, unknown> | undefined {
+  if (raw === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    return parsed as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+async function handle(ctx: ServiceContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const raw = await readBody(req);
+  const url = new URL(req.url ?? '/', 'http://simulator');
+  if (url.pathname.startsWith('/_')) return ctx.control(req, res, raw);
+  const method = req.method ?? 'GET';
+  const matched = findRoute(ctx.routes(), method, url.pathname);
+  const state = ctx.state();
+  const routeKey = matched.compiled?.route.key ?? `${method} ${url.pathname}`;
+  const { record, headers } = startRecord(ctx, state, req, routeKey, url.pathname);
+
+  if (matched.compiled === undefined) {
     const status = matched.methodAllowed ? 404 : 405;
     await ctx.sleep(ctx.latencyMs());
-    finish(status, 'rejected');
+    finish(record, status, 'rejected');
     return send(res, status, { error: status === 404 ? 'ROUTE_NOT_FOUND' : 'METHOD_NOT_ALLOWED' });
   }
-  const { route, params } = matched;
-  const fault = ctx.faults.pick(ctx.service, route.key);
+  const { compiled, params } = matched;
+  const fault = ctx.faults.pick(ctx.service, compiled.route.key);
   record.fault = fault?.kind;
   await ctx.sleep(ctx.latencyMs() + (fault?.kind === 'latency' ? fault.ms : 0));
 
   if (fault?.kind === 'drop') {
-    finish(undefined, 'fault');
+    finish(record, undefined, 'fault');
     res.destroy();
     return;
   }
   if (fault?.kind === 'status') {
-    finish(fault.status, 'fault');
-    const headers = retryAfterHeader(fault);
-    return send(res, fault.status, fault.body ?? { error: `INJECTED_${fault.status}` }, headers);
+    finish(record, fault.status, 'fault');
+    return send(
+      res,
+      fault.status,
+      fault.body ?? { error: `INJECTED_${fault.status}` },
+      retryAfterHeader(fault),
+    );
+  }
+  const body = parseBody(raw);
+  if (body === undefined) {
+    finish(record, 400, 'rejected');
+    return send(res, 400, { error: 'INVALID_JSON', message: 'the body must be a JSON object' });
   }
 
-  let body: Record<string, unknown> = {};
-  if (raw !== '') {
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        throw new Error('not an object');
-      body = parsed as Record<string, unknown>;
-    } catch {
-      finish(400, 'rejected');
-      return send(res, 400, { error: 'INVALID_JSON' });
-    }
-  }
-
-  const keyId = route.write && record.idempotencyKey ? `${ctx.service} ${record.idempotencyKey}` : undefined;
-  const stored = keyId === undefined ? undefined : state.answersByKey.get(keyId);
-  let status: number;
-  let answerBody: unknown;
-  if (stored !== undefined) {
-    if (stored.route !== route.key || stored.path !== url.pathname) {
-      finish(422, 'rejected');
-      return send(res, 422, { error: 'IDEMPOTENCY_KEY_REUSED' });
-    }
-    state.replays += 1;
-    status = stored.status;
-    answerBody = stored.body;
-    finish(status, 'replayed');
-  } else {
-    const result = route.handle({
-      state,
-      params,
-      query: url.searchParams,
-      body,
-      correlationId: record.correlationId,
-    });
-    status = result.status;
-    answerBody = result.body;
-    if (keyId !== undefined) {
-      state.answersByKey.set(keyId, { route: route.key, path: url.pathname, status, body: answerBody });
-    }
-    if (result.applied) {
-      const counted = keyId ?? `${ctx.service} (no idempotency key) #${record.seq}`;
-      state.appliedByKey.set(counted, (state.appliedByKey.get(counted) ?? 0) + 1);
-    }
-    finish(status, result.applied ? 'applied' : route.write ? 'rejected' : 'read');
-  }
-
+  const answer = answerFor(ctx, state, compiled, record, {
+    method,
+    path: url.pathname,
+    params,
+    query: url.searchParams,
+    headers,
+    body,
+    correlationId: record.correlationId,
+    idempotencyKey: record.idempotencyKey,
+  });
+  if (answer === undefined) return send(res, 422, { error: 'IDEMPOTENCY_KEY_REUSED' });
   if (fault?.kind === 'apply_then_drop') {
     record.status = undefined;
-    record.fault = 'apply_then_drop';
     res.destroy();
     return;
   }
   if (fault?.kind === 'apply_then_delay') await ctx.sleep(fault.ms);
-  send(res, status, answerBody);
+  send(res, answer.status, answer.body, { ...answer.headers });
+}
+
+/**
+ * The answer to a request that passed the faults: a stored one for a repeated Idempotency-Key on
+ * a write (the side effect is not applied again), else the route's. Undefined when the key was
+ * first used on another route or path (the request is refused, as real idempotent APIs do).
+ */
+function answerFor(
+  ctx: ServiceContext,
+  state: KitState,
+  compiled: CompiledRoute,
+  record: RequestRecord,
+  request: Parameters<SimulatedRoute['handle']>[0],
+): Omit<ServiceAnswer, 'applied'> | undefined {
+  const keyId =
+    compiled.write && record.idempotencyKey ? `${ctx.service} ${record.idempotencyKey}` : undefined;
+  const stored = keyId === undefined ? undefined : state.answersByKey.get(keyId);
+  if (stored !== undefined) {
+    if (stored.route !== compiled.route.key || stored.path !== request.path) {
+      finish(record, 422, 'rejected');
+      return undefined;
+    }
+    state.replays += 1;
+    finish(record, stored.status, 'replayed');
+    return stored;
+  }
+  const result = compiled.route.handle(request);
+  const headers = result.headers ?? {};
+  if (keyId !== undefined) {
+    state.answersByKey.set(keyId, {
+      route: compiled.route.key,
+      path: request.path,
+      status: result.status,
+      body: result.body,
+      headers,
+    });
+  }
+  if (result.applied) {
+    const counted = keyId ?? `${ctx.service} (no idempotency key) #${record.seq}`;
+    state.appliedByKey.set(counted, (state.appliedByKey.get(counted) ?? 0) + 1);
+  }
+  finish(record, result.status, result.applied ? 'applied' : compiled.write ? 'rejected' : 'read');
+  return { status: result.status, body: result.body, headers };
+}
+
+/** Whether a route writes: its own `write`, else by its method. */
+export function routeWrites(route: SimulatedRoute, method: string): boolean {
+  return route.write ?? isWriteMethod(method);
 }
 
 function retryAfterHeader(fault: Extract<Fault, { kind: 'status' }>): Record<string, string> {
@@ -156,7 +231,7 @@ function retryAfterHeader(fault: Extract<Fault, { kind: 'status' }>): Record<str
   return { 'retry-after': String(fault.retryAfter) };
 }
 
-/** Writes a JSON answer, unless the client has gone (timed out) meanwhile. */
+/** Writes a JSON answer (none for a null body), unless the client has gone meanwhile. */
 export function send(
   res: ServerResponse,
   status: number,
@@ -164,9 +239,9 @@ export function send(
   headers: Record<string, string> = {},
 ): void {
   if (res.destroyed || res.writableEnded) return;
-  const text = JSON.stringify(body);
+  const text = body === null || status === 204 ? '' : JSON.stringify(body);
   res.writeHead(status, {
-    'content-type': 'application/json',
+    ...(text === '' ? {} : { 'content-type': 'application/json' }),
     'content-length': Buffer.byteLength(text),
     ...headers,
   });

@@ -1,17 +1,9 @@
-/** The four downstream services the registration workflow calls. */
-export const SERVICE_NAMES = ['user', 'billing', 'preferences', 'notification'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
-
 /**
- * Route keys, as `METHOD /path/{param}`. Faults and counters are keyed by these; `*` in a fault
- * means every route of the service (or, as service, every service).
+ * The simulator kit's vocabulary: faults, the request log, and the shape of a set of simulated
+ * services. The kit (server, faults, counters, control API) knows nothing about any workflow; a
+ * workflow's services come from its mock file (local/mocks/) or from a module of its own that
+ * exports a {@link CreateServiceSet} (the flagship's is local/simulators/user_registration/).
  */
-export const SERVICE_ROUTES: Readonly<Record<ServiceName, readonly string[]>> = {
-  user: ['POST /users', 'GET /users', 'GET /users/{id}', 'PATCH /users/{id}/status'],
-  billing: ['POST /profiles'],
-  preferences: ['POST /users/{id}/preferences'],
-  notification: ['POST /notifications/welcome'],
-};
 
 /** When a fault fires: on the next `times` matching requests, each with `probability`. */
 export interface FaultScope {
@@ -47,10 +39,14 @@ export type Fault = FaultScope &
     | { readonly kind: 'apply_then_delay'; readonly ms: number }
   );
 
-/** One request as the simulators saw it. */
+/** The fault kinds, in the order the docs list them. */
+export const FAULT_KINDS = ['status', 'latency', 'drop', 'apply_then_drop', 'apply_then_delay'] as const;
+
+/** One request as a simulated service saw it. */
 export interface RequestRecord {
   readonly seq: number;
-  readonly service: ServiceName;
+  readonly service: string;
+  /** Route key (`POST /users/{id}/status`), or `METHOD /path` when no route matched. */
   readonly route: string;
   readonly method: string;
   readonly path: string;
@@ -67,60 +63,74 @@ export interface RequestRecord {
   outcome: 'applied' | 'replayed' | 'read' | 'rejected' | 'fault' | undefined;
 }
 
-export interface UserEntity {
-  id: string;
-  email: string;
-  name: string;
-  phone: string | undefined;
-  plan: string;
-  status: string;
-  created_at: string;
-  correlation_id: string | undefined;
-  /** How many times the status was set to `active`. */
-  activations: number;
-  /** Activations per X-Correlation-ID: a registration activates its user once. */
-  activations_by_correlation: Record<string, number>;
-  summary: unknown;
+/** An answer before it is written: status, JSON body, and whether it changed any state. */
+export interface ServiceAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  /** A side effect happened (counted per Idempotency-Key; more than one per key is a duplicate). */
+  readonly applied: boolean;
+  /** Extra response headers. @default none */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
-export interface ProfileEntity {
-  id: string;
-  user_id: string;
-  plan: string;
-  amount: number;
-  currency: string;
-  billing_cycle: string;
-  payment_method: string | null;
-  status: string;
-  created_at: string;
-  correlation_id: string | undefined;
+/** Everything a route handler sees of a request. */
+export interface RouteRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Path parameters by the names in the route key (`{id}` -> `params.id`), decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  /** Request headers, names in lower case (the last value of a repeated header). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The JSON object body (`{}` when the request had none). */
+  readonly body: Record<string, unknown>;
+  readonly correlationId: string | undefined;
+  readonly idempotencyKey: string | undefined;
 }
 
-export interface PreferenceEntity {
-  user_id: string;
-  preferences: Record<string, unknown>;
-  updated_at: string;
-  correlation_id: string | undefined;
-  /** Writes applied. */
-  writes: number;
-  /** Writes per X-Correlation-ID: a registration writes its preferences once. */
-  writes_by_correlation: Record<string, number>;
+/** One route of a simulated service. */
+export interface SimulatedRoute {
+  /** `METHOD /path/{param}`: faults, counters and the log are keyed by it. */
+  readonly key: string;
+  /**
+   * Writes replay their first answer for a repeated Idempotency-Key and count side effects; reads
+   * do neither. @default true unless the method is GET or HEAD
+   */
+  readonly write?: boolean;
+  /**
+   * Synchronous on purpose: the kit checks and stores the Idempotency-Key around this call, and
+   * an await in between would let two deliveries of one key both apply.
+   */
+  handle(request: RouteRequest): ServiceAnswer;
 }
 
-export interface WelcomeSequenceEntity {
-  id: string;
-  user_id: string;
-  plan: string;
-  template: string;
-  channels: string[];
-  created_at: string;
-  correlation_id: string | undefined;
+/** One service: a name (the step's service key) and its routes. */
+export interface SimulatedService {
+  readonly name: string;
+  readonly routes: readonly SimulatedRoute[];
+  /** Latency added to every call of this service, on top of the kit's base latency. @default 0 */
+  readonly latencyMs?: number;
 }
 
-/** Everything the services hold, for exactly-once assertions. */
-export interface SimulatorEntities {
-  users: UserEntity[];
-  profiles: ProfileEntity[];
-  preferences: PreferenceEntity[];
-  welcomeSequences: WelcomeSequenceEntity[];
+/** A set of services sharing one state (created again on reset). */
+export interface ServiceSet {
+  readonly services: readonly SimulatedService[];
+  /** What the services hold, for `GET /_entities` and exactly-once checks. @default `{}` */
+  entities?(): unknown;
+  /** Things applied more than once beyond what the kit sees per Idempotency-Key. @default none */
+  duplicates?(): string[];
 }
+
+/** What a service set may use: the kit's seeded PRNG, so generated ids replay with the seed. */
+export interface ServiceSetContext {
+  readonly random: () => number;
+}
+
+/**
+ * Creates a fresh service set: called at start and on every reset. A module named by a mock
+ * file's `simulators:` field exports one as `createSimulatedServices`.
+ */
+export type CreateServiceSet = (context: ServiceSetContext) => ServiceSet;
+
+/** The export name the kit looks for in a `simulators:` module. */
+export const SIMULATOR_MODULE_EXPORT = 'createSimulatedServices';

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
+import { retryLoopTransitions } from '../../bench/cost.ts';
 import {
   costPerMillion,
   expressExecutionCost,
@@ -148,7 +149,19 @@ describe('cost model', () => {
     assert.ok(Math.abs(cost.totalStandard - cost.totalExpress - (150 - cost.stepFunctionsExpress)) < 1e-9);
   });
 
-  test('charges a hand-built retry loop more transitions than a Retrier', () => {
+  test('the per-retry transition constants are what the engine bills for each design', async () => {
+    // The model's constants against one Task failing 0, 1 and 2 times, run on the local engine
+    // and counted from the histories: a wrong constant (or a design change) fails here.
+    for (const [kind, perRetry] of [
+      ['retrier', RETRIER_TRANSITIONS_PER_RETRY],
+      ['hand-built', HAND_BUILT_LOOP_TRANSITIONS_PER_RETRY],
+    ] as const) {
+      const [none, once, twice] = await Promise.all(
+        [0, 1, 2].map((failures) => retryLoopTransitions(kind, failures)),
+      );
+      assert.equal(once! - none!, perRetry, `${kind}: one retry`);
+      assert.equal(twice! - once!, perRetry, `${kind}: a second retry`);
+    }
     assert.ok(HAND_BUILT_LOOP_TRANSITIONS_PER_RETRY > RETRIER_TRANSITIONS_PER_RETRY);
   });
 });

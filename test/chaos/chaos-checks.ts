@@ -1,10 +1,12 @@
 /**
  * The chaos run's bookkeeping: which step writes where, how a failure is explained, what must
- * exist exactly once, and the careful client that submits registrations.
+ * exist exactly once.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { readableCause } from '../../lambdas/api/execution-steps.ts';
-import type { RequestRecord, ServiceName, SimulatorEntities } from '../../local/simulators/types.ts';
+import { causeKind } from '../../local/chaos/chaos-run.ts';
+import type { RequestRecord } from '../../local/simulators/types.ts';
+import type { ServiceName, SimulatorEntities } from '../../local/simulators/user_registration/types.ts';
 import type { PersonalData } from '../reliability/support.ts';
 
 /** The service route each step writes to. */
@@ -15,7 +17,7 @@ export const STEP_ROUTES: Record<string, { service: ServiceName; route: string }
   send_welcome_sequence: { service: 'notification', route: 'POST /notifications/welcome' },
   update_user_status: { service: 'user', route: 'PATCH /users/{id}/status' },
 };
-export const STEP_ORDER = Object.keys(STEP_ROUTES);
+const STEP_ORDER = Object.keys(STEP_ROUTES);
 
 interface StepDoc {
   name: string;
@@ -56,50 +58,6 @@ export function expectedExhaustions(
     expected += (step === 'setup_billing_profile' ? paid : registrations.length) * p ** (limit + 1);
   }
   return expected;
-}
-
-/**
- * POSTs a registration as a careful client does: a 5xx or a lost connection is retried with the
- * same Idempotency-Key (at most 5 times), which is what the key is for. Anything else must be 202.
- */
-export async function submit(
-  apiUrl: string,
-  body: unknown,
-  key: string,
-  onRetry: () => void,
-): Promise<{ correlation_id: string; execution_arn: string }> {
-  let last = '';
-  for (let attempt = 0; attempt < 5; attempt += 1) {
-    if (attempt > 0) {
-      onRetry();
-      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-    }
-    try {
-      const response = await fetch(`${apiUrl}/registrations`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(45_000),
-      });
-      const text = await response.text();
-      if (response.status === 202)
-        return JSON.parse(text) as { correlation_id: string; execution_arn: string };
-      last = `${response.status} ${text}`;
-      if (response.status < 500) break;
-    } catch (error) {
-      last = String(error);
-    }
-  }
-  throw new Error(`registration ${key} not accepted: ${last}`);
-}
-
-/** `503`, `429`, `timeout`, `connection` or `other`, from the error message a step reported. */
-function causeKind(cause: string): string {
-  const status = /answered (\d{3})/.exec(cause)?.[1];
-  if (status) return status;
-  if (/timed out/.test(cause)) return 'timeout';
-  if (/failed: /.test(cause)) return 'connection';
-  return 'other';
 }
 
 /**

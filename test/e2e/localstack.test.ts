@@ -1,21 +1,24 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
-import { type Simulators, startSimulators } from '../../local/simulators/index.ts';
-import { apiClient, historyOf, register, registrationBody } from './support.ts';
+import { createApiClient, type ExecutionApiClient } from '../../local/cli/api-client.ts';
+import type { Simulators } from '../../local/simulators/user_registration/index.ts';
+import { LOCALSTACK_ENVIRONMENT, localstackResourceUrl, prepareWorkflows } from './localstack-setup.ts';
+import { historyOf, register, registrationBody } from './support.ts';
 
 /**
  * The end-to-end scenarios against LocalStack (deployed with `cdklocal`), gated on an endpoint.
  * LocalStack runs in Docker, which these machines lack, so here the suite is skipped with the
  * reason printed. Targets the LocalStack image `localstack/localstack:4.14` (later images need an
- * auth token). The step Lambdas run in LocalStack's containers and call the simulators on this
- * host at LOCALSTACK_HOST_ADDRESS (default host.docker.internal).
+ * auth token). Every workflow of config/ is deployed (LOCALSTACK_CONFIG_DIR picks another folder)
+ * with a `localstack` Tasker environment pointing its steps at its offline services on this host,
+ * at LOCALSTACK_HOST_ADDRESS (default host.docker.internal). Each workflow's first example must
+ * succeed; the flagship's scenarios run when the flagship is among them.
  */
 const ENDPOINT = process.env.LOCALSTACK_ENDPOINT ?? process.env.AWS_ENDPOINT_URL;
 const SKIP = ENDPOINT
@@ -23,14 +26,6 @@ const SKIP = ENDPOINT
   : 'LOCALSTACK_ENDPOINT not set: LocalStack needs a Docker engine, which these machines lack';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REGION = 'us-east-1';
-
-/** Service hosts in config/user_registration.yaml -> simulator service names. */
-const SERVICE_HOSTS: Record<string, keyof Simulators['urls']> = {
-  'https://users.internal.example.com': 'user',
-  'https://billing.internal.example.com': 'billing',
-  'https://preferences.internal.example.com': 'preferences',
-  'https://notifications.internal.example.com': 'notification',
-};
 
 function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -57,17 +52,20 @@ describe('the end-to-end scenarios on LocalStack', { skip: SKIP }, () => {
   let workDir: string;
   let env: NodeJS.ProcessEnv;
 
+  let prepared: Awaited<ReturnType<typeof prepareWorkflows>> | undefined;
+  const resourceUrls = new Map<string, string>();
+
   before(async () => {
-    simulators = await startSimulators({ host: '0.0.0.0' });
     workDir = mkdtempSync(join(tmpdir(), 'stepflow-localstack-'));
-    // The deployed steps must call the simulators: a copy of the workflow pointing at them.
     const hostAddress = process.env.LOCALSTACK_HOST_ADDRESS ?? 'host.docker.internal';
-    let yaml = readFileSync(join(ROOT, 'config', 'user_registration.yaml'), 'utf8');
-    for (const [url, service] of Object.entries(SERVICE_HOSTS)) {
-      const port = new URL(simulators.urls[service]).port;
-      yaml = yaml.replaceAll(url, `http://${hostAddress}:${port}`);
-    }
-    writeFileSync(join(workDir, 'user_registration.yaml'), yaml);
+    prepared = await prepareWorkflows(
+      process.env.LOCALSTACK_CONFIG_DIR ?? join(ROOT, 'config'),
+      workDir,
+      ROOT,
+      hostAddress,
+    );
+    const flagship = prepared.workflows.find((workflow) => workflow.spec.name === 'user_registration');
+    if (flagship?.services) simulators = flagship.services as Simulators;
     env = {
       ...process.env,
       AWS_ENDPOINT_URL: ENDPOINT,
@@ -89,6 +87,8 @@ describe('the end-to-end scenarios on LocalStack', { skip: SKIP }, () => {
         '--require-approval',
         'never',
         '-c',
+        `environment=${LOCALSTACK_ENVIRONMENT}`,
+        '-c',
         'apiAuthorization=NONE',
         '-c',
         'tableRemovalPolicy=destroy',
@@ -98,15 +98,15 @@ describe('the end-to-end scenarios on LocalStack', { skip: SKIP }, () => {
       env,
       900_000,
     );
-    const outputs = Object.values(
-      JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string>>,
-    )[0]!;
-    // ApiUrl is AWS-shaped (https://<id>.execute-api.<region>.amazonaws.com/<stage>/); LocalStack
-    // serves every API under one path-style URL on its own endpoint.
-    const apiUrl = new URL(outputs.ApiUrl!);
-    const apiId = apiUrl.hostname.split('.')[0];
-    const stage = apiUrl.pathname.split('/').filter(Boolean)[0] ?? 'v1';
-    client = apiClient(`${ENDPOINT!.replace(/\/+$/, '')}/restapis/${apiId}/${stage}/_user_request_`);
+    const outputs = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string>>;
+    for (const workflow of prepared.workflows) {
+      const endpoint = Object.values(outputs)
+        .map((stack) => stack.ExecutionsEndpoint ?? '')
+        .find((url) => url.endsWith(`/${workflow.spec.api.resource}`));
+      if (endpoint) resourceUrls.set(workflow.spec.name, localstackResourceUrl(ENDPOINT!, endpoint));
+    }
+    const flagshipUrl = resourceUrls.get('user_registration');
+    if (flagshipUrl) client = createApiClient(flagshipUrl);
     sfn = new SFNClient({
       region: REGION,
       endpoint: ENDPOINT!,
@@ -117,7 +117,7 @@ describe('the end-to-end scenarios on LocalStack', { skip: SKIP }, () => {
   after(async () => {
     if (env) await run(['cdklocal', 'destroy', '--all', '--force'], env, 600_000).catch(() => undefined);
     sfn?.destroy();
-    await simulators?.close();
+    await prepared?.close();
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -126,6 +126,19 @@ describe('the end-to-end scenarios on LocalStack', { skip: SKIP }, () => {
       .log({ correlationId })
       .map((r) => `${r.service} ${r.route}`)
       .sort();
+
+  test("every workflow's first example succeeds on LocalStack", async () => {
+    const workflows =
+      prepared?.workflows.filter((workflow) => Array.isArray(workflow.spec.schema.examples)) ?? [];
+    assert.ok(workflows.length > 0, 'no workflow has examples to run');
+    for (const { spec } of workflows) {
+      const url = resourceUrls.get(spec.name);
+      assert.ok(url, `no ExecutionsEndpoint output for ${spec.name}`);
+      const example = (spec.schema.examples as unknown[])[0];
+      const { status } = await register(createApiClient(url), example, { timeoutMs: 180_000 });
+      assert.equal(status.status, 'SUCCEEDED', `${spec.name}: ${JSON.stringify(status)}`);
+    }
+  });
 
   for (const plan of ['free', 'pro', 'enterprise'] as const) {
     test(`a ${plan} registration makes exactly the expected service calls`, async () => {

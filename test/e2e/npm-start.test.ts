@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { describe, test } from 'node:test';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runtimeInfoPath } from '../../local/cli/local-target.ts';
+import { copyWorkflow } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Every fixed port on 0 (free ports): the default ports belong to the walkthrough test. */
+const FREE_PORTS = ['--port', '0', '--sfn-port', '0', '--dynamodb-port', '0'];
 
 /** Starts `node local/start.ts` (what `npm start` runs) with the Node 24 running this test. */
 function startScript(args: string[]): {
@@ -35,34 +41,138 @@ function startScript(args: string[]): {
   return { child, output: () => output, exit };
 }
 
+const scratch = mkdtempSync(join(tmpdir(), 'npm-start-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A config folder with the flagship and the console's N-shape fixture (module steps, no services). */
+function twoWorkflows(): string {
+  const dir = mkdtempSync(join(scratch, 'config-'));
+  copyWorkflow(join(ROOT, 'config', 'user_registration.yaml'), dir);
+  copyWorkflow(join(ROOT, 'test/fixtures/workflows/console/n-shape/n_shape.yaml'), dir);
+  return dir;
+}
+
 describe('npm start', () => {
-  test('--once runs the demo registration live and exits 0', async () => {
-    const run = startScript(['--once', '--port', '0']);
+  test('--once runs the demo of every workflow with examples live, prints every URL, exits 0', async () => {
+    const run = startScript(['--once', ...FREE_PORTS, '--config-dir', twoWorkflows()]);
     const code = await run.exit;
     const output = run.output();
     assert.equal(code, 0, output);
     assert.match(output, /Ready in [\d.]+ (ms|s):/);
-    assert.match(output, /API +http:\/\/127\.0\.0\.1:\d+/);
-    assert.match(output, /Step Functions +http:\/\/127\.0\.0\.1:\d+/);
-    assert.match(output, /DynamoDB +http:\/\/127\.0\.0\.1:\d+/);
-    assert.match(output, /billing service +http:\/\/127\.0\.0\.1:\d+/);
+    const api = /Local API +(http:\/\/127\.0\.0\.1:\d+) +\(environment: development\)/.exec(output)?.[1];
+    assert.ok(api, output);
+    for (const resource of ['registrations', 'n_shape']) {
+      assert.ok(output.includes(`POST ${api}/${resource}\n`), resource);
+      assert.ok(output.includes(`GET  ${api}/${resource}/{correlation_id}\n`), resource);
+    }
+    assert.match(
+      output,
+      /services: user -> http:\/\/127\.0\.0\.1:\d+, billing -> http:\/\/127\.0\.0\.1:\d+, .*user_registration\.mocks\.yaml\)/,
+    );
+    assert.match(output, /services: no service calls/);
+    assert.match(
+      output,
+      /Step Functions +http:\/\/127\.0\.0\.1:\d+\n {4}n_shape: arn:aws:states:\S+\n {4}user_registration: arn:aws:states:/,
+    );
+    assert.match(
+      output,
+      /DynamoDB +http:\/\/127\.0\.0\.1:\d+ +\(dynalite\)\n {4}n_shape: table NShapeWorkflow-\S+\n {4}user_registration: table UserRegistrationWorkflow-/,
+    );
     assert.match(output, /POST \/registrations -> 202 correlation_id=exec_\d+_[0-9a-f]{8}/);
-    assert.match(output, /▶ create_user_account +attempt 1 +started/);
+    assert.match(output, /POST \/n_shape -> 202 correlation_id=exec_\d+_[0-9a-f]{8}/);
     assert.match(output, /✔ update_user_status +attempt 1 +.* succeeded/);
-    assert.match(output, /SUCCEEDED in /);
-    assert.match(output, /correlation ID: exec_\d+_[0-9a-f]{8}/);
+    assert.match(output, /✔ d +attempt 1 +.* succeeded/);
+    assert.equal(output.match(/^ {2}SUCCEEDED in /gm)?.length, 2, output);
+  });
+
+  test('--workflow W runs that demo only; an unknown or example-less workflow is refused by name', async () => {
+    const dir = twoWorkflows();
+    const one = startScript(['--once', ...FREE_PORTS, '--config-dir', dir, '--workflow', 'n_shape']);
+    assert.equal(await one.exit, 0, one.output());
+    assert.match(one.output(), /Demo of n_shape/);
+    assert.doesNotMatch(one.output(), /Demo of user_registration/);
+    const unknown = startScript(['--once', ...FREE_PORTS, '--config-dir', dir, '--workflow', 'nope']);
+    assert.equal(await unknown.exit, 2, unknown.output());
+    assert.match(
+      unknown.output(),
+      /--workflow: no workflow 'nope' \(workflows: n_shape, user_registration\)/,
+    );
+    const bare = mkdtempSync(join(scratch, 'no-examples-'));
+    copyWorkflow(join(ROOT, 'test/fixtures/workflows/console/n-shape/n_shape.yaml'), bare, (yaml) =>
+      yaml.replace('  examples:\n    - { delay_ms: 100 }\n', ''),
+    );
+    const none = startScript(['--once', ...FREE_PORTS, '--config-dir', bare, '--workflow', 'n_shape']);
+    assert.equal(await none.exit, 2, none.output());
+    assert.match(
+      none.output(),
+      /--workflow n_shape: its input schema \(\S+n_shape\.yaml\) has no 'examples' to run/,
+    );
+  });
+
+  test('--once exits 1 when a demo fails', async () => {
+    const dir = mkdtempSync(join(scratch, 'bad-example-'));
+    copyWorkflow(join(ROOT, 'config', 'user_registration.yaml'), dir, (yaml) =>
+      yaml.replace('plan: pro, source: web', 'plan: gold, source: web'),
+    );
+    const run = startScript(['--once', ...FREE_PORTS, '--config-dir', dir]);
+    assert.equal(await run.exit, 1, run.output());
+    assert.match(run.output(), /Demo of user_registration failed: HTTP 400: Request body is invalid/);
+  });
+
+  test('a busy port is reported before the synthesis starts, naming its flag', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as { port: number };
+    // A broken workflow file: had the synthesis run, its diagnostic would be printed instead.
+    const dir = mkdtempSync(join(scratch, 'broken-'));
+    writeFileSync(join(dir, 'broken.yaml'), 'name: broken\nstep_templates: 3\n');
+    try {
+      const run = startScript([
+        '--once',
+        '--port',
+        '0',
+        '--sfn-port',
+        String(port),
+        '--dynamodb-port',
+        '0',
+        '--config-dir',
+        dir,
+      ]);
+      assert.equal(await run.exit, 1, run.output());
+      assert.equal(
+        run.output().trim(),
+        `port ${port} (Step Functions endpoint) on 127.0.0.1 is in use: pass --sfn-port N for another port (0 = any free port)`,
+      );
+    } finally {
+      busy.close();
+    }
+  });
+
+  test('a broken workflow file is reported as file:line without a stack trace', async () => {
+    const dir = mkdtempSync(join(scratch, 'broken-'));
+    writeFileSync(join(dir, 'broken.yaml'), 'name: broken\nstep_templates: 3\n');
+    const run = startScript(['--once', ...FREE_PORTS, '--config-dir', dir]);
+    assert.equal(await run.exit, 1, run.output());
+    assert.match(run.output(), /broken\.yaml:2: step_templates/);
+    assert.doesNotMatch(run.output(), /^\s+at /m);
   });
 
   test('--no-demo serves until SIGINT, then shuts down cleanly and removes its runtime file', async () => {
-    const run = startScript(['--no-demo', '--port', '0']);
-    // Bounded wait for the curl examples, which are printed once serving.
+    const run = startScript(['--no-demo', ...FREE_PORTS]);
+    // Bounded wait for the examples, which are printed once serving.
     for (let i = 0; i < 1200 && !run.output().includes('Serving until Ctrl-C'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const apiUrl = /API +(http:\/\/127\.0\.0\.1:\d+)/.exec(run.output())?.[1];
+    const apiUrl = /Local API +(http:\/\/127\.0\.0\.1:\d+)/.exec(run.output())?.[1];
     assert.ok(apiUrl, run.output());
     assert.match(run.output(), /curl -si -X POST http:\/\/127\.0\.0\.1:\d+\/registrations/);
-    assert.doesNotMatch(run.output(), /Demo registration/);
+    assert.match(run.output(), /npx stepflow status <correlation_id> --workflow user_registration/);
+    assert.match(
+      run.output(),
+      /aws --endpoint-url http:\/\/127\.0\.0\.1:\d+ stepfunctions list-executions --state-machine-arn arn:aws:states:/,
+    );
+    assert.match(run.output(), /aws dynamodb --endpoint-url http:\/\/127\.0\.0\.1:\d+ scan --table-name /);
+    assert.doesNotMatch(run.output(), /Demo of/);
     const res = await fetch(`${apiUrl}/registrations/nobody`);
     assert.equal(res.status, 404);
     assert.ok(existsSync(runtimeInfoPath(apiUrl)));

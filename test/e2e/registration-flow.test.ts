@@ -1,28 +1,56 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
-import { apiClient, register, registrationBody } from './support.ts';
+import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
+import { apiClient, copyWorkflow, register, registrationBody } from './support.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Workflows that share the config folder (and the local API) with the flagship. */
+const EXTRA_WORKFLOWS = ['test/fixtures/workflows/console/n-shape/n_shape.yaml'];
+const EXTRA_RESOURCES = ['n_shape /n_shape'];
 
 /**
- * Registrations through the local API on the offline runtime (the synthesized definition on
- * aws-local-stepfunctions, the real handlers, dynalite, the simulators): which service calls
- * happen per plan, parallelism, correlation IDs, repeated and conflicting registrations.
+ * Registrations through the local API on the offline runtime (the synthesized definition on the
+ * local engine, the real handlers, dynalite, the simulators), with other workflows in the same
+ * config folder: which service calls happen per plan, parallelism, correlation IDs, repeated and
+ * conflicting registrations.
  */
-describe('registration through the local API', () => {
+describe('registration through the local API, beside other workflows', () => {
   let runtime: LocalRuntime;
   let client: ExecutionApiClient;
   const logLines: string[] = [];
+  const configDir = mkdtempSync(join(tmpdir(), 'registration-flow-'));
 
   before(async () => {
-    runtime = await startLocalRuntime({ apiPort: 0, timeScale: 50, onLog: (line) => logLines.push(line) });
+    for (const file of EXTRA_WORKFLOWS) copyWorkflow(join(ROOT, file), configDir);
+    copyWorkflow(join(ROOT, 'config', 'user_registration.yaml'), configDir);
+    runtime = await startLocalRuntime({ configDir, timeScale: 50, onLog: (line) => logLines.push(line) });
     client = apiClient(runtime.apiUrl);
   });
-  after(() => runtime.close());
+  after(async () => {
+    await runtime.close();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  test('every workflow is served at its own resource', () => {
+    assert.deepEqual(
+      runtime.workflows.map(
+        (workflow) => `${workflow.name} ${workflow.resourceUrl.slice(runtime.apiUrl.length)}`,
+      ),
+      [...EXTRA_RESOURCES, 'user_registration /registrations'].sort(),
+    );
+  });
 
   const callsFor = (correlationId: string) =>
-    runtime.simulators.counters.log({ correlationId }).map((record) => `${record.service} ${record.route}`);
+    simulatorsOf(runtime)
+      .counters.log({ correlationId })
+      .map((record) => `${record.service} ${record.route}`);
 
   test('a free registration calls the user, preferences and notification services, never billing', async () => {
     const { status } = await register(client, registrationBody('free', 'free-1'), {
@@ -61,7 +89,9 @@ describe('registration through the local API', () => {
           update_user_status: 'succeeded x1',
         },
       );
-      const profile = runtime.simulators.counters.entities().profiles.find((p) => p.correlation_id === id);
+      const profile = simulatorsOf(runtime)
+        .counters.entities()
+        .profiles.find((p) => p.correlation_id === id);
       assert.equal(profile?.plan, plan);
     });
   }
@@ -69,8 +99,8 @@ describe('registration through the local API', () => {
   test('billing and preferences really run at the same time', async () => {
     const id = 'e2e-overlap';
     // Both calls take 400 ms, so a sequential run could not overlap them.
-    runtime.simulators.faults.set('billing', 'POST /profiles', { kind: 'latency', ms: 400, times: 1 });
-    runtime.simulators.faults.set('preferences', 'POST /users/{id}/preferences', {
+    simulatorsOf(runtime).faults.set('billing', 'POST /profiles', { kind: 'latency', ms: 400, times: 1 });
+    simulatorsOf(runtime).faults.set('preferences', 'POST /users/{id}/preferences', {
       kind: 'latency',
       ms: 400,
       times: 1,
@@ -79,10 +109,10 @@ describe('registration through the local API', () => {
       const { status } = await register(client, registrationBody('pro', 'overlap'), { correlationId: id });
       assert.equal(status.status, 'SUCCEEDED');
     } finally {
-      runtime.simulators.faults.clear();
+      simulatorsOf(runtime).faults.clear();
     }
-    const [billing] = runtime.simulators.counters.log({ correlationId: id, service: 'billing' });
-    const [prefs] = runtime.simulators.counters.log({ correlationId: id, service: 'preferences' });
+    const [billing] = simulatorsOf(runtime).counters.log({ correlationId: id, service: 'billing' });
+    const [prefs] = simulatorsOf(runtime).counters.log({ correlationId: id, service: 'preferences' });
     assert.ok(billing?.endedAt && prefs?.endedAt);
     assert.ok(
       billing.startedAt < prefs.endedAt && prefs.startedAt < billing.endedAt,
@@ -97,8 +127,8 @@ describe('registration through the local API', () => {
     });
     assert.equal(started.correlation_id, id);
     assert.equal(status.correlation_id, id);
-    const records = runtime.simulators.counters
-      .log()
+    const records = simulatorsOf(runtime)
+      .counters.log()
       .filter((r) => r.path.includes('corr') || r.correlationId === id);
     assert.equal(records.length, 5);
     for (const record of records) assert.equal(record.correlationId, id, `${record.service} ${record.route}`);
@@ -142,10 +172,13 @@ describe('registration through the local API', () => {
     assert.equal(status.correlation_id, id);
     assert.equal(status.status, 'SUCCEEDED');
     const executions = await runtime.sfnClient.send(
-      new ListExecutionsCommand({ stateMachineArn: runtime.workflows[0]!.stateMachineArn, maxResults: 1000 }),
+      new ListExecutionsCommand({
+        stateMachineArn: runtime.workflow('user_registration').stateMachineArn,
+        maxResults: 1000,
+      }),
     );
     assert.equal(executions.executions?.filter((e) => e.name === id).length, 1);
-    assert.equal(runtime.simulators.counters.requests({ correlationId: id, route: 'POST /users' }), 1);
+    assert.equal(simulatorsOf(runtime).counters.requests({ correlationId: id, route: 'POST /users' }), 1);
   });
 
   test('no handler log line carries an email, name or phone number', () => {

@@ -3,6 +3,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
 import { apiClient, historyOf, register, registrationBody } from './support.ts';
 
 /** Time runs 50x faster than the definition asks; history timestamps keep the asked delays. */
@@ -13,10 +14,10 @@ describe('retries, permanent failures and fallbacks through the local API', () =
   let client: ExecutionApiClient;
 
   before(async () => {
-    runtime = await startLocalRuntime({ apiPort: 0, timeScale: TIME_SCALE });
+    runtime = await startLocalRuntime({ timeScale: TIME_SCALE });
     client = apiClient(runtime.apiUrl);
   });
-  afterEach(() => runtime.simulators.faults.clear());
+  afterEach(() => simulatorsOf(runtime).faults.clear());
   after(() => runtime.close());
 
   /** [failedAt, nextScheduledAt] per retry of `step`, from the (virtual-time) history. */
@@ -36,19 +37,23 @@ describe('retries, permanent failures and fallbacks through the local API', () =
   };
 
   test('503s then success are retried with exponential backoff and the registration succeeds', async () => {
-    runtime.simulators.faults.set('billing', 'POST /profiles', { kind: 'status', status: 503, times: 2 });
+    simulatorsOf(runtime).faults.set('billing', 'POST /profiles', { kind: 'status', status: 503, times: 2 });
     const { started, status } = await register(client, registrationBody('pro', 'retry-503'));
     assert.equal(status.status, 'SUCCEEDED');
     const billing = status.steps.find((step) => step.name === 'setup_billing_profile');
     assert.equal(billing?.attempts, 3);
     assert.equal(billing?.status, 'succeeded');
-    const statuses = runtime.simulators.counters
-      .log({ correlationId: started.correlation_id, service: 'billing' })
+    const statuses = simulatorsOf(runtime)
+      .counters.log({ correlationId: started.correlation_id, service: 'billing' })
       .map((r) => r.status);
     assert.deepEqual(statuses, [503, 503, 201]);
     // The definition's Retrier: 1 s doubling per retry with FULL jitter, so retry n waits a random
     // time in [0, 1 s x 2^(n-1)]: the waits the executor took must stay within those ceilings.
-    const retrier = findRetrier(runtime.workflows[0]!.definition, 'setup_billing_profile', 'RetryableError');
+    const retrier = findRetrier(
+      runtime.workflow('user_registration').definition,
+      'setup_billing_profile',
+      'RetryableError',
+    );
     assert.deepEqual(
       { interval: retrier?.IntervalSeconds, rate: retrier?.BackoffRate, jitter: retrier?.JitterStrategy },
       { interval: 1, rate: 2, jitter: 'FULL' },
@@ -70,7 +75,7 @@ describe('retries, permanent failures and fallbacks through the local API', () =
   });
 
   test('a 429 with Retry-After: 2 is not retried before 2 s (in the definition’s time)', async () => {
-    runtime.simulators.faults.set('notification', 'POST /notifications/welcome', {
+    simulatorsOf(runtime).faults.set('notification', 'POST /notifications/welcome', {
       kind: 'status',
       status: 429,
       retryAfter: 2,
@@ -96,7 +101,7 @@ describe('retries, permanent failures and fallbacks through the local API', () =
   });
 
   test('a permanent 422 from billing fails the execution naming setup_billing_profile and the cause', async () => {
-    runtime.simulators.faults.set('billing', 'POST /profiles', {
+    simulatorsOf(runtime).faults.set('billing', 'POST /profiles', {
       kind: 'status',
       status: 422,
       body: { error: 'INVALID_PAYMENT_METHOD' },
@@ -109,7 +114,7 @@ describe('retries, permanent failures and fallbacks through the local API', () =
     const billing = status.steps.find((step) => step.name === 'setup_billing_profile');
     assert.equal(billing?.attempts, 1, 'a permanent error must not be retried');
     assert.equal(
-      runtime.simulators.counters.requests({
+      simulatorsOf(runtime).counters.requests({
         correlationId: started.correlation_id,
         service: 'notification',
       }),
@@ -118,7 +123,7 @@ describe('retries, permanent failures and fallbacks through the local API', () =
   });
 
   test('a preferences outage completes with the fallback', async () => {
-    runtime.simulators.faults.set('preferences', '*', { kind: 'status', status: 503 });
+    simulatorsOf(runtime).faults.set('preferences', '*', { kind: 'status', status: 503 });
     const { status } = await register(client, registrationBody('pro', 'prefs-down'));
     assert.equal(status.status, 'SUCCEEDED');
     const prefs = status.steps.find((step) => step.name === 'initialize_preferences');

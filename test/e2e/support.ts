@@ -1,4 +1,7 @@
-import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { type HistoryEvent, paginateGetExecutionHistory, type SFNClient } from '@aws-sdk/client-sfn';
 import {
   createApiClient,
   type ExecutionApiClient,
@@ -6,6 +9,7 @@ import {
   type StartedExecution,
 } from '../../local/cli/api-client.ts';
 import { followExecution } from '../../local/cli/step-lines.ts';
+import { mockFilePath } from '../../local/mocks/load-mocks.ts';
 
 /** One registration run through the API to its end. */
 export interface Completed {
@@ -53,14 +57,51 @@ export function registrationBody(
 /** The whole history of an execution, through the Step Functions API. */
 export async function historyOf(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  for (let page = 0; page < 50; page++) {
-    const result = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
-    );
-    events.push(...(result.events ?? []));
-    nextToken = result.nextToken;
-    if (!nextToken) break;
+  for await (const page of paginateGetExecutionHistory({ client: sfn, pageSize: 1000 }, { executionArn })) {
+    events.push(...(page.events ?? []));
   }
   return events;
+}
+
+/**
+ * Copies a workflow file into `dir` with its mock file (if it has one), so a test can run it
+ * beside others in a config folder of its own. `edit` changes the workflow's text.
+ */
+export function copyWorkflow(file: string, dir: string, edit?: (yaml: string) => string): void {
+  const target = join(dir, basename(file));
+  if (edit) writeFileSync(target, edit(readFileSync(file, 'utf8')));
+  else copyFileSync(file, target);
+  const mocks = mockFilePath(file);
+  if (existsSync(mocks)) copyFileSync(mocks, join(dir, basename(mocks)));
+}
+
+/** What a finished child process printed and its exit code. */
+export interface ProcessResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to its end (killed after `timeoutMs`), collecting its output. */
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  opts: { cwd: string; timeoutMs?: number },
+): Promise<ProcessResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

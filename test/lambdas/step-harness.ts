@@ -12,7 +12,11 @@ import {
 } from '../../lambdas/runtime/step-handler.ts';
 import type { StepState } from '../../lambdas/runtime/step-lifecycle.ts';
 import { createWorkflowTable, type LocalDynamo, startDynalite } from '../../local/dynamo.ts';
-import { type ServiceName, type Simulators, startSimulators } from '../../local/simulators/index.ts';
+import {
+  type ServiceName,
+  type Simulators,
+  startSimulators,
+} from '../../local/simulators/user_registration/index.ts';
 
 /** What every handler test needs: dynalite with the table and the captured log lines. */
 export interface RuntimeHarness {

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
-import type { ServiceName } from '../../local/simulators/types.ts';
+import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
+import type { ServiceName } from '../../local/simulators/user_registration/types.ts';
 import {
   countExecutions,
   findPiiLeaks,
@@ -52,7 +53,7 @@ describe('duplicate submissions', () => {
 
   before(async () => {
     runtime = await startLocalRuntime({ timeScale: 50, onLog: (line) => logLines.push(line) });
-    stateMachineArn = runtime.workflows[0]!.stateMachineArn;
+    stateMachineArn = runtime.workflow('user_registration').stateMachineArn;
   });
   after(async () => {
     await runtime?.close();
@@ -84,7 +85,9 @@ describe('duplicate submissions', () => {
     const accepted = JSON.parse(answers[0]!.text) as { correlation_id: string; execution_arn: string };
     const status = await waitForTerminal(runtime.sfnClient, accepted.execution_arn, Date.now() + 60_000);
     assert.equal(status, 'SUCCEEDED');
-    const users = runtime.simulators.counters.entities().users.filter((user) => user.email === pii.email);
+    const users = simulatorsOf(runtime)
+      .counters.entities()
+      .users.filter((user) => user.email === pii.email);
     assert.equal(users.length, 1);
     // Replayed after the execution finished too: still the same answer, still one execution.
     const late = await post(body, { 'idempotency-key': 'dup-key-0001' });
@@ -131,7 +134,7 @@ describe('duplicate submissions', () => {
     const { body, pii } = registrationBody(4, 'dup', 'enterprise');
     people.push(pii);
     const correlationId = 'dup-delivery-0004';
-    const resources = taskResources(runtime.workflows[0]!.definition);
+    const resources = taskResources(runtime.workflow('user_registration').definition);
     const userInfo = body.user_info as Record<string, unknown>;
     const state: Record<string, unknown> = {
       ...body,
@@ -154,12 +157,12 @@ describe('duplicate submissions', () => {
       // Two deliveries at the same time: the loser sees the winner's in-progress record. A slow
       // service keeps the first in flight while the second (maybe a cold sandbox) starts.
       const service = SERVICE_OF[step];
-      runtime.simulators.faults.set(service, route, { kind: 'latency', ms: 2500 });
+      simulatorsOf(runtime).faults.set(service, route, { kind: 'latency', ms: 2500 });
       const concurrent = await Promise.all([
         runtime.lambdas.invokeRaw(arn, payload),
         runtime.lambdas.invokeRaw(arn, payload),
       ]);
-      runtime.simulators.faults.clear();
+      simulatorsOf(runtime).faults.clear();
       const results: unknown[] = [];
       for (const outcome of concurrent) {
         if (outcome.ok) results.push(outcome.result);
@@ -175,13 +178,13 @@ describe('duplicate submissions', () => {
       for (const result of results) assert.deepEqual(result, later.result);
       (state.steps as Record<string, unknown>)[step] = later.result;
 
-      const calls = runtime.simulators.counters.requests({ service, route, correlationId });
+      const calls = simulatorsOf(runtime).counters.requests({ service, route, correlationId });
       assert.equal(calls, 1, `${step}: 3 deliveries must make exactly 1 service call, made ${calls}`);
       counts.push(`${step}=${calls}`);
     }
-    assert.deepEqual(runtime.simulators.counters.duplicates(), []);
+    assert.deepEqual(simulatorsOf(runtime).counters.duplicates(), []);
     assert.ok(inProgress >= 1, 'no delivery overlapped another: the concurrent case was not exercised');
-    const entities = runtime.simulators.counters.entities();
+    const entities = simulatorsOf(runtime).counters.entities();
     const user = entities.users.find((candidate) => candidate.email === userInfo.email);
     assert.ok(user);
     assert.equal(user.activations, 1);

@@ -114,6 +114,11 @@ export function schemaCases(): HostileCase[] {
     ['billing_info', 'amount'],
     ['billing_info.billing_address', 'country'],
     ['preferences', 'theme'],
+    ['', 'role'],
+    ['user_info', 'is_admin'],
+    ['billing_info', 'card_number'],
+    ['preferences', 'dark_mode'],
+    ['preferences', 'sms'],
   ] as const) {
     cases.push(
       mutated(
@@ -197,6 +202,59 @@ export function schemaCases(): HostileCase[] {
         `${key} one character over ${max}`,
         (b) => (at(b, parent)[key] = 'a'.repeat(max + 1)),
         field(pointerOf(parent, key)),
+      ),
+    );
+  }
+  // Every user_info string as every other JSON type, and values just outside their rules.
+  for (const key of ['email', 'name', 'phone', 'plan', 'referral_code', 'company', 'source']) {
+    for (const wrong of [true, [], {}, null]) {
+      cases.push(
+        mutated(
+          `${key} as ${JSON.stringify(wrong)}`,
+          (b) => (at(b, 'user_info')[key] = structuredClone(wrong)),
+          field(`/user_info/${key}`),
+        ),
+      );
+    }
+  }
+  cases.push(
+    mutated('plan as a number', (b) => (at(b, 'user_info').plan = 42), field('/user_info/plan')),
+    mutated('source as a number', (b) => (at(b, 'user_info').source = 7), field('/user_info/source')),
+    mutated('plan gold', (b) => (at(b, 'user_info').plan = 'gold'), field('/user_info/plan')),
+    mutated('user_info as a string', (b) => (b.user_info = 'ada'), field('/user_info')),
+    mutated('user_info as a number', (b) => (b.user_info = 7), field('/user_info')),
+    mutated('billing_info as a string', (b) => (b.billing_info = 'visa'), field('/billing_info')),
+  );
+  for (const key of ['marketing_emails', 'product_updates', 'newsletter']) {
+    for (const wrong of [1, null]) {
+      cases.push(
+        mutated(
+          `${key} as ${JSON.stringify(wrong)}`,
+          (b) => (at(b, 'preferences')[key] = wrong),
+          field(`/preferences/${key}`),
+        ),
+      );
+    }
+  }
+  for (const email of [
+    '@example.com',
+    'ada@',
+    'ada example@example.com',
+    'ada@example..com',
+    '.ada@example.com',
+    'ada.@example.com',
+    'ada@-example.com',
+    'ada@example.com.',
+    'a"b@example.com',
+    'ada@[300.1.1.1]',
+    '',
+    'ada@example,com',
+  ]) {
+    cases.push(
+      mutated(
+        `the email ${JSON.stringify(email)}`,
+        (b) => (at(b, 'user_info').email = email),
+        field('/user_info/email'),
       ),
     );
   }

@@ -1,11 +1,40 @@
 /**
- * The hostile request corpus for POST /registrations (and its neighbours): each case is bytes on
+ * The one hostile request corpus for POST /registrations (and its neighbours), replayed by the API
+ * tier (test/local/api/hostile-input.test.ts) and the whole offline runtime (hostile-input.test.ts): each case is bytes on
  * the wire, the exact status the API must answer, and a pattern the answer's message (or its
  * list of invalid fields) must match, so "rejected" always means "rejected for the right reason".
  */
-import { type HostileCase, JSON_TYPE, json, schemaCases, validBody } from './hostile-body-cases.ts';
+import { type HostileCase, json, schemaCases, validBody } from './hostile-body-cases.ts';
+import { headerCases, routeCases } from './hostile-wire-cases.ts';
 
 export { type HostileCase, validBody } from './hostile-body-cases.ts';
+
+/** Content types other than JSON in UTF-8: each a 415 naming what was sent. */
+function contentTypeCases(body: string): HostileCase[] {
+  const types: Array<[name: string, type: string, names: RegExp, body?: string]> = [
+    ['text/plain', 'text/plain', /'text\/plain' is not supported/],
+    [
+      'a form body',
+      'application/x-www-form-urlencoded',
+      /is not supported: send application\/json/,
+      'user_info=1',
+    ],
+    ['multipart', 'multipart/form-data; boundary=x', /multipart\/form-data/, `--x\r\n\r\n${body}\r\n--x--`],
+    ['application/xml', 'application/xml', /application\/xml/],
+    ['text/json', 'text/json', /text\/json/],
+    ['a Latin-1 charset', 'application/json; charset=iso-8859-1', /charset 'iso-8859-1'/],
+    ['application/jsonx', 'application/jsonx', /is not supported: send application\/json/],
+    ['a UTF-16 charset', 'application/json; charset=utf-16', /charset 'utf-16'/],
+    ['application/jsonp', 'application/jsonp', /application\/jsonp/],
+  ];
+  return types.map(([name, type, names, text]) => ({
+    name,
+    headers: [['Content-Type', type]],
+    body: text ?? body,
+    status: 415,
+    names,
+  }));
+}
 
 function envelopeCases(): HostileCase[] {
   const body = JSON.stringify(validBody());
@@ -53,6 +82,14 @@ function envelopeCases(): HostileCase[] {
       /nested 100000 levels deep/,
     ),
     json('an object nested 5,000 deep', deep(5000), 400, /nested 5000 levels deep/),
+    ...[40, 1000].map((depth) =>
+      json(
+        `a preference value nested ${depth} arrays deep`,
+        `{"user_info":${JSON.stringify(validBody().user_info)},"preferences":{"newsletter":${'['.repeat(depth)}${']'.repeat(depth)}}}`,
+        400,
+        /levels deep; the limit is 32/,
+      ),
+    ),
     // Prototype pollution
     proto('__proto__ at the top', `{"__proto__":{"polluted":true},"user_info":${userInfo}}`),
     proto(
@@ -71,6 +108,7 @@ function envelopeCases(): HostileCase[] {
       'prototype in billing_address',
       `{"user_info":${userInfo},"billing_info":{"billing_address":{"prototype":{"x":1}}}}`,
     ),
+    proto('prototype in preferences', `{"user_info":${userInfo},"preferences":{"prototype":{}}}`),
     proto(
       'constructor in preferences',
       `{"user_info":${userInfo},"preferences":{"constructor":{"name":"x"}}}`,
@@ -81,6 +119,7 @@ function envelopeCases(): HostileCase[] {
     invalidUtf8('truncated euro sign', [0xe2, 0x82]),
     invalidUtf8('encoded surrogate', [0xed, 0xa0, 0x80]),
     invalidUtf8('code point over U+10FFFF', [0xf4, 0x90, 0x80, 0x80]),
+    invalidUtf8('lone continuation byte', [0x80]),
     // Not JSON, or not a JSON object
     json('an empty body', '', 400, /body is empty/),
     json('plain text', 'hello', 400, /not valid JSON/),
@@ -92,6 +131,8 @@ function envelopeCases(): HostileCase[] {
     json('a comment', `/* hi */ ${body}`, 400, /not valid JSON/),
     json('two documents', `${body}${body}`, 400, /not valid JSON/),
     json('trailing garbage', `${body}x`, 400, /not valid JSON/),
+    json('one closing brace too many', '{"a":1}}', 400, /not valid JSON/),
+    json('a NUL character', '\u0000', 400, /not valid JSON/),
     json('an XML document', '<registration><email>a@b.c</email></registration>', 400, /not valid JSON/),
     json('JSON null', 'null', 400, /"field":"\/"/),
     json('a JSON array', `[${body}]`, 400, /"field":"\/"/),
@@ -100,217 +141,7 @@ function envelopeCases(): HostileCase[] {
     json('JSON true', 'true', 400, /"field":"\/"/),
     // Content type
     { name: 'no Content-Type', body, status: 415, names: /Content-Type header is missing/ },
-    {
-      name: 'text/plain',
-      headers: [['Content-Type', 'text/plain']],
-      body,
-      status: 415,
-      names: /'text\/plain' is not supported/,
-    },
-    {
-      name: 'a form body',
-      headers: [['Content-Type', 'application/x-www-form-urlencoded']],
-      body: 'user_info=1',
-      status: 415,
-      names: /is not supported: send application\/json/,
-    },
-    {
-      name: 'multipart',
-      headers: [['Content-Type', 'multipart/form-data; boundary=x']],
-      body: `--x\r\n\r\n${body}\r\n--x--`,
-      status: 415,
-      names: /multipart\/form-data/,
-    },
-    {
-      name: 'application/xml',
-      headers: [['Content-Type', 'application/xml']],
-      body,
-      status: 415,
-      names: /application\/xml/,
-    },
-    { name: 'text/json', headers: [['Content-Type', 'text/json']], body, status: 415, names: /text\/json/ },
-    {
-      name: 'a Latin-1 charset',
-      headers: [['Content-Type', 'application/json; charset=iso-8859-1']],
-      body,
-      status: 415,
-      names: /charset 'iso-8859-1'/,
-    },
-    {
-      name: 'application/jsonp',
-      headers: [['Content-Type', 'application/jsonp']],
-      body,
-      status: 415,
-      names: /application\/jsonp/,
-    },
-  ];
-}
-
-function headerCases(): HostileCase[] {
-  const body = JSON.stringify(validBody());
-  const withHeaders = (
-    name: string,
-    headers: Array<readonly [string, string | Buffer]>,
-    status: number,
-    names: RegExp,
-  ): HostileCase => ({
-    name,
-    headers: [JSON_TYPE, ...headers],
-    body,
-    status,
-    names,
-  });
-  const key = (value: string | Buffer) => [['Idempotency-Key', value] as const];
-  const corr = (value: string | Buffer) => [['X-Correlation-ID', value] as const];
-  return [
-    withHeaders('a 16 KB header', [['X-Padding', 'p'.repeat(16 * 1024)]], 431, /header fields too large/i),
-    withHeaders(
-      '300 small headers',
-      Array.from({ length: 300 }, (_, i) => [`X-H${i}`, 'v'.repeat(40)] as const),
-      431,
-      /header fields too large/i,
-    ),
-    withHeaders(
-      'an 11 KB cookie',
-      [['Cookie', `session=${'c'.repeat(11 * 1024)}`]],
-      431,
-      /header fields too large/i,
-    ),
-    withHeaders('an empty Idempotency-Key', key(''), 400, /Idempotency-Key header is invalid/),
-    withHeaders(
-      'an Idempotency-Key of 129 characters',
-      key('k'.repeat(129)),
-      400,
-      /Idempotency-Key header is invalid/,
-    ),
-    withHeaders(
-      'an Idempotency-Key with a space',
-      key('two words'),
-      400,
-      /Idempotency-Key header is invalid/,
-    ),
-    withHeaders(
-      'an Idempotency-Key with a slash',
-      key('../../etc/passwd'),
-      400,
-      /Idempotency-Key header is invalid/,
-    ),
-    withHeaders(
-      'an Idempotency-Key with a semicolon',
-      key('k;DROP TABLE'),
-      400,
-      /Idempotency-Key header is invalid/,
-    ),
-    withHeaders(
-      'an Idempotency-Key in UTF-8 Cyrillic',
-      key(Buffer.from('ключ', 'utf8')),
-      400,
-      /Idempotency-Key header is invalid/,
-    ),
-    withHeaders('an Idempotency-Key with a tab', key('tab\tkey'), 400, /Idempotency-Key header is invalid/),
-    withHeaders(
-      'two different Idempotency-Keys',
-      [...key('first-key'), ...key('second-key')],
-      400,
-      /Idempotency-Key/,
-    ),
-    withHeaders(
-      'an X-Correlation-ID of 81 characters',
-      corr('c'.repeat(81)),
-      400,
-      /X-Correlation-ID header is invalid/,
-    ),
-    withHeaders(
-      'an X-Correlation-ID with a colon',
-      corr('reg:123'),
-      400,
-      /X-Correlation-ID header is invalid/,
-    ),
-    withHeaders(
-      'an X-Correlation-ID with a space',
-      corr('reg 123'),
-      400,
-      /X-Correlation-ID header is invalid/,
-    ),
-    withHeaders('an empty X-Correlation-ID', corr(''), 400, /X-Correlation-ID header is invalid/),
-    withHeaders(
-      'an X-Correlation-ID in UTF-8',
-      corr(Buffer.from('ид-1', 'utf8')),
-      400,
-      /X-Correlation-ID header is invalid/,
-    ),
-    {
-      name: 'an X-Correlation-ID that disagrees with the body',
-      headers: [JSON_TYPE, ['X-Correlation-ID', 'reg-header']],
-      body: JSON.stringify({ ...validBody(), correlation_id: 'reg-body' }),
-      status: 400,
-      names: /X-Correlation-ID header and body correlation_id disagree/,
-    },
-  ];
-}
-
-function routeCases(): HostileCase[] {
-  const body = JSON.stringify(validBody());
-  const route = (name: string, method: string, path: string, status: number, names: RegExp): HostileCase => ({
-    name,
-    method,
-    path,
-    headers: [JSON_TYPE],
-    body: method === 'GET' || method === 'DELETE' ? '' : body,
-    status,
-    names,
-  });
-  return [
-    route('PUT /registrations', 'PUT', '/registrations', 403, /Missing Authentication Token/),
-    route('DELETE /registrations', 'DELETE', '/registrations', 403, /Missing Authentication Token/),
-    route('PATCH /registrations', 'PATCH', '/registrations', 403, /Missing Authentication Token/),
-    route('POST /registrations/x', 'POST', '/registrations/x', 403, /Missing Authentication Token/),
-    route(
-      'POST /../registrations',
-      'POST',
-      '/registrations/..%2f..%2fadmin',
-      403,
-      /Missing Authentication Token/,
-    ),
-    route('GET a malformed percent-encoding', 'GET', '/registrations/%zz', 400, /malformed percent-encoding/),
-    route(
-      'GET an ID with a colon',
-      'GET',
-      '/registrations/reg:1',
-      400,
-      /correlation_id in the path is invalid/,
-    ),
-    route(
-      'GET an ID of 81 characters',
-      'GET',
-      `/registrations/${'c'.repeat(81)}`,
-      400,
-      /correlation_id in the path is invalid/,
-    ),
-    route(
-      'GET an unknown ID',
-      'GET',
-      '/registrations/reg_0_deadbeef',
-      404,
-      /No execution with correlation ID 'reg_0_deadbeef'/,
-    ),
-    { name: 'not HTTP at all', raw: Buffer.from('HELLO WORLD\r\n\r\n'), status: 400, names: /Bad request/ },
-    {
-      name: 'a NUL byte in a header',
-      raw: Buffer.from(
-        `POST /registrations HTTP/1.1\r\nHost: x\r\nX-Bad: a\0b\r\nContent-Length: 2\r\n\r\n{}`,
-      ),
-      status: 400,
-      names: /Bad request/,
-    },
-    {
-      name: 'Content-Length and chunked at once (request smuggling)',
-      raw: Buffer.from(
-        `POST /registrations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
-      ),
-      status: 400,
-      names: /Bad request/,
-    },
+    ...contentTypeCases(body),
   ];
 }
 

@@ -174,7 +174,7 @@ describe('hostile input to the registration API', () => {
 
   before(async () => {
     runtime = await startLocalRuntime({ timeScale: 50, onLog: (line) => logLines.push(line) });
-    stateMachineArn = runtime.workflows[0]!.stateMachineArn;
+    stateMachineArn = runtime.workflow('user_registration').stateMachineArn;
     executionsBefore = await countExecutions(runtime.sfnClient, stateMachineArn);
     itemsBefore = await tableItems();
   });

@@ -8,7 +8,7 @@
  * HTTP request timeout raised above that), from a copy of config/ in a temp folder.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,6 +16,8 @@ import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { parseDocument } from 'yaml';
 import { REPO_ROOT } from '../../infra/build-app.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
+import { copyWorkflow } from '../e2e/support.ts';
 import { findPiiLeaks, registrationBody, waitForTerminal } from './support.ts';
 
 const STEP_TIMEOUT_SECONDS = 2;
@@ -34,7 +36,7 @@ before(async () => {
   };
   create.set('timeout_seconds', STEP_TIMEOUT_SECONDS);
   create.setIn(['handler_config', 'request_timeout_seconds'], 10);
-  writeFileSync(join(configDir, 'user_registration.yaml'), document.toString());
+  copyWorkflow(join(REPO_ROOT, 'config', 'user_registration.yaml'), configDir, () => document.toString());
   runtime = await startLocalRuntime({ configDir, timeScale: 50, onLog: (line) => logLines.push(line) });
 });
 after(async () => {
@@ -52,7 +54,11 @@ function failedAttempts(events: readonly HistoryEvent[]): string[] {
 
 test('a call slower than the step timeout is timed out and retried, and the user is created once', async () => {
   const { body, pii } = registrationBody(1, 'steptimeout', 'free');
-  runtime.simulators.faults.set('user', 'POST /users', { kind: 'latency', ms: SERVICE_LATENCY_MS, times: 1 });
+  simulatorsOf(runtime).faults.set('user', 'POST /users', {
+    kind: 'latency',
+    ms: SERVICE_LATENCY_MS,
+    times: 1,
+  });
   const response = await fetch(`${runtime.apiUrl}/registrations`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -75,10 +81,12 @@ test('a call slower than the step timeout is timed out and retried, and the user
 
   // Give the slow write time to land, then count.
   await new Promise((resolve) => setTimeout(resolve, SERVICE_LATENCY_MS));
-  const users = runtime.simulators.counters.entities().users.filter((user) => user.email === pii.email);
+  const users = simulatorsOf(runtime)
+    .counters.entities()
+    .users.filter((user) => user.email === pii.email);
   assert.equal(users.length, 1);
-  assert.deepEqual(runtime.simulators.counters.duplicates(), []);
-  const calls = runtime.simulators.counters.requests({ route: 'POST /users', correlationId: id });
+  assert.deepEqual(simulatorsOf(runtime).counters.duplicates(), []);
+  const calls = simulatorsOf(runtime).counters.requests({ route: 'POST /users', correlationId: id });
   assert.deepEqual(findPiiLeaks(logLines, [pii]), []);
   console.log(
     `step timeout: timeout=${STEP_TIMEOUT_SECONDS}s service_latency=${SERVICE_LATENCY_MS}ms ` +

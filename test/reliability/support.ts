@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeExecutionCommand, ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, paginateListExecutions, type SFNClient } from '@aws-sdk/client-sfn';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../../infra/build-app.ts';
 
@@ -87,17 +87,11 @@ export async function waitForTerminal(
   return status;
 }
 
-/** Every execution of the state machine (all pages). */
+/** Every execution of the state machine (all pages, through the SDK's paginator). */
 export async function countExecutions(sfn: SFNClient, stateMachineArn: string): Promise<number> {
   let count = 0;
-  let nextToken: string | undefined;
-  for (let page = 0; page < 1000; page += 1) {
-    const out = await sfn.send(
-      new ListExecutionsCommand({ stateMachineArn, ...(nextToken ? { nextToken } : {}) }),
-    );
-    count += out.executions?.length ?? 0;
-    nextToken = out.nextToken;
-    if (!nextToken) break;
+  for await (const page of paginateListExecutions({ client: sfn }, { stateMachineArn })) {
+    count += page.executions?.length ?? 0;
   }
   return count;
 }
@@ -110,20 +104,4 @@ export function registrationRetryLimits(): Record<string, number> {
   return Object.fromEntries(spec.step_templates.map((step) => [step.name, step.default_retry_limit]));
 }
 
-/** Runs `work` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
-}
+export { mapLimit } from '../../local/chaos/careful-client.ts';

@@ -35,7 +35,7 @@ describe('the console in chromium: the flagship', { skip }, () => {
 
   before(async () => {
     [stack, { browser, close: closeBrowser }] = await Promise.all([startConsoleStack(), launchBrowser()]);
-    const { faults } = stack.runtime.simulators;
+    const { faults } = stack.runtime.services.user_registration!;
     faults.set('billing', 'POST /profiles', { kind: 'status', status: 503, times: 1 });
     // Every preferences attempt fails: the retries run out and the YAML fallback is used.
     faults.set('preferences', '*', { kind: 'status', status: 503 });
@@ -95,7 +95,7 @@ describe('the console in chromium: the flagship', { skip }, () => {
   });
 
   test('the colours change while an execution runs, with no reload', async () => {
-    stack.runtime.simulators.latencyMs = 400;
+    stack.runtime.services.user_registration!.latencyMs = 400;
     try {
       const id = await startRun(stack.resourceUrl, registrationBody('console-live'), 'console-live');
       const page = await browser.newPage();
@@ -139,7 +139,7 @@ describe('the console in chromium: the flagship', { skip }, () => {
       assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), 1);
       await page.close();
     } finally {
-      stack.runtime.simulators.latencyMs = 0;
+      stack.runtime.services.user_registration!.latencyMs = 0;
     }
   });
 

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { loadWorkflowFile } from '../../../infra/workflow/parse.ts';
 import { startConsole } from '../../../local/console/server.ts';
 import type { ExecutionView } from '../../../local/console/sources.ts';
-import { type ConsoleStack, registrationBody, startConsoleStack, startRun, waitForEnd } from './support.ts';
+import {
+  type ConsoleStack,
+  REPO_ROOT,
+  registrationBody,
+  startConsoleStack,
+  startRun,
+  waitForEnd,
+} from './support.ts';
 
 /** Reads server-sent events until `end` (bounded by the fetch timeout). */
 async function readEvents(url: string): Promise<{ event: string; data: unknown }[]> {
@@ -30,10 +38,13 @@ describe('the console server over HTTP', () => {
     base = stack.console.url;
     succeeded = await startRun(stack.resourceUrl, registrationBody('server-ok'), 'server-ok');
     assert.equal((await waitForEnd(stack.resourceUrl, succeeded)).status, 'SUCCEEDED');
-    stack.runtime.simulators.faults.set('billing', 'POST /profiles', { kind: 'status', status: 422 });
+    stack.runtime.services.user_registration!.faults.set('billing', 'POST /profiles', {
+      kind: 'status',
+      status: 422,
+    });
     failed = await startRun(stack.resourceUrl, registrationBody('server-422'), 'server-422');
     assert.equal((await waitForEnd(stack.resourceUrl, failed)).status, 'FAILED');
-    stack.runtime.simulators.faults.clear();
+    stack.runtime.services.user_registration!.faults.clear();
   });
   after(() => stack?.close());
 
@@ -61,7 +72,9 @@ describe('the console server over HTTP', () => {
     const page = await (await fetch(`${base}workflows/user_registration`)).text();
     const example = /<textarea id="start-input"[^>]*>([^<]*)<\/textarea>/.exec(page)?.[1] ?? '';
     const body = JSON.parse(example.replace(/&#34;/g, '"')) as unknown;
-    assert.deepEqual(body, { user_info: { email: 'ada@example.com', name: 'example' } });
+    // The flagship's schema has examples: the form starts from the first one.
+    const { schema } = loadWorkflowFile(`${REPO_ROOT}config/user_registration.yaml`);
+    assert.deepEqual(body, (schema.examples as unknown[])[0]);
     const started = await fetch(`${base}api/workflows/user_registration/executions`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -118,7 +131,7 @@ describe('the console server over HTTP', () => {
   });
 
   test('a live page streams views until the execution ends', async () => {
-    stack.runtime.simulators.latencyMs = 100;
+    stack.runtime.services.user_registration!.latencyMs = 100;
     try {
       const id = await startRun(stack.resourceUrl, registrationBody('server-live'), 'server-live');
       const events = await readEvents(`${base}api/workflows/user_registration/executions/${id}/events`);
@@ -128,7 +141,7 @@ describe('the console server over HTTP', () => {
       assert.equal(views.at(-1)?.status, 'SUCCEEDED');
       assert.deepEqual(events.at(-1), { event: 'end', data: { status: 'SUCCEEDED' } });
     } finally {
-      stack.runtime.simulators.latencyMs = 0;
+      stack.runtime.services.user_registration!.latencyMs = 0;
     }
   });
 

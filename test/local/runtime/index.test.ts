@@ -6,6 +6,7 @@ import {
   ListExecutionsCommand,
 } from '@aws-sdk/client-sfn';
 import { type LocalRuntime, startLocalRuntime } from '../../../local/runtime/index.ts';
+import { simulatorsOf } from '../../../local/simulators/user_registration/index.ts';
 
 describe('startLocalRuntime on the synthesized app', () => {
   let runtime: LocalRuntime;
@@ -22,6 +23,18 @@ describe('startLocalRuntime on the synthesized app', () => {
     assert.equal(runtime.workflows.length, 1);
     const workflow = runtime.workflows[0]!;
     assert.equal(workflow.name, 'user_registration');
+    assert.equal(workflow.resourceUrl, `${runtime.apiUrl}/registrations`);
+    assert.equal(runtime.environment, 'development');
+    assert.deepEqual(
+      workflow.steps.map((step) => `${step.step}:${step.service}:${step.via}`),
+      [
+        'create_user_account:user:mock',
+        'setup_billing_profile:billing:mock',
+        'initialize_preferences:preferences:mock',
+        'send_welcome_sequence:notification:mock',
+        'update_user_status:user:mock',
+      ],
+    );
     assert.match(workflow.stateMachineArn, /^arn:aws:states:us-east-1:000000000000:stateMachine:/);
     assert.equal(workflow.definition.StartAt, 'create_user_account');
     assert.ok(runtime.startupMs > 0);
@@ -42,7 +55,7 @@ describe('startLocalRuntime on the synthesized app', () => {
     }
     const described = await runtime.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
     assert.equal(described.status, 'SUCCEEDED', described.cause);
-    const calls = runtime.simulators.counters.log({ correlationId: 'runtime-test-1' });
+    const calls = simulatorsOf(runtime).counters.log({ correlationId: 'runtime-test-1' });
     assert.deepEqual(
       [...new Set(calls.map((call) => call.service))].sort(),
       ['billing', 'notification', 'preferences', 'user'],
@@ -70,8 +83,30 @@ describe('startLocalRuntime on the synthesized app', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const mine = logs.filter(({ line }) => line.includes('runtime-test-1'));
-    assert.ok(mine.length > 0);
-    const functions = new Set(mine.map(({ functionId }) => functionId));
-    assert.ok(functions.size >= 5, `log lines from ${[...functions].join(', ')}`);
+    // Each step logs from its own function, tagged with that function's id: the step a line
+    // names must always come from the same function, and every step must have logged.
+    const functionsByStep = new Map<string, Set<string>>();
+    for (const { functionId, line } of mine) {
+      const step = (JSON.parse(line) as { step?: string }).step;
+      if (step === undefined) continue;
+      functionsByStep.set(step, (functionsByStep.get(step) ?? new Set()).add(functionId));
+    }
+    assert.deepEqual([...functionsByStep.keys()].sort(), [
+      'create_user_account',
+      'initialize_preferences',
+      'send_welcome_sequence',
+      'setup_billing_profile',
+      'update_user_status',
+    ]);
+    const ids = [...functionsByStep.values()].map((set) => [...set]);
+    assert.ok(
+      ids.every((set) => set.length === 1),
+      JSON.stringify(ids),
+    );
+    assert.equal(new Set(ids.flat()).size, 5, 'five steps, five functions');
+    const start = mine.filter(({ functionId }) => !ids.flat().includes(functionId));
+    const others = [...new Set(start.map(({ functionId }) => functionId))];
+    assert.equal(others.length, 1, `lines from ${others.join(', ')}`);
+    assert.match(others[0] ?? '', /StartExecution/, 'the only other function is the one behind POST');
   });
 });

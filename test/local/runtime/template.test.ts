@@ -6,6 +6,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { METADATA } from '../../../lambdas/contracts.ts';
 import { collectTaskStates } from '../../../local/runtime/executor.ts';
 import { type CfnTemplate, readTemplate } from '../../../local/runtime/template.ts';
 
@@ -28,9 +29,9 @@ function handBuiltTemplate(): CfnTemplate {
     environment: { TABLE_NAME: table.tableName, TABLE_ARN: table.tableArn, STEP_NAME: 'create' },
   });
   const cfn = fn.node.defaultChild as CfnResource;
-  cfn.addMetadata('Stepflow:Entry', 'lambdas/steps/create.ts');
-  cfn.addMetadata('Stepflow:Handler', 'handler');
-  cfn.addMetadata('Stepflow:Step', 'create');
+  cfn.addMetadata(METADATA.entry, 'lambdas/steps/create.ts');
+  cfn.addMetadata(METADATA.handler, 'handler');
+  cfn.addMetadata(METADATA.step, 'create');
   const direct = new tasks.LambdaInvoke(stack, 'create', { lambdaFunction: fn, payloadResponseOnly: true });
   const viaSdk = new tasks.LambdaInvoke(stack, 'again', { lambdaFunction: fn });
   const machine = new sfn.StateMachine(stack, 'Machine', {
@@ -38,7 +39,7 @@ function handBuiltTemplate(): CfnTemplate {
       direct.next(new sfn.Parallel(stack, 'both').branch(viaSdk).branch(new sfn.Pass(stack, 'idle'))),
     ),
   });
-  (machine.node.defaultChild as CfnResource).addMetadata('Stepflow:Workflow', 'tiny');
+  (machine.node.defaultChild as CfnResource).addMetadata(METADATA.workflow, 'tiny');
   const api = new apigateway.RestApi(stack, 'Api');
   const status = new lambda.Function(stack, 'StatusFn', {
     runtime: lambda.Runtime.NODEJS_22_X,
@@ -46,7 +47,7 @@ function handBuiltTemplate(): CfnTemplate {
     handler: 'index.handler',
     environment: { STATE_MACHINE_ARN: machine.stateMachineArn },
   });
-  (status.node.defaultChild as CfnResource).addMetadata('Stepflow:Entry', 'lambdas/api/status.ts');
+  (status.node.defaultChild as CfnResource).addMetadata(METADATA.entry, 'lambdas/api/status.ts');
   api.root
     .addResource('items')
     .addResource('{item_id}')
@@ -100,7 +101,7 @@ describe('template → local model', () => {
       Resources: {
         Fn: {
           Type: 'AWS::Lambda::Function',
-          Metadata: { 'Stepflow:Entry': 'x.ts' },
+          Metadata: { [METADATA.entry]: 'x.ts' },
           Properties: { Environment: { Variables: { X: { 'Fn::ImportValue': 'Shared' } } } },
         },
       },

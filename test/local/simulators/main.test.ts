@@ -3,10 +3,14 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 
-test('npm run simulators starts the four services alone, prints their URLs and stops on SIGINT', async () => {
-  const child = spawn(process.execPath, ['local/simulators/main.ts', '--port-base', '0', '--seed', '3'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+test("npm run simulators starts a workflow's offline services alone, prints their URLs and stops on SIGINT", async () => {
+  const child = spawn(
+    process.execPath,
+    ['local/simulators/main.ts', '--workflow', 'user_registration', '--seed', '3'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.setEncoding('utf8');
   try {
@@ -15,13 +19,14 @@ test('npm run simulators starts the four services alone, prints their URLs and s
       if (out.includes('Ctrl-C')) break;
     }
     const urls = Object.fromEntries(
-      [...out.matchAll(/^(user|billing|preferences|notification)\s+(http:\/\/127\.0\.0\.1:\d+)$/gm)].map(
-        (m) => [m[1], m[2]],
-      ),
+      [...out.matchAll(/^ {2}(\w+)\s+(http:\/\/127\.0\.0\.1:\d+)$/gm)].map((m) => [m[1], m[2]]),
     );
     assert.deepEqual(Object.keys(urls).sort(), ['billing', 'notification', 'preferences', 'user']);
-    const stats = await fetch(`${urls.billing}/_stats`, { signal: AbortSignal.timeout(2000) });
-    assert.equal(stats.status, 200);
+    assert.match(out, /^user_registration \(config\/user_registration\.mocks\.yaml\)$/m);
+    const services = await fetch(`${urls.billing}/_services`, { signal: AbortSignal.timeout(2000) });
+    assert.equal(services.status, 200);
+    const listed = (await services.json()) as { services: Record<string, string[]> };
+    assert.deepEqual(listed.services.billing, ['POST /profiles']);
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);

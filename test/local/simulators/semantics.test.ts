@@ -148,6 +148,12 @@ describe('control API', () => {
     assert.deepEqual(stats.faults_fired, { status: 1 });
     assert.equal(stats.side_effects_applied, 1);
     assert.deepEqual(stats.duplicates, []);
+    const requests = (await call('GET', `${control}/_requests?service=user&correlation_id=corr-c1`)).body;
+    assert.deepEqual(
+      (requests.requests as Array<{ route: string; status: number }>).map((r) => `${r.route} ${r.status}`),
+      ['POST /users 503', 'POST /users 201'],
+    );
+    assert.deepEqual((await call('GET', `${control}/_requests?service=billing`)).body.requests, []);
     const entities = (await call('GET', `${control}/_entities`)).body;
     assert.equal((entities.users as unknown[]).length, 1);
     await call('POST', `${control}/_reset`);

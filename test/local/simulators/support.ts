@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach } from 'node:test';
-import { type Simulators, startSimulators } from '../../../local/simulators/index.ts';
+import { type Simulators, startSimulators } from '../../../local/simulators/user_registration/index.ts';
 
 /** One simulator set per test file, reset before each test. */
 export function useSimulators(seed = 42): () => Simulators {

@@ -6,18 +6,20 @@
  * out on injected faults (each naming its step and cause), every entity exists exactly once, and
  * no log line carries personal data.
  *
- * Replay: CHAOS_SEED=<seed> npm run test:chaos (CHAOS_REGISTRATIONS and CHAOS_CONCURRENCY resize
- * it). The seed fixes the bodies, the burst schedule and the simulators' fault draws; the order in
+ * The fault mix, the 429 bursts and the careful client are the generic chaos run's
+ * (local/chaos/, also `npx stepflow chaos`); this file adds the flagship's own checks on what its
+ * services store. Replay: CHAOS_SEED=<seed> npm run test:chaos (CHAOS_REGISTRATIONS and
+ * CHAOS_CONCURRENCY resize it). The seed fixes the bodies, the burst schedule and the simulators' fault draws; the order in
  * which concurrent requests draw them still depends on timing, so a replay is close, not exact.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mapLimit } from '../../local/chaos/careful-client.ts';
+import { CHAOS_REQUEST_TIMEOUT_MS, chaosSummary, runChaos } from '../../local/chaos/chaos-run.ts';
 import { startLocalRuntime } from '../../local/runtime/index.ts';
-import { mulberry32 } from '../../local/simulators/prng.ts';
-import type { Fault } from '../../local/simulators/types.ts';
+import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
 import {
   findPiiLeaks,
-  mapLimit,
   registrationBody,
   registrationRetryLimits,
   TERMINAL,
@@ -30,39 +32,17 @@ import {
   laterEntities,
   missingEntities,
   type Registration,
-  STEP_ORDER,
-  STEP_ROUTES,
   type StatusDoc,
-  submit,
 } from './chaos-checks.ts';
-import { CHAOS_ONLY } from './gate.ts';
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20261126);
 const REGISTRATIONS = Number(process.env.CHAOS_REGISTRATIONS ?? 200);
 const CONCURRENCY = Number(process.env.CHAOS_CONCURRENCY ?? 24);
 /** Retry waits run this much faster; the definition's delays stay as written. */
 const TIME_SCALE = 50;
-/** The handlers' per-request timeout, and the latency that overruns it. */
-const REQUEST_TIMEOUT_MS = 3000;
-const SLOW_MS = 4000;
-/** A 429 burst (with Retry-After) starts after every this many submissions. */
-const BURST_EVERY = 20;
-const BURST_LENGTH = 6;
-
-/**
- * The simulators try faults in order and the first that fires wins, so each probability is
- * conditional on the ones before not firing: the resulting shares are exactly 20/5/2/2 %.
- */
-const BASE_FAULTS: Fault[] = [
-  { kind: 'status', status: 503, probability: 0.2 },
-  { kind: 'latency', ms: SLOW_MS, probability: 0.05 / 0.8 },
-  { kind: 'drop', probability: 0.02 / 0.75 },
-  { kind: 'apply_then_drop', probability: 0.02 / 0.73 },
-];
 
 test(`chaos: ${REGISTRATIONS} registrations under 503s, slow answers, 429 bursts, drops and lost responses`, {
   timeout: 15 * 60_000,
-  skip: CHAOS_ONLY,
 }, async (t) => {
   assert.ok(REGISTRATIONS >= 1 && CONCURRENCY >= 1, 'CHAOS_REGISTRATIONS and CHAOS_CONCURRENCY must be >= 1');
   // First, so a run that dies half-way still says how to replay it.
@@ -72,63 +52,42 @@ test(`chaos: ${REGISTRATIONS} registrations under 503s, slow answers, 429 bursts
     seed: SEED,
     timeScale: TIME_SCALE,
     maxConcurrencyPerFunction: 6,
-    envOverrides: { REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) },
+    envOverrides: { REQUEST_TIMEOUT_MS: String(CHAOS_REQUEST_TIMEOUT_MS) },
     onLog: (line) => logLines.push(line),
   });
   t.after(() => runtime.close());
-  const { simulators } = runtime;
-  const random = mulberry32(SEED);
+  const simulators = simulatorsOf(runtime);
   const limits = registrationRetryLimits();
-  const started = performance.now();
-  let apiRetries = 0;
-  simulators.faults.set('*', '*', BASE_FAULTS);
-
-  const registrations = await mapLimit(
-    Array.from({ length: REGISTRATIONS }, (_, n) => n),
-    CONCURRENCY,
-    async (n): Promise<Registration> => {
-      if (n > 0 && n % BURST_EVERY === 0) {
-        // Route-specific faults are tried before the '*' ones, so the burst overrides the base mix.
-        const target = STEP_ROUTES[STEP_ORDER[Math.floor(random() * STEP_ORDER.length)]!]!;
-        const retryAfter = 1 + Math.floor(random() * 2);
-        simulators.faults.add(target.service, target.route, {
-          kind: 'status',
-          status: 429,
-          retryAfter,
-          times: BURST_LENGTH,
-        });
-      }
-      const { body, pii } = registrationBody(n, `chaos${SEED}`);
-      const accepted = await submit(runtime.apiUrl, body, `chaos-${SEED}-${n}`, () => {
-        apiRetries += 1;
-      });
-      const terminal = await waitForTerminal(
-        runtime.sfnClient,
-        accepted.execution_arn,
-        Date.now() + 5 * 60_000,
-        500,
-      );
-      const plan = (body.user_info as { plan: string }).plan;
-      return {
-        n,
-        plan,
-        pii,
-        correlationId: accepted.correlation_id,
-        executionArn: accepted.execution_arn,
-        terminal,
-      };
-    },
-  );
-  const wallSeconds = (performance.now() - started) / 1000;
-  simulators.faults.clear();
-
-  // Step Functions is the source of truth; the API's status document is what a client sees.
-  await mapLimit(registrations, 6, async (registration) => {
-    const response = await fetch(`${runtime.apiUrl}/registrations/${registration.correlationId}`, {
-      signal: AbortSignal.timeout(30_000),
-    });
-    assert.equal(response.status, 200);
-    registration.doc = (await response.json()) as StatusDoc;
+  const bodies = Array.from({ length: REGISTRATIONS }, (_, n) => registrationBody(n, `chaos${SEED}`));
+  const report = await runChaos(runtime, {
+    workflow: 'user_registration',
+    count: REGISTRATIONS,
+    concurrency: CONCURRENCY,
+    seed: SEED,
+    input: (n) => bodies[n]!.body,
+  });
+  const { wallSeconds, apiRetries } = report;
+  // Step Functions is the source of truth for the end state; the status document (kept in the
+  // report) is what a client sees.
+  const registrations: Registration[] = await mapLimit(report.executions, 6, async (execution) => {
+    const { pii, body } = bodies[execution.n]!;
+    const terminal = await waitForTerminal(
+      runtime.sfnClient,
+      execution.executionArn,
+      Date.now() + 60_000,
+      200,
+    );
+    const plan = (body.user_info as { plan: string }).plan;
+    const { n, correlationId, executionArn } = execution;
+    return {
+      n,
+      plan,
+      pii,
+      correlationId,
+      executionArn,
+      terminal,
+      doc: execution.doc as unknown as StatusDoc,
+    };
   });
 
   const entities = simulators.counters.entities();
@@ -186,10 +145,12 @@ test(`chaos: ${REGISTRATIONS} registrations under 503s, slow answers, 429 bursts
     `log_lines=${logLines.length} pii_leaks=${leaks.length} pii_in_status_errors=${statusLeaks.length}`;
   console.log(summary);
   console.log(details);
+  console.log(chaosSummary(report));
   t.diagnostic(summary);
   t.diagnostic(details);
 
   assert.deepEqual(duplicates, [], 'side effects applied more than once');
+  assert.deepEqual(report.problems, [], 'the generic run found duplicates or lost side effects');
   // Nothing exists that no registration asked for (one user per email holds by construction).
   const emails = new Set(people.map((person) => person.email));
   assert.deepEqual(

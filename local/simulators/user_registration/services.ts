@@ -1,38 +1,21 @@
-import type { ServiceState } from './state.ts';
-import type {
-  PreferenceEntity,
-  ProfileEntity,
-  ServiceName,
-  UserEntity,
-  WelcomeSequenceEntity,
+import type { RouteRequest, ServiceAnswer, SimulatedRoute, SimulatedService } from '../types.ts';
+import type { RegistrationState } from './state.ts';
+import {
+  type PreferenceEntity,
+  type ProfileEntity,
+  SERVICE_NAMES,
+  type ServiceName,
+  type UserEntity,
+  type WelcomeSequenceEntity,
 } from './types.ts';
 
 /** The four services' routes and their semantics, over the shared in-memory state (state.ts). */
 
-/** An answer before it is written: status, JSON body, and whether it changed any state. */
-export interface ServiceAnswer {
-  readonly status: number;
-  readonly body: unknown;
-  readonly applied: boolean;
-}
-
-/** Everything a route handler sees. */
-export interface RouteRequest {
-  readonly state: ServiceState;
-  readonly params: Readonly<Record<string, string>>;
-  readonly query: URLSearchParams;
-  readonly body: Record<string, unknown>;
-  readonly correlationId: string | undefined;
-}
-
+/** A route of one of the four services, over the shared state. */
 interface Route {
   readonly service: ServiceName;
   readonly key: string;
-  readonly method: string;
-  readonly pattern: RegExp;
-  /** Writes honour Idempotency-Key; reads do not. */
-  readonly write: boolean;
-  readonly handle: (req: RouteRequest) => ServiceAnswer;
+  readonly handle: (req: RouteRequest & { readonly state: RegistrationState }) => ServiceAnswer;
 }
 
 /** Counts per correlation ID; requests without one count under `(none)`. */
@@ -51,9 +34,6 @@ const ROUTES: readonly Route[] = [
   {
     service: 'user',
     key: 'POST /users',
-    method: 'POST',
-    pattern: /^\/users$/,
-    write: true,
     handle: ({ state, body, correlationId }) => {
       if (!str(body.email) || !EMAIL.test(body.email)) return answer(422, { error: 'INVALID_EMAIL' });
       if (!str(body.name)) return answer(422, { error: 'INVALID_NAME' });
@@ -83,9 +63,6 @@ const ROUTES: readonly Route[] = [
   {
     service: 'user',
     key: 'GET /users',
-    method: 'GET',
-    pattern: /^\/users$/,
-    write: false,
     handle: ({ state, query }) => {
       const email = query.get('email')?.toLowerCase();
       if (email === undefined) return answer(400, { error: 'EMAIL_QUERY_REQUIRED' });
@@ -97,9 +74,6 @@ const ROUTES: readonly Route[] = [
   {
     service: 'user',
     key: 'GET /users/{id}',
-    method: 'GET',
-    pattern: /^\/users\/(?<id>[^/]+)$/,
-    write: false,
     handle: ({ state, params }) => {
       const user = state.users.get(params.id ?? '');
       return user === undefined ? answer(404, { error: 'USER_NOT_FOUND' }) : answer(200, publicUser(user));
@@ -108,9 +82,6 @@ const ROUTES: readonly Route[] = [
   {
     service: 'user',
     key: 'PATCH /users/{id}/status',
-    method: 'PATCH',
-    pattern: /^\/users\/(?<id>[^/]+)\/status$/,
-    write: true,
     handle: ({ state, params, body, correlationId }) => {
       const user = state.users.get(params.id ?? '');
       if (user === undefined) return answer(404, { error: 'USER_NOT_FOUND' });
@@ -129,9 +100,6 @@ const ROUTES: readonly Route[] = [
   {
     service: 'billing',
     key: 'POST /profiles',
-    method: 'POST',
-    pattern: /^\/profiles$/,
-    write: true,
     handle: ({ state, body, correlationId }) => {
       if (!str(body.user_id)) return answer(422, { error: 'USER_ID_REQUIRED' });
       if (body.plan !== 'pro' && body.plan !== 'enterprise')
@@ -159,9 +127,6 @@ const ROUTES: readonly Route[] = [
   {
     service: 'preferences',
     key: 'POST /users/{id}/preferences',
-    method: 'POST',
-    pattern: /^\/users\/(?<id>[^/]+)\/preferences$/,
-    write: true,
     handle: ({ state, params, body, correlationId }) => {
       const prefs = body.preferences;
       if (typeof prefs !== 'object' || prefs === null || Array.isArray(prefs)) {
@@ -189,9 +154,6 @@ const ROUTES: readonly Route[] = [
   {
     service: 'notification',
     key: 'POST /notifications/welcome',
-    method: 'POST',
-    pattern: /^\/notifications\/welcome$/,
-    write: true,
     handle: ({ state, body, correlationId }) => {
       if (!str(body.user_id)) return answer(422, { error: 'USER_ID_REQUIRED' });
       if (!str(body.template)) return answer(422, { error: 'TEMPLATE_REQUIRED' });
@@ -225,27 +187,15 @@ const ROUTES: readonly Route[] = [
   },
 ];
 
-/** Finds the route for a request; `methodAllowed` false means the path exists with another method. */
-export function matchRoute(
-  service: ServiceName,
-  method: string,
-  path: string,
-): { route: Route; params: Record<string, string> } | { route: undefined; methodAllowed: boolean } {
-  let pathKnown = false;
-  for (const route of ROUTES) {
-    if (route.service !== service) continue;
-    const match = route.pattern.exec(path);
-    if (match === null) continue;
-    pathKnown = true;
-    if (route.method !== method) continue;
-    const params: Record<string, string> = {};
-    for (const [name, value] of Object.entries(match.groups ?? {})) params[name] = decodeURIComponent(value);
-    return { route, params };
-  }
-  return { route: undefined, methodAllowed: !pathKnown };
+/** The four services over one shared state, as the simulator kit runs them. */
+export function registrationServices(state: RegistrationState): SimulatedService[] {
+  return SERVICE_NAMES.map((name) => ({
+    name,
+    routes: ROUTES.filter((route) => route.service === name).map(
+      (route): SimulatedRoute => ({ key: route.key, handle: (req) => route.handle({ ...req, state }) }),
+    ),
+  }));
 }
-
-export type { Route };
 
 function publicUser(user: UserEntity): Record<string, unknown> {
   return {
