@@ -36,9 +36,18 @@ export const RETRY_AFTER_BUCKETS_SECONDS = [
   1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 75, 90, 120, 150, 180, 240, 300,
 ] as const;
 
+const RETRY_AFTER_ERROR_PREFIX = 'RetryAfter.';
+
 /** `RetryAfter.5s`: the error name a handler throws to be retried after (at least) 5 seconds. */
 export function retryAfterErrorName(bucketSeconds: number): string {
-  return `RetryAfter.${bucketSeconds}s`;
+  return `${RETRY_AFTER_ERROR_PREFIX}${bucketSeconds}s`;
+}
+
+/** The delay of a `RetryAfter.<n>s` error name in seconds, or undefined for any other name. */
+export function retryAfterSecondsOf(errorName: string): number | undefined {
+  if (!errorName.startsWith(RETRY_AFTER_ERROR_PREFIX) || !errorName.endsWith('s')) return undefined;
+  const digits = errorName.slice(RETRY_AFTER_ERROR_PREFIX.length, -1);
+  return /^[1-9]\d*$/.test(digits) ? Number(digits) : undefined;
 }
 
 /**
@@ -138,6 +147,11 @@ export const DEFAULTS = {
   logLevel: 'INFO',
   /** `POWERTOOLS_METRICS_NAMESPACE` when the environment sets none. */
   metricsNamespace: 'Stepflow',
+  /**
+   * Region of the SDK clients a handler creates when neither `AWS_REGION` nor `AWS_DEFAULT_REGION`
+   * is set (ad-hoc runs only: Lambda always sets `AWS_REGION`).
+   */
+  region: 'us-east-1',
   /** How long an `on_failure: await_operator` step waits for an operator (`operator_timeout_seconds`). */
   operatorTimeoutSeconds: 7 * 24 * 60 * 60,
   /** The shared circuit breaker of every service (`circuit_breaker:` in the YAML overrides it). */
@@ -239,6 +253,7 @@ export const METADATA = {
  * `.$` keys: the built-in HTTP step handler sends it through the shared HTTP policy.
  */
 export interface HttpStepRequest {
+  /** One of {@link HTTP_STEP_METHODS}. */
   readonly method: string;
   /** Path under the service's base URL, starting with `/`. */
   readonly path: string;
@@ -246,6 +261,30 @@ export interface HttpStepRequest {
   readonly headers?: Readonly<Record<string, unknown>>;
   readonly body?: unknown;
 }
+
+/** The methods a declarative HTTP step may use (`handler_config.request.method`). */
+export const HTTP_STEP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/**
+ * Header names (lower case) a declarative HTTP step's `request.headers` may not set: the two the
+ * step runtime derives on every call (overriding them would break tracing and exactly-once), the
+ * ones fetch computes (Host, Content-Length), and the hop-by-hop ones fetch refuses (RFC 9110
+ * §7.6.1) plus Expect. The handler refuses them with `INVALID_REQUEST`; the compiler can refuse
+ * the static ones at synth.
+ */
+export const HTTP_STEP_RESERVED_HEADERS = [
+  'x-correlation-id',
+  'idempotency-key',
+  'host',
+  'content-length',
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+] as const;
 
 /** A declarative HTTP step's result at `$.steps.<step>`. */
 export interface HttpStepResult {

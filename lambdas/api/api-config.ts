@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS, ENV } from '../contracts.ts';
-import { parseWorkflowGraph, WORKFLOW_GRAPH_ENV, type WorkflowGraph } from '../graph/index.ts';
+import { parseWorkflowGraph, type WorkflowGraph } from '../graph/index.ts';
 import { createStepLogger } from '../runtime/logger.ts';
 import { ExecutionStore } from './execution-store.ts';
 
@@ -81,7 +81,7 @@ export function readStatusConfig(env: Env = process.env): StatusConfig {
     stepNames: readStepNames(env[ENV.workflowSteps]),
     logLevel: env[ENV.powertoolsLogLevel] || DEFAULTS.logLevel,
     workflowName: env[ENV.workflowName] || 'workflow',
-    graph: readGraph(env[WORKFLOW_GRAPH_ENV]),
+    graph: readGraph(env[ENV.workflowGraph]),
   };
 }
 
@@ -91,7 +91,7 @@ function readGraph(raw: string | undefined): WorkflowGraph | undefined {
   try {
     return parseWorkflowGraph(raw);
   } catch (error) {
-    throw new Error(`${WORKFLOW_GRAPH_ENV} is invalid: ${(error as Error).message}`);
+    throw new Error(`${ENV.workflowGraph} is invalid: ${(error as Error).message}`);
   }
 }
 
@@ -124,7 +124,7 @@ export function executionArnFor(stateMachineArn: string, executionName: string):
 
 /** Where a human can look at an execution in the Step Functions console. */
 export function consoleUrlFor(executionArn: string): string {
-  const region = executionArn.split(':')[3] || 'us-east-1';
+  const region = executionArn.split(':')[3] || DEFAULTS.region;
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
 

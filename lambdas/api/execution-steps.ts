@@ -1,14 +1,11 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { STATE_SUFFIX, type StepStatus } from '../contracts.ts';
 
-/** Where one step stands, derived from the execution history (Step Functions is the source of truth). */
-export type StepStatus =
-  | 'pending'
-  | 'running'
-  | 'retrying'
-  | 'succeeded'
-  | 'failed'
-  | 'fallback'
-  | 'cancelled';
+/**
+ * Where one step stands (`STEP_STATUSES` in contracts.ts), derived from the execution history:
+ * Step Functions is the source of truth.
+ */
+export type { StepStatus } from '../contracts.ts';
 
 /** One step in the status response. */
 export interface StepSummary {
@@ -34,7 +31,7 @@ interface StepTrack {
   fallbackAt?: Date | undefined;
 }
 
-const FALLBACK_SUFFIX = ' (fallback)';
+const FALLBACK_SUFFIX = STATE_SUFFIX.fallback;
 
 /**
  * Summarizes each step from GetExecutionHistory events. Lambda events carry no state name, so each

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { KEY_PREFIX } from '../contracts.ts';
 
 /** The stored answer to a request, replayed verbatim for a repeated Idempotency-Key. */
 export interface StoredResponse {
@@ -181,9 +182,9 @@ export class ExecutionStore {
 }
 
 function idempotencyKeyOf(key: string): { pk: string; sk: string } {
-  return { pk: `IDEMPOTENCY#${key}`, sk: 'REQUEST' };
+  return { pk: `${KEY_PREFIX.idempotency}${key}`, sk: 'REQUEST' };
 }
 
 function correlationKeyOf(correlationId: string): { pk: string; sk: string } {
-  return { pk: `CORRELATION#${correlationId}`, sk: 'EXECUTION' };
+  return { pk: `${KEY_PREFIX.correlation}${correlationId}`, sk: 'EXECUTION' };
 }

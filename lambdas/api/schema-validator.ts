@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { ENV } from '../contracts.ts';
 import type { FieldProblem } from './http.ts';
 
 /** Validates a parsed body in place (applying the schema's defaults) and lists every problem. */
@@ -21,7 +22,7 @@ export function compileBodyValidator(schema: Record<string, unknown>): BodyValid
   try {
     validate = ajv.compile(schema);
   } catch (error) {
-    throw new Error(`WORKFLOW_SCHEMA is not a valid JSON Schema: ${(error as Error).message}`);
+    throw new Error(`${ENV.workflowSchema} is not a valid JSON Schema: ${(error as Error).message}`);
   }
   return (body) => (validate(body) ? [] : (validate.errors ?? []).map(describeError));
 }

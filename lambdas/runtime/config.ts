@@ -72,7 +72,7 @@ export function readStepConfig(step: string | undefined, env: Env = process.env)
     metricsNamespace: env[ENV.powertoolsMetricsNamespace] || DEFAULTS.metricsNamespace,
     functionName: env[LAMBDA_ENV.functionName] || undefined,
     // Lambda always sets AWS_REGION; the fallback spares ad-hoc local runs a region lookup.
-    region: env[LAMBDA_ENV.region] || env[LAMBDA_ENV.defaultRegion] || 'us-east-1',
+    region: env[LAMBDA_ENV.region] || env[LAMBDA_ENV.defaultRegion] || DEFAULTS.region,
   };
 }
 

@@ -6,6 +6,7 @@ import {
   RETRYABLE_ERROR,
   retryAfterBucket,
   retryAfterErrorName,
+  retryAfterSecondsOf,
   STEP_ERROR_NAMES,
 } from '../contracts.ts';
 
@@ -83,7 +84,7 @@ const TRANSIENT_IDEMPOTENCY_ERRORS: ReadonlySet<string> = new Set([
 export function normalizeStepError(error: unknown): Error {
   if (error instanceof RetryableError || error instanceof PermanentError) return error;
   if (error instanceof Error) {
-    if (KNOWN_NAMES.has(error.name) || error.name.startsWith('RetryAfter.')) return error;
+    if (KNOWN_NAMES.has(error.name) || retryAfterSecondsOf(error.name) !== undefined) return error;
     if (error.name === 'IdempotencyValidationError' || error.name === 'IdempotencyKeyError') {
       return new PermanentError(RUNTIME_ERROR_CODES.invalidIdempotencyPayload, error.message, {
         cause: error,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { HTTP_STEP_RESERVED_HEADERS } from '../contracts.ts';
 import { PermanentError, RetryableError, RUNTIME_ERROR_CODES } from './errors.ts';
 import { classifyStatus, errorForStatus } from './http-policy.ts';
 import type { StepMetrics } from './metrics.ts';
@@ -56,24 +57,8 @@ export interface ServiceClientOptions {
   readonly metrics: StepMetrics;
 }
 
-/**
- * Headers a caller may not set (lower case): the two the runtime derives (X-Correlation-ID,
- * Idempotency-Key: overriding them would break tracing and exactly-once), the ones fetch computes
- * (Host, Content-Length), and the hop-by-hop ones fetch refuses (RFC 9110 §7.6.1) plus Expect.
- */
-export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
-  'x-correlation-id',
-  'idempotency-key',
-  'host',
-  'content-length',
-  'connection',
-  'proxy-connection',
-  'keep-alive',
-  'te',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-]);
+/** Headers a caller may not set (lower case): {@link HTTP_STEP_RESERVED_HEADERS} in contracts.ts. */
+export const RESERVED_HEADERS: ReadonlySet<string> = new Set(HTTP_STEP_RESERVED_HEADERS);
 
 /** Methods without side effects: no Idempotency-Key by default. */
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);

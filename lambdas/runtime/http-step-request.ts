@@ -5,12 +5,10 @@
  * Every problem is a `PermanentError` `INVALID_REQUEST` naming the field, never its value.
  */
 import * as z from 'zod/mini';
+import { HTTP_STEP_METHODS } from '../contracts.ts';
 import { PermanentError, RUNTIME_ERROR_CODES } from './errors.ts';
 import { RESERVED_HEADERS } from './http-client.ts';
 import { parseInput } from './validation.ts';
-
-/** The methods an HTTP step may use (any case in the YAML; sent upper case). */
-export const HTTP_STEP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /** A request ready for the service client: method upper case, every value a string. */
 export interface CheckedHttpRequest {

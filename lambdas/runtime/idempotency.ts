@@ -21,8 +21,8 @@ export interface StepIdempotencyOptions {
    * @default a client shared by every step in the process, in `region`
    */
   readonly client?: DynamoDBClient;
-  /** Region of the default client. @default 'us-east-1' */
-  readonly region?: string;
+  /** Region of the default client (the step configuration's). */
+  readonly region: string;
   /**
    * Called when a completed step's stored result is returned instead of running the handler
    * (middy's early return, which skips every `after`).
@@ -84,7 +84,7 @@ export function stepIdempotency(opts: StepIdempotencyOptions): MiddlewareObj {
 function persistenceLayer(opts: StepIdempotencyOptions): DynamoDBPersistenceLayer {
   let client = opts.client;
   if (client === undefined) {
-    sharedClient ??= new DynamoDBClient({ region: opts.region ?? 'us-east-1' });
+    sharedClient ??= new DynamoDBClient({ region: opts.region });
     client = sharedClient;
   }
   return new DynamoDBPersistenceLayer({

@@ -2,6 +2,13 @@
  * Masking of personal data (emails, names, phone numbers) in log lines. Applied as the Logger's
  * JSON replacer, so it covers every field of every line, including nested objects and errors.
  */
+import {
+  LAMBDA_CRASH_ERRORS,
+  LAMBDA_SERVICE_ERRORS,
+  LAMBDA_TIMEOUT_ERROR,
+  retryAfterSecondsOf,
+  STEP_ERROR_NAMES,
+} from '../contracts.ts';
 
 /** Keys whose string values are personal data wherever they appear. */
 const PII_KEYS: ReadonlySet<string> = new Set([
@@ -15,8 +22,10 @@ const PII_KEYS: ReadonlySet<string> = new Set([
   'street',
 ]);
 
-// Deliberately broad: a false positive costs a masked log value, a miss leaks an address.
-const EMAIL_PATTERN = /[^\s"'<>()[\]{},;:@]+@[^\s"'<>()[\]{},;:@]+\.[A-Za-z]{2,}/g;
+// Deliberately broad: a false positive costs a masked log value, a miss leaks an address. The
+// local part stops at '/', '?', '&' and '=' so that in a logged path (`/customers/<email>/orders`)
+// only the address is masked, not the segments before it.
+const EMAIL_PATTERN = /[^\s"'<>()[\]{},;:@/?&=]+@[^\s"'<>()[\]{},;:@/?&=]+\.[A-Za-z]{2,}/g;
 // Encoded form, as in a logged query string (`?email=jane%40example.com`).
 const ENCODED_EMAIL_PATTERN = /[^\s"'&=?/]+%40[^\s"'&=?/]+/gi;
 
@@ -52,9 +61,24 @@ export function maskValue(key: string, value: string): string {
   return maskEmailsInText(value);
 }
 
-// Error class names (`RetryableError`, `RetryAfter.5s`) share the `name` key with people's names.
-const ERROR_NAME_PATTERN =
-  /^([A-Za-z.]*(Error|Exception)|RetryAfter\.\d+s|RetriesExhausted|RetryAfterTooLong)$/;
+// Error names share the `name` key with people's names: a class name (`TypeError`,
+// `ConditionalCheckFailedException`), a `States.*` name, or a name of the contract
+// (`RetriesExhausted`, `CircuitOpen`, `RetryAfter.5s`, `Sandbox.Timedout`, `Lambda.Unknown`).
+const ERROR_CLASS_PATTERN = /^([A-Za-z.]*(Error|Exception)|States\.[A-Za-z]+)$/;
+const CONTRACT_ERROR_NAMES: ReadonlySet<string> = new Set([
+  ...STEP_ERROR_NAMES,
+  ...LAMBDA_SERVICE_ERRORS,
+  ...LAMBDA_CRASH_ERRORS,
+  LAMBDA_TIMEOUT_ERROR,
+]);
+
+function isErrorName(value: string): boolean {
+  return (
+    CONTRACT_ERROR_NAMES.has(value) ||
+    retryAfterSecondsOf(value) !== undefined ||
+    ERROR_CLASS_PATTERN.test(value)
+  );
+}
 
 /**
  * A `JSON.stringify` replacer that masks personal data. Powertools calls it without the holder
@@ -62,6 +86,6 @@ const ERROR_NAME_PATTERN =
  */
 export function piiReplacer(key: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;
-  if (key === 'name' && ERROR_NAME_PATTERN.test(value)) return value;
+  if (key === 'name' && isErrorName(value)) return value;
   return maskValue(key, value);
 }

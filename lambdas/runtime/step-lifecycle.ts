@@ -119,7 +119,10 @@ function stepContextFor(parts: LifecycleParts, payload: StepPayload<StepState>, 
       baseUrl: config.serviceUrl,
       timeoutMs: config.requestTimeoutMs,
       correlationId,
-      idempotencyKey: deriveIdempotencyKey(correlationId, config.step),
+      // The payload's `step` is the invocation's idempotency identity, as for the step record
+      // (STEP_IDEMPOTENCY_KEY_PATH): a compensation carries `<step>:undo` (undoStepId) and must
+      // not replay the forward call's answer. It equals STEP_NAME for a step's own Task.
+      idempotencyKey: deriveIdempotencyKey(correlationId, payload.step ?? config.step),
       logger,
       metrics: parts.metrics,
     }),

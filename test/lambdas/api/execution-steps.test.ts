@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { readableCause, summarizeSteps } from '../../../lambdas/api/execution-steps.ts';
+import { PERMANENT_ERROR, RETRYABLE_ERROR } from '../../../lambdas/contracts.ts';
 
 /** Builds AWS-shaped history: each event chained to `prev` as Step Functions chains a branch. */
 function history() {
@@ -47,15 +48,10 @@ test('attributes retries, fallbacks and failures to their steps across parallel 
   const prefs = h.entered('initialize_preferences', parallel, 1);
   let b = h.scheduled('setup_billing_profile', billing, 1);
   let p = h.scheduled('initialize_preferences', prefs, 1);
-  b = h.failed(h.add('LambdaFunctionStarted', b, 1), 2, 'RetryableError', 'billing answered 503');
-  p = h.failed(h.add('LambdaFunctionStarted', p, 1), 2, 'RetryableError', 'preferences down');
+  b = h.failed(h.add('LambdaFunctionStarted', b, 1), 2, RETRYABLE_ERROR, 'billing answered 503');
+  p = h.failed(h.add('LambdaFunctionStarted', p, 1), 2, RETRYABLE_ERROR, 'preferences down');
   b = h.scheduled('setup_billing_profile', b, 3);
-  b = h.failed(
-    h.add('LambdaFunctionStarted', b, 3),
-    4,
-    'PermanentError',
-    'billing answered 422 INVALID_CARD',
-  );
+  b = h.failed(h.add('LambdaFunctionStarted', b, 3), 4, PERMANENT_ERROR, 'billing answered 422 INVALID_CARD');
   h.add('PassStateEntered', p, 4, {
     stateEnteredEventDetails: { name: 'initialize_preferences (fallback)' },
   });
@@ -75,13 +71,13 @@ test('attributes retries, fallbacks and failures to their steps across parallel 
     ],
   );
   assert.equal(running[0]?.duration_ms, 1000);
-  assert.deepEqual(running[2]?.error, { error: 'RetryableError', cause: 'preferences down' });
+  assert.deepEqual(running[2]?.error, { error: RETRYABLE_ERROR, cause: 'preferences down' });
 
   const failedRun = summarizeSteps(h.events, { running: false, stoppedAt: new Date(1_004_000) });
   const billingStep = failedRun.find((s) => s.name === 'setup_billing_profile');
   assert.equal(billingStep?.status, 'failed');
   assert.deepEqual(billingStep?.error, {
-    error: 'PermanentError',
+    error: PERMANENT_ERROR,
     cause: 'billing answered 422 INVALID_CARD',
   });
   assert.equal(billingStep?.duration_ms, 3000);

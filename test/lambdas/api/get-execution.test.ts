@@ -3,12 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { readStatusConfig } from '../../../lambdas/api/api-config.ts';
 import { createGetExecutionHandler, describeExecution } from '../../../lambdas/api/get-execution.ts';
-import { ENV } from '../../../lambdas/contracts.ts';
-import {
-  serializeWorkflowGraph,
-  WORKFLOW_GRAPH_ENV,
-  type WorkflowGraph,
-} from '../../../lambdas/graph/index.ts';
+import { ENV, PERMANENT_ERROR } from '../../../lambdas/contracts.ts';
+import { serializeWorkflowGraph, type WorkflowGraph } from '../../../lambdas/graph/index.ts';
 import { LOCAL_AWS_CLIENT_CONFIG } from '../../../local/dynamo.ts';
 import { createExecutor } from '../../../local/runtime/executor.ts';
 import { type SfnEndpoint, startSfnEndpoint } from '../../../local/runtime/sfn-endpoint.ts';
@@ -27,6 +23,36 @@ const definition = {
   },
 };
 
+const MIXED_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:mixed';
+
+/** A step that succeeds, one that fails into its fallback, one that fails the execution. */
+const mixedDefinition = {
+  StartAt: 'first',
+  States: {
+    first: { Type: 'Task', Resource: FUNCTION_ARN, ResultPath: '$.first', Next: 'second' },
+    second: {
+      Type: 'Task',
+      Resource: `${FUNCTION_ARN}-failing`,
+      ResultPath: '$.second',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.errors.second', Next: 'second (fallback)' }],
+      Next: 'third',
+    },
+    'second (fallback)': {
+      Type: 'Pass',
+      Result: { fallback_used: true },
+      ResultPath: '$.second',
+      Next: 'third',
+    },
+    third: { Type: 'Task', Resource: `${FUNCTION_ARN}-failing`, ResultPath: '$.third', End: true },
+  },
+};
+
+/** Tasks on the `-failing` function fail permanently, the others succeed. */
+async function invokeTask(functionArn: string): Promise<unknown> {
+  if (!functionArn.endsWith('-failing')) return { ok: true };
+  throw Object.assign(new Error('NOT_FOUND: GET /orders/1 answered 404'), { name: PERMANENT_ERROR });
+}
+
 describe('GET /<resource>/{id} reads the history through the SDK paginator', () => {
   let table: Awaited<ReturnType<typeof startTable>>;
   let endpoint: SfnEndpoint;
@@ -44,9 +70,20 @@ describe('GET /<resource>/{id} reads the history through the SDK paginator', () 
         type: 'STANDARD',
         definition,
       },
-      invoke: async () => ({ ok: true }),
+      invoke: invokeTask,
     });
-    endpoint = await startSfnEndpoint({ executors: [executor] });
+    const mixed = await createExecutor({
+      machine: {
+        logicalId: 'Mixed',
+        name: 'mixed',
+        arn: MIXED_ARN,
+        workflow: 'mixed',
+        type: 'STANDARD',
+        definition: mixedDefinition,
+      },
+      invoke: invokeTask,
+    });
+    endpoint = await startSfnEndpoint({ executors: [executor, mixed] });
     sfn = new SFNClient({ ...LOCAL_AWS_CLIENT_CONFIG, endpoint: endpoint.url });
     await sfn.send(
       new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'paged', input: '{}' }),
@@ -54,6 +91,13 @@ describe('GET /<resource>/{id} reads the history through the SDK paginator', () 
     await endpoint.getExecution(executionArn)!.done;
     await table.store.putCorrelation(
       { correlationId: 'paged', executionArn, requestHash: 'h' },
+      Math.floor(Date.now() / 1000) + 3600,
+    );
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: MIXED_ARN, name: 'mixed', input: '{}' }));
+    const mixedArn = `${MIXED_ARN.replace(':stateMachine:', ':execution:')}:mixed`;
+    await endpoint.getExecution(mixedArn)!.done;
+    await table.store.putCorrelation(
+      { correlationId: 'mixed', executionArn: mixedArn, requestHash: 'h' },
       Math.floor(Date.now() / 1000) + 3600,
     );
   });
@@ -106,6 +150,38 @@ describe('GET /<resource>/{id} reads the history through the SDK paginator', () 
     assert.ok(lines.includes('  class n0,n1,n2 succeeded'), result.body);
   });
 
+  test('?format=mermaid colours each step by its own status: succeeded, fallback, failed, pending', async () => {
+    const mixedGraph: WorkflowGraph = {
+      workflow: 'mixed',
+      steps: ['first', 'second', 'third', 'fourth'].map((name, i, all) => ({
+        name,
+        dependsOn: i === 0 ? [] : [all[i - 1]!],
+        fallback: name === 'second',
+        honorRetryAfter: false,
+        http: false,
+      })),
+    };
+    const handler = createGetExecutionHandler({
+      store: table.store,
+      sfn,
+      workflowName: 'mixed',
+      graph: mixedGraph,
+      stepNames: ['first', 'second', 'third', 'fourth'],
+    });
+    const result = await handler({ ...getEvent('mixed'), queryStringParameters: { format: 'mermaid' } });
+    assert.equal(result.statusCode, 200);
+    const lines = result.body.split('\n');
+    for (const expected of [
+      '  class n0 succeeded',
+      '  class n1 fallback',
+      '  class n2 failed',
+      '  class n3 pending',
+    ]) {
+      assert.ok(lines.includes(expected), `${expected} missing from\n${result.body}`);
+    }
+    assert.doesNotMatch(result.body, /GET \/orders/, 'the Mermaid text carries no error causes');
+  });
+
   test('without the graph (left out of a crowded environment) the steps are drawn without edges', async () => {
     const handler = createGetExecutionHandler({ store: table.store, sfn, workflowName: 'paging' });
     const result = await handler(withFormat('mermaid'));
@@ -129,13 +205,13 @@ describe('GET /<resource>/{id} reads the history through the SDK paginator', () 
     const env = {
       [ENV.tableName]: 't',
       [ENV.workflowName]: 'paging',
-      [WORKFLOW_GRAPH_ENV]: serializeWorkflowGraph(graph),
+      [ENV.workflowGraph]: serializeWorkflowGraph(graph),
     };
     assert.deepEqual(readStatusConfig(env).graph, graph);
     assert.equal(readStatusConfig({ [ENV.tableName]: 't' }).graph, undefined);
     assert.throws(
-      () => readStatusConfig({ ...env, [WORKFLOW_GRAPH_ENV]: '{' }),
-      /^Error: WORKFLOW_GRAPH is invalid: workflow graph is not JSON$/,
+      () => readStatusConfig({ ...env, [ENV.workflowGraph]: '{' }),
+      new RegExp(`^Error: ${ENV.workflowGraph} is invalid: workflow graph is not JSON$`),
     );
   });
 });

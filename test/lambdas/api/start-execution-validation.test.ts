@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { compileBodyValidator } from '../../../lambdas/api/schema-validator.ts';
 import { createStartExecutionHandler, generateCorrelationId } from '../../../lambdas/api/start-execution.ts';
+import { STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES } from '../../../lambdas/contracts.ts';
 import { postEvent, registrationSchema, startTable, startTripwireSfn, validBody } from './support.ts';
 
 describe('POST /<resource> rejects bad requests before touching anything', () => {
@@ -83,9 +84,9 @@ describe('POST /<resource> rejects bad requests before touching anything', () =>
     ['deep nesting', postEvent(`${'['.repeat(5000)}${']'.repeat(5000)}`), 400, /nested 5000 levels deep/],
     [
       'a body over the Step Functions input limit',
-      postEvent(JSON.stringify(validBody({ pad: 'x'.repeat(300_000) }))),
+      postEvent(JSON.stringify(validBody({ pad: 'x'.repeat(STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES) }))),
       413,
-      /limit is 262144 bytes/,
+      new RegExp(`limit is ${STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES} bytes`),
     ],
     ['an array body', postEvent('[]'), 400, /invalid/],
     [

@@ -163,7 +163,7 @@ describe('POST /<resource> starts each execution exactly once', () => {
     assert.equal(executionsNamed('corr-abandoned').length, 1);
   });
 
-  test('GET reports a started registration, 404 for an unknown ID and 400 for a malformed one', async () => {
+  test('GET reports a started execution, 404 for an unknown ID and 400 for a malformed one', async () => {
     await post(validBody(), { 'X-Correlation-ID': 'corr-status' });
     const found = await status(getEvent('corr-status'));
     assert.equal(found.statusCode, 200);
@@ -179,5 +179,47 @@ describe('POST /<resource> starts each execution exactly once', () => {
     assert.equal(missing.statusCode, 404);
     assert.match(JSON.parse(missing.body).message, /No execution with correlation ID 'nobody'/);
     assert.equal((await status(getEvent('bad id!'))).statusCode, 400);
+  });
+
+  test('serves any workflow: its resource names the status URL, its schema is the one enforced', async () => {
+    const orders = createStartExecutionHandler({
+      store: table.store,
+      sfn,
+      stateMachineArn: STATE_MACHINE_ARN,
+      resource: 'orders',
+      validate: compileBodyValidator({
+        type: 'object',
+        required: ['order_id'],
+        additionalProperties: false,
+        properties: {
+          order_id: { type: 'string' },
+          priority: { type: 'string', default: 'normal' },
+          correlation_id: { type: 'string' },
+        },
+      }),
+      idempotencyTtlSeconds: 3600,
+    });
+    const ordersPost = (body: unknown) => {
+      const event = postEvent(JSON.stringify(body), {
+        'Content-Type': 'application/json',
+        'X-Correlation-ID': 'corr-orders',
+      });
+      const requestContext = { ...event.requestContext, path: '/v1/orders', resourcePath: '/orders' };
+      return orders({ ...event, resource: '/orders', path: '/orders', requestContext });
+    };
+    const refused = await ordersPost(validBody());
+    assert.equal(refused.statusCode, 400);
+    assert.deepEqual(
+      (JSON.parse(refused.body).errors as Array<{ field: string }>).map((e) => e.field).sort(),
+      ['/billing_info', '/order_id', '/user_info'],
+    );
+    const accepted = await ordersPost({ order_id: 'o-1' });
+    assert.equal(accepted.statusCode, 202);
+    assert.equal(JSON.parse(accepted.body).status_url, 'https://api.test/v1/orders/corr-orders');
+    assert.deepEqual(JSON.parse(executionsNamed('corr-orders')[0]!.input), {
+      correlation_id: 'corr-orders',
+      order_id: 'o-1',
+      priority: 'normal',
+    });
   });
 });

@@ -3,6 +3,9 @@ import { describe, test } from 'node:test';
 import { DEFAULTS } from '../../../lambdas/contracts.ts';
 import { readStepConfig } from '../../../lambdas/runtime/config.ts';
 
+// The one place the variable names are written out by hand, on purpose: these tests pin the names
+// the stack and the Lambda runtime really set, so a rename in contracts.ts alone fails here.
+
 describe('readStepConfig', () => {
   test('reads the stack environment', () => {
     const config = readStepConfig('x', {

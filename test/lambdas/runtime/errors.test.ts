@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  IDEMPOTENCY_IN_PROGRESS_ERROR,
+  PERMANENT_ERROR,
+  RETRIES_EXHAUSTED_ERROR,
+  RETRY_AFTER_BUCKETS_SECONDS,
+  RETRY_AFTER_TOO_LONG_ERROR,
+  RETRYABLE_ERROR,
+  retryAfterErrorName,
+  retryAfterSecondsOf,
+} from '../../../lambdas/contracts.ts';
+import {
   applyRetryPolicy,
   normalizeStepError,
   PermanentError,
@@ -12,16 +22,16 @@ const honor = { attempt: 0, retryLimit: 5, honorRetryAfter: true, maxRetryAfterS
 describe('step errors', () => {
   test('carry stable names and the error code in the message', () => {
     const permanent = new PermanentError('USER_CONFLICT', 'email taken');
-    assert.equal(permanent.name, 'PermanentError');
+    assert.equal(permanent.name, PERMANENT_ERROR);
     assert.equal(permanent.errorCode, 'USER_CONFLICT');
     assert.equal(permanent.message, 'USER_CONFLICT: email taken');
     assert.equal(new RetryableError('x', { retryAfterSeconds: 2 }).retryAfterSeconds, 2);
   });
 
   test('normalizeStepError keeps contract names and maps the rest', () => {
-    const inProgress = Object.assign(new Error('busy'), { name: 'IdempotencyAlreadyInProgressError' });
+    const inProgress = Object.assign(new Error('busy'), { name: IDEMPOTENCY_IN_PROGRESS_ERROR });
     assert.equal(normalizeStepError(inProgress), inProgress);
-    assert.equal(normalizeStepError(new TypeError('boom')).name, 'RetryableError');
+    assert.equal(normalizeStepError(new TypeError('boom')).name, RETRYABLE_ERROR);
     assert.equal(normalizeStepError(new TypeError('boom')).message, 'TypeError: boom');
     const persistence = Object.assign(new Error('Failed to save'), {
       name: 'IdempotencyPersistenceLayerError',
@@ -29,8 +39,24 @@ describe('step errors', () => {
     });
     assert.match(normalizeStepError(persistence).message, /Failed to save \(ECONNREFUSED\)/);
     const invalid = Object.assign(new Error('payload changed'), { name: 'IdempotencyValidationError' });
-    assert.equal(normalizeStepError(invalid).name, 'PermanentError');
-    assert.equal(normalizeStepError('a string').name, 'RetryableError');
+    assert.equal(normalizeStepError(invalid).name, PERMANENT_ERROR);
+    assert.equal(normalizeStepError('a string').name, RETRYABLE_ERROR);
+  });
+
+  test('normalizeStepError keeps RetryAfter.<n>s names and nothing that only looks like one', () => {
+    const delayed = Object.assign(new Error('slow down'), { name: retryAfterErrorName(8) });
+    assert.equal(normalizeStepError(delayed), delayed);
+    for (const name of ['RetryAfter.soon', 'RetryAfter.0s', 'RetryAfter.5', 'XRetryAfter.5s']) {
+      const lookalike = Object.assign(new Error('x'), { name });
+      assert.equal(normalizeStepError(lookalike).name, RETRYABLE_ERROR, name);
+    }
+  });
+
+  test('retryAfterSecondsOf reads back every bucket name the compiler emits', () => {
+    for (const bucket of RETRY_AFTER_BUCKETS_SECONDS) {
+      assert.equal(retryAfterSecondsOf(retryAfterErrorName(bucket)), bucket);
+    }
+    assert.equal(retryAfterSecondsOf(RETRYABLE_ERROR), undefined);
   });
 });
 
@@ -42,11 +68,11 @@ describe('applyRetryPolicy', () => {
 
   test('renames Retry-After to the bucket at or above the delay', () => {
     const cases: Array<[number, string]> = [
-      [0, 'RetryAfter.1s'],
-      [1, 'RetryAfter.1s'],
-      [1.2, 'RetryAfter.2s'],
-      [7, 'RetryAfter.8s'],
-      [60, 'RetryAfter.60s'],
+      [0, retryAfterErrorName(1)],
+      [1, retryAfterErrorName(1)],
+      [1.2, retryAfterErrorName(2)],
+      [7, retryAfterErrorName(8)],
+      [60, retryAfterErrorName(60)],
     ];
     for (const [seconds, name] of cases) {
       assert.equal(
@@ -58,7 +84,7 @@ describe('applyRetryPolicy', () => {
 
   test('a delay above the maximum is RetryAfterTooLong', () => {
     const error = applyRetryPolicy(new RetryableError('slow down', { retryAfterSeconds: 90 }), honor);
-    assert.equal(error.name, 'RetryAfterTooLong');
+    assert.equal(error.name, RETRY_AFTER_TOO_LONG_ERROR);
     assert.match(error.message, /90s, more than the step's maximum of 60s: slow down/);
   });
 
@@ -67,10 +93,10 @@ describe('applyRetryPolicy', () => {
       ...honor,
       attempt: 5,
     });
-    assert.equal(error.name, 'RetriesExhausted');
+    assert.equal(error.name, RETRIES_EXHAUSTED_ERROR);
     assert.equal(error.message, 'gave up after 6 attempts: answered 503');
     const plain = applyRetryPolicy(new RetryableError('answered 500'), { ...honor, attempt: 4 });
-    assert.equal(plain.name, 'RetryableError');
+    assert.equal(plain.name, RETRYABLE_ERROR);
   });
 
   test('never touches permanent errors', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PERMANENT_ERROR, RETRYABLE_ERROR } from '../../../lambdas/contracts.ts';
 import {
   createServiceClient,
   deriveIdempotencyKey,
@@ -31,7 +32,7 @@ describe('the service client a module step uses', () => {
     test(`refuses a caller's ${name} header and sends nothing`, async () => {
       const before = service.received.length;
       const error = await rejection(client().request('POST', '/mail', { headers: { [name]: 'forged' } }));
-      assert.equal(error.name, 'PermanentError');
+      assert.equal(error.name, PERMANENT_ERROR);
       assert.match(error.message, new RegExp(`^INVALID_REQUEST: header ${name} is set by the step runtime`));
       assert.equal(service.received.length, before);
     });
@@ -47,7 +48,7 @@ describe('the service client a module step uses', () => {
   test('a 2xx body that is not JSON is retryable for a module step (it cannot use it)', async () => {
     service.answer(() => ({ status: 200, body: '<html>', headers: { 'content-type': 'text/html' } }));
     const error = await rejection(client().request('POST', '/mail'));
-    assert.equal(error.name, 'RetryableError');
+    assert.equal(error.name, RETRYABLE_ERROR);
     assert.match(error.message, /answered 200 with a body that is not JSON/);
   });
 });

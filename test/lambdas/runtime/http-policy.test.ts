@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { PERMANENT_ERROR, RETRYABLE_ERROR } from '../../../lambdas/contracts.ts';
 import { classifyStatus, errorForStatus, parseRetryAfter } from '../../../lambdas/runtime/http-policy.ts';
 
 describe('classifyStatus', () => {
@@ -54,7 +55,7 @@ describe('errorForStatus', () => {
   const call = { method: 'POST', path: '/profiles' };
   test('names the call, the status and the service code', () => {
     const error = errorForStatus({ ...call, status: 422, serviceCode: 'PLAN_NOT_BILLABLE' });
-    assert.equal(error.name, 'PermanentError');
+    assert.equal(error.name, PERMANENT_ERROR);
     assert.equal(error.message, 'SERVICE_VALIDATION_FAILED: POST /profiles answered 422 PLAN_NOT_BILLABLE');
   });
   test('auth, not found and an unresolved conflict are permanent with their codes', () => {
@@ -64,7 +65,7 @@ describe('errorForStatus', () => {
   });
   test('429 and 503 carry Retry-After; other statuses ignore it', () => {
     const throttled = errorForStatus({ ...call, status: 429, retryAfterHeader: '3' });
-    assert.equal(throttled.name, 'RetryableError');
+    assert.equal(throttled.name, RETRYABLE_ERROR);
     assert.equal('retryAfterSeconds' in throttled && throttled.retryAfterSeconds, 3);
     const unavailable = errorForStatus({ ...call, status: 503, retryAfterHeader: '7' });
     assert.equal('retryAfterSeconds' in unavailable && unavailable.retryAfterSeconds, 7);

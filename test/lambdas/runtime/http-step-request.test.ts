@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { PERMANENT_ERROR } from '../../../lambdas/contracts.ts';
 import { checkHttpStepRequest } from '../../../lambdas/runtime/http-step-request.ts';
 import { rejection } from '../step-harness.ts';
 import { useHttpStepSuite } from './http-step-support.ts';
@@ -9,7 +10,7 @@ const s = useHttpStepSuite();
 /** Invokes the step with `request` and returns the INVALID_REQUEST message; the service must see nothing. */
 async function refused(request: unknown): Promise<string> {
   const error = await rejection(s.invoke(request));
-  assert.equal(error.name, 'PermanentError');
+  assert.equal(error.name, PERMANENT_ERROR);
   assert.equal(s.service.received.length, 0, 'a refused request reached the service');
   const prefix = 'INVALID_REQUEST: ';
   assert.ok(error.message.startsWith(prefix), error.message);

@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ENV } from '../../../lambdas/contracts.ts';
+import {
+  ENV,
+  IDEMPOTENCY_IN_PROGRESS_ERROR,
+  PERMANENT_ERROR,
+  RETRIES_EXHAUSTED_ERROR,
+  RETRY_AFTER_TOO_LONG_ERROR,
+  RETRYABLE_ERROR,
+  retryAfterErrorName,
+  STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES,
+  undoStepId,
+} from '../../../lambdas/contracts.ts';
 import { deriveIdempotencyKey } from '../../../lambdas/runtime/http-client.ts';
 import { definition } from '../../../lambdas/runtime/http-step.ts';
-import { buildHandler, newCorrelationId, rejection } from '../step-harness.ts';
-import { STEP, useHttpStepSuite } from './http-step-support.ts';
+import { buildHandler, lambdaContext, newCorrelationId, rejection } from '../step-harness.ts';
+import { httpStepPayload, STEP, useHttpStepSuite } from './http-step-support.ts';
 import { startScriptedService } from './scripted-service.ts';
 
 const s = useHttpStepSuite();
@@ -90,28 +100,32 @@ describe('HTTP step: the answer body', () => {
   }
 
   test('a result too large for Step Functions fails the step permanently, naming the limit', async () => {
-    s.service.answer(() => ({ status: 200, body: { blob: 'x'.repeat(262_144) } }));
+    s.service.answer(() => ({ status: 200, body: { blob: 'x'.repeat(STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES) } }));
     const error = await rejection(s.invoke(charge));
-    assert.equal(error.name, 'PermanentError');
+    assert.equal(error.name, PERMANENT_ERROR);
     assert.match(
       error.message,
-      /^RESPONSE_TOO_LARGE: POST \/charges answered 200 with a result of \d+ bytes.*262144/,
+      new RegExp(
+        `^RESPONSE_TOO_LARGE: POST /charges answered 200 with a result of \\d+ bytes.*${STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES}`,
+      ),
     );
   });
 });
 
 describe('HTTP step: the status table', () => {
   const table: ReadonlyArray<readonly [number, string, RegExp]> = [
-    [400, 'PermanentError', /^SERVICE_VALIDATION_FAILED: POST \/charges answered 400/],
-    [422, 'PermanentError', /^SERVICE_VALIDATION_FAILED: /],
-    [401, 'PermanentError', /^SERVICE_AUTH_FAILED: /],
-    [403, 'PermanentError', /^SERVICE_AUTH_FAILED: /],
-    [404, 'PermanentError', /^NOT_FOUND: /],
-    [409, 'PermanentError', /^CONFLICT: POST \/charges answered 409 CARD_DECLINED/],
-    [408, 'RetryableError', /answered 408/],
-    [500, 'RetryableError', /answered 500/],
-    [503, 'RetryableError', /answered 503/],
-    [418, 'RetryableError', /answered 418/],
+    [400, PERMANENT_ERROR, /^SERVICE_VALIDATION_FAILED: POST \/charges answered 400/],
+    [422, PERMANENT_ERROR, /^SERVICE_VALIDATION_FAILED: /],
+    [401, PERMANENT_ERROR, /^SERVICE_AUTH_FAILED: /],
+    [403, PERMANENT_ERROR, /^SERVICE_AUTH_FAILED: /],
+    [404, PERMANENT_ERROR, /^NOT_FOUND: /],
+    [409, PERMANENT_ERROR, /^CONFLICT: POST \/charges answered 409 CARD_DECLINED/],
+    [408, RETRYABLE_ERROR, /answered 408/],
+    [500, RETRYABLE_ERROR, /answered 500/],
+    [503, RETRYABLE_ERROR, /answered 503/],
+    [418, RETRYABLE_ERROR, /answered 418/],
+    [429, RETRYABLE_ERROR, /answered 429/],
+    [502, RETRYABLE_ERROR, /answered 502/],
   ];
   for (const [status, name, message] of table) {
     test(`${status} is ${name}`, async () => {
@@ -126,7 +140,7 @@ describe('HTTP step: the status table', () => {
     const elsewhere = await startScriptedService();
     try {
       s.service.answer(() => ({ status: 302, headers: { location: `${elsewhere.url}/stolen` } }));
-      assert.equal((await rejection(s.invoke(charge))).name, 'RetryableError');
+      assert.equal((await rejection(s.invoke(charge))).name, RETRYABLE_ERROR);
       assert.equal(elsewhere.received.length, 0);
     } finally {
       await elsewhere.close();
@@ -139,15 +153,15 @@ describe('HTTP step: Retry-After, timeouts, attempts', () => {
 
   test('429 with Retry-After in seconds becomes RetryAfter.<bucket>s when the step honours it', async () => {
     s.service.answer(() => ({ status: 429, headers: { 'retry-after': '7' } }));
-    assert.equal((await rejection(s.invoke(charge, { env: honouring }))).name, 'RetryAfter.8s');
-    assert.equal((await rejection(s.invoke(charge))).name, 'RetryableError');
+    assert.equal((await rejection(s.invoke(charge, { env: honouring }))).name, retryAfterErrorName(8));
+    assert.equal((await rejection(s.invoke(charge))).name, RETRYABLE_ERROR);
   });
 
   test('503 with Retry-After as an HTTP date is honoured too; above the maximum it is RetryAfterTooLong', async () => {
     const inTwoMinutes = new Date(Date.now() + 120_000).toUTCString();
     s.service.answer(() => ({ status: 503, headers: { 'retry-after': inTwoMinutes } }));
     const error = await rejection(s.invoke(charge, { env: honouring }));
-    assert.equal(error.name, 'RetryAfterTooLong');
+    assert.equal(error.name, RETRY_AFTER_TOO_LONG_ERROR);
     assert.match(error.message, /more than the step's maximum of 60s/);
   });
 
@@ -156,7 +170,7 @@ describe('HTTP step: Retry-After, timeouts, attempts', () => {
     const error = await rejection(
       s.invoke(charge, { env: { ...honouring, [ENV.retryLimit]: '2' }, attempt: 2 }),
     );
-    assert.equal(error.name, 'RetriesExhausted');
+    assert.equal(error.name, RETRIES_EXHAUSTED_ERROR);
     assert.match(error.message, /^gave up after 3 attempts: POST \/charges answered 429/);
   });
 
@@ -165,7 +179,7 @@ describe('HTTP step: Retry-After, timeouts, attempts', () => {
     const correlationId = newCorrelationId();
     const env = { [ENV.requestTimeoutMs]: '100' };
     const error = await rejection(s.invoke(charge, { correlationId, env }));
-    assert.equal(error.name, 'RetryableError');
+    assert.equal(error.name, RETRYABLE_ERROR);
     assert.match(error.message, /^POST \/charges timed out after 100 ms/);
     s.service.answer(() => ({ status: 201, body: { charge_id: 'ch_slow' } }));
     assert.equal((await s.invoke(charge, { correlationId, env, attempt: 1 })).status, 201);
@@ -195,8 +209,28 @@ describe('HTTP step: exactly once', () => {
     ]);
     const rejected = outcomes.filter((outcome) => outcome.status === 'rejected');
     assert.equal(rejected.length, 1);
-    assert.equal((rejected[0] as PromiseRejectedResult).reason.name, 'IdempotencyAlreadyInProgressError');
+    assert.equal((rejected[0] as PromiseRejectedResult).reason.name, IDEMPOTENCY_IN_PROGRESS_ERROR);
     assert.equal(s.service.received.length, 1);
+  });
+
+  test("the payload's step is the idempotency identity: <step>:undo on the same function calls again, under its own key", async () => {
+    const correlationId = newCorrelationId();
+    const handler = buildHandler(s.harness, definition, s.env());
+    const forward = httpStepPayload(charge, correlationId);
+    const undo = {
+      ...httpStepPayload({ ...charge, method: 'DELETE' }, correlationId),
+      step: undoStepId(STEP),
+    };
+    await handler(forward, lambdaContext(STEP));
+    await handler(undo, lambdaContext(STEP));
+    await handler(undo, lambdaContext(STEP));
+    assert.deepEqual(
+      s.service.received.map((request) => `${request.method} ${request.headers['idempotency-key']}`),
+      [
+        `POST ${deriveIdempotencyKey(correlationId, STEP)}`,
+        `DELETE ${deriveIdempotencyKey(correlationId, undoStepId(STEP))}`,
+      ],
+    );
   });
 
   test('a failed call leaves no record: the retry calls again', async () => {
@@ -213,7 +247,7 @@ describe('HTTP step: configuration and logs', () => {
   test('one built-in handler serves any step: without STEP_NAME it is a configuration error', async () => {
     const handler = buildHandler(s.harness, definition, s.env({ [ENV.stepName]: undefined }));
     const error = await rejection(s.invoke(charge, { handler }));
-    assert.equal(error.name, 'PermanentError');
+    assert.equal(error.name, PERMANENT_ERROR);
     assert.match(error.message, /^CONFIGURATION_ERROR: STEP_NAME is not set/);
   });
 
@@ -246,5 +280,16 @@ describe('HTTP step: configuration and logs', () => {
     ]) {
       assert.doesNotMatch(lines, new RegExp(secret));
     }
+  });
+
+  test('an email address in the path is masked in every log line, also when the call fails', async () => {
+    s.service.answer(() => ({ status: 503 }));
+    const before = s.harness.lines.length;
+    await rejection(s.invoke({ method: 'GET', path: '/customers/ada.lovelace@example.com/orders' }));
+    const lines = s.harness.lines.slice(before).join('\n');
+    assert.match(lines, /"message":"service call failed"/);
+    assert.match(lines, /"path":"\/customers\/a\*\*\*@\*\*\*\/orders"/);
+    assert.doesNotMatch(lines, /lovelace/);
+    assert.equal(s.service.received[0]?.url, '/customers/ada.lovelace@example.com/orders');
   });
 });

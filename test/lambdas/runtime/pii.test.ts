@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import {
+  LAMBDA_CRASH_ERRORS,
+  LAMBDA_SERVICE_ERRORS,
+  LAMBDA_TIMEOUT_ERROR,
+  RETRYABLE_ERROR,
+  retryAfterErrorName,
+  STEP_ERROR_NAMES,
+} from '../../../lambdas/contracts.ts';
 import { maskEmail, maskEmailsInText, maskPhone, piiReplacer } from '../../../lambdas/runtime/pii.ts';
 
 const stringify = (value: unknown) => JSON.stringify(value, (key, v) => piiReplacer(key, v));
@@ -24,9 +32,31 @@ describe('PII masking', () => {
   });
 
   test("keeps error class names under 'name' but masks people's names", () => {
-    assert.equal(stringify({ name: 'RetryableError' }), '{"name":"RetryableError"}');
-    assert.equal(stringify({ name: 'RetryAfter.5s' }), '{"name":"RetryAfter.5s"}');
+    assert.equal(stringify({ name: RETRYABLE_ERROR }), JSON.stringify({ name: RETRYABLE_ERROR }));
+    assert.equal(
+      stringify({ name: retryAfterErrorName(5) }),
+      JSON.stringify({ name: retryAfterErrorName(5) }),
+    );
     assert.equal(stringify({ name: 'Jane' }), '{"name":"J***"}');
+  });
+
+  test("keeps every error name of the contract under 'name', States.* included", () => {
+    const names = [
+      ...STEP_ERROR_NAMES,
+      ...LAMBDA_SERVICE_ERRORS,
+      ...LAMBDA_CRASH_ERRORS,
+      LAMBDA_TIMEOUT_ERROR,
+      'States.Timeout',
+    ];
+    for (const name of names) assert.equal(stringify({ name }), JSON.stringify({ name }), name);
+  });
+
+  test('in a path or a query only the address is masked, not the segments around it', () => {
+    assert.equal(
+      maskEmailsInText('/customers/ada.lovelace@example.com/orders'),
+      '/customers/a***@***/orders',
+    );
+    assert.equal(maskEmailsInText('/users?email=jane@example.com&x=1'), '/users?email=j***@***&x=1');
   });
 
   test('helpers', () => {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ENV } from '../../../lambdas/contracts.ts';
+import {
+  ENV,
+  IDEMPOTENCY_IN_PROGRESS_ERROR,
+  PERMANENT_ERROR,
+  RETRYABLE_ERROR,
+} from '../../../lambdas/contracts.ts';
 import type { Env } from '../../../lambdas/runtime/config.ts';
 import {
   definition as createUser,
@@ -43,7 +48,7 @@ describe('step runtime: idempotency', () => {
     const rejected = [first, second].filter((r) => r.status === 'rejected');
     assert.equal(fulfilled.length, 1);
     assert.equal(rejected.length, 1);
-    assert.equal((rejected[0] as PromiseRejectedResult).reason.name, 'IdempotencyAlreadyInProgressError');
+    assert.equal((rejected[0] as PromiseRejectedResult).reason.name, IDEMPOTENCY_IN_PROGRESS_ERROR);
     const retried = await invoke(state, 1);
     assert.deepEqual(retried, (fulfilled[0] as PromiseFulfilledResult<unknown>).value);
     assert.equal(postsFor(state.correlation_id), 1);
@@ -55,8 +60,8 @@ describe('step runtime: idempotency', () => {
     const state = registrationState();
     const running = invoke(state, 0, 30_000, { [ENV.requestTimeoutMs]: '5000' });
     await until(() => postsFor(state.correlation_id) === 1);
-    assert.equal((await rejection(invoke(state))).name, 'IdempotencyAlreadyInProgressError');
-    assert.equal((await rejection(invoke(state))).name, 'IdempotencyAlreadyInProgressError');
+    assert.equal((await rejection(invoke(state))).name, IDEMPOTENCY_IN_PROGRESS_ERROR);
+    assert.equal((await rejection(invoke(state))).name, IDEMPOTENCY_IN_PROGRESS_ERROR);
     await running;
     assert.equal(postsFor(state.correlation_id), 1);
   });
@@ -84,7 +89,7 @@ describe('step runtime: idempotency', () => {
   test('a failed attempt releases the key so the retry runs', async () => {
     h.sims.faults.set('user', 'POST /users', { kind: 'status', status: 503, times: 1 });
     const state = registrationState();
-    assert.equal((await rejection(invoke(state))).name, 'RetryableError');
+    assert.equal((await rejection(invoke(state))).name, RETRYABLE_ERROR);
     assert.equal((await invoke(state, 1)).status, 'created');
     assert.equal(postsFor(state.correlation_id), 2);
   });
@@ -93,7 +98,7 @@ describe('step runtime: idempotency', () => {
     h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 400, times: 1 });
     const state = registrationState();
     const error = await rejection(invoke(state, 0, 150, { [ENV.requestTimeoutMs]: '5000' }));
-    assert.equal(error.name, 'RetryableError');
+    assert.equal(error.name, RETRYABLE_ERROR);
     assert.match(error.message, /^TimeoutError: /);
     assert.equal((await invoke(state, 1)).status, 'created');
     assert.equal(
@@ -155,7 +160,7 @@ describe('step runtime: correlation, metrics', () => {
     const error = await rejection(
       invoke(registrationState(), 0, 30_000, { [ENV.serviceUrl]: undefined, [ENV.handlerConfig]: undefined }),
     );
-    assert.equal(error.name, 'PermanentError');
+    assert.equal(error.name, PERMANENT_ERROR);
     assert.match(error.message, /^CONFIGURATION_ERROR: SERVICE_URL is not set/);
   });
 });

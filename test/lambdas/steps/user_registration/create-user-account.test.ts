@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ENV } from '../../../../lambdas/contracts.ts';
+import { ENV, PERMANENT_ERROR, RETRYABLE_ERROR } from '../../../../lambdas/contracts.ts';
 import type { Env } from '../../../../lambdas/runtime/config.ts';
 import { definition } from '../../../../lambdas/steps/user_registration/create-user-account.ts';
 import {
@@ -48,7 +48,7 @@ describe('create_user_account', () => {
     await invoke(first);
     const other = registrationState({ email: first.user_info.email, name: 'Someone Else' });
     const error = await rejection(invoke(other));
-    assert.equal(error.name, 'PermanentError');
+    assert.equal(error.name, PERMANENT_ERROR);
     assert.match(error.message, /^USER_CONFLICT: /);
     const otherPlan = registrationState({ ...first.user_info, plan: 'enterprise' });
     assert.match((await rejection(invoke(otherPlan))).message, /^USER_CONFLICT/);
@@ -57,23 +57,23 @@ describe('create_user_account', () => {
   test('a 201 without an id is a PermanentError', async () => {
     h.sims.faults.set('user', 'POST /users', { kind: 'status', status: 201, body: { email: 'x' }, times: 1 });
     const error = await rejection(invoke(registrationState()));
-    assert.equal(error.name, 'PermanentError');
+    assert.equal(error.name, PERMANENT_ERROR);
     assert.match(error.message, /INVALID_SERVICE_RESPONSE: POST \/users answered 201 without a user id/);
   });
 
   const classes: Array<[number, string, RegExp]> = [
-    [400, 'PermanentError', /^SERVICE_VALIDATION_FAILED: POST \/users answered 400/],
-    [422, 'PermanentError', /^SERVICE_VALIDATION_FAILED: POST \/users answered 422/],
-    [401, 'PermanentError', /^SERVICE_AUTH_FAILED/],
-    [403, 'PermanentError', /^SERVICE_AUTH_FAILED/],
-    [404, 'PermanentError', /^NOT_FOUND/],
-    [408, 'RetryableError', /POST \/users answered 408/],
-    [429, 'RetryableError', /answered 429/],
-    [500, 'RetryableError', /answered 500/],
-    [502, 'RetryableError', /answered 502/],
-    [503, 'RetryableError', /answered 503/],
-    [504, 'RetryableError', /answered 504/],
-    [418, 'RetryableError', /answered 418/],
+    [400, PERMANENT_ERROR, /^SERVICE_VALIDATION_FAILED: POST \/users answered 400/],
+    [422, PERMANENT_ERROR, /^SERVICE_VALIDATION_FAILED: POST \/users answered 422/],
+    [401, PERMANENT_ERROR, /^SERVICE_AUTH_FAILED/],
+    [403, PERMANENT_ERROR, /^SERVICE_AUTH_FAILED/],
+    [404, PERMANENT_ERROR, /^NOT_FOUND/],
+    [408, RETRYABLE_ERROR, /POST \/users answered 408/],
+    [429, RETRYABLE_ERROR, /answered 429/],
+    [500, RETRYABLE_ERROR, /answered 500/],
+    [502, RETRYABLE_ERROR, /answered 502/],
+    [503, RETRYABLE_ERROR, /answered 503/],
+    [504, RETRYABLE_ERROR, /answered 504/],
+    [418, RETRYABLE_ERROR, /answered 418/],
   ];
   for (const [status, name, message] of classes) {
     test(`HTTP ${status} becomes ${name}`, async () => {
@@ -89,7 +89,7 @@ describe('create_user_account', () => {
     h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 500, times: 1 });
     const state = registrationState();
     const error = await rejection(invoke(state, 0, impatient));
-    assert.equal(error.name, 'RetryableError');
+    assert.equal(error.name, RETRYABLE_ERROR);
     assert.match(error.message, /timed out after 200 ms/);
     const slowCall = () => h.sims.counters.log({ ...route, correlationId: state.correlation_id })[0];
     await until(() => slowCall()?.outcome !== undefined); // the slow call still writes
@@ -107,14 +107,14 @@ describe('create_user_account', () => {
   test('a dropped connection is retryable', async () => {
     h.sims.faults.set('user', 'POST /users', { kind: 'drop', times: 1 });
     const error = await rejection(invoke(registrationState()));
-    assert.equal(error.name, 'RetryableError');
+    assert.equal(error.name, RETRYABLE_ERROR);
     assert.match(error.message, /POST \/users failed/);
   });
 
   test('a response lost after the write is retried without creating the user twice', async () => {
     h.sims.faults.set('user', 'POST /users', { kind: 'apply_then_drop', times: 1 });
     const state = registrationState();
-    assert.equal((await rejection(invoke(state))).name, 'RetryableError');
+    assert.equal((await rejection(invoke(state))).name, RETRYABLE_ERROR);
     const result = await invoke(state, 1);
     assert.equal(result.status, 'created');
     assert.equal(
@@ -137,7 +137,7 @@ describe('create_user_account', () => {
   test('invalid input fails permanently, naming the field but not its value', async () => {
     const state = registrationState({ email: 'not-an-email' });
     const error = await rejection(invoke(state));
-    assert.equal(error.name, 'PermanentError');
+    assert.equal(error.name, PERMANENT_ERROR);
     assert.match(error.message, /^INVALID_INPUT: state\.user_info\.email: /);
     assert.doesNotMatch(error.message, /not-an-email/);
     const missing = await rejection(invokeStep(h, definition, { user_info: {} }));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { RETRYABLE_ERROR } from '../../../../lambdas/contracts.ts';
 import type { Env } from '../../../../lambdas/runtime/config.ts';
 import { definition } from '../../../../lambdas/steps/user_registration/initialize-preferences.ts';
 import { PLAN_DEFAULT_PREFERENCES } from '../../../../lambdas/steps/user_registration/plan-defaults.ts';
@@ -61,7 +62,7 @@ describe('initialize_preferences', () => {
   test('a failing service is retryable (the state machine falls back once retries run out)', async () => {
     h.sims.faults.set('preferences', '*', { kind: 'status', status: 500 });
     const error = await rejection(invoke(prefsState('pro')));
-    assert.equal(error.name, 'RetryableError');
+    assert.equal(error.name, RETRYABLE_ERROR);
     assert.match(error.message, /POST \/users\/usr_pref_\d+\/preferences answered 500/);
   });
 

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ENV } from '../../../../lambdas/contracts.ts';
+import {
+  ENV,
+  PERMANENT_ERROR,
+  RETRIES_EXHAUSTED_ERROR,
+  RETRY_AFTER_TOO_LONG_ERROR,
+  RETRYABLE_ERROR,
+  retryAfterErrorName,
+} from '../../../../lambdas/contracts.ts';
 import type { Env } from '../../../../lambdas/runtime/config.ts';
 import { definition } from '../../../../lambdas/steps/user_registration/send-welcome-sequence.ts';
 import {
@@ -20,7 +27,7 @@ const FALLBACK = {
   preferences_source: 'plan_defaults',
   plan: 'pro',
   fallback_used: true,
-  error: { Error: 'RetryableError', Cause: '{"errorType":"RetryableError"}' },
+  error: { Error: RETRYABLE_ERROR, Cause: JSON.stringify({ errorType: RETRYABLE_ERROR }) },
 };
 const welcomeState = (plan: string, preferencesResult: unknown, userInfo: Record<string, unknown> = {}) =>
   registrationState(
@@ -87,32 +94,32 @@ describe('send_welcome_sequence', () => {
   test('429 with Retry-After in seconds becomes RetryAfter.<bucket>s', async () => {
     retryAfter(2);
     const error = await rejection(invoke(welcomeState('free', FALLBACK)));
-    assert.equal(error.name, 'RetryAfter.2s');
+    assert.equal(error.name, retryAfterErrorName(2));
     assert.match(error.message, /POST \/notifications\/welcome answered 429/);
     retryAfter(7);
-    assert.equal((await rejection(invoke(welcomeState('free', FALLBACK)))).name, 'RetryAfter.8s');
+    assert.equal((await rejection(invoke(welcomeState('free', FALLBACK)))).name, retryAfterErrorName(8));
   });
 
   test('429 with Retry-After as an HTTP date is rounded up to a bucket, never earlier', async () => {
     retryAfter(3, { retryAfterAs: 'http-date' });
     const error = await rejection(invoke(welcomeState('free', FALLBACK)));
     // The date has 1 s resolution, so 3 s ahead is 2 to 3 s away by the time it is read.
-    assert.ok(['RetryAfter.2s', 'RetryAfter.3s'].includes(error.name), error.name);
+    assert.ok([retryAfterErrorName(2), retryAfterErrorName(3)].includes(error.name), error.name);
     retryAfter(new Date(Date.now() - 5000).toUTCString());
-    assert.equal((await rejection(invoke(welcomeState('free', FALLBACK)))).name, 'RetryAfter.1s');
+    assert.equal((await rejection(invoke(welcomeState('free', FALLBACK)))).name, retryAfterErrorName(1));
   });
 
   test('503 with Retry-After is honoured too; 500 with Retry-After is plain RetryableError', async () => {
     h.sims.faults.set('notification', '*', { kind: 'status', status: 503, retryAfter: 4, times: 1 });
-    assert.equal((await rejection(invoke(welcomeState('free', FALLBACK)))).name, 'RetryAfter.4s');
+    assert.equal((await rejection(invoke(welcomeState('free', FALLBACK)))).name, retryAfterErrorName(4));
     h.sims.faults.set('notification', '*', { kind: 'status', status: 500, retryAfter: 4, times: 1 });
-    assert.equal((await rejection(invoke(welcomeState('free', FALLBACK)))).name, 'RetryableError');
+    assert.equal((await rejection(invoke(welcomeState('free', FALLBACK)))).name, RETRYABLE_ERROR);
   });
 
   test('a Retry-After above max_retry_after_seconds is RetryAfterTooLong', async () => {
     retryAfter(61);
     const error = await rejection(invoke(welcomeState('free', FALLBACK)));
-    assert.equal(error.name, 'RetryAfterTooLong');
+    assert.equal(error.name, RETRY_AFTER_TOO_LONG_ERROR);
     assert.match(error.message, /61s, more than the step's maximum of 60s/);
   });
 
@@ -120,12 +127,12 @@ describe('send_welcome_sequence', () => {
     const fiveRetries = { [ENV.retryLimit]: '5' };
     retryAfter(2);
     const error = await rejection(invoke(welcomeState('free', FALLBACK), 5, fiveRetries));
-    assert.equal(error.name, 'RetriesExhausted');
+    assert.equal(error.name, RETRIES_EXHAUSTED_ERROR);
     assert.match(error.message, /gave up after 6 attempts: POST \/notifications\/welcome answered 429/);
     h.sims.faults.set('notification', '*', { kind: 'status', status: 400, times: 1 });
     assert.equal(
       (await rejection(invoke(welcomeState('free', FALLBACK), 5, fiveRetries))).name,
-      'PermanentError',
+      PERMANENT_ERROR,
     );
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { PERMANENT_ERROR, RETRYABLE_ERROR } from '../../../../lambdas/contracts.ts';
 import type { Env } from '../../../../lambdas/runtime/config.ts';
 import { definition } from '../../../../lambdas/steps/user_registration/setup-billing-profile.ts';
 import {
@@ -83,14 +84,14 @@ describe('setup_billing_profile', () => {
   test('422 from billing fails permanently', async () => {
     h.sims.faults.set('billing', 'POST /profiles', { kind: 'status', status: 422, times: 1 });
     const error = await rejection(invoke(billingState('pro')));
-    assert.equal(error.name, 'PermanentError');
+    assert.equal(error.name, PERMANENT_ERROR);
     assert.match(error.message, /^SERVICE_VALIDATION_FAILED: POST \/profiles answered 422/);
   });
 
   test('503 then a retry: one profile', async () => {
     h.sims.faults.set('billing', 'POST /profiles', { kind: 'status', status: 503, times: 1 });
     const state = billingState('enterprise');
-    assert.equal((await rejection(invoke(state))).name, 'RetryableError');
+    assert.equal((await rejection(invoke(state))).name, RETRYABLE_ERROR);
     assert.equal((await invoke(state, 1)).status, 'created');
     assert.equal(
       h.sims.counters.entities().profiles.filter((p) => p.correlation_id === state.correlation_id).length,

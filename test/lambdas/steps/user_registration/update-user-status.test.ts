@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { PERMANENT_ERROR, RETRYABLE_ERROR } from '../../../../lambdas/contracts.ts';
 import type { Env } from '../../../../lambdas/runtime/config.ts';
 import { definition as createUser } from '../../../../lambdas/steps/user_registration/create-user-account.ts';
 import {
@@ -85,14 +86,14 @@ describe('update_user_status', () => {
   test('404 (the user does not exist) fails permanently', async () => {
     const state = registrationState({}, { steps: { create_user_account: { user_id: 'usr_missing' } } });
     const error = await rejection(invoke(state));
-    assert.equal(error.name, 'PermanentError');
+    assert.equal(error.name, PERMANENT_ERROR);
     assert.match(error.message, /^NOT_FOUND: PATCH \/users\/usr_missing\/status answered 404 USER_NOT_FOUND/);
   });
 
   test('a retry after a lost response activates the user once', async () => {
     const state = await completedState('free', { status: 'initialized', preferences: {} });
     h.sims.faults.set('user', 'PATCH /users/{id}/status', { kind: 'apply_then_drop', times: 1 });
-    assert.equal((await rejection(invoke(state))).name, 'RetryableError');
+    assert.equal((await rejection(invoke(state))).name, RETRYABLE_ERROR);
     const result = await invoke(state, 1);
     const user = h.sims.counters.entities().users.find((u) => u.id === result.user_id);
     assert.equal(user?.activations, 1);
