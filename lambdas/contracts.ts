@@ -443,3 +443,35 @@ export const OPERATION_PATHS = {
 
 /** Query parameter carrying the unguessable status token of `status_url`. */
 export const STATUS_TOKEN_PARAM = 'token';
+
+// --- w3-compiler --- (additions by this part only; keep this marker)
+
+// --- end w3-compiler ---
+
+// --- w3-runtime-lambdas --- (additions by this part only; keep this marker)
+
+// --- end w3-runtime-lambdas ---
+
+// --- w3-api --- (additions by this part only; keep this marker)
+
+// --- end w3-api ---
+
+// --- w3-stack --- (additions by this part only; keep this marker)
+
+// --- end w3-stack ---
+
+// --- w3-local --- (additions by this part only; keep this marker)
+
+// --- end w3-local ---
+
+// --- w3-cli --- (additions by this part only; keep this marker)
+
+// --- end w3-cli ---
+
+// --- w3-proofs --- (additions by this part only; keep this marker)
+
+// --- end w3-proofs ---
+
+// --- w3-perf --- (additions by this part only; keep this marker)
+
+// --- end w3-perf ---
