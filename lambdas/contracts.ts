@@ -472,6 +472,10 @@ export const STATUS_TOKEN_PARAM = 'token';
 
 // --- end w3-proofs ---
 
+// --- w3-yaml --- (additions by this part only; keep this marker)
+
+// --- end w3-yaml ---
+
 // --- w3-perf --- (additions by this part only; keep this marker)
 
 // --- end w3-perf ---
