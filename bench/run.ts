@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs the seven benchmarks, prints their tables and rewrites BENCHMARKS.md.
+ * `npm run bench`: runs the eight benchmarks, prints their tables and rewrites BENCHMARKS.md.
  *
  * Flags: `--only=1,3` runs some of them (BENCHMARKS.md is then left alone unless `--write`);
  * `--quick` shrinks every sample count for a fast check of the harness; `--registrations=N` sets
@@ -14,6 +14,7 @@ import { runColdStart } from './cold-start.ts';
 import { runCompilerScaling } from './compiler-scaling.ts';
 import { runCost } from './cost.ts';
 import { runEngineBench } from './engine.ts';
+import { runHttpWorkflowBench } from './http-workflow.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
 import { runMemoryGrowth, runOverhead } from './overhead.ts';
 import { profileConcurrency10, withProfile } from './profile.ts';
@@ -28,7 +29,7 @@ const { values } = parseArgs({
     registrations: { type: 'string' },
   },
 });
-const only = new Set((values.only ?? '1,2,3,4,5,6,7').split(',').map((s) => Number(s.trim())));
+const only = new Set((values.only ?? '1,2,3,4,5,6,7,8').split(',').map((s) => Number(s.trim())));
 const quick = values.quick === true;
 const log = (line: string): void => {
   process.stderr.write(`  ${line}\n`);
@@ -101,6 +102,21 @@ const benches: Array<[number, () => Promise<Section>]> = [
         log,
       }),
   ],
+  [
+    8,
+    () =>
+      runHttpWorkflowBench({
+        ...(quick
+          ? {
+              levels: [
+                [1, 5],
+                [10, 20],
+              ],
+            }
+          : {}),
+        log,
+      }),
+  ],
   [3, () => runColdStart({ spawns: quick ? 3 : 20, log })],
   [5, () => runCompilerScaling({ ...(quick ? { sizes: [10, 100], durationDraws: 5 } : {}), log })],
   [6, () => runEngineBench({ ...(quick ? { rounds: 3, executions: 50 } : {}), log })],
@@ -124,7 +140,7 @@ const seconds = (performance.now() - started) / 1000;
 const machine = describeMachine();
 const loadNote = `load average (1 min) ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end`;
 process.stderr.write(`done in ${Math.round(seconds)} s; ${loadNote}\n`);
-if ((only.size === 7 && !quick) || values.write === true) {
+if ((only.size === 8 && !quick) || values.write === true) {
   writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), renderBenchmarks(sections, machine, seconds, loadNote));
   process.stderr.write('BENCHMARKS.md rewritten\n');
 }
