@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { REPO_ROOT } from '../infra/build-app.ts';
 import { type LocalRuntime, type LocalWorkflow, startLocalRuntime } from '../local/runtime/index.ts';
-import { countTransitions, fetchHistory } from './history.ts';
+import { executionFigures } from './history.ts';
 import type { Section } from './report.ts';
 import { BENCH_WORKERS_PER_FUNCTION } from './runtime-harness.ts';
 import { round, summarize } from './stats.ts';
@@ -79,13 +79,7 @@ async function runLevel(
   );
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const executionMs: number[] = [];
-  const transitions: number[] = [];
-  for (const arn of arns) {
-    const counted = countTransitions(await fetchHistory(rt.sfnClient, arn));
-    executionMs.push(counted.durationMs);
-    transitions.push(counted.billed);
-  }
+  const { executionMs, transitions } = await executionFigures(rt.sfnClient, arns);
   return {
     concurrency,
     executions: count,

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { simulatorsOf } from '../local/simulators/user_registration/index.ts';
-import { countTransitions, fetchHistory } from './history.ts';
+import { executionFigures } from './history.ts';
 import type { Section } from './report.ts';
 import {
   awaitTerminal,
@@ -122,13 +122,7 @@ export async function runLoad(bench: BenchRuntime, concurrency: number, count: n
   const seconds = (performance.now() - started) / 1000;
   // process.cpuUsage counts every thread of the process: the Lambda workers too.
   const cpu = process.cpuUsage(cpuBefore);
-  const executionMs: number[] = [];
-  const transitions: number[] = [];
-  for (const arn of arns) {
-    const count = countTransitions(await fetchHistory(rt.sfnClient, arn));
-    executionMs.push(count.durationMs);
-    transitions.push(count.billed);
-  }
+  const { executionMs, transitions } = await executionFigures(rt.sfnClient, arns);
   await idle(1000);
   return {
     concurrency,
