@@ -104,6 +104,8 @@ export const workflowSchema = z.strictObject({
   timeout_seconds: intIn(1, MAX_WORKFLOW_TIMEOUT_SECONDS).optional(),
   retry_defaults: retryDefaultsSchema.optional(),
   api: apiSchema.optional(),
+  /** Checked by circuit-breaker.ts (a mapping or `off`), so its messages name each field. */
+  circuit_breaker: z.unknown().optional(),
   step_templates: z
     .array(stepSchema, { error: 'must be a list of steps' })
     .min(1, { error: 'must list at least one step' }),

@@ -4,6 +4,7 @@
  * service key decided, and the lines later stages report on.
  */
 import { HTTP_STEP_ENTRY, DEFAULTS as SHARED_DEFAULTS } from '../../lambdas/contracts.ts';
+import { mergeCircuitBreaker } from './circuit-breaker.ts';
 import { deepMerge, environmentNames, originPath, type StepOverride, stepOverrides } from './environments.ts';
 import { serviceKey } from './handler-config.ts';
 import type { RawStep, RawWorkflow } from './schema.ts';
@@ -144,12 +145,14 @@ function buildStep(
     maxRetryAfterSeconds: raw.max_retry_after_seconds ?? DEFAULTS.maxRetryAfterSeconds,
     onFailure: continues ? 'continue' : 'fail',
     handlerConfig: config,
+    circuitBreaker: 'off',
     memoryMb: typeof config.memory_mb === 'number' ? config.memory_mb : SHARED_DEFAULTS.memoryMb,
     requestTimeoutMs: requestTimeoutMs(config, timeoutSeconds),
     line: source.lineOf(stepPath),
     lines,
   };
   const service = serviceKey(config, workflow.default_dependent_system);
+  step.circuitBreaker = mergeCircuitBreaker(workflow.circuit_breaker, config.circuit_breaker, service);
   if (service !== undefined) step.service = service;
   if (typeof config.url === 'string') step.serviceUrl = config.url;
   if (request !== undefined) step.request = request;

@@ -1,3 +1,5 @@
+import type { CircuitBreakerSettings } from './circuit-breaker.ts';
+
 /** The typed workflow the loader produces and the compiler consumes (YAML names mapped to camelCase). */
 
 /** How a step is retried; every field has been resolved from step, workflow and built-in defaults. */
@@ -51,6 +53,12 @@ export interface StepSpec {
   maxRetryAfterSeconds: number;
   onFailure: 'fail' | 'continue';
   fallback?: Record<string, unknown>;
+  /**
+   * The shared circuit breaker of the step's service: `handler_config.circuit_breaker` over the
+   * workflow's `circuit_breaker` over `DEFAULTS.circuitBreaker`, or `off` (also for a step without a
+   * service). The stack writes it as `ENV.circuitBreaker` with `circuitBreakerEnvValue`.
+   */
+  circuitBreaker: CircuitBreakerSettings | 'off';
   /** `handler_config`, with the chosen environment's override deep-merged into it. */
   handlerConfig: Record<string, unknown>;
   /** Line of the step in the YAML file (1-based). */
