@@ -215,7 +215,7 @@ describe('operating fields: diagnostics with file:line', () => {
       writeFileSync(join(root, 'lambdas/steps/undo_test/undo-charge.ts'), '');
       assert.deepEqual(
         diagnosticsOf(() =>
-          analyzeWorkflow(parseWorkflow(text.replace(/ {2}- name: ship[^]*$/, ''), 'undo.yaml'), {
+          analyzeWorkflow(parseWorkflow(text.replace(/ {2}- name: ship[\s\S]*$/, ''), 'undo.yaml'), {
             rootDir: root,
           }),
         ),
