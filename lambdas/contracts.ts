@@ -446,6 +446,27 @@ export const STATUS_TOKEN_PARAM = 'token';
 
 // --- w3-compiler --- (additions by this part only; keep this marker)
 
+/**
+ * Where a compensating failure is recorded once caught: `$.steps._failure` = `{ step, error }`
+ * (`error` is the Catch's `{Error, Cause}`). It travels with the step results through Parallel
+ * merges, the compensation chain reads nothing else, and COMPENSATED_FAIL_STATE ends with its
+ * Error and Cause. Step names start with a letter, so the key never clashes with one.
+ */
+export const COMPENSATION_FAILURE_KEY = '_failure';
+
+/** More state names the compiler adds (names with a space never clash with a step). */
+export const COMPILER_STATE_SUFFIX = {
+  /** The Choice before a step's undo Task: undo only a step whose result is present. */
+  undoChoice: ' (undo?)',
+  /** After a Parallel: the Choice that sends a recorded failure on to compensation. */
+  anyFailed: ' (any failed?)',
+  /** Inside a branch, after a nested Parallel with a recorded failure: ends the branch. */
+  branchFailed: ' (branch failed)',
+} as const;
+
+/** Ends a compensating workflow whose last state is a Parallel (its failure Choice needs a Default). */
+export const SUCCEEDED_STATE = 'Workflow succeeded';
+
 // --- end w3-compiler ---
 
 // --- w3-runtime-lambdas --- (additions by this part only; keep this marker)

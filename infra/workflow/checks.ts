@@ -57,6 +57,32 @@ export function checkWorkflow(spec: WorkflowSpec, plan: Plan, options: CheckOpti
     if (options.rootDir !== undefined) {
       const missing = missingModule(step, options.rootDir);
       if (missing !== undefined) errors.push(at(missing.line, missing.message));
+      const undo = step.compensate;
+      if (undo?.handlerOrigin === 'handler_class' && !existsSync(join(options.rootDir, undo.handlerPath))) {
+        errors.push(
+          at(
+            undo.line,
+            `step '${step.name}': compensate.handler_class ${undo.handlerClass} needs its module ${undo.handlerPath} (create it, or fix the class name)`,
+          ),
+        );
+      }
+    }
+    if (step.compensate?.handlerOrigin === 'http') {
+      if (step.service === undefined) {
+        errors.push(
+          at(
+            step.compensate.line,
+            `step '${step.name}': compensate.request calls the step's service, but the step has none: set handler_config.url (or handler_config.service)`,
+          ),
+        );
+      } else if (step.serviceUrl === undefined) {
+        warnings.push(
+          at(
+            step.compensate.line,
+            `step '${step.name}': compensate.request has no handler_config.url to call: it can only call service '${step.service}' where the offline runtime provides it (set url for a deployment)`,
+          ),
+        );
+      }
     }
     const service = httpServiceProblem(spec, step);
     if (service?.fatal) errors.push(at(step.lines['handler_config.request'], service.message));

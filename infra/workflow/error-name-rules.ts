@@ -4,6 +4,7 @@
  * like an application error class and not be a near-miss of a known name.
  */
 import {
+  LAMBDA_CRASH_ERRORS,
   LAMBDA_SERVICE_ERRORS,
   LAMBDA_TIMEOUT_ERROR,
   PERMANENT_ERROR,
@@ -35,6 +36,7 @@ const APP_ERROR_PATTERN = /^[A-Z][A-Za-z0-9]*(Error|Exception)$/;
 const KNOWN_ERRORS: readonly string[] = [
   ...STATES_ERRORS,
   ...LAMBDA_SERVICE_ERRORS,
+  ...LAMBDA_CRASH_ERRORS,
   LAMBDA_TIMEOUT_ERROR,
   ...STEP_ERROR_NAMES,
 ];

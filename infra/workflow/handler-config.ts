@@ -5,6 +5,7 @@
  * for the base file and for every `environments` override merged into it.
  */
 import { LAMBDA_MEMORY_MB } from './aws-limits.ts';
+import { circuitBreakerProblems } from './circuit-breaker.ts';
 import { requestProblems } from './http-request.ts';
 import { MAX_STEP_TIMEOUT_SECONDS } from './schema.ts';
 import type { PathSegment } from './yaml-source.ts';
@@ -82,6 +83,13 @@ export function handlerConfigProblems(
   }
   if (request !== undefined) {
     for (const [path, message] of requestProblems(request)) problems.push([['request', ...path], message]);
+  }
+  if (config.circuit_breaker !== undefined) {
+    for (const [path, message] of circuitBreakerProblems(
+      config.circuit_breaker,
+      'handler_config.circuit_breaker',
+    ))
+      problems.push([['circuit_breaker', ...path], message]);
   }
   return problems;
 }

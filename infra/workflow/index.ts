@@ -23,6 +23,11 @@ export {
   definitionBytes,
 } from './checks.ts';
 export {
+  type CircuitBreakerSettings,
+  circuitBreakerEnvValue,
+  circuitOpenAttempts,
+} from './circuit-breaker.ts';
+export {
   type CompiledWorkflow,
   type CompileOptions,
   compileWorkflow,
@@ -43,6 +48,7 @@ export { retryOnProblem, STATES_ERRORS } from './error-name-rules.ts';
 export { serviceKey } from './handler-config.ts';
 export { HTTP_METHODS, POLICY_HEADERS } from './http-request.ts';
 export { workflowStackName } from './names.ts';
+export { ALARM_DEFAULT, ALARM_FIELDS, DEPLOYMENT_DEFAULTS, resolveDeployment } from './operations.ts';
 export {
   collectWorkflows,
   type LoadOptions,
@@ -62,7 +68,16 @@ export {
   type StepGraph,
 } from './plan.ts';
 export { type AslRetrier, backoffDelaySeconds, retriersFor, type StepBudget, stepBudget } from './retry.ts';
-export { DEFAULTS, defaultHandlerPath, pathSafeName } from './spec.ts';
+export { DEFAULTS, defaultHandlerPath, handlerClassPath, pathSafeName } from './spec.ts';
 export { MAX_STEP_NAME_LENGTH, STEP_NAME_PATTERN } from './spec-checks.ts';
 export { STAGE_CHANNEL, STAGES, type StageEvent, stageRan } from './stage-events.ts';
-export type { RetryPolicy, StepSpec, WorkflowSpec } from './types.ts';
+export type {
+  AlarmSettings,
+  AlarmThreshold,
+  CompensationSpec,
+  DeploymentSpec,
+  NotificationSpec,
+  RetryPolicy,
+  StepSpec,
+  WorkflowSpec,
+} from './types.ts';

@@ -9,6 +9,7 @@ import { EXPRESS_LIMIT_SECONDS } from './budget.ts';
 import { type Diagnostic, sortDiagnostics, WorkflowError } from './diagnostics.ts';
 import { environmentProblems, handlerConfigDiagnostics } from './environments.ts';
 import { workflowStackName } from './names.ts';
+import { operationsDiagnostics } from './operations.ts';
 import { workflowSchema } from './schema.ts';
 import { checkInputSchema } from './schema-check.ts';
 import { buildSpec } from './spec.ts';
@@ -55,6 +56,7 @@ export function parseWorkflow(text: string, file: string, options: LoadOptions =
     ...environmentProblems(record, source, file),
     ...checkInputSchema(record.schema, source, file),
     ...expressTimeoutProblems(record, source, file),
+    ...operationsDiagnostics(record, source, file),
   );
   if (diagnostics.length > 0 || !parsed.success)
     throw new WorkflowError(sortDiagnostics(dedupe(diagnostics)));

@@ -3,13 +3,16 @@
  * Kept as plain data so tests and the budget check read the same numbers the compiler emits.
  */
 import {
+  CIRCUIT_OPEN_ERROR,
   IDEMPOTENCY_IN_PROGRESS_ERROR,
+  LAMBDA_CRASH_ERRORS,
   LAMBDA_SERVICE_ERRORS,
   LAMBDA_TIMEOUT_ERROR,
   RETRYABLE_ERROR,
   retryAfterBucketsUpTo,
   retryAfterErrorName,
 } from '../../lambdas/contracts.ts';
+import { circuitOpenAttempts } from './circuit-breaker.ts';
 import type { StepSpec } from './types.ts';
 
 /** One ASL Retrier, field for field. */
@@ -24,19 +27,34 @@ export interface AslRetrier {
 
 /**
  * The Retriers of a step, in match order:
+ * 0. `CircuitOpen` (unless the step's breaker is off): every cool-down, no backoff, no jitter,
+ *    as many times as the outage budget holds cool-downs. It is its own Retrier, so waiting out
+ *    an open breaker spends none of the step's retries; it is there even with a limit of 0;
  * 1. `RetryAfter.<n>s` buckets (honor_retry_after only): interval n, no backoff, no jitter;
  * 2. the step's own errors with its backoff: `RetryableError` (unless default_retryable is false),
  *    `IdempotencyAlreadyInProgressError`, `States.Timeout` and `Sandbox.Timedout` (the Lambda's own
  *    timeout, which can win the race against the Task's equal TimeoutSeconds) unless
  *    default_retryable is false,
  *    then `retry_on` names;
- * 3. Lambda service errors and throttles, with the same backoff.
- * `PermanentError` matches none of them. A limit of 0 emits no Retrier.
+ * 3. crashes of the function's process (`Runtime.ExitError`, `Runtime.OutOfMemory`, ...), with
+ *    the same backoff and limit (step idempotency makes the retry safe), also when
+ *    default_retryable is false;
+ * 4. Lambda service errors and throttles, with the same backoff.
+ * `PermanentError` matches none of them. A limit of 0 emits no Retrier but the CircuitOpen one.
  */
 export function retriersFor(step: StepSpec): AslRetrier[] {
   const { retry } = step;
-  if (retry.limit === 0) return [];
   const retriers: AslRetrier[] = [];
+  if (step.circuitBreaker !== 'off') {
+    retriers.push({
+      ErrorEquals: [CIRCUIT_OPEN_ERROR],
+      IntervalSeconds: step.circuitBreaker.coolDownSeconds,
+      BackoffRate: 1,
+      MaxAttempts: circuitOpenAttempts(step.circuitBreaker),
+      JitterStrategy: 'NONE',
+    });
+  }
+  if (retry.limit === 0) return retriers;
   if (step.honorRetryAfter) {
     for (const bucket of retryAfterBucketsUpTo(step.maxRetryAfterSeconds)) {
       retriers.push({
@@ -59,8 +77,13 @@ export function retriersFor(step: StepSpec): AslRetrier[] {
     ? [RETRYABLE_ERROR, IDEMPOTENCY_IN_PROGRESS_ERROR, 'States.Timeout', LAMBDA_TIMEOUT_ERROR]
     : [IDEMPOTENCY_IN_PROGRESS_ERROR];
   const lambda: string[] = [...LAMBDA_SERVICE_ERRORS];
-  const extra = retry.retryOn.filter((name) => !own.includes(name) && !lambda.includes(name));
+  const crash: string[] = [...LAMBDA_CRASH_ERRORS];
+  const extra = retry.retryOn.filter(
+    (name) =>
+      !own.includes(name) && !lambda.includes(name) && !crash.includes(name) && name !== CIRCUIT_OPEN_ERROR,
+  );
   retriers.push({ ErrorEquals: [...own, ...extra], ...backoff });
+  retriers.push({ ErrorEquals: crash, ...backoff });
   retriers.push({ ErrorEquals: lambda, ...backoff });
   return retriers;
 }

@@ -35,6 +35,8 @@ export const API_RESOURCE_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
 export const apiSchema = z.strictObject(
   {
+    /** Output paths the status document may show (`steps.<step>.<field>`), default none. */
+    status_output: textList().optional(),
     resource: z
       .string({ error: 'must be a string' })
       .regex(API_RESOURCE_PATTERN, {
@@ -64,6 +66,15 @@ export const stepRetrySchema = z.strictObject(
   { error: 'must be a mapping' },
 );
 
+/** Longest wait for an operator: Step Functions keeps a Standard execution up to a year. */
+export const MAX_OPERATOR_TIMEOUT_SECONDS = 31_536_000;
+
+/** A step's compensation: a declarative HTTP request (like handler_config.request) or a handler class. */
+export const compensateSchema = z.strictObject(
+  { request: mapping().optional(), handler_class: text().optional() },
+  { error: 'must be a mapping with request: or handler_class:' },
+);
+
 export const stepSchema = z.strictObject(
   {
     name: text(),
@@ -80,7 +91,13 @@ export const stepSchema = z.strictObject(
     timeout_seconds: intIn(1, MAX_STEP_TIMEOUT_SECONDS).optional(),
     honor_retry_after: flag().optional(),
     max_retry_after_seconds: intIn(1, MAX_RETRY_AFTER_SECONDS).optional(),
-    on_failure: z.enum(['fail', 'continue'], { error: "must be 'fail' or 'continue'" }).optional(),
+    on_failure: z
+      .enum(['fail', 'continue', 'await_operator'], {
+        error: "must be 'fail', 'continue' or 'await_operator'",
+      })
+      .optional(),
+    operator_timeout_seconds: intIn(1, MAX_OPERATOR_TIMEOUT_SECONDS).optional(),
+    compensate: compensateSchema.optional(),
     fallback: mapping().optional(),
     handler_config: mapping().optional(),
     // Tasker fields accepted so its templates load unchanged; kept as documentation.
@@ -89,6 +106,46 @@ export const stepSchema = z.strictObject(
     custom_events: z.array(customEvent, { error: 'must be a list' }).optional(),
   },
   { error: 'must be a mapping with at least a name (- name: my_step)' },
+);
+
+/** Execution statuses an EventBridge "Step Functions Execution Status Change" event carries. */
+export const EXECUTION_STATUSES = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+] as const;
+/** How the `live` alias moves to a new version (the alias's DeploymentPreference type). */
+export const DEPLOYMENT_TYPES = ['ALL_AT_ONCE', 'CANARY', 'LINEAR'] as const;
+/** Which final failures start the compensation chain. */
+export const COMPENSATE_ON = ['permanent', 'exhausted'] as const;
+
+export const deploymentSchema = z.strictObject(
+  {
+    type: z.enum(DEPLOYMENT_TYPES, { error: `must be one of ${DEPLOYMENT_TYPES.join(', ')}` }),
+    percentage: intIn(1, 99).optional(),
+    interval_minutes: intIn(1, 2100).optional(),
+  },
+  { error: 'must be a mapping with type (ALL_AT_ONCE, CANARY or LINEAR)' },
+);
+
+export const notificationTargetSchema = z.strictObject(
+  { sns: text().optional(), sqs: text().optional(), lambda: text().optional(), event_bus: text().optional() },
+  { error: 'must be a mapping with one of sns, sqs, lambda, event_bus: <ARN>' },
+);
+
+export const notificationSchema = z.strictObject(
+  {
+    on: z
+      .array(z.enum(EXECUTION_STATUSES, { error: `must be one of ${EXECUTION_STATUSES.join(', ')}` }), {
+        error: 'must be a list of execution statuses',
+      })
+      .min(1, { error: 'must list at least one execution status' }),
+    target: notificationTargetSchema,
+  },
+  { error: 'must be a mapping with on: [statuses] and target:' },
 );
 
 export const workflowSchema = z.strictObject({
@@ -104,6 +161,18 @@ export const workflowSchema = z.strictObject({
   timeout_seconds: intIn(1, MAX_WORKFLOW_TIMEOUT_SECONDS).optional(),
   retry_defaults: retryDefaultsSchema.optional(),
   api: apiSchema.optional(),
+  /** Checked by circuit-breaker.ts (a mapping or `off`), so its messages name each field. */
+  circuit_breaker: z.unknown().optional(),
+  compensate_on: z
+    .array(z.enum(COMPENSATE_ON, { error: "must be 'permanent' or 'exhausted'" }), {
+      error: 'must be a list: [permanent] or [permanent, exhausted]',
+    })
+    .min(1, { error: 'must list permanent: [permanent] or [permanent, exhausted]' })
+    .optional(),
+  deployment: deploymentSchema.optional(),
+  /** `true`, `false` or a mapping; checked by operations.ts. */
+  alarms: z.unknown().optional(),
+  notifications: z.array(notificationSchema, { error: 'must be a list' }).optional(),
   step_templates: z
     .array(stepSchema, { error: 'must be a list of steps' })
     .min(1, { error: 'must list at least one step' }),
@@ -125,5 +194,9 @@ export const KNOWN_FIELDS = {
   retry: Object.keys(stepRetrySchema.shape),
   retry_defaults: Object.keys(retryDefaultsSchema.shape),
   api: Object.keys(apiSchema.shape),
+  compensate: Object.keys(compensateSchema.shape),
+  deployment: Object.keys(deploymentSchema.shape),
+  notification: Object.keys(notificationSchema.shape),
+  target: Object.keys(notificationTargetSchema.shape),
   custom_event: ['name', 'description'],
 } as const;

@@ -6,6 +6,7 @@
  */
 import { type Diagnostic, didYouMean } from './diagnostics.ts';
 import { retryOnProblem } from './error-name-rules.ts';
+import { requestProblems } from './http-request.ts';
 import { type TemplateProblem, templatePathProblems } from './payload-paths.ts';
 import type { PathSegment, YamlSource } from './yaml-source.ts';
 
@@ -88,6 +89,8 @@ export function semanticChecks(
       seen.add(dep.name);
     }
     stepFieldChecks(s, label(s), at);
+    operatorChecks(s, label(s), data.execution_type === 'express', at);
+    compensateChecks(s, label(s), at);
   }
 
   for (const cycle of findCycles(steps, firstByName)) {
@@ -157,6 +160,66 @@ function stepFieldChecks(
       const problem = retryOnProblem(errorName);
       if (problem) at([...base, 'retry', 'retry_on', i], `${label}: retry.retry_on: ${problem}`);
     });
+  }
+}
+
+/** A handler class name: `Name` or `Module::Name` parts, each a constant name. */
+const HANDLER_CLASS_PATTERN = /^[A-Z][A-Za-z0-9]*(::[A-Z][A-Za-z0-9]*)*$/;
+
+function operatorChecks(
+  s: RawStepView,
+  label: string,
+  express: boolean,
+  at: (path: PathSegment[], message: string, key?: boolean) => void,
+): void {
+  const base: PathSegment[] = ['step_templates', s.index];
+  const { raw } = s;
+  if ('operator_timeout_seconds' in raw && raw.on_failure !== 'await_operator') {
+    at(
+      [...base, 'operator_timeout_seconds'],
+      `${label}: operator_timeout_seconds is only used with on_failure: await_operator (add it or remove operator_timeout_seconds)`,
+      true,
+    );
+  }
+  if (raw.on_failure === 'await_operator' && express) {
+    at(
+      [...base, 'on_failure'],
+      `${label}: on_failure: await_operator needs execution_type: standard (Express workflows cannot wait for a task token)`,
+    );
+  }
+}
+
+function compensateChecks(
+  s: RawStepView,
+  label: string,
+  at: (path: PathSegment[], message: string, key?: boolean) => void,
+): void {
+  const { compensate } = s.raw;
+  if (!isRecord(compensate)) return;
+  const base: PathSegment[] = ['step_templates', s.index, 'compensate'];
+  const hasRequest = 'request' in compensate;
+  const hasClass = 'handler_class' in compensate;
+  if (hasRequest === hasClass) {
+    at(
+      base,
+      `${label}: compensate needs exactly one of request: (an HTTP call to the step's service) or handler_class: (a module), got ${hasRequest ? 'both' : 'neither'}`,
+      true,
+    );
+  }
+  if (hasRequest) {
+    for (const [path, message] of requestProblems(compensate.request)) {
+      at(
+        [...base, 'request', ...path],
+        `${label}: ${message.replaceAll('handler_config.request', 'compensate.request')}`,
+      );
+    }
+  }
+  const cls = compensate.handler_class;
+  if (typeof cls === 'string' && !HANDLER_CLASS_PATTERN.test(cls)) {
+    at(
+      [...base, 'handler_class'],
+      `${label}: compensate.handler_class '${cls}' must be a class name such as UndoChargeCardHandler or Billing::StepHandlers::UndoChargeCardHandler`,
+    );
   }
 }
 

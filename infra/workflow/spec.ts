@@ -4,10 +4,12 @@
  * service key decided, and the lines later stages report on.
  */
 import { HTTP_STEP_ENTRY, DEFAULTS as SHARED_DEFAULTS } from '../../lambdas/contracts.ts';
+import { mergeCircuitBreaker } from './circuit-breaker.ts';
 import { deepMerge, environmentNames, originPath, type StepOverride, stepOverrides } from './environments.ts';
 import { serviceKey } from './handler-config.ts';
+import { resolveOperations } from './operations.ts';
 import type { RawStep, RawWorkflow } from './schema.ts';
-import type { StepSpec, WorkflowSpec } from './types.ts';
+import type { CompensationSpec, StepSpec, WorkflowSpec } from './types.ts';
 import type { PathSegment, YamlSource } from './yaml-source.ts';
 
 /** Built-in defaults, mirroring Tasker's backoff (1 s doubling, capped at 30 s, full jitter). */
@@ -38,6 +40,17 @@ export function defaultHandlerPath(workflowName: string, stepName: string): stri
     .replace(/_/g, '-')
     .toLowerCase();
   return `lambdas/steps/${pathSafeName(workflowName)}/${kebab}.ts`;
+}
+
+/**
+ * The module of a handler class, resolved like the step modules: the class's last `::` part
+ * without its `Handler` suffix, in kebab-case, in the workflow's folder.
+ * `(user_registration, UserRegistration::StepHandlers::UndoCreateUserAccountHandler)` ->
+ * `lambdas/steps/user_registration/undo-create-user-account.ts`.
+ */
+export function handlerClassPath(workflowName: string, handlerClass: string): string {
+  const last = handlerClass.split('::').at(-1) ?? handlerClass;
+  return defaultHandlerPath(workflowName, last.replace(/Handler$/, '') || last);
 }
 
 /**
@@ -88,7 +101,9 @@ export function buildSpec(
     api: {
       resource: raw.api?.resource ?? pathSafeName(raw.name),
       line: source.lineOf(raw.api?.resource === undefined ? ['name'] : ['api', 'resource']),
+      statusOutput: [...new Set(raw.api?.status_output ?? [])],
     },
+    ...resolveOperations(raw, source),
     customEvents: [...new Set(events.map((e) => (typeof e === 'string' ? e : e.name)))],
     steps: raw.step_templates.map((step, i) => buildStep(step, i, raw, source, overrides.get(step.name))),
     environments: environmentNames(data),
@@ -142,21 +157,45 @@ function buildStep(
     timeoutSeconds,
     honorRetryAfter: raw.honor_retry_after ?? false,
     maxRetryAfterSeconds: raw.max_retry_after_seconds ?? DEFAULTS.maxRetryAfterSeconds,
-    onFailure: continues ? 'continue' : 'fail',
+    onFailure: raw.on_failure ?? 'fail',
     handlerConfig: config,
+    circuitBreaker: 'off',
     memoryMb: typeof config.memory_mb === 'number' ? config.memory_mb : SHARED_DEFAULTS.memoryMb,
     requestTimeoutMs: requestTimeoutMs(config, timeoutSeconds),
     line: source.lineOf(stepPath),
     lines,
   };
   const service = serviceKey(config, workflow.default_dependent_system);
+  step.circuitBreaker = mergeCircuitBreaker(workflow.circuit_breaker, config.circuit_breaker, service);
   if (service !== undefined) step.service = service;
   if (typeof config.url === 'string') step.serviceUrl = config.url;
   if (request !== undefined) step.request = request;
   if (raw.description !== undefined) step.description = raw.description;
   if (raw.handler_class !== undefined) step.handlerClass = raw.handler_class;
   if (continues) step.fallback = raw.fallback ?? {};
+  if (raw.on_failure === 'await_operator') {
+    step.operatorTimeoutSeconds = raw.operator_timeout_seconds ?? SHARED_DEFAULTS.operatorTimeoutSeconds;
+  }
+  if (raw.compensate !== undefined) step.compensate = compensationOf(raw, workflow.name, source, stepPath);
   return step;
+}
+
+function compensationOf(
+  raw: RawStep,
+  workflowName: string,
+  source: YamlSource,
+  stepPath: PathSegment[],
+): CompensationSpec {
+  const { request, handler_class: handlerClass } = raw.compensate ?? {};
+  const line = source.lineOf([...stepPath, 'compensate'], true);
+  if (request !== undefined) return { request, handlerPath: HTTP_STEP_ENTRY, handlerOrigin: 'http', line };
+  const name = handlerClass ?? '';
+  return {
+    handlerClass: name,
+    handlerPath: handlerClassPath(workflowName, name),
+    handlerOrigin: 'handler_class',
+    line,
+  };
 }
 
 function handlerOf(

@@ -1,3 +1,5 @@
+import type { CircuitBreakerSettings } from './circuit-breaker.ts';
+
 /** The typed workflow the loader produces and the compiler consumes (YAML names mapped to camelCase). */
 
 /** How a step is retried; every field has been resolved from step, workflow and built-in defaults. */
@@ -49,8 +51,23 @@ export interface StepSpec {
   timeoutSeconds: number;
   honorRetryAfter: boolean;
   maxRetryAfterSeconds: number;
-  onFailure: 'fail' | 'continue';
+  /**
+   * What a final failure does: `fail` (the default; with a compensation chain in the workflow, a
+   * failure it catches compensates), `continue` (the fallback result), or `await_operator` (a
+   * `.waitForTaskToken` Task waits for `resolve`/`fail` from an operator).
+   */
+  onFailure: 'fail' | 'continue' | 'await_operator';
+  /** `await_operator` only: `operator_timeout_seconds`, else `DEFAULTS.operatorTimeoutSeconds`. */
+  operatorTimeoutSeconds?: number;
+  /** The step's `compensate:`, run in reverse dependency order when the workflow compensates. */
+  compensate?: CompensationSpec;
   fallback?: Record<string, unknown>;
+  /**
+   * The shared circuit breaker of the step's service: `handler_config.circuit_breaker` over the
+   * workflow's `circuit_breaker` over `DEFAULTS.circuitBreaker`, or `off` (also for a step without a
+   * service). The stack writes it as `ENV.circuitBreaker` with `circuitBreakerEnvValue`.
+   */
+  circuitBreaker: CircuitBreakerSettings | 'off';
   /** `handler_config`, with the chosen environment's override deep-merged into it. */
   handlerConfig: Record<string, unknown>;
   /** Line of the step in the YAML file (1-based). */
@@ -61,6 +78,63 @@ export interface StepSpec {
    * A field absent from the map was not written; report it at `line`.
    */
   lines: Readonly<Record<string, number>>;
+}
+
+/** A step's `compensate:`: how to undo it. */
+export interface CompensationSpec {
+  /**
+   * `compensate.request` as written (its `.$` keys unresolved): the undo Task sends it as
+   * `payload.request` to the built-in HTTP step handler, with the step's service and URL.
+   */
+  request?: Record<string, unknown>;
+  /** `compensate.handler_class`, e.g. `UserRegistration::StepHandlers::UndoCreateUserAccountHandler`. */
+  handlerClass?: string;
+  /**
+   * Repo-relative module of the undo function: `HTTP_STEP_ENTRY` for a request, else the class's
+   * module (`lambdas/steps/<workflow>/undo-create-user-account.ts`, see `handlerClassPath`).
+   */
+  handlerPath: string;
+  handlerOrigin: 'http' | 'handler_class';
+  /** Line of `compensate:` in the YAML file. */
+  line: number;
+}
+
+/** Threshold and period of one CloudWatch alarm. */
+export interface AlarmThreshold {
+  threshold: number;
+  periodSeconds: number;
+}
+
+/** `alarms:`, every threshold resolved (default 1 per 300 s). */
+export interface AlarmSettings {
+  /** `alarms.topic_email`: subscribed to the alarm topic. */
+  topicEmail?: string;
+  /** State machine metrics. */
+  executionsFailed: AlarmThreshold;
+  executionsTimedOut: AlarmThreshold;
+  executionsAborted: AlarmThreshold;
+  executionThrottled: AlarmThreshold;
+  /** Each step function's Errors and Throttles. */
+  stepErrors: AlarmThreshold;
+  stepThrottles: AlarmThreshold;
+  line: number;
+}
+
+/** One `notifications:` entry: an EventBridge rule on this state machine's status changes. */
+export interface NotificationSpec {
+  /** Execution statuses (`FAILED`, `TIMED_OUT`, ...) the rule matches. */
+  on: string[];
+  target: { kind: 'sns' | 'sqs' | 'lambda' | 'event_bus'; arn: string };
+  line: number;
+}
+
+/** `deployment:`, resolved: CANARY and LINEAR always carry a percentage and an interval. */
+export interface DeploymentSpec {
+  type: 'ALL_AT_ONCE' | 'CANARY' | 'LINEAR';
+  percentage?: number;
+  intervalMinutes?: number;
+  /** Line of `deployment:`, or of `name` when it is the default. */
+  line: number;
 }
 
 /** One workflow file. */
@@ -84,7 +158,17 @@ export interface WorkflowSpec {
     resource: string;
     /** Line of `api.resource`, or of `name` when it is the default. */
     line: number;
+    /** `api.status_output`: output paths (`steps.<step>.<field>`) the status may show; default none. */
+    statusOutput: string[];
   };
+  /** `compensate_on`: which caught final failures compensate (default `[permanent]`). */
+  compensateOn: ('permanent' | 'exhausted')[];
+  /** `deployment:` (default ALL_AT_ONCE). */
+  deployment: DeploymentSpec;
+  /** `alarms:`; absent when the file has none or `alarms: false`. */
+  alarms?: AlarmSettings;
+  /** `notifications:` (default none). */
+  notifications: NotificationSpec[];
   /** Steps in file order. */
   steps: StepSpec[];
   /** The environment whose overrides were applied, when one was chosen. */

@@ -94,6 +94,10 @@ function knownFieldsAt(path: PathSegment[]): readonly string[] {
   if (last === 'retry') return KNOWN_FIELDS.retry;
   if (last === 'retry_defaults') return KNOWN_FIELDS.retry_defaults;
   if (path.length === 1 && last === 'api') return KNOWN_FIELDS.api;
+  if (path.length === 1 && last === 'deployment') return KNOWN_FIELDS.deployment;
+  if (last === 'compensate') return KNOWN_FIELDS.compensate;
+  if (beforeLast === 'notifications') return KNOWN_FIELDS.notification;
+  if (last === 'target') return KNOWN_FIELDS.target;
   if (beforeLast === 'custom_events') return KNOWN_FIELDS.custom_event;
   return [];
 }

@@ -9,7 +9,7 @@ import {
   WorkflowError,
   type WorkflowSpec,
 } from '../../../infra/workflow/index.ts';
-import { LAMBDA_SERVICE_ERRORS } from '../../../lambdas/contracts.ts';
+import { LAMBDA_CRASH_ERRORS, LAMBDA_SERVICE_ERRORS } from '../../../lambdas/contracts.ts';
 import { type Invocation, runLocally } from './asl-analysis.ts';
 
 /** A one-step workflow (plus an optional follower) with the given step fields and workflow fields. */
@@ -25,9 +25,10 @@ function taskState(spec: WorkflowSpec): Record<string, unknown> {
 }
 
 const LAMBDA = [...LAMBDA_SERVICE_ERRORS];
+const CRASH = [...LAMBDA_CRASH_ERRORS];
 
 describe('retry mapping', () => {
-  test('defaults: 3 retries, 1 s doubling capped at 30 s, full jitter, Lambda errors in their own Retrier', () => {
+  test('defaults: 3 retries, 1 s doubling capped at 30 s, full jitter, crashes and Lambda errors in their own Retriers', () => {
     assert.deepEqual(taskState(workflow('')).Retry, [
       {
         ErrorEquals: [
@@ -35,6 +36,19 @@ describe('retry mapping', () => {
           'IdempotencyAlreadyInProgressError',
           'States.Timeout',
           'Sandbox.Timedout',
+        ],
+        IntervalSeconds: 1,
+        MaxAttempts: 3,
+        BackoffRate: 2,
+        MaxDelaySeconds: 30,
+        JitterStrategy: 'FULL',
+      },
+      {
+        ErrorEquals: [
+          'Runtime.ExitError',
+          'Runtime.UnhandledPromiseRejection',
+          'Runtime.OutOfMemory',
+          'Lambda.Unknown',
         ],
         IntervalSeconds: 1,
         MaxAttempts: 3,
@@ -57,7 +71,7 @@ describe('retry mapping', () => {
     const retry = taskState(workflow('    default_retry_limit: 5\n')).Retry as { MaxAttempts: number }[];
     assert.deepEqual(
       retry.map((r) => r.MaxAttempts),
-      [5, 5],
+      [5, 5, 5],
     );
   });
 
@@ -85,11 +99,11 @@ describe('retry mapping', () => {
     assert.equal(taskState(workflow('    default_retry_limit: 0\n')).Retry, undefined);
   });
 
-  test('default_retryable false stops retrying RetryableError and timeouts but keeps Lambda service retries', () => {
+  test('default_retryable false stops retrying RetryableError and timeouts but keeps crash and Lambda service retries', () => {
     const retry = taskState(workflow('    default_retryable: false\n')).Retry as { ErrorEquals: string[] }[];
     assert.deepEqual(
       retry.map((r) => r.ErrorEquals),
-      [['IdempotencyAlreadyInProgressError'], LAMBDA],
+      [['IdempotencyAlreadyInProgressError'], CRASH, LAMBDA],
     );
   });
 
@@ -139,7 +153,7 @@ describe('retry mapping', () => {
     }
     assert.deepEqual(
       retriers.slice(buckets.length).map((r) => r.ErrorEquals[0]),
-      ['RetryableError', LAMBDA[0]],
+      ['RetryableError', CRASH[0], LAMBDA[0]],
     );
     assert.equal(retriers.indexOf(buckets[0] as never), 0);
   });

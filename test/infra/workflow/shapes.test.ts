@@ -64,27 +64,37 @@ describe('compiled shapes', () => {
     });
   }
 
-  test('diamond: left and right sit in one Parallel named after them, merged back without a Pass', () => {
+  test('diamond: left and right sit in one Parallel named after them, merged by its own ResultSelector', () => {
     const definition = renderDefinition(dagSpec('diamond', SHAPES.diamond ?? {}));
     const states = definition.States as Record<string, Record<string, unknown>>;
     assert.deepEqual(Object.keys(states), ['top', 'left + right', 'bottom']);
+    // No step is named: the branches' `steps` are merged, everything else comes from branch 0.
     assert.deepEqual(states['left + right']?.ResultSelector, {
-      'top.$': '$[0].steps.top',
-      'left.$': '$[0].steps.left',
-      'right.$': '$[1].steps.right',
+      'state.$':
+        'States.JsonMerge($[0], States.StringToJson(States.Format(\'\\{"steps":{}\\}\', States.JsonToString(States.JsonMerge($[0].steps, $[1].steps, false)))), false)',
     });
-    assert.equal(states['left + right']?.ResultPath, '$.steps');
+    assert.equal(states['left + right']?.OutputPath, '$.state');
+    assert.equal(states['left + right']?.ResultPath, undefined);
   });
 
-  test('fan-out of 10: the Parallel name stays within 80 characters', () => {
-    const analysis = analyze(renderDefinition(dagSpec('fan', SHAPES.fan_out_of_10 ?? {})));
-    const [parallel] = analysis.parallels;
-    assert.equal(parallel?.branches.length, 10);
+  test('fan-out of 10: grouped into two merged Parallels of 5 (at most 7 per merge), names within 80 characters', () => {
+    const definition = renderDefinition(dagSpec('fan', SHAPES.fan_out_of_10 ?? {}));
+    const analysis = analyze(definition);
+    const outer = analysis.parallels.find((p) => p.name.endsWith('more'));
     assert.equal(
-      parallel?.name,
+      outer?.name,
       'leaf_1 + leaf_2 + leaf_3 + leaf_4 + leaf_5 + leaf_6 + leaf_7 + leaf_8 + 2 more',
     );
-    assert.ok((parallel?.name.length ?? 0) <= 80);
+    assert.deepEqual(outer?.branches, [
+      ['leaf_1', 'leaf_2', 'leaf_3', 'leaf_4', 'leaf_5'],
+      ['leaf_6', 'leaf_7', 'leaf_8', 'leaf_9', 'leaf_10'],
+    ]);
+    assert.deepEqual(analysis.parallels.map((p) => p.name).sort(), [
+      'leaf_1 + leaf_2 + leaf_3 + leaf_4 + leaf_5',
+      'leaf_1 + leaf_2 + leaf_3 + leaf_4 + leaf_5 + leaf_6 + leaf_7 + leaf_8 + 2 more',
+      'leaf_6 + leaf_7 + leaf_8 + leaf_9 + leaf_10',
+    ]);
+    for (const p of analysis.parallels) assert.ok(p.name.length <= 80);
   });
 
   test('non-series-parallel N: dependencies hold and only the a|d overlap is lost (level rule)', async () => {
