@@ -1,11 +1,57 @@
 /**
  * YAML text -> plain data plus a way to find the line of any path in it, so diagnostics found on
  * the data (zod issues, graph checks) can point at the exact line in the file.
+ *
+ * A workflow file may come from anyone, so reading it is bounded and every refusal is a
+ * `file:line:col` diagnostic:
+ * - the file is at most {@link MAX_YAML_SOURCE_CHARS} characters;
+ * - collections nest at most {@link MAX_YAML_NESTING} levels, checked on yaml's CST (its parser is
+ *   iterative; its composer is recursive, so a deeper file is refused before it is composed);
+ * - aliases are expanded by this module, not by yaml's `toJS` (whose only guard is an alias
+ *   count, which refuses a file with a few hundred `<<: *defaults` merges): the bound is on the
+ *   size of the data once every alias is written out, {@link MAX_YAML_EXPANDED_CHARS} characters,
+ *   and on its nesting; a recursive alias is refused at its line;
+ * - tags other than YAML's JSON-compatible core ones (`!!str`, `!!int`, ...) are errors, not
+ *   silently dropped, and yaml's warnings are errors too;
+ * - duplicate keys are found in linear time (yaml's own check is quadratic in a mapping's size).
  */
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  Composer,
+  type CST,
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  Parser,
+  type YAMLError,
+  YAMLParseError,
+} from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
 
 export type PathSegment = string | number;
+
+/** Longest workflow (or mock) file read, in characters: Step Functions' whole definition limit. */
+export const MAX_YAML_SOURCE_CHARS = 1_048_576;
+
+/** Deepest nesting of mappings and sequences (a workflow needs about 10; JSON schemas a few more). */
+export const MAX_YAML_NESTING = 64;
+
+/**
+ * Largest the data may be with every alias written out, in characters (about: a scalar counts
+ * its length plus one, a collection two): twice the file limit, so a file of hundreds of
+ * `<<: *defaults` merges fits while an alias bomb (each level doubling the last) is refused.
+ */
+export const MAX_YAML_EXPANDED_CHARS = 2 * MAX_YAML_SOURCE_CHARS;
+
+/** Tags a workflow file may use: JSON's types (`!` is the non-specific tag, a string). */
+const ALLOWED_TAGS = new Set([
+  '!',
+  ...['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`),
+]);
 
 /** A parsed workflow file: its data, and the line of each path in it. */
 export interface YamlSource {
@@ -14,36 +60,386 @@ export interface YamlSource {
   lineOf(path: readonly PathSegment[], key?: boolean): number;
 }
 
+/** A problem at an offset of the text, before it becomes a diagnostic. */
+interface Problem {
+  offset: number;
+  message: string;
+}
+
 /** Parses YAML text; syntax errors become diagnostics with line and column (all of them). */
 export function parseYaml(text: string, file: string): { source?: YamlSource; diagnostics: Diagnostic[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
-  if (doc.errors.length > 0) {
-    const diagnostics = doc.errors.map((error) => {
-      const opener = unclosedOpener(text, error.message);
-      if (opener) {
-        const pos = lineCounter.linePos(opener.offset);
-        return { file, line: pos.line, column: pos.col, message: `YAML syntax error: ${opener.message}` };
-      }
-      const offset = error.pos[0];
-      const pos = lineCounter.linePos(offset);
-      let message = syntaxMessage(error.message);
-      if (error.code === 'MULTIPLE_DOCS') {
-        message =
-          "a workflow file holds one YAML document (remove this '---' and what follows, or move it to its own file)";
-      }
-      if (error.code === 'DUPLICATE_KEY') {
-        const key = /^[^:\n]*/.exec(text.slice(offset))?.[0]?.trim();
-        if (key) message = `duplicate key '${key}' (each field may appear once in a mapping)`;
-      }
-      return { file, line: pos.line, column: pos.col, message: `YAML syntax error: ${message}` };
-    });
-    return { diagnostics };
+  const at = (problems: Problem[]): { diagnostics: Diagnostic[] } => {
+    // The LineCounter only knows lines the parser saw; count them here when it did not run.
+    if (lineCounter.lineStarts.length === 0)
+      for (const start of lineStarts(text)) lineCounter.addNewLine(start);
+    return {
+      diagnostics: problems
+        .sort((a, b) => a.offset - b.offset)
+        .map(({ offset, message }) => {
+          const pos = lineCounter.linePos(offset);
+          return { file, line: pos.line, column: pos.col, message };
+        }),
+    };
+  };
+  if (text.length > MAX_YAML_SOURCE_CHARS) {
+    return at([
+      {
+        offset: MAX_YAML_SOURCE_CHARS,
+        message: `the file is ${text.length} characters, over the ${MAX_YAML_SOURCE_CHARS}-character limit of a workflow file (this is where the limit falls)`,
+      },
+    ]);
   }
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const tooDeep = cstTooDeep(tokens);
+  if (tooDeep !== undefined) {
+    return at([
+      {
+        offset: tooDeep,
+        message: `YAML nesting deeper than ${MAX_YAML_NESTING} levels (a workflow needs far fewer: flatten this structure)`,
+      },
+    ]);
+  }
+  const doc = composeOne(tokens, text.length);
+  const problems: Problem[] = [
+    ...doc.errors.map((error) => syntaxProblem(text, error)),
+    ...doc.warnings.flatMap((warning) => warningProblem(text, warning)),
+    ...structureProblems(doc, text),
+  ];
+  if (problems.length > 0) return at(problems);
+  const expanded = new Expander(text).run(doc);
+  if (expanded.problems.length > 0) return at(expanded.problems);
   return {
-    source: { data: doc.toJS(), lineOf: (path, key) => lineOf(doc, lineCounter, path, key) },
+    source: { data: expanded.data, lineOf: (path, key) => lineOf(doc, lineCounter, path, key) },
     diagnostics: [],
   };
+}
+
+/** Offsets where lines start. */
+function lineStarts(text: string): number[] {
+  const starts: number[] = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** What `parseDocument` does, on tokens already parsed: the first document, an error for a second. */
+function composeOne(tokens: readonly CST.Token[], length: number): Document.Parsed {
+  // uniqueKeys off: yaml compares each key with every earlier one; structureProblems does it linearly.
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: false, merge: true });
+  let doc: Document.Parsed | undefined;
+  for (const next of composer.compose(tokens, true, length)) {
+    if (!doc) {
+      doc = next;
+    } else {
+      const start = next.range[0];
+      doc.errors.push(new YAMLParseError([start, start + 1], 'MULTIPLE_DOCS', 'multiple documents'));
+      break;
+    }
+  }
+  if (!doc) throw new Error('unreachable: yaml composed no document');
+  return doc;
+}
+
+/**
+ * The offset of the first collection nested deeper than {@link MAX_YAML_NESTING}, walking yaml's
+ * CST without recursion (it can be as deep as the file is long).
+ */
+function cstTooDeep(tokens: readonly unknown[]): number | undefined {
+  const stack: Array<[unknown, number]> = tokens.map((token) => [token, 0]);
+  while (stack.length > 0) {
+    const entry = stack.pop();
+    if (entry === undefined) break;
+    const [token, depth] = entry;
+    if (typeof token !== 'object' || token === null) continue;
+    const t = token as {
+      type?: string;
+      offset?: number;
+      value?: unknown;
+      items?: unknown[];
+      props?: unknown[];
+    };
+    let level = depth;
+    if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection') {
+      level = depth + 1;
+      if (level > MAX_YAML_NESTING) return t.offset ?? 0;
+    }
+    if (t.value !== undefined) stack.push([t.value, level]);
+    for (const item of t.items ?? []) {
+      const i = item as { key?: unknown; value?: unknown; start?: unknown[]; sep?: unknown[] };
+      for (const part of [i.key, i.value, ...(i.start ?? []), ...(i.sep ?? [])]) {
+        if (part !== undefined && part !== null) stack.push([part, level]);
+      }
+    }
+  }
+  return undefined;
+}
+
+function syntaxProblem(text: string, error: YAMLError): Problem {
+  const opener = unclosedOpener(text, error.message);
+  if (opener) return { offset: opener.offset, message: `YAML syntax error: ${opener.message}` };
+  const offset = error.pos[0];
+  let message = syntaxMessage(error.message);
+  if (error.code === 'MULTIPLE_DOCS') {
+    message =
+      "a workflow file holds one YAML document (remove this '---' and what follows, or move it to its own file)";
+  }
+  return { offset, message: `YAML syntax error: ${message}` };
+}
+
+/**
+ * yaml's warnings are errors here: an ambiguous alias, an unknown directive, a value that does
+ * not fit its tag. An unknown tag is reported by {@link structureProblems} (once, with its name).
+ */
+function warningProblem(text: string, warning: YAMLError): Problem[] {
+  const unresolved = /^Unresolved tag: (\S+)/.exec(warning.message)?.[1];
+  if (unresolved !== undefined && !ALLOWED_TAGS.has(unresolved)) return [];
+  const offset = warning.pos[0];
+  if (unresolved !== undefined) {
+    const tag = /^![^\s]*/.exec(text.slice(offset))?.[0] ?? unresolved;
+    return [{ offset, message: `YAML error: this value does not fit its tag '${tag}' (remove the tag)` }];
+  }
+  return [{ offset, message: `YAML error: ${syntaxMessage(warning.message)}` }];
+}
+
+/**
+ * Duplicate keys (linear: one Set per mapping) and tags outside {@link ALLOWED_TAGS}, walking the
+ * composed document (its depth is bounded by the CST check).
+ */
+function structureProblems(doc: Document.Parsed, text: string): Problem[] {
+  const problems: Problem[] = [];
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!node || typeof node !== 'object') continue;
+    const tag = (node as { tag?: string }).tag;
+    if ((isScalar(node) || isMap(node) || isSeq(node)) && tag !== undefined && !ALLOWED_TAGS.has(tag)) {
+      problems.push(tagProblem(text, node.range?.[0] ?? 0, tag));
+    }
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (isScalar(key) && typeof key.value !== 'symbol' && !Number.isNaN(key.value)) {
+          if (seen.has(key.value)) {
+            const start = key.range?.[0] ?? 0;
+            const shown = /^[^:\n]*/.exec(text.slice(start))?.[0]?.trim() || String(key.value);
+            problems.push({
+              offset: start,
+              message: `YAML syntax error: duplicate key '${shown}' (each field may appear once in a mapping)`,
+            });
+          }
+          seen.add(key.value);
+        }
+        stack.push(pair.value, pair.key);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return problems;
+}
+
+/** An unknown or non-JSON tag, at the tag itself (just before the node it is on). */
+function tagProblem(text: string, nodeStart: number, tag: string): Problem {
+  const bang = text.lastIndexOf('!', nodeStart);
+  let start = bang < 0 ? nodeStart : bang;
+  while (start > 0 && !/\s/.test(text[start - 1] ?? ' ')) start--;
+  const shown = /^![^\s]*/.exec(text.slice(start))?.[0] ?? tag;
+  const known = tag.startsWith('tag:yaml.org,2002:');
+  return {
+    offset: start,
+    message: known
+      ? `YAML tag '${shown}' is not allowed: a workflow file holds JSON values (strings, numbers, booleans, null, lists, mappings); remove the tag`
+      : `unknown YAML tag '${shown}': a workflow file uses no custom tags (remove it, or quote the value if it is text starting with '!')`,
+  };
+}
+
+/** Thrown inside {@link Expander} to stop at once (the data is too large to go on). */
+class TooLarge extends Error {}
+
+/**
+ * Builds the plain data from the composed document in one pass in document order, expanding each
+ * alias to the data of its anchor (shared, as yaml's `toJS` does, so it costs no memory) while
+ * counting what the data would be written out. An anchor always precedes its aliases, so its
+ * size is known when an alias is reached; an alias inside its own anchor is recursive.
+ */
+class Expander {
+  readonly problems: Problem[] = [];
+  readonly #text: string;
+  /** The latest node of each anchor name seen so far (yaml resolves an alias to it). */
+  readonly #anchors = new Map<string, Node>();
+  /** Anchored nodes being expanded: an alias to one of them is recursive. */
+  readonly #open = new Set<Node>();
+  /** Expanded anchored nodes: their data, size and height. */
+  readonly #done = new Map<Node, { data: unknown; size: number; height: number }>();
+  #total = 0;
+  /** Where the last node with a position started (an empty value has none of its own). */
+  #offset = 0;
+  #largestAlias: { offset: number; name: string; size: number } | undefined;
+
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  run(doc: Document.Parsed): { data: unknown; problems: Problem[] } {
+    try {
+      return { data: this.#node(doc.contents, 0).data, problems: this.problems };
+    } catch (error) {
+      if (error instanceof TooLarge) return { data: undefined, problems: this.problems };
+      throw error;
+    }
+  }
+
+  /** Adds `size` to the expanded total; past the limit, reports where and stops. */
+  #count(size: number, offset: number, alias?: string): void {
+    this.#total += size;
+    if (this.#total <= MAX_YAML_EXPANDED_CHARS) return;
+    const limit = `the ${MAX_YAML_EXPANDED_CHARS}-character limit of a workflow's data with its aliases expanded`;
+    const biggest = this.#largestAlias;
+    if (alias !== undefined) {
+      this.problems.push({
+        offset,
+        message: `YAML alias *${alias} (${size} characters expanded) takes the data past ${limit}: is it an alias bomb? (use fewer or smaller aliases)`,
+      });
+    } else if (biggest !== undefined) {
+      this.problems.push({
+        offset: biggest.offset,
+        message: `YAML aliases take the data past ${limit}; the largest, *${biggest.name} here, is ${biggest.size} characters expanded (use fewer or smaller aliases)`,
+      });
+    } else {
+      this.problems.push({ offset, message: `the file's data is over ${limit}` });
+    }
+    throw new TooLarge();
+  }
+
+  /** `depth`: collections around this node. Returns its data and height (collections in it, itself included). */
+  #node(node: unknown, depth: number): { data: unknown; height: number } {
+    if (node === null || node === undefined) {
+      this.#count(1, this.#offset);
+      return { data: null, height: 0 };
+    }
+    if (isAlias(node)) return this.#alias(node, depth);
+    const n = node as Node;
+    const anchor = n.anchor;
+    if (anchor === undefined) return this.#plain(n, depth);
+    this.#anchors.set(anchor, n);
+    this.#open.add(n);
+    const before = this.#total;
+    const result = this.#plain(n, depth);
+    this.#open.delete(n);
+    this.#done.set(n, { ...result, size: this.#total - before });
+    return result;
+  }
+
+  #alias(node: Node & { source: string }, depth: number): { data: unknown; height: number } {
+    const offset = node.range?.[0] ?? this.#offset;
+    this.#offset = offset;
+    const target = this.#anchors.get(node.source);
+    const done = target === undefined ? undefined : this.#done.get(target);
+    if (target === undefined || done === undefined) {
+      // The anchor is written before its node (whose range starts at its content).
+      const anchorAt = target?.range ? this.#text.lastIndexOf(`&${node.source}`, target.range[0]) : -1;
+      const anchorLine = lineNumber(this.#text, anchorAt < 0 ? (target?.range?.[0] ?? 0) : anchorAt);
+      this.problems.push({
+        offset,
+        message:
+          target === undefined
+            ? `YAML alias *${node.source} has no anchor &${node.source} before it (define the anchor first)`
+            : `YAML alias *${node.source} is recursive: it is inside its own anchor &${node.source} (line ${anchorLine}), so it would never end`,
+      });
+      this.#count(1, offset);
+      return { data: null, height: 0 };
+    }
+    if (done.size > (this.#largestAlias?.size ?? 0))
+      this.#largestAlias = { offset, name: node.source, size: done.size };
+    this.#count(done.size, offset, node.source);
+    if (depth + done.height > MAX_YAML_NESTING) {
+      this.problems.push({
+        offset,
+        message: `YAML alias *${node.source} nests the data deeper than ${MAX_YAML_NESTING} levels once expanded (flatten the anchored structure)`,
+      });
+      return { data: null, height: 0 };
+    }
+    return { data: done.data, height: done.height };
+  }
+
+  #plain(node: Node, depth: number): { data: unknown; height: number } {
+    const offset = node.range?.[0] ?? this.#offset;
+    this.#offset = offset;
+    if (isScalar(node)) {
+      const value = node.value;
+      this.#count(typeof value === 'string' ? value.length + 1 : 2, offset);
+      return { data: value, height: 0 };
+    }
+    if (!isMap(node) && !isSeq(node)) {
+      this.#count(1, offset);
+      return { data: null, height: 0 };
+    }
+    this.#count(2, offset);
+    if (depth + 1 > MAX_YAML_NESTING) {
+      this.problems.push({
+        offset,
+        message: `YAML nesting deeper than ${MAX_YAML_NESTING} levels (flatten this structure)`,
+      });
+      return { data: null, height: 0 };
+    }
+    let height = 0;
+    const child = (item: unknown): unknown => {
+      const result = this.#node(item, depth + 1);
+      height = Math.max(height, result.height);
+      return result.data;
+    };
+    if (isSeq(node)) {
+      const list = node.items.map(child);
+      return { data: list, height: height + 1 };
+    }
+    const map: Record<string, unknown> = {};
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      if (isScalar(pair.key) && typeof pair.key.value === 'symbol') {
+        this.#merge(map, child(pair.value), (pair.value as Node | null)?.range?.[0] ?? offset);
+        continue;
+      }
+      const key = child(pair.key);
+      if (typeof key === 'object' && key !== null) {
+        this.problems.push({
+          offset: (pair.key as Node).range?.[0] ?? offset,
+          message: 'a mapping key must be a single value, not a list or a mapping',
+        });
+        continue;
+      }
+      setOwn(map, key === null || key === undefined ? '' : String(key), child(pair.value));
+    }
+    return { data: map, height: height + 1 };
+  }
+
+  /**
+   * `<<: *defaults` (or a list of mappings): copies the keys `map` does not have yet, as yaml
+   * does; a key written in the mapping itself always wins.
+   */
+  #merge(map: Record<string, unknown>, value: unknown, offset: number): void {
+    const sources = Array.isArray(value) ? value : [value];
+    for (const source of sources) {
+      if (typeof source !== 'object' || source === null || Array.isArray(source)) {
+        this.problems.push({ offset, message: "YAML merge key '<<' takes a mapping or a list of mappings" });
+        return;
+      }
+      for (const [key, item] of Object.entries(source)) if (!Object.hasOwn(map, key)) setOwn(map, key, item);
+    }
+  }
+}
+
+/** Sets an own property, even for keys such as `__proto__` or `toString`. */
+function setOwn(map: Record<string, unknown>, key: string, value: unknown): void {
+  if (key in map)
+    Object.defineProperty(map, key, { value, writable: true, enumerable: true, configurable: true });
+  else map[key] = value;
+}
+
+function lineNumber(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
 }
 
 /**
