@@ -54,6 +54,21 @@ describe('create_user_account', () => {
     assert.match((await rejection(invoke(otherPlan))).message, /^USER_CONFLICT/);
   });
 
+  test('names are compared after NFC normalization and trimming: NFD or a trailing space is the same user', async () => {
+    const nfc = 'Jos\u00e9 M\u00fcller';
+    const first = registrationState({ name: nfc });
+    const created = await invoke(first);
+    for (const name of [nfc.normalize('NFD'), `  ${nfc} `, `${nfc.normalize('NFD')}\t`]) {
+      assert.notEqual(name, nfc);
+      const again = registrationState({ ...first.user_info, name });
+      const result = await invoke(again);
+      assert.equal(result.status, 'already_exists', JSON.stringify(name));
+      assert.equal(result.user_id, created.user_id);
+    }
+    const other = registrationState({ ...first.user_info, name: 'Jose Muller' });
+    assert.match((await rejection(invoke(other))).message, /^USER_CONFLICT: /);
+  });
+
   test('a 201 without an id is a PermanentError', async () => {
     h.sims.faults.set('user', 'POST /users', { kind: 'status', status: 201, body: { email: 'x' }, times: 1 });
     const error = await rejection(invoke(registrationState()));
