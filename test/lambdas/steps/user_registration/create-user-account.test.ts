@@ -14,7 +14,8 @@ import {
 
 let h: StepHarness;
 const invoke = (state: Record<string, unknown>, attempt = 0, env: Env = {}) =>
-  invokeStep(h, definition, state, { attempt, env });
+  // These tests inject many failures one call at a time; the breaker has its own tests.
+  invokeStep(h, definition, state, { attempt, env: { [ENV.circuitBreaker]: 'off', ...env } });
 const route = { service: 'user', route: 'POST /users' } as const;
 
 useStepSuite((harness) => {
