@@ -471,6 +471,58 @@ export const SUCCEEDED_STATE = 'Workflow succeeded';
 
 // --- w3-runtime-lambdas --- (additions by this part only; keep this marker)
 
+/** Environment variables of the operator function (OPERATOR_ENTRY), besides `TABLE_NAME`. */
+export const OPERATOR_ENV = {
+  /**
+   * The longest `operator_timeout_seconds` of the workflow's `await_operator` steps: how long a
+   * stored task token is kept (`expires_at`). @default DEFAULTS.operatorTimeoutSeconds
+   */
+  timeoutSeconds: 'OPERATOR_TIMEOUT_SECONDS',
+} as const;
+
+/** The key of a step's task token record: pk `OPERATOR#<correlation ID>`, sk `STEP#<step>`. */
+export function operatorRecordKey(correlationId: string, step: string): { pk: string; sk: string } {
+  return { pk: `${KEY_PREFIX.operator}${correlationId}`, sk: `STEP#${step}` };
+}
+
+/**
+ * The task token record the operator function writes (attribute names as stored) and the
+ * operate routes read to SendTaskSuccess/SendTaskFailure. One per (correlation ID, step): a
+ * redriven wait overwrites it with its new token.
+ */
+export interface OperatorRecord {
+  readonly pk: string;
+  readonly sk: string;
+  readonly task_token: string;
+  readonly error: { readonly Error?: string; readonly Cause?: string };
+  readonly workflow: string;
+  readonly step: string;
+  readonly execution_id: string;
+  /** Epoch milliseconds the wait started. */
+  readonly created_at: number;
+  /** Epoch seconds (the table's TTL attribute) after which the token is no use. */
+  readonly expires_at: number;
+}
+
+/** The pk/sk of a service's shared circuit breaker: `BREAKER#<service>` / `STATE`. */
+export function breakerRecordKey(service: string): { pk: string; sk: string } {
+  return { pk: `${KEY_PREFIX.breaker}${service}`, sk: 'STATE' };
+}
+
+/** The states of a circuit breaker (lambdas/runtime/circuit-breaker.ts, docs/circuit-breaker.md). */
+export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
+export type BreakerState = (typeof BREAKER_STATES)[number];
+
+/** The EMF metric of a breaker transition (dimensions `service` and `state`, the new state). */
+export const BREAKER_TRANSITION_METRIC = 'circuit_breaker_transition';
+
+/** The metric names the step runtime emits itself, whatever the workflow's `custom_events` say. */
+export const BUILT_IN_STEP_METRICS = [
+  'service_call_started',
+  'service_call_completed',
+  'service_call_failed',
+] as const;
+
 // --- end w3-runtime-lambdas ---
 
 // --- w3-api --- (additions by this part only; keep this marker)

@@ -1,4 +1,5 @@
 import { DEFAULTS, ENV, LAMBDA_ENV } from '../contracts.ts';
+import { type BreakerSettings, parseBreakerSettings } from './circuit-breaker.ts';
 import { PermanentError, RUNTIME_ERROR_CODES } from './errors.ts';
 
 /** The step Lambda's settings, read from the environment the stack sets (docs/architecture.md). */
@@ -15,8 +16,13 @@ export interface StepConfig {
   readonly honorRetryAfter: boolean;
   readonly maxRetryAfterSeconds: number;
   readonly idempotencyTtlSeconds: number;
-  /** Names from the YAML's `custom_events`; only these become metrics. */
+  /**
+   * Names from the YAML's `custom_events`: the events a handler may `ctx.emit`. The built-in
+   * call metrics are emitted whatever this says.
+   */
   readonly customEvents: readonly string[];
+  /** The service's circuit breaker (`CIRCUIT_BREAKER`), or `off`. @default DEFAULTS.circuitBreaker */
+  readonly circuitBreaker: BreakerSettings | 'off';
   readonly handlerConfig: Readonly<Record<string, unknown>>;
   /** `POWERTOOLS_LOG_LEVEL`. */
   readonly logLevel: string;
@@ -27,8 +33,6 @@ export interface StepConfig {
   /** Region of the SDK clients the runtime creates (`AWS_REGION`, else `AWS_DEFAULT_REGION`). */
   readonly region: string;
 }
-
-const DEFAULT_CUSTOM_EVENTS = ['service_call_started', 'service_call_completed', 'service_call_failed'];
 
 /** An environment to read configuration from: `process.env`, or an explicit one in tests. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -52,7 +56,7 @@ export function readStepConfig(step: string | undefined, env: Env = process.env)
   const override = typeof overrides[service] === 'string' ? overrides[service] : undefined;
   const serviceUrl = override ?? configuredUrl;
   if (!serviceUrl) throw configError(`${ENV.serviceUrl} is not set (nor handler_config.url)`);
-  const events = parseJson(env, ENV.customEvents, DEFAULT_CUSTOM_EVENTS);
+  const events = parseJson(env, ENV.customEvents, []);
   const stepName = env[ENV.stepName] || step;
   if (!stepName) throw configError(`${ENV.stepName} is not set`);
   return {
@@ -66,7 +70,8 @@ export function readStepConfig(step: string | undefined, env: Env = process.env)
     honorRetryAfter: env[ENV.honorRetryAfter] === 'true',
     maxRetryAfterSeconds: positiveNumber(env, ENV.maxRetryAfterSeconds, DEFAULTS.maxRetryAfterSeconds),
     idempotencyTtlSeconds: positiveNumber(env, ENV.idempotencyTtlSeconds, DEFAULTS.idempotencyTtlSeconds),
-    customEvents: Array.isArray(events) ? events.map(String) : DEFAULT_CUSTOM_EVENTS,
+    customEvents: Array.isArray(events) ? events.map(String) : [],
+    circuitBreaker: parseBreakerSettings(env[ENV.circuitBreaker], ENV.circuitBreaker),
     handlerConfig,
     logLevel: env[ENV.powertoolsLogLevel] || DEFAULTS.logLevel,
     metricsNamespace: env[ENV.powertoolsMetricsNamespace] || DEFAULTS.metricsNamespace,

@@ -1,4 +1,5 @@
 import {
+  CIRCUIT_OPEN_ERROR,
   IDEMPOTENCY_IN_PROGRESS_ERROR,
   PERMANENT_ERROR,
   RETRIES_EXHAUSTED_ERROR,
@@ -49,6 +50,26 @@ export class PermanentError extends Error {
     super(`${errorCode}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = PERMANENT_ERROR;
     this.errorCode = errorCode;
+  }
+}
+
+/**
+ * Thrown instead of calling a service whose shared circuit breaker is open (or half-open with
+ * another caller probing). The state machine's CircuitOpen Retrier waits out the cool-down
+ * without spending the step's own retries.
+ */
+export class CircuitOpenError extends Error {
+  readonly service: string;
+  /** When the breaker lets the next caller probe, as far as this invocation saw. */
+  readonly retryInMs: number;
+
+  constructor(service: string, retryInMs: number) {
+    super(
+      `the circuit breaker of service '${service}' is open; not calling it (next probe in about ${Math.max(1, Math.ceil(retryInMs / 1000))} s)`,
+    );
+    this.name = CIRCUIT_OPEN_ERROR;
+    this.service = service;
+    this.retryInMs = retryInMs;
   }
 }
 

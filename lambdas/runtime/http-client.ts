@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { HTTP_STEP_RESERVED_HEADERS } from '../contracts.ts';
+import type { BreakerGuard } from './circuit-breaker.ts';
 import { PermanentError, RetryableError, RUNTIME_ERROR_CODES } from './errors.ts';
 import { classifyStatus, errorForStatus } from './http-policy.ts';
 import type { StepMetrics } from './metrics.ts';
@@ -55,6 +56,12 @@ export interface ServiceClientOptions {
   readonly idempotencyKey: string;
   readonly logger: Logger;
   readonly metrics: StepMetrics;
+  /**
+   * The service's shared circuit breaker: consulted before every call (CircuitOpen instead of a
+   * call while it is open) and told how each call ended.
+   * @default none (every call goes out)
+   */
+  readonly breaker?: BreakerGuard | undefined;
 }
 
 /** Headers a caller may not set (lower case): {@link HTTP_STEP_RESERVED_HEADERS} in contracts.ts. */
@@ -94,11 +101,21 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
         for (const item of typeof value === 'string' ? [value] : value) url.searchParams.append(key, item);
       }
       const init = requestInit(opts, method, options);
+      await opts.breaker?.admit();
       const call: CallLog = { opts, fields: { method, path }, started: performance.now() };
       opts.metrics.record('service_call_started');
       opts.logger.debug('service call started', call.fields);
-      const { response, text } = await send(call, url, init);
-      return interpret<T>(call, response, text, options);
+      let sent: { response: Response; text: string };
+      try {
+        sent = await send(call, url, init);
+      } catch (error) {
+        await opts.breaker?.record('failed');
+        throw error;
+      }
+      // Only what says the service is down counts against it; a 4xx is an answer.
+      const down = classifyStatus(sent.response.status) === 'retryable';
+      await opts.breaker?.record(down ? 'failed' : 'answered');
+      return interpret<T>(call, sent.response, sent.text, options);
     },
   };
 }

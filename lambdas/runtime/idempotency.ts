@@ -1,9 +1,10 @@
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MiddlewareObj, Request } from '@middy/core';
 import { IDEMPOTENCY_IN_PROGRESS_ERROR } from '../contracts.ts';
+import { sharedDynamoClient } from './dynamodb.ts';
 
 /** Options for {@link stepIdempotency}. */
 export interface StepIdempotencyOptions {
@@ -37,7 +38,6 @@ export interface StepIdempotencyOptions {
  */
 export const STEP_IDEMPOTENCY_KEY_PATH = '[state.correlation_id, step]';
 
-let sharedClient: DynamoDBClient | undefined;
 /**
  * Powertools Idempotency for a step, over the project's table (`pk`/`sk`/`expires_at`).
  *
@@ -82,11 +82,7 @@ export function stepIdempotency(opts: StepIdempotencyOptions): MiddlewareObj {
  * per cold start, and Powertools configures a layer once and then ignores changes.
  */
 function persistenceLayer(opts: StepIdempotencyOptions): DynamoDBPersistenceLayer {
-  let client = opts.client;
-  if (client === undefined) {
-    sharedClient ??= new DynamoDBClient({ region: opts.region });
-    client = sharedClient;
-  }
+  const client = opts.client ?? sharedDynamoClient(opts.region);
   return new DynamoDBPersistenceLayer({
     tableName: opts.tableName,
     keyAttr: 'pk',

@@ -2,7 +2,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { dynamoBreakerStore } from './breaker-store.ts';
 import { type Env, readStepConfig, type StepConfig } from './config.ts';
+import { sharedDynamoClient } from './dynamodb.ts';
 import { stepIdempotency } from './idempotency.ts';
 import { createStepLogger } from './logger.ts';
 import { createStepMetrics } from './metrics.ts';
@@ -49,7 +51,7 @@ export interface StepHandlerOptions<S extends z.ZodMiniType<StepState>> extends 
    */
   readonly env?: Env;
   /**
-   * DynamoDB client of step idempotency (tests pass dynalite's).
+   * DynamoDB client of step idempotency and the circuit breaker (tests pass dynalite's).
    * @default one client per process in the configured region, honouring `AWS_ENDPOINT_URL_DYNAMODB`
    */
   readonly dynamodb?: DynamoDBClient;
@@ -62,6 +64,8 @@ export type StepHandler = (event: unknown, context: Context) => Promise<StepResu
  * Builds a step Lambda: `middy(run).use(lifecycle).use(idempotency)`, where `lifecycle` validates
  * the payload, sets the log keys, flushes metrics and gives errors the names the state machine
  * matches, and idempotency returns a completed step's stored result without calling the service.
+ * Every call of the step's service client goes through the service's shared circuit breaker
+ * (`CIRCUIT_BREAKER`, in the workflow table; off without a table).
  * The configuration is read on the first invocation, as a Lambda cold start would, and the
  * middy chain built from it serves every later invocation. A configuration error fails that
  * invocation (`PermanentError` `CONFIGURATION_ERROR`) and is read again on the next one.
@@ -122,8 +126,23 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
     return { ...result, correlation_id: ctx.correlationId };
   };
 
+  // The breaker lives in the workflow table: without one (ad-hoc runs) there is no breaker.
+  const breakerStore =
+    config.tableName === undefined || config.circuitBreaker === 'off'
+      ? undefined
+      : dynamoBreakerStore({
+          client: opts.dynamodb ?? sharedDynamoClient(config.region),
+          tableName: config.tableName,
+        });
   const chain = middy(run).use(
-    stepLifecycle({ config, logger, metrics, payloadSchema: envelopeSchema(opts.inputSchema), invocationOf }),
+    stepLifecycle({
+      config,
+      logger,
+      metrics,
+      payloadSchema: envelopeSchema(opts.inputSchema),
+      invocationOf,
+      breakerStore,
+    }),
   );
   if (config.tableName !== undefined) {
     chain.use(

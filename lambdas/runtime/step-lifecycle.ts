@@ -1,11 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type * as z from 'zod/mini';
-import type { StepPayload } from '../contracts.ts';
+import { type StepPayload, undoStepId } from '../contracts.ts';
+import type { BreakerStore } from './breaker-store.ts';
+import { createBreakerGuard } from './circuit-breaker.ts';
 import type { StepConfig } from './config.ts';
 import { applyRetryPolicy, normalizeStepError } from './errors.ts';
 import { createServiceClient, deriveIdempotencyKey, type ServiceClient } from './http-client.ts';
-import type { StepMetrics } from './metrics.ts';
+import type { EventProperties, StepMetrics } from './metrics.ts';
 import { parseInput } from './validation.ts';
 
 /** What every step's business logic gets besides its input. */
@@ -24,6 +26,22 @@ export interface StepContext {
    * built-in handler validates it), undefined for module steps.
    */
   readonly request: unknown;
+  /**
+   * The payload's `step`: the step's name, or `undoStepId(step)` (`<step>:undo`) when this
+   * invocation is the step's compensation.
+   */
+  readonly invocationStep: string;
+  /** True when this invocation is the step's compensation (`compensate:`). */
+  readonly compensating: boolean;
+  /**
+   * Emits the workflow's custom event `name` (declared in the YAML's `custom_events`) as one EMF
+   * metric line, `properties` kept as metadata and PII-masked. An undeclared name throws
+   * `PermanentError` `CONFIGURATION_ERROR`.
+   *
+   * @example
+   * ctx.emit('order_validated', { order_id: input.order_id, items: 3 });
+   */
+  emit(name: string, properties?: EventProperties): void;
 }
 
 /** The state every step's schema must accept: the execution input always carries the correlation ID. */
@@ -47,6 +65,11 @@ export interface LifecycleParts {
   readonly payloadSchema: z.ZodMiniType;
   /** The invocation of a middy request (created on first use). */
   readonly invocationOf: (request: Request) => Invocation;
+  /**
+   * Where the service's shared circuit breaker lives.
+   * @default none: no breaker (no table, or `CIRCUIT_BREAKER=off`)
+   */
+  readonly breakerStore?: BreakerStore | undefined;
 }
 
 /**
@@ -105,8 +128,21 @@ export function reportReplay(invocation: Invocation, metrics: StepMetrics): void
 }
 
 function stepContextFor(parts: LifecycleParts, payload: StepPayload<StepState>, logger: Logger): StepContext {
-  const { config } = parts;
+  const { config, breakerStore } = parts;
   const correlationId = payload.state.correlation_id;
+  const invocationStep = payload.step ?? config.step;
+  const breaker =
+    breakerStore === undefined || config.circuitBreaker === 'off'
+      ? undefined
+      : createBreakerGuard({
+          service: config.service,
+          settings: config.circuitBreaker,
+          store: breakerStore,
+          logger,
+          metrics: parts.metrics,
+          // Longer than one call may take, so a live probe keeps its lease to the end.
+          probeLeaseMs: config.requestTimeoutMs + 1000,
+        });
   return {
     step: config.step,
     workflow: config.workflow,
@@ -115,14 +151,18 @@ function stepContextFor(parts: LifecycleParts, payload: StepPayload<StepState>, 
     config,
     logger,
     request: payload.request,
+    invocationStep,
+    compensating: invocationStep === undoStepId(config.step),
+    emit: (name, properties) => parts.metrics.emit(name, properties),
     http: createServiceClient({
+      breaker,
       baseUrl: config.serviceUrl,
       timeoutMs: config.requestTimeoutMs,
       correlationId,
       // The payload's `step` is the invocation's idempotency identity, as for the step record
       // (STEP_IDEMPOTENCY_KEY_PATH): a compensation carries `<step>:undo` (undoStepId) and must
       // not replay the forward call's answer. It equals STEP_NAME for a step's own Task.
-      idempotencyKey: deriveIdempotencyKey(correlationId, payload.step ?? config.step),
+      idempotencyKey: deriveIdempotencyKey(correlationId, invocationStep),
       logger,
       metrics: parts.metrics,
     }),

@@ -74,7 +74,7 @@ export async function createUserAccount(
     // The service said the email is taken but cannot show the owner yet: let a retry look again.
     throw new RetryableError('POST /users answered 409 but GET /users found no user with that email');
   }
-  if (match.name !== user.name || match.plan !== user.plan) {
+  if (!sameName(match.name, user.name) || match.plan !== user.plan) {
     throw new PermanentError(
       'USER_CONFLICT',
       'a different user (other name or plan) is already registered with this email',
@@ -87,6 +87,19 @@ export async function createUserAccount(
     created_at: stringOrUndefined(match.created_at),
     status: 'already_exists',
   };
+}
+
+/**
+ * Whether the stored name is the requested one: compared after Unicode NFC normalization and
+ * trimming, so `José` typed as e + combining accent (NFD, as macOS keyboards send it) or with a
+ * trailing space is the same person registering again, not a USER_CONFLICT.
+ */
+export function sameName(stored: unknown, requested: string): boolean {
+  return typeof stored === 'string' && normalizedName(stored) === normalizedName(requested);
+}
+
+function normalizedName(name: string): string {
+  return name.normalize('NFC').trim();
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

@@ -42,6 +42,22 @@ describe('readStepConfig', () => {
     assert.equal(config.step, 'create_user_account');
     assert.equal(config.tableName, undefined);
     assert.equal(config.idempotencyTtlSeconds, DEFAULTS.idempotencyTtlSeconds);
+    assert.deepEqual(config.customEvents, [], 'no custom events unless the YAML declares some');
+    assert.deepEqual(config.circuitBreaker, DEFAULTS.circuitBreaker);
+  });
+
+  test('reads CIRCUIT_BREAKER: off, or JSON settings over the defaults', () => {
+    const base = { SERVICE_NAME: 'user', SERVICE_URL: 'http://x' };
+    assert.equal(readStepConfig('s', { ...base, CIRCUIT_BREAKER: 'off' }).circuitBreaker, 'off');
+    assert.deepEqual(
+      readStepConfig('s', { ...base, CIRCUIT_BREAKER: '{"failure_threshold":2,"window_seconds":10}' })
+        .circuitBreaker,
+      { ...DEFAULTS.circuitBreaker, failureThreshold: 2, windowSeconds: 10 },
+    );
+    assert.throws(
+      () => readStepConfig('s', { ...base, CIRCUIT_BREAKER: 'on' }),
+      /CONFIGURATION_ERROR: CIRCUIT_BREAKER must be 'off' or JSON/,
+    );
   });
 
   test('names the variable that is wrong', () => {

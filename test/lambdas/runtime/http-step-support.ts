@@ -82,6 +82,8 @@ export function useHttpStepSuite(): HttpStepSuite {
         [ENV.workflowName]: 'order_fulfillment',
         [ENV.serviceName]: 'payments',
         [ENV.serviceUrl]: service!.url,
+        // These tests pin the HTTP policy one call at a time; the breaker has its own tests.
+        [ENV.circuitBreaker]: 'off',
         ...overrides,
       }),
     invoke: (request, options = {}) => {

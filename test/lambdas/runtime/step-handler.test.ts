@@ -148,12 +148,17 @@ describe('step runtime: correlation, metrics', () => {
     assert.equal(doc.service_call_completed, 1);
   });
 
-  test('only the events listed in CUSTOM_EVENTS are emitted; no metrics, no empty-metrics warning', async () => {
-    const before = h.lines.length;
-    await invoke(registrationState(), 0, 30_000, { [ENV.customEvents]: '["service_call_failed"]' });
-    const fresh = h.lines.slice(before).join('\n');
-    assert.doesNotMatch(fresh, /"_aws"/);
-    assert.doesNotMatch(fresh, /No application metrics/);
+  test("the built-in call metrics appear whatever CUSTOM_EVENTS declares (the workflow's own names or none)", async () => {
+    for (const declared of ['["order_validated","order_shipped"]', '[]', undefined]) {
+      const before = h.lines.length;
+      await invoke(registrationState(), 0, 30_000, { [ENV.customEvents]: declared });
+      const fresh = h.lines.slice(before);
+      const emf = fresh.map((line) => JSON.parse(line)).filter((line) => line._aws !== undefined);
+      assert.equal(emf.length, 1, String(declared));
+      assert.equal(emf[0].service_call_started, 1, String(declared));
+      assert.equal(emf[0].service_call_completed, 1, String(declared));
+      assert.doesNotMatch(fresh.join('\n'), /No application metrics/);
+    }
   });
 
   test('a missing SERVICE_URL is a named configuration error', async () => {

@@ -14,7 +14,8 @@ import {
 
 let h: StepHarness;
 const invoke = (state: Record<string, unknown>, attempt = 0, env: Env = {}) =>
-  invokeStep(h, definition, state, { attempt, env });
+  // These tests inject many failures one call at a time; the breaker has its own tests.
+  invokeStep(h, definition, state, { attempt, env: { [ENV.circuitBreaker]: 'off', ...env } });
 const route = { service: 'user', route: 'POST /users' } as const;
 
 useStepSuite((harness) => {
@@ -52,6 +53,21 @@ describe('create_user_account', () => {
     assert.match(error.message, /^USER_CONFLICT: /);
     const otherPlan = registrationState({ ...first.user_info, plan: 'enterprise' });
     assert.match((await rejection(invoke(otherPlan))).message, /^USER_CONFLICT/);
+  });
+
+  test('names are compared after NFC normalization and trimming: NFD or a trailing space is the same user', async () => {
+    const nfc = 'Jos\u00e9 M\u00fcller';
+    const first = registrationState({ name: nfc });
+    const created = await invoke(first);
+    for (const name of [nfc.normalize('NFD'), `  ${nfc} `, `${nfc.normalize('NFD')}\t`]) {
+      assert.notEqual(name, nfc);
+      const again = registrationState({ ...first.user_info, name });
+      const result = await invoke(again);
+      assert.equal(result.status, 'already_exists', JSON.stringify(name));
+      assert.equal(result.user_id, created.user_id);
+    }
+    const other = registrationState({ ...first.user_info, name: 'Jose Muller' });
+    assert.match((await rejection(invoke(other))).message, /^USER_CONFLICT: /);
   });
 
   test('a 201 without an id is a PermanentError', async () => {

@@ -21,7 +21,8 @@ import {
 let h: StepHarness;
 let nextUser = 0;
 const invoke = (state: Record<string, unknown>, attempt = 0, env: Env = {}) =>
-  invokeStep(h, definition, state, { attempt, env });
+  // These tests inject many failures one call at a time; the breaker has its own tests.
+  invokeStep(h, definition, state, { attempt, env: { [ENV.circuitBreaker]: 'off', ...env } });
 const FALLBACK = {
   status: 'defaults_applied',
   preferences_source: 'plan_defaults',
