@@ -5,6 +5,7 @@ import { DEFAULTS, ENV } from '../contracts.ts';
 import { parseWorkflowGraph, type WorkflowGraph } from '../graph/index.ts';
 import { createStepLogger } from '../runtime/logger.ts';
 import { ExecutionStore } from './execution-store.ts';
+import { readStatusOutputPaths } from './status-privacy.ts';
 
 /** What the API Lambdas read from their environment (set by the stack; see docs/architecture.md). */
 export interface ApiConfig {
@@ -32,6 +33,8 @@ export interface StatusConfig {
   readonly workflowName: string;
   /** `WORKFLOW_GRAPH` (the true dependency graph), when the stack could fit it. @default none */
   readonly graph: WorkflowGraph | undefined;
+  /** `STATUS_OUTPUT`: output paths the status may show. @default [] */
+  readonly statusOutput: readonly string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -82,6 +85,7 @@ export function readStatusConfig(env: Env = process.env): StatusConfig {
     logLevel: env[ENV.powertoolsLogLevel] || DEFAULTS.logLevel,
     workflowName: env[ENV.workflowName] || 'workflow',
     graph: readGraph(env[ENV.workflowGraph]),
+    statusOutput: readStatusOutputPaths(env[ENV.statusOutput]),
   };
 }
 
