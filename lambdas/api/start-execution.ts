@@ -12,11 +12,13 @@ import {
   errorResponse,
   header,
   IDEMPOTENCY_KEY_PATTERN,
+  listedProblems,
 } from './http.ts';
 import { readJsonBody } from './request-body.ts';
 import { type BodyValidator, compileBodyValidator } from './schema-validator.ts';
 import { startExactlyOnce } from './start-protocol.ts';
 import { callerArn, statusTokenFor } from './status-access.ts';
+import { maskPersonalText } from './status-privacy.ts';
 
 /** What the start handler needs; the Lambda builds it from its environment. */
 export interface StartExecutionDeps {
@@ -70,10 +72,17 @@ export function createStartExecutionHandler(
       return result;
     } catch (error) {
       if (error instanceof ApiError) {
-        // Field pointers only: messages can quote the body (JSON.parse errors do).
+        // Field pointers only (messages can quote the body: JSON.parse errors do), at most 20 of
+        // them, cut and masked: a key can be a phone number or 200 KB long.
+        const listed = error.errors === undefined ? undefined : listedProblems(error.errors);
         log('warn', 'execution rejected', {
           status: error.statusCode,
-          fields: error.errors?.map((e) => e.field),
+          ...(listed === undefined
+            ? {}
+            : {
+                fields: listed.errors.map((e) => maskPersonalText(e.field)),
+                problem_count: listed.problem_count,
+              }),
         });
         return errorResponse(error);
       }

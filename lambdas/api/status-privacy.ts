@@ -21,11 +21,15 @@ const PHONE_PATTERN = /\+?\d[\d\s().-]{5,}\d/g;
  * (docs/handlers.md), and the status shows no input or output that would carry them.
  */
 export function publicCause(cause: string | undefined): string {
-  const message = readableCause(cause);
-  const masked = maskEmailsInText(message).replace(PHONE_PATTERN, (match) =>
+  const masked = maskPersonalText(readableCause(cause));
+  return masked.length > MAX_CAUSE_CHARS ? `${masked.slice(0, MAX_CAUSE_CHARS)}… (truncated)` : masked;
+}
+
+/** Email addresses and phone-like numbers (7+ digits) masked in free text or a field pointer. */
+export function maskPersonalText(text: string): string {
+  return maskEmailsInText(text).replace(PHONE_PATTERN, (match) =>
     match.replace(/\D/g, '').length >= 7 ? maskPhone(match) : match,
   );
-  return masked.length > MAX_CAUSE_CHARS ? `${masked.slice(0, MAX_CAUSE_CHARS)}… (truncated)` : masked;
 }
 
 /**
