@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { executionArnFor } from '../../../lambdas/api/api-config.ts';
 import { createGetExecutionHandler } from '../../../lambdas/api/get-execution.ts';
 import { compileBodyValidator } from '../../../lambdas/api/schema-validator.ts';
 import { createStartExecutionHandler } from '../../../lambdas/api/start-execution.ts';
@@ -229,4 +230,12 @@ describe('POST /<resource> starts each execution exactly once', () => {
       priority: 'normal',
     });
   });
+});
+
+test('an alias or version ARN names the same executions as its state machine', () => {
+  const machine = 'arn:aws:states:us-east-1:000000000000:stateMachine:orders';
+  const execution = 'arn:aws:states:us-east-1:000000000000:execution:orders:o-1';
+  assert.equal(executionArnFor(machine, 'o-1'), execution);
+  assert.equal(executionArnFor(`${machine}:live`, 'o-1'), execution);
+  assert.equal(executionArnFor(`${machine}:7`, 'o-1'), execution);
 });
