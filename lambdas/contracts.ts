@@ -527,6 +527,102 @@ export const BUILT_IN_STEP_METRICS = [
 
 // --- w3-api --- (additions by this part only; keep this marker)
 
+/** `GET /<resource>?status=`: the Step Functions statuses a list may filter on (anything else is a 400). */
+export const LIST_STATUS_FILTERS = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+] as const;
+
+/** Query parameters and bounds of `GET /<resource>` (the list route). */
+export const LIST_QUERY = {
+  status: 'status',
+  limit: 'limit',
+  nextToken: 'next_token',
+  /** `limit` when absent. */
+  defaultLimit: 20,
+  /** `limit` must be an integer 1..maxLimit (ListExecutions' own page limit is 1000). */
+  maxLimit: 100,
+} as const;
+
+/** One execution in the list route's answer; `correlation_id` is the execution's name. */
+export interface ExecutionListItem {
+  readonly correlation_id: string;
+  readonly execution_arn: string;
+  readonly status: string;
+  readonly started_at: string | null;
+  readonly stopped_at: string | null;
+  readonly redrive_count: number;
+}
+
+/** The list route's body: newest first; pass `next_token` back for the next page. */
+export interface ExecutionList {
+  readonly executions: readonly ExecutionListItem[];
+  readonly next_token?: string;
+}
+
+/** `POST .../{correlation_id}/stop` body (optional, may be empty): StopExecution's error and cause. */
+export interface StopExecutionRequest {
+  /** At most 256 characters. */
+  readonly error?: string;
+  /** At most 32,768 characters. */
+  readonly cause?: string;
+}
+
+/** `POST .../steps/{step}/resolve` body: the step's result, a JSON object. */
+export interface ResolveStepRequest {
+  readonly result: Readonly<Record<string, unknown>>;
+}
+
+/** `POST .../steps/{step}/fail` body: the error (required) and cause the operator Task fails with. */
+export interface FailStepRequest {
+  /** At most 256 characters. */
+  readonly error: string;
+  /** At most 32,768 characters. */
+  readonly cause?: string;
+}
+
+/** `reason` of a 409 from the operator routes. */
+export const OPERATION_CONFLICTS = {
+  /** stop: the execution has already closed. */
+  notRunning: 'not_running',
+  /** redrive: Step Functions refused (ExecutionNotRedrivable); `message` carries AWS's reason. */
+  notRedrivable: 'not_redrivable',
+  /** redrive: the execution ended in COMPENSATED_FAIL_STATE: its work was undone, start a new one. */
+  compensated: 'compensated',
+  /** resolve/fail: the step is not waiting for an operator (no OPERATOR# record, or its task ended). */
+  notAwaitingOperator: 'not_awaiting_operator',
+} as const;
+
+/**
+ * `outcome` of the status document: `held_for_redrive` is FAILED without compensation (redrivable
+ * once the cause is fixed), `compensated` ended in COMPENSATED_FAIL_STATE, `failed` is FAILED and
+ * no longer redrivable.
+ */
+export const EXECUTION_OUTCOMES = [
+  'running',
+  'succeeded',
+  'compensated',
+  'held_for_redrive',
+  'failed',
+  'timed_out',
+  'aborted',
+] as const;
+export type ExecutionOutcome = (typeof EXECUTION_OUTCOMES)[number];
+
+/** Environment variables of the API functions added by this part. */
+export const API_ENV = {
+  /**
+   * Start function (optional): repo-relative or absolute path of an ESM module generated at synth
+   * by `generateValidatorModule` (lambdas/api/standalone-validator.ts); when set it replaces
+   * compiling `WORKFLOW_SCHEMA` with ajv on the first request.
+   */
+  validatorModule: 'WORKFLOW_VALIDATOR_MODULE',
+} as const;
+
 // --- end w3-api ---
 
 // --- w3-stack --- (additions by this part only; keep this marker)

@@ -5,6 +5,8 @@ import { DEFAULTS, ENV } from '../contracts.ts';
 import { parseWorkflowGraph, type WorkflowGraph } from '../graph/index.ts';
 import { createStepLogger } from '../runtime/logger.ts';
 import { ExecutionStore } from './execution-store.ts';
+import { OperatorStore } from './operator-store.ts';
+import { readStatusOutputPaths } from './status-privacy.ts';
 
 /** What the API Lambdas read from their environment (set by the stack; see docs/architecture.md). */
 export interface ApiConfig {
@@ -32,6 +34,8 @@ export interface StatusConfig {
   readonly workflowName: string;
   /** `WORKFLOW_GRAPH` (the true dependency graph), when the stack could fit it. @default none */
   readonly graph: WorkflowGraph | undefined;
+  /** `STATUS_OUTPUT`: output paths the status may show. @default [] */
+  readonly statusOutput: readonly string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -82,6 +86,7 @@ export function readStatusConfig(env: Env = process.env): StatusConfig {
     logLevel: env[ENV.powertoolsLogLevel] || DEFAULTS.logLevel,
     workflowName: env[ENV.workflowName] || 'workflow',
     graph: readGraph(env[ENV.workflowGraph]),
+    statusOutput: readStatusOutputPaths(env[ENV.statusOutput]),
   };
 }
 
@@ -110,16 +115,50 @@ function readStepNames(raw: string | undefined): string[] {
  * SDK clients built from the environment: locally `AWS_ENDPOINT_URL_SFN` and
  * `AWS_ENDPOINT_URL_DYNAMODB` point them at the offline runtime, in AWS they are unset.
  */
-export function createClients(tableName: string): { sfn: SFNClient; store: ExecutionStore } {
+export function createClients(tableName: string): {
+  sfn: SFNClient;
+  store: ExecutionStore;
+  operators: OperatorStore;
+} {
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  return { sfn: new SFNClient({}), store: new ExecutionStore(doc, tableName) };
+  return {
+    sfn: new SFNClient({}),
+    store: new ExecutionStore(doc, tableName),
+    operators: new OperatorStore(doc, tableName),
+  };
 }
 
-/** `arn:...:stateMachine:<name>` + execution name -> `arn:...:execution:<name>:<execution>`. */
+/**
+ * `arn:...:stateMachine:<name>` + execution name -> `arn:...:execution:<name>:<execution>`. A
+ * version or alias ARN (`...:stateMachine:<name>:live`) names the same executions: Step Functions
+ * leaves the qualifier out of execution ARNs.
+ */
 export function executionArnFor(stateMachineArn: string, executionName: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+  const unqualified = stateMachineArn.split(':').slice(0, 7).join(':');
+  return `${unqualified.replace(':stateMachine:', ':execution:')}:${executionName}`;
+}
+
+/** What the operations Lambda (operate-execution.ts) reads from its environment. */
+export interface OperateConfig {
+  readonly tableName: string;
+  /** `STATE_MACHINE_ARN`: the unqualified state machine, whose executions the routes list and operate. */
+  readonly stateMachineArn: string;
+  /** `API_RESOURCE`: the routes are under `/<resource>`. */
+  readonly resource: string;
+  /** `POWERTOOLS_LOG_LEVEL`. @default 'INFO' */
+  readonly logLevel: string;
+}
+
+/** Reads the operations Lambda's environment once per cold start (see {@link readApiConfig}). */
+export function readOperateConfig(env: Env = process.env): OperateConfig {
+  return {
+    tableName: requiredVariable(env, ENV.tableName),
+    stateMachineArn: requiredVariable(env, ENV.stateMachineArn),
+    resource: requiredVariable(env, ENV.apiResource),
+    logLevel: env[ENV.powertoolsLogLevel] || DEFAULTS.logLevel,
+  };
 }
 
 /** Where a human can look at an execution in the Step Functions console. */

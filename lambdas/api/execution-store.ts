@@ -26,6 +26,8 @@ export interface IdempotencyChange {
   readonly status?: IdempotencyStatus;
   readonly leaseUntil?: number;
   readonly response?: StoredResponse;
+  /** Epoch seconds; a past value makes the key absent at once (how a refused request is forgotten). */
+  readonly expiresAt?: number;
 }
 
 /** The condition of an update: the record must still be in this state. */
@@ -35,11 +37,21 @@ export interface IdempotencyExpectation {
   readonly correlationId?: string;
 }
 
-/** `CORRELATION#<id>` / `EXECUTION`: the execution a correlation ID names. */
+/** `CORRELATION#<id>` / `EXECUTION`: the execution a correlation ID names, and who may read it. */
 export interface CorrelationRecord {
   readonly correlationId: string;
   readonly executionArn: string;
+  /** sha256 of the canonical execution input: what "the same request" means for this ID. */
   readonly requestHash: string;
+  /** IAM principal (`requestContext.identity.userArn`) that started it; null without IAM. */
+  readonly owner: string | null;
+  /** sha256 (hex) of the status token of `status_url`; '' on records older than tokens (never matches). */
+  readonly statusTokenHash: string;
+  /**
+   * The random key the status token is derived from (status-access.ts): a replay of the
+   * identical request recomputes the same token, so the token itself is never stored.
+   */
+  readonly statusTokenKey: string;
 }
 
 /**
@@ -100,6 +112,7 @@ export class ExecutionStore {
     const assignments: Array<readonly [attribute: string, placeholder: string, value: unknown]> = [];
     if (change.status !== undefined) assignments.push(['#status', ':status', change.status]);
     if (change.leaseUntil !== undefined) assignments.push(['lease_until', ':leaseUntil', change.leaseUntil]);
+    if (change.expiresAt !== undefined) assignments.push(['expires_at', ':expiresAt', change.expiresAt]);
     if (change.response !== undefined) {
       assignments.push(['response_status', ':responseStatus', change.response.statusCode]);
       assignments.push(['response_body', ':responseBody', change.response.body]);
@@ -127,6 +140,9 @@ export class ExecutionStore {
       correlationId: String(item.correlation_id),
       executionArn: String(item.execution_arn),
       requestHash: String(item.request_hash),
+      owner: typeof item.owner === 'string' ? item.owner : null,
+      statusTokenHash: typeof item.status_token_hash === 'string' ? item.status_token_hash : '',
+      statusTokenKey: typeof item.status_token_key === 'string' ? item.status_token_key : '',
     };
   }
 
@@ -137,6 +153,9 @@ export class ExecutionStore {
       correlation_id: record.correlationId,
       execution_arn: record.executionArn,
       request_hash: record.requestHash,
+      ...(record.owner === null ? {} : { owner: record.owner }),
+      status_token_hash: record.statusTokenHash,
+      status_token_key: record.statusTokenKey,
       created_at: new Date().toISOString(),
       expires_at: expiresAt,
     });

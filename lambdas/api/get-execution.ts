@@ -6,12 +6,15 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { COMPENSATED_FAIL_STATE, type ExecutionOutcome } from '../contracts.ts';
 import type { WorkflowGraph } from '../graph/index.ts';
 import { type ApiLog, consoleUrlFor, createApiLog, createClients, readStatusConfig } from './api-config.ts';
 import { mermaidResponse, statusFormat } from './execution-mermaid.ts';
-import { readableCause, type StepSummary, summarizeSteps } from './execution-steps.ts';
-import type { ExecutionStore } from './execution-store.ts';
+import { type StepSummary, summarizeSteps } from './execution-steps.ts';
+import type { CorrelationRecord, ExecutionStore } from './execution-store.ts';
 import { ApiError, CORRELATION_ID_PATTERN, errorResponse, jsonResponse } from './http.ts';
+import { executionNotFound, mayAccess } from './status-access.ts';
+import { pickAllowedOutput, publicCause } from './status-privacy.ts';
 
 /** What the status handler needs; the Lambda builds it from its environment. */
 export interface GetExecutionDeps {
@@ -32,12 +35,18 @@ export interface GetExecutionDeps {
    * @default none: the Mermaid answer draws the steps the history shows, without edges
    */
   readonly graph?: WorkflowGraph;
+  /**
+   * Output paths the status may show (`api.status_output`, env `STATUS_OUTPUT`), e.g.
+   * `steps.create_user_account.user_id`. @default [] (no output at all)
+   */
+  readonly statusOutput?: readonly string[];
 }
 
 /**
  * `GET /<resource>/{correlation_id}`: correlation ID -> execution ARN (DynamoDB), then
- * DescribeExecution + GetExecutionHistory, summarized per step. Unknown ID -> 404.
- * `?format=mermaid` answers the same status as a coloured Mermaid flowchart.
+ * DescribeExecution + GetExecutionHistory, summarized per step. Only the principal that started
+ * the execution or a caller with its status token (`?token=`) may read it; anyone else, like an
+ * unknown ID, gets the same 404. `?format=mermaid` answers the same status as a Mermaid flowchart.
  */
 export function createGetExecutionHandler(
   deps: GetExecutionDeps,
@@ -51,7 +60,8 @@ export function createGetExecutionHandler(
         ]);
       }
       const format = statusFormat(event);
-      const document = await describeExecution(deps, correlationId);
+      const record = await findExecution(deps.store, correlationId, event);
+      const document = await describeExecution(deps, record);
       deps.log?.('debug', 'execution status read', {
         correlation_id: correlationId,
         status: document.status,
@@ -72,21 +82,39 @@ export function createGetExecutionHandler(
   };
 }
 
-/** The status document of one execution (the body of a 200); `output`, `error`, `cause` when ended. */
+/**
+ * The status document of one execution (the body of a 200): statuses, attempts, timings, error
+ * names, codes and masked causes, never the input or output; `output` holds only the allow-listed
+ * paths; `error`, `cause` once it ended unsuccessfully.
+ */
 export interface ExecutionDocument extends Record<string, unknown> {
   readonly correlation_id: string;
   readonly status: string | undefined;
+  readonly outcome: ExecutionOutcome;
   readonly steps: readonly StepSummary[];
 }
 
-/** The status document of one execution (the body of a 200). */
+/**
+ * The correlation record of `correlationId` when the caller may see it (status-access.ts), else
+ * the one 404 of an unknown ID.
+ */
+export async function findExecution(
+  store: ExecutionStore,
+  correlationId: string,
+  event: APIGatewayProxyEvent,
+): Promise<CorrelationRecord> {
+  const record = await store.getCorrelation(correlationId);
+  if (!record || !mayAccess(record, event)) throw executionNotFound(correlationId);
+  return record;
+}
+
+/** The status document of one execution (the body of a 200), for a caller already let in. */
 export async function describeExecution(
   deps: GetExecutionDeps,
-  correlationId: string,
+  mapping: CorrelationRecord,
 ): Promise<ExecutionDocument> {
-  const notFound = new ApiError(404, `No execution with correlation ID '${correlationId}'`);
-  const mapping = await deps.store.getCorrelation(correlationId);
-  if (!mapping) throw notFound;
+  const correlationId = mapping.correlationId;
+  const notFound = executionNotFound(correlationId);
   let execution: DescribeExecutionCommandOutput;
   try {
     execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: mapping.executionArn }));
@@ -101,6 +129,7 @@ export async function describeExecution(
   const document: ExecutionDocument = {
     correlation_id: correlationId,
     status: execution.status,
+    outcome: outcomeOf(execution, events),
     started_at: execution.startDate?.toISOString() ?? null,
     stopped_at: execution.stopDate?.toISOString() ?? null,
     execution_arn: mapping.executionArn,
@@ -108,15 +137,63 @@ export async function describeExecution(
     failed_steps: steps.filter((step) => step.status === 'failed').map((step) => step.name),
     console_url: consoleUrlFor(mapping.executionArn),
   };
-  if (execution.status === 'SUCCEEDED' && execution.output !== undefined) {
-    document.output = parseJson(execution.output);
+  const allowed = deps.statusOutput ?? [];
+  if (allowed.length > 0) {
+    const output = pickAllowedOutput(latestState(execution, events), allowed);
+    if (output !== undefined) document.output = output;
   }
   if (execution.status !== 'RUNNING' && execution.status !== 'SUCCEEDED') {
     const failure = failureOf(events);
     document.error = execution.error ?? failure?.error ?? null;
-    document.cause = readableCause(execution.cause ?? failure?.cause) || null;
+    document.cause = publicCause(execution.cause ?? failure?.cause) || null;
   }
   return document;
+}
+
+/**
+ * How the execution ended, in the terms of compensation and redrive: a FAILED execution whose
+ * last state was COMPENSATED_FAIL_STATE was `compensated`; any other FAILED one is
+ * `held_for_redrive` while Step Functions still calls it redrivable, `failed` after.
+ */
+export function outcomeOf(
+  execution: Pick<DescribeExecutionCommandOutput, 'status' | 'redriveStatus'>,
+  events: readonly HistoryEvent[],
+): ExecutionOutcome {
+  switch (execution.status) {
+    case 'SUCCEEDED':
+      return 'succeeded';
+    case 'TIMED_OUT':
+      return 'timed_out';
+    case 'ABORTED':
+      return 'aborted';
+    case 'FAILED':
+      if (endedCompensated(events)) return 'compensated';
+      return execution.redriveStatus === 'NOT_REDRIVABLE' ? 'failed' : 'held_for_redrive';
+    default:
+      return 'running';
+  }
+}
+
+/** True when the last state the execution entered was the compensation chain's Fail state. */
+export function endedCompensated(events: readonly HistoryEvent[]): boolean {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const name = events[i]?.stateEnteredEventDetails?.name;
+    if (name !== undefined) return name === COMPENSATED_FAIL_STATE;
+  }
+  return false;
+}
+
+/**
+ * The state document the allow-listed paths are read from: the output of a SUCCEEDED execution,
+ * else the output of the last state that exited (the history's data is included).
+ */
+function latestState(execution: DescribeExecutionCommandOutput, events: readonly HistoryEvent[]): unknown {
+  if (execution.status === 'SUCCEEDED' && execution.output !== undefined) return parseJson(execution.output);
+  for (let i = events.length - 1; i >= 0; i--) {
+    const output = events[i]?.stateExitedEventDetails?.output;
+    if (output !== undefined) return parseJson(output);
+  }
+  return undefined;
 }
 
 /** The whole history through the SDK's paginator, bounded by `maxHistoryPages`. */
@@ -172,6 +249,7 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
       stepNames: config.stepNames,
       workflowName: config.workflowName,
       ...(config.graph === undefined ? {} : { graph: config.graph }),
+      statusOutput: config.statusOutput,
       log: createApiLog('get-execution', config.logLevel),
     });
   }

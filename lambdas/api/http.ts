@@ -15,19 +15,50 @@ export class ApiError extends Error {
   readonly statusCode: number;
   readonly errors: readonly FieldProblem[] | undefined;
   readonly headers: Record<string, string>;
+  /** More body fields, e.g. the `reason` of an operator route's 409. */
+  readonly details: Readonly<Record<string, unknown>>;
 
   constructor(
     statusCode: number,
     message: string,
     errors?: readonly FieldProblem[],
     headers?: Record<string, string>,
+    details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
     this.name = 'ApiError';
     this.statusCode = statusCode;
     this.errors = errors;
     this.headers = headers ?? {};
+    this.details = details ?? {};
   }
+}
+
+/**
+ * Problems an error response lists at most; `problem_count` gives the total. A body with 20,000
+ * unknown keys must not get a megabyte back (or log one).
+ */
+export const MAX_LISTED_PROBLEMS = 20;
+
+/** Longest field pointer shown in a response or a log line (a key can be 200 KB long). */
+export const MAX_FIELD_CHARS = 200;
+
+/** A problem fit for a response: its pointer cut to {@link MAX_FIELD_CHARS}. */
+function boundedProblem(problem: FieldProblem): FieldProblem {
+  return problem.field.length <= MAX_FIELD_CHARS
+    ? problem
+    : { ...problem, field: `${problem.field.slice(0, MAX_FIELD_CHARS)}… (truncated)` };
+}
+
+/** The first {@link MAX_LISTED_PROBLEMS} problems, bounded, and how many there were. */
+export function listedProblems(problems: readonly FieldProblem[]): {
+  errors: FieldProblem[];
+  problem_count: number;
+} {
+  return {
+    errors: problems.slice(0, MAX_LISTED_PROBLEMS).map(boundedProblem),
+    problem_count: problems.length,
+  };
 }
 
 /**
@@ -52,9 +83,14 @@ export function jsonResponse(
   };
 }
 
-/** The response for an {@link ApiError}: `{ message, errors? }`. */
+/**
+ * The response for an {@link ApiError}: `{ message, errors?, problem_count? }` plus its details;
+ * at most {@link MAX_LISTED_PROBLEMS} problems are listed, `problem_count` is the total.
+ */
 export function errorResponse(error: ApiError): APIGatewayProxyResult {
-  const body = error.errors ? { message: error.message, errors: error.errors } : { message: error.message };
+  const body = error.errors
+    ? { message: error.message, ...listedProblems(error.errors), ...error.details }
+    : { message: error.message, ...error.details };
   return jsonResponse(error.statusCode, body, error.headers);
 }
 

@@ -24,7 +24,38 @@ export function compileBodyValidator(schema: Record<string, unknown>): BodyValid
   } catch (error) {
     throw new Error(`${ENV.workflowSchema} is not a valid JSON Schema: ${(error as Error).message}`);
   }
-  return (body) => (validate(body) ? [] : (validate.errors ?? []).map(describeError));
+  return (body) => {
+    dropEmptyOptionalObjects(body, schema);
+    return validate(body) ? [] : (validate.errors ?? []).map(describeError);
+  };
+}
+
+/**
+ * The one rule for "empty" versus "absent" (docs/operations-api.md): an empty object `{}` sent
+ * for a property its schema does not require is the same as leaving the property out, so it is
+ * removed before validation and defaults, innermost first (so `{"a": {"b": {}}}` loses `a` too
+ * when neither is required). `{"preferences": {}}` and `{}` then start the same
+ * input, hash the same for Idempotency-Key and correlation ID, and never differ by a defaults
+ * object one of them got. A required property keeps its `{}` (and is validated as sent). The
+ * walk follows `properties` only; under combinators (`allOf`, `$ref`, ...) values stay as sent.
+ */
+export function dropEmptyOptionalObjects(value: unknown, schema: Readonly<Record<string, unknown>>): void {
+  if (!isPlainObject(value)) return;
+  const properties = schema.properties;
+  if (!isPlainObject(properties)) return;
+  const required = Array.isArray(schema.required) ? schema.required : [];
+  for (const key of Object.keys(properties)) {
+    if (!Object.hasOwn(value, key)) continue;
+    const child = value[key];
+    const childSchema = properties[key];
+    // Children first: an object left empty by the rule is empty too.
+    if (isPlainObject(childSchema)) dropEmptyOptionalObjects(child, childSchema);
+    if (isPlainObject(child) && Object.keys(child).length === 0 && !required.includes(key)) delete value[key];
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function describeError(error: ErrorObject): FieldProblem {

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES } from '../contracts.ts';
+import { STATUS_TOKEN_PARAM, STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES } from '../contracts.ts';
 import { type ApiLog, createApiLog, createClients, executionArnFor, readApiConfig } from './api-config.ts';
 import { canonicalJson } from './canonical-json.ts';
-import type { ExecutionStore, StoredResponse } from './execution-store.ts';
+import type { CorrelationRecord, ExecutionStore, StoredResponse } from './execution-store.ts';
 import {
   ApiError,
   apiBaseUrl,
@@ -12,10 +12,13 @@ import {
   errorResponse,
   header,
   IDEMPOTENCY_KEY_PATTERN,
+  listedProblems,
 } from './http.ts';
 import { readJsonBody } from './request-body.ts';
 import { type BodyValidator, compileBodyValidator } from './schema-validator.ts';
 import { startExactlyOnce } from './start-protocol.ts';
+import { callerArn, statusTokenFor } from './status-access.ts';
+import { maskPersonalText } from './status-privacy.ts';
 
 /** What the start handler needs; the Lambda builds it from its environment. */
 export interface StartExecutionDeps {
@@ -41,9 +44,11 @@ interface AcceptedRequest {
   readonly clientCorrelationId: string | undefined;
   /** The body with schema defaults applied, without a generated correlation ID. */
   readonly body: Record<string, unknown>;
-  /** sha256 of the canonical body: what "the same request" means for keys and correlation IDs. */
+  /** sha256 of the canonical body (+ the client's correlation ID): "the same request" for a key. */
   readonly requestHash: string;
   readonly baseUrl: string;
+  /** The caller's IAM principal, kept as the execution's owner (null without IAM). */
+  readonly owner: string | null;
 }
 
 /**
@@ -67,10 +72,17 @@ export function createStartExecutionHandler(
       return result;
     } catch (error) {
       if (error instanceof ApiError) {
-        // Field pointers only: messages can quote the body (JSON.parse errors do).
+        // Field pointers only (messages can quote the body: JSON.parse errors do), at most 20 of
+        // them, cut and masked: a key can be a phone number or 200 KB long.
+        const listed = error.errors === undefined ? undefined : listedProblems(error.errors);
         log('warn', 'execution rejected', {
           status: error.statusCode,
-          fields: error.errors?.map((e) => e.field),
+          ...(listed === undefined
+            ? {}
+            : {
+                fields: listed.errors.map((e) => maskPersonalText(e.field)),
+                problem_count: listed.problem_count,
+              }),
         });
         return errorResponse(error);
       }
@@ -117,8 +129,9 @@ function accept(event: APIGatewayProxyEvent, validate: BodyValidator): AcceptedR
     idempotencyKey,
     clientCorrelationId,
     body: record,
-    requestHash: createHash('sha256').update(canonicalJson(hashed)).digest('hex'),
+    requestHash: sha256(canonicalJson(hashed)),
     baseUrl: apiBaseUrl(event),
+    owner: callerArn(event),
   };
 }
 
@@ -143,9 +156,12 @@ async function startExecution(
       idempotencyKey: request.idempotencyKey,
       correlationId,
       requestHash: request.requestHash,
+      correlationHashOf: (id) => sha256(inputFor(request, id)),
+      statusTokenOf: (id, tokenKey) => statusTokenFor(tokenKey, inputFor(request, id)),
+      owner: request.owner,
       executionArnOf: (id) => executionArnFor(deps.stateMachineArn, id),
     },
-    (id) => startAndAnswer(deps, request, id),
+    (id, binding) => startAndAnswer(deps, request, id, binding),
   );
   switch (outcome.kind) {
     case 'answered':
@@ -163,14 +179,20 @@ async function startExecution(
   }
 }
 
-/** StartExecution under `correlationId`, and the 202 the client (and every duplicate) gets. */
+/**
+ * StartExecution under `correlationId`, and the 202 the client (and every duplicate) gets; its
+ * status URL carries the token derived from the winning correlation record's key.
+ */
 async function startAndAnswer(
   deps: StartExecutionDeps,
   request: AcceptedRequest,
   correlationId: string,
+  binding: CorrelationRecord,
 ): Promise<StoredResponse> {
+  const input = inputFor(request, correlationId);
+  const token = statusTokenFor(binding.statusTokenKey, input);
   try {
-    await startExecutionOnce(deps.sfn, deps.stateMachineArn, correlationId, inputFor(request, correlationId));
+    await startExecutionOnce(deps.sfn, deps.stateMachineArn, correlationId, input);
   } catch (error) {
     const name = (error as Error).name;
     if (name === 'ThrottlingException' || name === 'ExecutionLimitExceeded') {
@@ -185,7 +207,7 @@ async function startAndAnswer(
     body: JSON.stringify({
       correlation_id: correlationId,
       execution_arn: executionArnFor(deps.stateMachineArn, correlationId),
-      status_url: `${request.baseUrl}/${deps.resource}/${correlationId}`,
+      status_url: `${request.baseUrl}/${deps.resource}/${correlationId}?${STATUS_TOKEN_PARAM}=${token}`,
     }),
   };
 }
@@ -236,6 +258,10 @@ function replay(stored: StoredResponse): APIGatewayProxyResult {
     },
     body: stored.body,
   };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** `exec_<unix seconds>_<8 hex>`, the contract's shape for generated correlation IDs. */

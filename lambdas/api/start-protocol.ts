@@ -14,7 +14,13 @@
  * correlation ID (the execution name), so Step Functions' own name idempotency keeps it to one.
  */
 import { DEFAULTS } from '../contracts.ts';
-import type { ExecutionStore, IdempotencyRecord, StoredResponse } from './execution-store.ts';
+import type {
+  CorrelationRecord,
+  ExecutionStore,
+  IdempotencyRecord,
+  StoredResponse,
+} from './execution-store.ts';
+import { hashStatusToken, newStatusTokenKey } from './status-access.ts';
 
 /** Options for {@link startExactlyOnce}. */
 export interface StartProtocolOptions {
@@ -33,8 +39,20 @@ export interface StartClaim {
   readonly idempotencyKey: string | undefined;
   /** The correlation ID this request would use (the client's, or a generated one). */
   readonly correlationId: string;
-  /** What "the same request" means for keys and correlation IDs. */
+  /**
+   * What "the same request" means for the Idempotency-Key: the body plus the client's correlation
+   * ID, if it chose one (a generated ID differs on every retry, so it cannot count).
+   */
   readonly requestHash: string;
+  /**
+   * What "the same request" means for a correlation ID: the hash of the execution input it would
+   * start, so echoing a generated ID with the identical body is the same request.
+   */
+  readonly correlationHashOf: (correlationId: string) => string;
+  /** The status token for a correlation record's key (status-access.ts `statusTokenFor`). */
+  readonly statusTokenOf: (correlationId: string, tokenKey: string) => string;
+  /** The IAM principal starting it, kept as the execution's owner; null without IAM. */
+  readonly owner: string | null;
   /** The execution a correlation ID names. */
   readonly executionArnOf: (correlationId: string) => string;
 }
@@ -48,8 +66,12 @@ export type StartOutcome =
   /** The correlation ID belongs to another request (409); the key was released. */
   | { readonly kind: 'correlation-taken'; readonly correlationId: string };
 
-/** Starts the execution (idempotently, by name) and returns the answer to store for the key. */
-export type StartAction = (correlationId: string) => Promise<StoredResponse>;
+/**
+ * Starts the execution (idempotently, by name) and returns the answer to store for the key.
+ * `binding` is the correlation record that won (this request's, or the identical first one's),
+ * whose token key the answer's status URL must use.
+ */
+export type StartAction = (correlationId: string, binding: CorrelationRecord) => Promise<StoredResponse>;
 
 /** Put-then-get rounds before giving up on a key whose record keeps appearing and vanishing. */
 const CLAIM_ROUNDS = 3;
@@ -58,7 +80,8 @@ const CLAIM_ROUNDS = 3;
  * Runs `start` at most once per request: concurrent duplicates race on one conditional put, the
  * losers wait for the winner's stored answer and, if the winner died, redo the same idempotent
  * steps under its correlation ID. A `start` that throws releases the key (so a retry runs at
- * once) and the error propagates.
+ * once) and the error propagates. A request refused because its correlation ID is taken leaves
+ * its key unused (forgotten), so the corrected retry with the same key is a new request.
  *
  * @example
  * const outcome = await startExactlyOnce({ store, idempotencyTtlSeconds: 86400 }, claim, (id) => startAndAnswer(id));
@@ -75,14 +98,17 @@ export async function startExactlyOnce(
     if (held.kind !== 'owned') return held;
     correlationId = held.correlationId;
   }
-  if (!(await bindCorrelation(opts.store, claim, correlationId))) {
-    // Nothing was started for this key: end its lease so a retry gets this 409 at once, not after 5 s.
-    if (key !== undefined) await releaseKey(opts.store, key, correlationId);
+  const binding = await bindCorrelation(opts.store, claim, correlationId);
+  if (binding === undefined) {
+    // Nothing was started for this key: forget it, so the corrected retry with the same key is
+    // served as a new request (not a 422 for a "different body"), and a duplicate of this one
+    // gets the same 409 at once instead of waiting 5 s.
+    if (key !== undefined) await forgetKey(opts.store, key, correlationId);
     return { kind: 'correlation-taken', correlationId };
   }
   let response: StoredResponse;
   try {
-    response = await start(correlationId);
+    response = await start(correlationId, binding);
   } catch (error) {
     if (key !== undefined) await releaseKey(opts.store, key, correlationId);
     throw error;
@@ -154,25 +180,30 @@ async function waitForWinner(
 }
 
 /**
- * Correlation ID -> execution. True when the ID is this request's (new, or bound earlier to the
- * same request hash: a retry or a takeover), false when another request owns it.
+ * Correlation ID -> execution, owner and status token. The record when the ID is this request's
+ * (new, or bound earlier to the same execution input: a retry, a takeover or an echoed generated
+ * ID), undefined when another request owns it.
  */
 async function bindCorrelation(
   store: ExecutionStore,
   claim: StartClaim,
   correlationId: string,
-): Promise<boolean> {
-  const record = {
+): Promise<CorrelationRecord | undefined> {
+  const statusTokenKey = newStatusTokenKey();
+  const record: CorrelationRecord = {
     correlationId,
     executionArn: claim.executionArnOf(correlationId),
-    requestHash: claim.requestHash,
+    requestHash: claim.correlationHashOf(correlationId),
+    owner: claim.owner,
+    statusTokenKey,
+    statusTokenHash: hashStatusToken(claim.statusTokenOf(correlationId, statusTokenKey)),
   };
   // Correlation records must outlive the execution history they point at (90 days).
-  if (await store.putCorrelation(record, expiresAt(DEFAULTS.correlationTtlSeconds))) return true;
+  if (await store.putCorrelation(record, expiresAt(DEFAULTS.correlationTtlSeconds))) return record;
   const existing = await store.getCorrelation(correlationId);
   if (!existing)
     throw new Error('Correlation record vanished after a failed conditional put; retry the request');
-  return existing.requestHash === claim.requestHash;
+  return existing.requestHash === record.requestHash ? existing : undefined;
 }
 
 /**
@@ -182,6 +213,18 @@ async function bindCorrelation(
  */
 async function releaseKey(store: ExecutionStore, key: string, correlationId: string): Promise<void> {
   await store.updateIdempotencyRecord(key, { status: 'IN_PROGRESS', correlationId }, { leaseUntil: 0 });
+}
+
+/**
+ * Makes the key absent (expired now) while it is still this request's and unanswered: the start
+ * function needs no DeleteItem permission, and the next claim's put-if-absent overwrites it.
+ */
+async function forgetKey(store: ExecutionStore, key: string, correlationId: string): Promise<void> {
+  await store.updateIdempotencyRecord(
+    key,
+    { status: 'IN_PROGRESS', correlationId },
+    { leaseUntil: 0, expiresAt: 0 },
+  );
 }
 
 /** Stores the answer; when another taker stored one first, that one is the answer for everyone. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { readableCause, summarizeSteps } from '../../../lambdas/api/execution-steps.ts';
-import { PERMANENT_ERROR, RETRYABLE_ERROR } from '../../../lambdas/contracts.ts';
+import { PERMANENT_ERROR, RETRYABLE_ERROR, STATE_SUFFIX, undoStepId } from '../../../lambdas/contracts.ts';
 
 /** Builds AWS-shaped history: each event chained to `prev` as Step Functions chains a branch. */
 function history() {
@@ -98,4 +98,63 @@ test('shows the Lambda error message, never its stack trace', () => {
     'boom',
   );
   assert.equal(readableCause('States.Timeout after 30 s'), 'States.Timeout after 30 s');
+});
+
+test('a failure left through a Catch is failed at once while the compensation chain runs; undo events belong to their step', () => {
+  const h = history();
+  let e = h.entered('create_user_account', 0, 0);
+  e = h.scheduled('create_user_account', e, 0);
+  e = h.add('LambdaFunctionSucceeded', h.add('LambdaFunctionStarted', e, 0), 1);
+  e = h.add('TaskStateExited', e, 1, { stateExitedEventDetails: { name: 'create_user_account' } });
+  e = h.entered('setup_billing_profile', e, 1);
+  e = h.scheduled('setup_billing_profile', e, 1);
+  e = h.failed(
+    h.add('LambdaFunctionStarted', e, 1),
+    2,
+    PERMANENT_ERROR,
+    'INVALID_CARD: declined for ada@example.com',
+  );
+  e = h.add('TaskStateExited', e, 2, { stateExitedEventDetails: { name: 'setup_billing_profile' } });
+  e = h.entered(`create_user_account${STATE_SUFFIX.undo}`, e, 2);
+  e = h.scheduled(undoStepId('create_user_account'), e, 2);
+  h.add('LambdaFunctionStarted', e, 2);
+
+  const steps = summarizeSteps(h.events, { running: true, stoppedAt: undefined, now: new Date(1_003_000) });
+  assert.deepEqual(
+    steps.map((s) => [s.name, s.status, s.attempts]),
+    [
+      ['create_user_account', 'succeeded', 1],
+      ['setup_billing_profile', 'failed', 1],
+    ],
+    'no phantom step for the undo state or its payload',
+  );
+  assert.deepEqual(steps[0]?.compensation, { attempts: 1 });
+  assert.deepEqual(steps[1]?.error, {
+    error: PERMANENT_ERROR,
+    code: 'INVALID_CARD',
+    cause: 'INVALID_CARD: declined for a***@***',
+  });
+  assert.equal(steps[1]?.duration_ms, 1000);
+});
+
+test('a step still awaiting an operator when the execution was stopped is failed with its own error', () => {
+  const h = history();
+  let e = h.entered('review', 0, 0);
+  e = h.scheduled('review', e, 0);
+  e = h.failed(h.add('LambdaFunctionStarted', e, 0), 1, PERMANENT_ERROR, 'REVIEW_REQUIRED: manual check');
+  e = h.add('TaskStateExited', e, 1, { stateExitedEventDetails: { name: 'review' } });
+  e = h.entered(`review${STATE_SUFFIX.operator}`, e, 1);
+  e = h.add('TaskScheduled', e, 1);
+  h.add('TaskSubmitted', h.add('TaskStarted', e, 1), 1);
+  const running = summarizeSteps(h.events, { running: true, stoppedAt: undefined, now: new Date(1_009_000) });
+  assert.deepEqual(
+    running.map((s) => [s.name, s.status, s.attempts, s.error?.code]),
+    [['review', 'awaiting_operator', 1, 'REVIEW_REQUIRED']],
+  );
+  assert.equal(running[0]?.duration_ms, 9000, 'the wait counts until now');
+  const stopped = summarizeSteps(h.events, { running: false, stoppedAt: new Date(1_005_000) });
+  assert.deepEqual(
+    stopped.map((s) => [s.name, s.status, s.error?.code]),
+    [['review', 'failed', 'REVIEW_REQUIRED']],
+  );
 });

@@ -8,7 +8,7 @@ import { serializeWorkflowGraph, type WorkflowGraph } from '../../../lambdas/gra
 import { LOCAL_AWS_CLIENT_CONFIG } from '../../../local/dynamo.ts';
 import { createExecutor } from '../../../local/runtime/executor.ts';
 import { type SfnEndpoint, startSfnEndpoint } from '../../../local/runtime/sfn-endpoint.ts';
-import { getEvent, startTable } from './support.ts';
+import { getEvent, ownedRecord, startTable } from './support.ts';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:paging';
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:step';
@@ -90,16 +90,13 @@ describe('GET /<resource>/{id} reads the history through the SDK paginator', () 
     );
     await endpoint.getExecution(executionArn)!.done;
     await table.store.putCorrelation(
-      { correlationId: 'paged', executionArn, requestHash: 'h' },
+      ownedRecord('paged', executionArn),
       Math.floor(Date.now() / 1000) + 3600,
     );
     await sfn.send(new StartExecutionCommand({ stateMachineArn: MIXED_ARN, name: 'mixed', input: '{}' }));
     const mixedArn = `${MIXED_ARN.replace(':stateMachine:', ':execution:')}:mixed`;
     await endpoint.getExecution(mixedArn)!.done;
-    await table.store.putCorrelation(
-      { correlationId: 'mixed', executionArn: mixedArn, requestHash: 'h' },
-      Math.floor(Date.now() / 1000) + 3600,
-    );
+    await table.store.putCorrelation(ownedRecord('mixed', mixedArn), Math.floor(Date.now() / 1000) + 3600);
   });
   after(async () => {
     sfn.destroy();
@@ -108,7 +105,10 @@ describe('GET /<resource>/{id} reads the history through the SDK paginator', () 
   });
 
   const stepsWith = async (pages: { historyPageSize?: number; maxHistoryPages?: number }) => {
-    const document = await describeExecution({ store: table.store, sfn, ...pages }, 'paged');
+    const document = await describeExecution(
+      { store: table.store, sfn, ...pages },
+      ownedRecord('paged', executionArn),
+    );
     return document.steps.map((s) => `${s.name}:${s.status}`);
   };
 
@@ -133,7 +133,7 @@ describe('GET /<resource>/{id} reads the history through the SDK paginator', () 
       http: true,
     })),
   };
-  const withFormat = (format: string) => ({ ...getEvent('paged'), queryStringParameters: { format } });
+  const withFormat = (format: string) => getEvent('paged', { query: { format } });
 
   test('?format=mermaid answers the status as a flowchart of the true graph, coloured by step status', async () => {
     const handler = createGetExecutionHandler({ store: table.store, sfn, workflowName: 'paging', graph });
@@ -168,7 +168,7 @@ describe('GET /<resource>/{id} reads the history through the SDK paginator', () 
       graph: mixedGraph,
       stepNames: ['first', 'second', 'third', 'fourth'],
     });
-    const result = await handler({ ...getEvent('mixed'), queryStringParameters: { format: 'mermaid' } });
+    const result = await handler(getEvent('mixed', { query: { format: 'mermaid' } }));
     assert.equal(result.statusCode, 200);
     const lines = result.body.split('\n');
     for (const expected of [

@@ -51,7 +51,47 @@ describe('POST /<resource> rejects bad requests before touching anything', () =>
         { field: '/user_info/plan', problem: 'must be one of: free, pro, enterprise' },
         { field: '/preferences/newsletter', problem: 'must be boolean' },
       ],
+      problem_count: 6,
     });
+  });
+
+  test('a 209 KB body with 20,000 unknown keys gets 20 problems and their count, and a small masked log line', async () => {
+    const lines: string[] = [];
+    const logged = createStartExecutionHandler({
+      store: table.store,
+      sfn: sfn.client,
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:user_registration',
+      resource: 'registrations',
+      validate: compileBodyValidator(registrationSchema()),
+      idempotencyTtlSeconds: 3600,
+      log: (level, message, fields) => lines.push(JSON.stringify({ level, message, ...fields })),
+    });
+    const keys = ['+1 555 123 4567', `long${'k'.repeat(5000)}`];
+    for (let i = keys.length; i < 20_000; i++) keys.push(`k${i}`);
+    const text = JSON.stringify({ ...validBody(), ...Object.fromEntries(keys.map((key) => [key, 1])) });
+    assert.ok(text.length > 200_000 && text.length < STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES, `${text.length}`);
+    const result = await logged(postEvent(text));
+    assert.equal(result.statusCode, 400);
+    assert.ok(result.body.length < 3000, `response is ${result.body.length} bytes`);
+    const body = JSON.parse(result.body) as {
+      message: string;
+      errors: Array<{ field: string }>;
+      problem_count: number;
+    };
+    assert.equal(body.message, 'Request body is invalid: 20000 problem(s)');
+    assert.equal(body.problem_count, 20_000);
+    assert.equal(body.errors.length, 20);
+    assert.equal(body.errors[0]?.field, '/+1 555 123 4567');
+    assert.equal(body.errors[1]?.field, `/long${'k'.repeat(195)}… (truncated)`);
+    assert.equal(lines.length, 1);
+    const line = lines[0]!;
+    assert.ok(line.length < 3000, `log line is ${line.length} bytes`);
+    assert.ok(
+      !line.includes('555 123 4567'),
+      `a phone number used as a key is logged unmasked: ${line.slice(0, 200)}`,
+    );
+    assert.match(line, /"problem_count":20000/);
+    assert.match(line, /"\/\*\*\*67"/);
   });
 
   const cases: Array<[string, APIGatewayProxyEvent, number, RegExp]> = [

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { executionArnFor } from '../../../lambdas/api/api-config.ts';
 import { createGetExecutionHandler } from '../../../lambdas/api/get-execution.ts';
 import { compileBodyValidator } from '../../../lambdas/api/schema-validator.ts';
 import { createStartExecutionHandler } from '../../../lambdas/api/start-execution.ts';
@@ -68,11 +69,15 @@ describe('POST /<resource> starts each execution exactly once', () => {
     });
     assert.equal(result.statusCode, 202);
     const body = JSON.parse(result.body);
-    assert.deepEqual(body, {
+    const { status_url, ...rest } = body;
+    assert.deepEqual(rest, {
       correlation_id: 'corr-defaults',
       execution_arn: 'arn:aws:states:us-east-1:000000000000:execution:user_registration:corr-defaults',
-      status_url: 'https://api.test/v1/registrations/corr-defaults',
     });
+    assert.match(
+      status_url,
+      /^https:\/\/api\.test\/v1\/registrations\/corr-defaults\?token=[A-Za-z0-9_-]{43}$/,
+    );
     assert.equal(result.headers?.Location, body.status_url);
     const [execution] = executionsNamed('corr-defaults');
     assert.deepEqual(JSON.parse(execution!.input), {
@@ -215,11 +220,22 @@ describe('POST /<resource> starts each execution exactly once', () => {
     );
     const accepted = await ordersPost({ order_id: 'o-1' });
     assert.equal(accepted.statusCode, 202);
-    assert.equal(JSON.parse(accepted.body).status_url, 'https://api.test/v1/orders/corr-orders');
+    assert.match(
+      JSON.parse(accepted.body).status_url,
+      /^https:\/\/api\.test\/v1\/orders\/corr-orders\?token=/,
+    );
     assert.deepEqual(JSON.parse(executionsNamed('corr-orders')[0]!.input), {
       correlation_id: 'corr-orders',
       order_id: 'o-1',
       priority: 'normal',
     });
   });
+});
+
+test('an alias or version ARN names the same executions as its state machine', () => {
+  const machine = 'arn:aws:states:us-east-1:000000000000:stateMachine:orders';
+  const execution = 'arn:aws:states:us-east-1:000000000000:execution:orders:o-1';
+  assert.equal(executionArnFor(machine, 'o-1'), execution);
+  assert.equal(executionArnFor(`${machine}:live`, 'o-1'), execution);
+  assert.equal(executionArnFor(`${machine}:7`, 'o-1'), execution);
 });

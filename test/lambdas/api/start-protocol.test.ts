@@ -18,6 +18,9 @@ const claimOf = (key: string | undefined, correlationId: string, requestHash = '
   idempotencyKey: key,
   correlationId,
   requestHash,
+  correlationHashOf: (id) => `${requestHash}|${id}`,
+  statusTokenOf: (id, tokenKey) => `token(${tokenKey},${requestHash}|${id})`,
+  owner: 'arn:aws:iam::000000000000:user/tester',
   executionArnOf: (id) => `arn:aws:states:us-east-1:000000000000:execution:m:${id}`,
 });
 
@@ -90,13 +93,41 @@ describe('the exactly-once start protocol', () => {
     assert.deepEqual(outcome, { kind: 'answered', response: answer('c-release-1') });
   });
 
-  test('a correlation ID bound to another request is correlation-taken, and the key is released', async () => {
+  test('a correlation ID bound to another request is correlation-taken, and the key is not burned', async () => {
     await startExactlyOnce(options(), claimOf(undefined, 'c-taken'), recordingStart().start);
     const second = recordingStart();
     const outcome = await startExactlyOnce(options(), claimOf('k-taken', 'c-taken', 'hash-b'), second.start);
     assert.deepEqual(outcome, { kind: 'correlation-taken', correlationId: 'c-taken' });
     assert.deepEqual(second.calls, []);
-    assert.equal((await table.store.getIdempotencyRecord('k-taken'))?.leaseUntil, 0);
+    assert.equal(
+      await table.store.getIdempotencyRecord('k-taken'),
+      undefined,
+      'the refused key is forgotten',
+    );
+    // The corrected retry (another correlation ID, so another request hash) with the same key.
+    const corrected = recordingStart();
+    const retried = await startExactlyOnce(
+      options(),
+      claimOf('k-taken', 'c-taken-fixed', 'hash-c'),
+      corrected.start,
+    );
+    assert.deepEqual(retried, { kind: 'answered', response: answer('c-taken-fixed') });
+    assert.deepEqual(corrected.calls, ['c-taken-fixed']);
+  });
+
+  test('the same request bound again (retry, takeover, echo) gets the first binding and its token key', async () => {
+    const bindings: string[] = [];
+    const start: StartAction = async (id, binding) => {
+      bindings.push(binding.statusTokenKey);
+      assert.equal(binding.statusTokenHash.length, 64);
+      assert.equal(binding.owner, 'arn:aws:iam::000000000000:user/tester');
+      return answer(id);
+    };
+    await startExactlyOnce(options(), claimOf(undefined, 'c-bound'), start);
+    await startExactlyOnce(options(), claimOf(undefined, 'c-bound'), start);
+    assert.equal(bindings.length, 2);
+    assert.equal(bindings[0], bindings[1]);
+    assert.match(bindings[0]!, /^[A-Za-z0-9_-]{43}$/);
   });
 
   test('without a key the same request starts again under its correlation ID (Step Functions dedupes by name)', async () => {

@@ -6,7 +6,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { parse } from 'yaml';
-import { ExecutionStore } from '../../../lambdas/api/execution-store.ts';
+import { type CorrelationRecord, ExecutionStore } from '../../../lambdas/api/execution-store.ts';
 import {
   createWorkflowTable,
   LOCAL_AWS_CLIENT_CONFIG,
@@ -82,11 +82,23 @@ export async function startTripwireSfn(): Promise<{
   };
 }
 
+/** The IAM principal the test events are signed by unless they say otherwise. */
+export const CALLER_ARN = 'arn:aws:iam::000000000000:user/tester';
+
+/** A correlation record owned by {@link CALLER_ARN} (or `owner`), without a status token. */
+export function ownedRecord(
+  correlationId: string,
+  executionArn: string,
+  owner: string | null = CALLER_ARN,
+): CorrelationRecord {
+  return { correlationId, executionArn, requestHash: 'h', owner, statusTokenHash: '', statusTokenKey: '' };
+}
+
 /** A minimal API Gateway proxy event for `POST /registrations`. */
 export function postEvent(
   body: string | null,
   headers: Record<string, string> = { 'Content-Type': 'application/json' },
-  opts: { isBase64Encoded?: boolean } = {},
+  opts: { isBase64Encoded?: boolean; userArn?: string | null } = {},
 ): APIGatewayProxyEvent {
   const multiValueHeaders: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(headers)) multiValueHeaders[name] = [value];
@@ -108,7 +120,9 @@ export function postEvent(
       authorizer: null,
       protocol: 'HTTP/1.1',
       httpMethod: 'POST',
-      identity: {} as APIGatewayProxyEvent['requestContext']['identity'],
+      identity: {
+        userArn: opts.userArn === undefined ? CALLER_ARN : opts.userArn,
+      } as APIGatewayProxyEvent['requestContext']['identity'],
       domainName: 'api.test',
       path: '/v1/registrations',
       stage: 'v1',
@@ -120,14 +134,21 @@ export function postEvent(
   };
 }
 
-/** A GET /registrations/{correlation_id} event. */
-export function getEvent(correlationId: string): APIGatewayProxyEvent {
+/**
+ * A GET /registrations/{correlation_id} event, signed by {@link CALLER_ARN} unless `userArn` says
+ * otherwise (null: no IAM), with `query` (e.g. `{token}`) when given.
+ */
+export function getEvent(
+  correlationId: string,
+  opts: { userArn?: string | null; query?: Record<string, string> } = {},
+): APIGatewayProxyEvent {
   return {
-    ...postEvent(null, {}),
+    ...postEvent(null, {}, opts.userArn === undefined ? {} : { userArn: opts.userArn }),
     resource: '/registrations/{correlation_id}',
     path: `/registrations/${correlationId}`,
     httpMethod: 'GET',
     pathParameters: { correlation_id: correlationId },
+    queryStringParameters: opts.query ?? null,
   };
 }
 
