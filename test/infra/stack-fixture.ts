@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { API_ENTRIES } from '../../infra/api.ts';
+import { API_ENTRIES, OPERATIONS_ENTRY } from '../../infra/api.ts';
 import { type BuildAppOptions, buildApp } from '../../infra/build-app.ts';
 import { loadWorkflows } from '../../infra/workflow/index.ts';
 import type { WorkflowStack } from '../../infra/workflow-stack.ts';
-import { HTTP_STEP_ENTRY } from '../../lambdas/contracts.ts';
+import { HTTP_STEP_ENTRY, OPERATOR_ENTRY } from '../../lambdas/contracts.ts';
 
 /**
  * In-process synthesis for assertions: no esbuild run and no CloudFormation validation plugin
@@ -99,18 +99,29 @@ export interface StubProject {
 
 /**
  * Writes `files` (name -> YAML) into a fresh project's `config/` and a one-line stub for every
- * handler module they name, the API handlers and the built-in HTTP step handler, so buildApp can
+ * handler module they name (and `extraModules`), the API handlers (operations included), the
+ * built-in HTTP step handler and the operator function, so buildApp can
  * synthesize workflows whose modules do not exist in this repository. The caller removes
  * `rootDir`.
  */
-export function stubProject(files: Record<string, string>): StubProject {
+export function stubProject(
+  files: Record<string, string>,
+  extraModules: readonly string[] = [],
+): StubProject {
   const rootDir = mkdtempSync(join(tmpdir(), 'stepflow-project-'));
   const configDir = join(rootDir, 'config');
   mkdirSync(configDir);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(configDir, name), text);
   writeFileSync(join(rootDir, 'package-lock.json'), '{}');
   const modules = loadWorkflows(configDir).flatMap((spec) => spec.steps.map((step) => step.handlerPath));
-  for (const entry of new Set([...Object.values(API_ENTRIES), HTTP_STEP_ENTRY, ...modules])) {
+  for (const entry of new Set([
+    ...Object.values(API_ENTRIES),
+    OPERATIONS_ENTRY,
+    HTTP_STEP_ENTRY,
+    OPERATOR_ENTRY,
+    ...modules,
+    ...extraModules,
+  ])) {
     mkdirSync(dirname(join(rootDir, entry)), { recursive: true });
     writeFileSync(join(rootDir, entry), 'export const handler = async (event: unknown) => event;\n');
   }
