@@ -90,8 +90,8 @@ describe('the state machine version and the alias live', () => {
     const variables = (entry: string) => {
       const fn = resourcesOf(template, 'AWS::Lambda::Function')[
         functionIdOf(template, (metadata) => metadata['Stepflow:Entry'] === entry)
-      ];
-      return (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      ]!;
+      return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     };
     assert.deepEqual(variables('lambdas/api/start-execution.ts').STATE_MACHINE_ARN, { Ref: aliasId });
     assert.deepEqual(variables('lambdas/api/get-execution.ts').STATE_MACHINE_ARN, { Ref: machineId });
