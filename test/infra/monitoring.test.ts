@@ -122,7 +122,8 @@ describe('alarms: { ... }', () => {
     const idOf = (metric: string) =>
       Object.keys(alarms).find((id) => alarms[id]?.Properties.MetricName === metric);
     const [alias] = Object.values(resourcesOf(template, 'AWS::StepFunctions::StateMachineAlias'));
-    assert.deepEqual((alias?.Properties.DeploymentPreference as { Alarms: unknown }).Alarms, [
+    assert.ok(alias);
+    assert.deepEqual((alias.Properties.DeploymentPreference as { Alarms: unknown }).Alarms, [
       { Ref: idOf('ExecutionsFailed') },
       { Ref: idOf('ExecutionsTimedOut') },
     ]);
