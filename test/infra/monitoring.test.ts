@@ -164,7 +164,7 @@ describe('notifications:', () => {
       [ARNS.sns, ARNS.sqs, ARNS.lambda, ARNS.event_bus],
     );
     // Sending to another bus needs a role that may put events on exactly that bus.
-    const roleId = (targets[3]?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const roleId = (targets[3]!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((policy) =>
       (policy.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === roleId),
     );
