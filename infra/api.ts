@@ -1,23 +1,34 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/contracts.ts';
+import { ENV, KEY_PREFIX, OPERATION_PATHS } from '../lambdas/contracts.ts';
 import { serializeWorkflowGraph, WORKFLOW_GRAPH_ENV } from '../lambdas/graph/index.ts';
+import type { LiveAlias } from './deployment.ts';
 import { workflowGraph } from './graph/index.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { toApiGatewaySchema } from './json-schema-model.ts';
 import { API_ACKNOWLEDGEMENTS } from './nag-acknowledgements.ts';
 import type { SharedEnvironment } from './step-environment.ts';
+import { grantTableKeys } from './table-access.ts';
 import type { WorkflowSpec } from './workflow/index.ts';
+import { statusOutputOf } from './workflow-options.ts';
 
 /** Handler modules behind the API (repo-relative). */
 export const API_ENTRIES = {
   start: 'lambdas/api/start-execution.ts',
   status: 'lambdas/api/get-execution.ts',
 } as const;
+
+/**
+ * The operations function behind the list, stop, redrive, resolve and fail routes (w3-api writes
+ * it). Until the module exists the API is built without those routes and `buildApp` warns.
+ */
+export const OPERATIONS_ENTRY = 'lambdas/api/operate-execution.ts';
 
 /**
  * Access log fields. Deliberately no `$context.requestBody`/response body, no headers and no
@@ -51,8 +62,12 @@ export interface ExecutionApiProps {
   readonly spec: WorkflowSpec;
   /** The workflow's table (idempotency keys, correlation IDs). */
   readonly table: dynamodb.Table;
-  /** The state machine the start function starts. */
+  /** The state machine: its executions are read, listed, stopped and redriven. */
   readonly stateMachine: sfn.StateMachine;
+  /** The alias `live`: the start function starts executions through it. */
+  readonly live: LiveAlias;
+  /** Reserved concurrency of the start function, or `null` for none. */
+  readonly startReservedConcurrency: number | null;
   /** Variables every function of the workflow shares. */
   readonly environment: SharedEnvironment;
   /** `IAM` (SigV4-signed callers with execute-api:Invoke) or `NONE`. */
@@ -78,11 +93,15 @@ export class ExecutionApi extends Construct {
   readonly startFunction: HandlerFunction;
   /** The function behind `GET /<resource>/{correlation_id}`. */
   readonly statusFunction: HandlerFunction;
+  /** The function behind the operator routes; absent while its module does not exist. */
+  readonly operationsFunction?: HandlerFunction;
 
   constructor(scope: Construct, id: string, props: ExecutionApiProps) {
     super(scope, id);
     const { spec, table, stateMachine } = props;
     const resource = spec.api.resource;
+    // Readers of executions get the state machine itself (ListExecutions on it lists the
+    // executions of every version and alias); only the start function gets the alias.
     const environment = {
       ...props.environment,
       [ENV.stateMachineArn]: stateMachine.stateMachineArn,
@@ -93,28 +112,45 @@ export class ExecutionApi extends Construct {
     // 15 s leaves room for waiting on a concurrent duplicate's response, under API Gateway's 29 s.
     this.startFunction = new HandlerFunction(this, 'StartExecution', {
       ...common,
+      environment: { ...environment, [ENV.stateMachineArn]: props.live.aliasArn },
       entry: API_ENTRIES.start,
       timeout: Duration.seconds(15),
       description: `POST /${resource}: starts workflow ${spec.name}`,
+      ...(props.startReservedConcurrency === null
+        ? {}
+        : { reservedConcurrentExecutions: props.startReservedConcurrency }),
     });
     this.statusFunction = new HandlerFunction(this, 'GetExecution', {
       ...common,
-      environment: { ...environment, ...workflowStepsEnvironment(spec), ...workflowGraphEnvironment(spec) },
+      environment: {
+        ...environment,
+        ...workflowStepsEnvironment(spec),
+        ...workflowGraphEnvironment(spec),
+        [ENV.statusOutput]: JSON.stringify(statusOutputOf(spec)),
+      },
       entry: API_ENTRIES.status,
       timeout: Duration.seconds(10),
       description: `GET /${resource}/{correlation_id}: status of workflow ${spec.name}`,
     });
     // Start: conditional writes of the idempotency key and correlation records, and reads of a
     // concurrent winner's record; nothing else on the table.
-    table.grant(this.startFunction.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    stateMachine.grantStartExecution(this.startFunction.function);
+    grantTableKeys(
+      this.startFunction.function,
+      table,
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      [`${KEY_PREFIX.idempotency}*`, `${KEY_PREFIX.correlation}*`],
+    );
+    props.live.grantStartExecution(this.startFunction.function);
     // Status: the correlation -> execution record, then Step Functions (the source of truth).
-    table.grant(this.statusFunction.function, 'dynamodb:GetItem');
+    grantTableKeys(this.statusFunction.function, table, ['dynamodb:GetItem'], [`${KEY_PREFIX.correlation}*`]);
     stateMachine.grantExecution(
       this.statusFunction.function,
       'states:DescribeExecution',
       'states:GetExecutionHistory',
     );
+    if (existsSync(join(props.rootDir, OPERATIONS_ENTRY))) {
+      this.operationsFunction = this.#operationsFunction(props, environment);
+    }
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });
     const authorizationType =
@@ -173,16 +209,18 @@ export class ExecutionApi extends Construct {
         },
       },
     );
-    executions
-      .addResource('{correlation_id}')
-      .addMethod(
-        'GET',
-        new apigw.LambdaIntegration(this.statusFunction.function, { allowTestInvoke: false }),
-        {
-          requestValidator: validator,
-          requestParameters: { 'method.request.path.correlation_id': true },
-        },
-      );
+    const execution = executions.addResource('{correlation_id}');
+    execution.addMethod(
+      'GET',
+      new apigw.LambdaIntegration(this.statusFunction.function, { allowTestInvoke: false }),
+      {
+        requestValidator: validator,
+        requestParameters: { 'method.request.path.correlation_id': true },
+      },
+    );
+    if (this.operationsFunction !== undefined) {
+      this.#operationRoutes(executions, validator, this.operationsFunction);
+    }
 
     Validations.of(api).acknowledge(...API_ACKNOWLEDGEMENTS);
     if (props.authorization === 'NONE') {
@@ -193,6 +231,66 @@ export class ExecutionApi extends Construct {
       });
     }
   }
+
+  /**
+   * The operations function: list, stop and redrive executions of this state machine, and send a
+   * task result for a step awaiting an operator (its token read, then deleted, from OPERATOR#).
+   */
+  #operationsFunction(props: ExecutionApiProps, environment: Record<string, string>): HandlerFunction {
+    const { spec, table, stateMachine } = props;
+    const fn = new HandlerFunction(this, 'OperateExecution', {
+      rootDir: props.rootDir,
+      environment: { ...environment, ...workflowStepsEnvironment(spec) },
+      logRetention: props.logRetention,
+      entry: OPERATIONS_ENTRY,
+      timeout: Duration.seconds(15),
+      description: `Operator routes of workflow ${spec.name}: list, stop, redrive, resolve, fail`,
+    });
+    // The correlation record: which execution an ID names, and who may operate it.
+    grantTableKeys(fn.function, table, ['dynamodb:GetItem'], [`${KEY_PREFIX.correlation}*`]);
+    grantTableKeys(
+      fn.function,
+      table,
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
+      [`${KEY_PREFIX.operator}*`],
+    );
+    stateMachine.grant(fn.function, 'states:ListExecutions');
+    stateMachine.grantExecution(
+      fn.function,
+      'states:DescribeExecution',
+      'states:GetExecutionHistory',
+      'states:StopExecution',
+      'states:RedriveExecution',
+    );
+    stateMachine.grant(fn.function, 'states:SendTaskSuccess', 'states:SendTaskFailure');
+    return fn;
+  }
+
+  /** `GET /<resource>` and the POST routes of {@link OPERATION_PATHS} on the operations function. */
+  #operationRoutes(executions: apigw.Resource, validator: apigw.RequestValidator, fn: HandlerFunction): void {
+    const integration = new apigw.LambdaIntegration(fn.function, { allowTestInvoke: false });
+    executions.addMethod('GET', integration, {
+      requestValidator: validator,
+      requestParameters: {
+        'method.request.querystring.status': false,
+        'method.request.querystring.limit': false,
+        'method.request.querystring.next_token': false,
+      },
+    });
+    for (const path of Object.values(OPERATION_PATHS)) {
+      executions.resourceForPath(path).addMethod('POST', integration, {
+        requestValidator: validator,
+        requestParameters: pathParameters(path),
+      });
+    }
+  }
+}
+
+/** The path parameters of an operation route (`{correlation_id}`, `{step}`), required. */
+function pathParameters(path: string): Record<string, boolean> {
+  return Object.fromEntries(
+    [...path.matchAll(/\{([a-z_]+)\}/g)].map((match) => [`method.request.path.${match[1]}`, true]),
+  );
 }
 
 /**

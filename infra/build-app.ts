@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { App, type Environment } from 'aws-cdk-lib';
-import { HTTP_STEP_ENTRY } from '../lambdas/contracts.ts';
-import { API_ENTRIES } from './api.ts';
+import { HTTP_STEP_ENTRY, OPERATOR_ENTRY } from '../lambdas/contracts.ts';
+import { API_ENTRIES, OPERATIONS_ENTRY } from './api.ts';
 import { REPO_ROOT } from './repo-root.ts';
-import { contextEnvironment, contextOptions } from './stack-options.ts';
+import { contextEnvironment, contextOptions, environmentStackName } from './stack-options.ts';
 import {
   type AnalyzedWorkflow,
   analyzeWorkflow,
@@ -14,6 +14,7 @@ import {
   WorkflowError,
   type WorkflowSpec,
 } from './workflow/index.ts';
+import { awaitsOperator } from './workflow-options.ts';
 import { WorkflowStack, workflowStackName } from './workflow-stack.ts';
 
 export { REPO_ROOT };
@@ -108,7 +109,11 @@ export function buildApp(opts: BuildAppOptions = {}): BuiltApp {
     ...(opts.cloudFormationValidation === false ? { builtinCloudFormationValidation: false } : {}),
   });
   const options = contextOptions(app.node);
-  const environment = opts.environment ?? contextEnvironment(app.node);
+  const fromContext = contextEnvironment(app.node);
+  const environment = opts.environment ?? fromContext;
+  // Only `-c environment` (a deployment) names the stacks after it; the offline runtime's
+  // `environment: 'development'` keeps the plain names.
+  const nameEnvironment = opts.environment === undefined ? fromContext : undefined;
 
   const { specs, diagnostics } = collectWorkflows(configDir, { environment });
   const analyzed = analyzeAll(specs, diagnostics, rootDir);
@@ -119,7 +124,8 @@ export function buildApp(opts: BuildAppOptions = {}): BuiltApp {
   // A stack's own check (the definition size) fails per workflow: report every file's at once.
   const workflows = analyzed.flatMap((workflow) => {
     try {
-      const stack = new WorkflowStack(app, workflowStackName(workflow.spec.name), {
+      const stackName = environmentStackName(workflowStackName(workflow.spec.name), nameEnvironment);
+      const stack = new WorkflowStack(app, stackName, {
         workflow,
         rootDir,
         ...(opts.bundling === undefined ? {} : { bundling: opts.bundling }),
@@ -141,6 +147,11 @@ export function buildApp(opts: BuildAppOptions = {}): BuiltApp {
     environment,
     warnings: [
       ...environmentWarnings(environment, specs),
+      ...(existsSync(join(rootDir, OPERATIONS_ENTRY))
+        ? []
+        : [
+            `warning: ${OPERATIONS_ENTRY} not found: the APIs are built without the operator routes (list, stop, redrive, resolve, fail)`,
+          ]),
       ...workflows.flatMap((workflow) => workflow.stack.warnings),
     ],
   };
@@ -184,10 +195,23 @@ function builtWorkflow(workflow: AnalyzedWorkflow, stack: WorkflowStack): BuiltW
   };
 }
 
-/** The modules the project itself provides: the API handlers, and the HTTP step handler when used. */
+/**
+ * The modules the project itself provides: the API handlers, the HTTP step handler when used
+ * (HTTP steps and `compensate.request` run it), the operator function when a step awaits one.
+ */
 function checkBuiltInModules(rootDir: string, specs: readonly WorkflowSpec[]): void {
-  const usesHttp = specs.some((spec) => spec.steps.some((step) => step.handlerOrigin === 'http'));
-  for (const entry of [...Object.values(API_ENTRIES), ...(usesHttp ? [HTTP_STEP_ENTRY] : [])]) {
+  const steps = specs.flatMap((spec) => spec.steps);
+  const usesHttp = steps.some(
+    (step) =>
+      step.handlerOrigin === 'http' ||
+      (step as { compensate?: { request?: unknown } }).compensate?.request !== undefined,
+  );
+  const usesOperator = steps.some(awaitsOperator);
+  for (const entry of [
+    ...Object.values(API_ENTRIES),
+    ...(usesHttp ? [HTTP_STEP_ENTRY] : []),
+    ...(usesOperator ? [OPERATOR_ENTRY] : []),
+  ]) {
     if (!existsSync(join(rootDir, entry)))
       throw new Error(`built-in handler module ${entry} not found under ${rootDir}`);
   }

@@ -56,6 +56,11 @@ export interface HandlerFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** Shown in the console; the step description for step functions. */
   readonly description?: string;
+  /**
+   * Concurrency reserved for (and capping) the function.
+   * @default none: the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -110,6 +115,9 @@ export class HandlerFunction extends Construct {
       // Source maps are only applied to stack traces when Node is asked to.
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       ...(props.description === undefined ? {} : { description: props.description.slice(0, 256) }),
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       bundling: BUNDLING,
     });
     const resource = this.function.node.defaultChild as CfnResource;

@@ -51,7 +51,7 @@ const WILDCARD_RESOURCE_REASONS: ReadonlyArray<{ pattern: RegExp; actions: RegEx
   },
   {
     pattern: /:execution:.*:\*$/,
-    actions: /^states:(DescribeExecution|GetExecutionHistory)$/,
+    actions: /^states:(DescribeExecution|GetExecutionHistory|StopExecution|RedriveExecution)$/,
     reason:
       "Executions of this stack's state machine only: their ARNs end in the execution name (the correlation ID), known only at run time.",
   },

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { DEPLOYMENT_TYPES, type DeploymentType } from './workflow-options.ts';
 import type { WorkflowStackProps } from './workflow-stack.ts';
 
 /** Stack props that can be set with `-c key=value` or cdk.json "context". */
@@ -13,6 +14,8 @@ export type ContextOptions = Pick<
   | 'logRetention'
   | 'tableRemovalPolicy'
   | 'logLevel'
+  | 'deployment'
+  | 'startReservedConcurrency'
 >;
 
 /** Context keys, their meaning and accepted values (also the table in docs/deploy.md). */
@@ -25,7 +28,13 @@ export const CONTEXT_KEYS = {
   tableRemovalPolicy: 'retain (default) or destroy',
   logLevel: 'POWERTOOLS_LOG_LEVEL of every function (default INFO)',
   environment:
-    'the Tasker environment whose environments.<env> overrides apply (default: none, the base values)',
+    'the Tasker environment whose environments.<env> overrides apply, also appended to the stack names (default: none, the base values)',
+  deployment:
+    "ALL_AT_ONCE, CANARY or LINEAR: how the alias 'live' moves to a new version (default: the YAML's deployment.type, else ALL_AT_ONCE)",
+  deploymentPercentage:
+    'traffic per increment of a CANARY or LINEAR deployment, 1-99 (default: the YAML, else 10)',
+  deploymentIntervalMinutes: 'minutes between increments, 1-2100 (default: the YAML, else 5)',
+  startReservedConcurrency: 'reserved concurrency of the start function, or none (default 50)',
 } as const;
 
 /** CloudWatch Logs only accepts these retention periods (days). */
@@ -76,6 +85,17 @@ export function contextOptions(node: Node): ContextOptions {
       fail('logLevel', level);
     options.logLevel = value;
   }
+  const deployment = deploymentOptions(read);
+  if (deployment !== undefined) options.deployment = deployment;
+  const concurrency = read('startReservedConcurrency');
+  if (concurrency !== undefined) {
+    if (String(concurrency).toLowerCase() === 'none') options.startReservedConcurrency = null;
+    else {
+      const value = positiveNumber('startReservedConcurrency', concurrency);
+      if (value === undefined || !Number.isInteger(value)) fail('startReservedConcurrency', concurrency);
+      options.startReservedConcurrency = value;
+    }
+  }
   return options;
 }
 
@@ -93,6 +113,42 @@ export function contextEnvironment(node: Node): string | undefined {
     fail('environment', raw, 'the name of an environment under environments: in the workflow files');
   }
   return raw;
+}
+
+function deploymentOptions(read: (key: keyof typeof CONTEXT_KEYS) => unknown): ContextOptions['deployment'] {
+  const type = read('deployment');
+  const percentage = read('deploymentPercentage');
+  const interval = read('deploymentIntervalMinutes');
+  if (type === undefined && percentage === undefined && interval === undefined) return undefined;
+  const chosen: { type?: DeploymentType; percentage?: number; intervalMinutes?: number } = {};
+  if (type !== undefined) {
+    const value = String(type).toUpperCase();
+    if (!(DEPLOYMENT_TYPES as readonly string[]).includes(value)) fail('deployment', type);
+    chosen.type = value as DeploymentType;
+  }
+  if (percentage !== undefined) {
+    const value = positiveNumber('deploymentPercentage', percentage);
+    if (value === undefined || !Number.isInteger(value) || value > 99)
+      fail('deploymentPercentage', percentage);
+    chosen.percentage = value;
+  }
+  if (interval !== undefined) {
+    const value = positiveNumber('deploymentIntervalMinutes', interval);
+    if (value === undefined || !Number.isInteger(value) || value > 2100)
+      fail('deploymentIntervalMinutes', interval);
+    chosen.intervalMinutes = value;
+  }
+  return chosen;
+}
+
+/**
+ * The stack name of a workflow deployed with `-c environment=<env>`: the environment appended, so
+ * dev and prod stacks of one workflow can share an account and region
+ * (`UserRegistrationWorkflow-staging`; characters CloudFormation refuses in a stack name become `-`).
+ */
+export function environmentStackName(stackName: string, environment: string | undefined): string {
+  if (environment === undefined) return stackName;
+  return `${stackName}-${environment.replace(/[^A-Za-z0-9-]/g, '-')}`.slice(0, 128);
 }
 
 function positiveNumber(key: keyof typeof CONTEXT_KEYS, raw: unknown): number | undefined {

@@ -1,5 +1,6 @@
 import { ENV } from '../lambdas/contracts.ts';
 import type { StepSpec, WorkflowSpec } from './workflow/index.ts';
+import { circuitBreakerOf } from './workflow-options.ts';
 
 /** Variables every function of a workflow shares (table, workflow, Powertools settings). */
 export type SharedEnvironment = Readonly<
@@ -19,7 +20,8 @@ export type SharedEnvironment = Readonly<
  * environment"), from what the spec stage resolved: `SERVICE_NAME` is the step's service key
  * (`handler_config.service`, else `default_dependent_system`, else the URL's host), `SERVICE_URL`
  * its `handler_config.url` after the chosen environment (omitted when absent),
- * `REQUEST_TIMEOUT_MS` its request timeout. The built-in HTTP step reads the same variables.
+ * `REQUEST_TIMEOUT_MS` its request timeout, `CIRCUIT_BREAKER` its service's breaker settings (JSON)
+ * or `off`. The built-in HTTP step reads the same variables.
  */
 export function stepEnvironment(
   spec: WorkflowSpec,
@@ -37,5 +39,12 @@ export function stepEnvironment(
     [ENV.maxRetryAfterSeconds]: String(step.maxRetryAfterSeconds),
     [ENV.handlerConfig]: JSON.stringify(step.handlerConfig),
     [ENV.customEvents]: JSON.stringify(spec.customEvents),
+    [ENV.circuitBreaker]: circuitBreakerEnvironment(spec, step),
   };
+}
+
+/** ENV.circuitBreaker of a step: the merged settings as JSON, or `off`. */
+export function circuitBreakerEnvironment(spec: WorkflowSpec, step: StepSpec): string {
+  const settings = circuitBreakerOf(spec, step);
+  return settings === 'off' ? 'off' : JSON.stringify(settings);
 }

@@ -7,9 +7,11 @@ import { Construct } from 'constructs';
 import { DEFAULTS, ENV, METADATA } from '../lambdas/contracts.ts';
 import { ExecutionApi } from './api.ts';
 import { definitionSize } from './definition-size.ts';
-import { HandlerFunction } from './handler-function.ts';
+import { LiveAlias } from './deployment.ts';
+import { WorkflowAlarms, WorkflowNotifications } from './monitoring.ts';
 import { acknowledgeWildcards } from './nag-acknowledgements.ts';
-import { type SharedEnvironment, stepEnvironment } from './step-environment.ts';
+import type { SharedEnvironment } from './step-environment.ts';
+import { WorkflowFunctions } from './step-functions.ts';
 import {
   type AnalyzedWorkflow,
   compileWorkflow,
@@ -18,6 +20,7 @@ import {
   WorkflowError,
   type WorkflowSpec,
 } from './workflow/index.ts';
+import { alarmsOf, type DeploymentSettings, deploymentOf, notificationsOf } from './workflow-options.ts';
 
 export { workflowStackName } from './workflow/index.ts';
 
@@ -75,7 +78,21 @@ export interface WorkflowStackProps extends StackProps {
    * @default 'INFO'
    */
   readonly logLevel?: string;
+  /**
+   * Overrides of the YAML's `deployment:` (`-c deployment=CANARY`, `-c deploymentPercentage`,
+   * `-c deploymentIntervalMinutes`).
+   * @default the YAML's, else ALL_AT_ONCE
+   */
+  readonly deployment?: Partial<DeploymentSettings>;
+  /**
+   * Reserved concurrency of the start function (it also caps it), or `null` for none.
+   * @default 50
+   */
+  readonly startReservedConcurrency?: number | null;
 }
+
+/** Reserved concurrency of the start function unless the props say otherwise. */
+export const DEFAULT_START_RESERVED_CONCURRENCY = 50;
 
 /**
  * Everything one workflow file needs in AWS: the DynamoDB table, one Lambda per step, the state
@@ -94,8 +111,18 @@ export class WorkflowStack extends Stack {
   readonly table: dynamodb.Table;
   /** One function per step, by step name. */
   readonly stepFunctions: ReadonlyMap<string, lambda.IFunction>;
+  /** The step, operator and compensation functions with their versions. */
+  readonly functions: WorkflowFunctions;
   /** The compiled state machine. */
   readonly stateMachine: sfn.StateMachine;
+  /** Its published version and the alias `live` executions start through. */
+  readonly live: LiveAlias;
+  /** The deployment preference the alias uses. */
+  readonly deployment: DeploymentSettings;
+  /** Alarms (always the rollback ones for a gradual deployment; all of them with `alarms:`). */
+  readonly alarms?: WorkflowAlarms;
+  /** EventBridge rules of `notifications:`. */
+  readonly notifications?: WorkflowNotifications;
   /** The REST API with its start and status functions. */
   readonly api: ExecutionApi;
   /** Warnings (`file:line: warning: ...`) of the checks stage and the definition size; app.ts prints them. */
@@ -137,40 +164,31 @@ export class WorkflowStack extends Stack {
       [ENV.powertoolsMetricsNamespace]: spec.namespace,
       [ENV.powertoolsLogLevel]: props.logLevel ?? 'INFO',
     };
-    const steps = new Construct(this, 'Steps');
-    const functions = new Map<string, lambda.IFunction>();
-    for (const step of spec.steps) {
-      const handler = new HandlerFunction(steps, step.name, {
-        rootDir: props.rootDir,
-        entry: step.handlerPath,
-        environment: stepEnvironment(spec, step, shared),
-        timeout: Duration.seconds(step.timeoutSeconds),
-        memorySize: step.memoryMb,
-        step: step.name,
-        logRetention,
-        ...(step.description === undefined ? {} : { description: step.description }),
-      });
-      // Exactly what Powertools Idempotency uses (put in-progress, get, update result, delete on
-      // failure), on this table only.
-      this.table.grant(
-        handler.function,
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-      );
-      functions.set(step.name, handler.function);
-    }
-    this.stepFunctions = functions;
-
-    const compiled = compileWorkflow(new Construct(this, 'Definition'), workflow, {
-      functionFor: (step: StepSpec) => {
-        const fn = functions.get(step.name);
-        if (fn === undefined)
-          throw new Error(`${spec.file}:${step.line}: no function for step '${step.name}'`);
-        return fn;
-      },
+    this.functions = new WorkflowFunctions(this, 'Functions', {
+      rootDir: props.rootDir,
+      spec,
+      table: this.table,
+      environment: shared,
+      logRetention,
     });
+    const functions = this.functions;
+    this.stepFunctions = new Map([...functions.steps].map(([name, handler]) => [name, handler.function]));
+
+    const missing = (what: string, step: StepSpec): never => {
+      throw new Error(`${spec.file}:${step.line}: no ${what} for step '${step.name}'`);
+    };
+    // A variable, not a literal: the compiler reads the options it knows (operatorFunction and
+    // compensationFunctionFor once it compiles await_operator and compensate:).
+    const compileOptions = {
+      functionFor: (step: StepSpec): lambda.IFunction =>
+        asFunction(functions.stepVersions.get(step.name) ?? missing('function', step)),
+      ...(functions.operatorVersion === undefined
+        ? {}
+        : { operatorFunction: asFunction(functions.operatorVersion) }),
+      compensationFunctionFor: (step: StepSpec): lambda.IFunction =>
+        asFunction(functions.compensationVersions.get(step.name) ?? missing('compensation function', step)),
+    };
+    const compiled = compileWorkflow(new Construct(this, 'Definition'), workflow, compileOptions);
 
     const machineLogs = new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention });
     const timeout =
@@ -194,12 +212,43 @@ export class WorkflowStack extends Stack {
     this.definitionBytes = size.bytes;
     this.warnings = [...workflow.warnings, ...size.warnings.map(formatWarning)];
 
+    this.deployment = deploymentOf(spec, props.deployment);
+    const alarmSettings = alarmsOf(spec);
+    if (alarmSettings !== undefined || this.deployment.type !== 'ALL_AT_ONCE') {
+      this.alarms = new WorkflowAlarms(this, 'Alarms', {
+        workflow: spec.name,
+        stateMachine: this.stateMachine,
+        functions: functions.all,
+        ...(alarmSettings === undefined ? {} : { settings: alarmSettings }),
+      });
+    }
+    this.live = new LiveAlias(this, 'Live', {
+      stateMachine: this.stateMachine,
+      workflow: spec.name,
+      version: spec.version,
+      deployment: this.deployment,
+      ...(this.alarms === undefined ? {} : { rollbackAlarms: this.alarms.rollbackAlarms }),
+    });
+    const notifications = notificationsOf(spec);
+    if (notifications.length > 0) {
+      this.notifications = new WorkflowNotifications(this, 'Notifications', {
+        workflow: spec.name,
+        stateMachine: this.stateMachine,
+        notifications,
+      });
+    }
+
     this.api = new ExecutionApi(this, 'Api', {
       rootDir: props.rootDir,
       spec,
       table: this.table,
       stateMachine: this.stateMachine,
+      live: this.live,
       environment: shared,
+      startReservedConcurrency:
+        props.startReservedConcurrency === undefined
+          ? DEFAULT_START_RESERVED_CONCURRENCY
+          : props.startReservedConcurrency,
       authorization: props.apiAuthorization ?? 'IAM',
       throttlingRateLimit: props.throttlingRateLimit ?? 50,
       throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
@@ -207,6 +256,7 @@ export class WorkflowStack extends Stack {
     });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'LiveAliasArn', { value: this.live.aliasArn });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'StateMachineConsoleUrl', {
       value: `https://${Aws.REGION}.console.aws.amazon.com/states/home?region=${Aws.REGION}#/statemachines/view/${this.stateMachine.stateMachineArn}`,
@@ -218,6 +268,14 @@ export class WorkflowStack extends Stack {
 
     acknowledgeWildcards(this);
   }
+}
+
+/**
+ * A published version is a function the Task can invoke (`IVersion extends IFunction`); only
+ * `exactOptionalPropertyTypes` disagrees, on how the two declare the optional `role`.
+ */
+function asFunction(version: lambda.Version): lambda.IFunction {
+  return version as unknown as lambda.IFunction;
 }
 
 /** The plain `StackProps` part of the props (the rest is this stack's own). */
@@ -233,6 +291,8 @@ function stackPropsOf(props: WorkflowStackProps): StackProps {
     logRetention: _retention,
     tableRemovalPolicy: _removal,
     logLevel: _logLevel,
+    deployment: _deployment,
+    startReservedConcurrency: _concurrency,
     ...stackProps
   } = props;
   return stackProps;

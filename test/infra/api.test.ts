@@ -140,9 +140,13 @@ describe('the registration API', () => {
     }
   });
 
-  test('the API functions get the table, state machine, workflow name and schema', () => {
+  test('the API functions get the table, state machine (the start function: its alias live), workflow name and schema', () => {
     const machineId = Object.keys(resourcesOf(template, 'AWS::StepFunctions::StateMachine'))[0]!;
-    for (const entry of ['lambdas/api/start-execution.ts', 'lambdas/api/get-execution.ts']) {
+    const aliasId = Object.keys(resourcesOf(template, 'AWS::StepFunctions::StateMachineAlias'))[0]!;
+    for (const [entry, machine] of [
+      ['lambdas/api/start-execution.ts', aliasId],
+      ['lambdas/api/get-execution.ts', machineId],
+    ] as const) {
       template.hasResource('AWS::Lambda::Function', {
         Metadata: { 'Stepflow:Entry': entry, 'Stepflow:Handler': 'handler' },
         Properties: Match.objectLike({
@@ -150,7 +154,7 @@ describe('the registration API', () => {
           Environment: {
             Variables: Match.objectLike({
               TABLE_NAME: { Ref: Match.stringLikeRegexp('^Table') },
-              STATE_MACHINE_ARN: { Ref: machineId },
+              STATE_MACHINE_ARN: { Ref: machine },
               WORKFLOW_NAME: 'user_registration',
               WORKFLOW_SCHEMA: Match.serializedJson(Match.objectLike({ required: ['user_info'] })),
               IDEMPOTENCY_TTL_SECONDS: '86400',

@@ -8,6 +8,7 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
 }
 
 const policies = resourcesOf(template, 'AWS::IAM::Policy');
@@ -34,16 +35,23 @@ const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]
 const statementsOf = (policyId: string): Statement[] =>
   (policies[policyId]!.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
 
-/** The policy attached to the role of the function whose metadata matches. */
+/** Every statement of every policy attached to the role of the function whose metadata matches. */
 function policyOfFunction(match: (metadata: Record<string, unknown>) => boolean): Statement[] {
   const fn = Object.values(functions).find((candidate) => match(candidate.Metadata ?? {}));
   assert.ok(fn, 'function not found');
   const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-  const policyId = Object.keys(policies).find((id) =>
+  const policyIds = Object.keys(policies).filter((id) =>
     (policies[id]!.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === roleId),
   );
-  assert.ok(policyId, `no policy for role ${roleId}`);
-  return statementsOf(policyId);
+  assert.ok(policyIds.length > 0, `no policy for role ${roleId}`);
+  return policyIds.flatMap(statementsOf);
+}
+
+/** The `dynamodb:LeadingKeys` patterns of every statement granting `action` (one list per statement). */
+function leadingKeys(statements: Statement[], action: string): unknown[] {
+  return statements
+    .filter((statement) => list(statement.Action).includes(action))
+    .map((statement) => statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']);
 }
 
 /** Action -> resources (as JSON strings), for exact comparisons. */
@@ -104,7 +112,10 @@ describe('IAM is least privilege', () => {
       assert.equal(role.Properties.ManagedPolicyArns, undefined, id);
   });
 
-  test('a step function may only write its log group, trace, and use four item operations on the table', () => {
+  test("a step function may only write its log group, trace, and use four item operations on its own records and its service's breaker", () => {
+    const stepFn = Object.keys(functions).find(
+      (id) => functions[id]?.Metadata?.['Stepflow:Step'] === 'create_user_account',
+    )!;
     const statements = policyOfFunction((m) => m['Stepflow:Step'] === 'create_user_account');
     const granted = grants(statements);
     assert.deepEqual([...granted.keys()].sort(), [
@@ -124,15 +135,25 @@ describe('IAM is least privilege', () => {
       'dynamodb:DeleteItem',
     ]) {
       assert.deepEqual(granted.get(action), [own(tableId)], action);
+      // Powertools keys its records `idempotency#<function name>`; the user service's breaker.
+      assert.deepEqual(
+        leadingKeys(statements, action),
+        [[{ 'Fn::Join': ['', ['idempotency#', { Ref: stepFn }]] }, 'BREAKER#user']],
+        action,
+      );
     }
     const logGroup = JSON.parse(granted.get('logs:PutLogEvents')![0]!)['Fn::GetAtt'][0];
     assert.equal(template.toJSON().Resources[logGroup].Type, 'AWS::Logs::LogGroup');
   });
 
-  test('the start function may start this state machine and read/write (not delete) table items', () => {
-    const granted = grants(policyOfFunction((m) => m['Stepflow:Entry'] === 'lambdas/api/start-execution.ts'));
-    const machineId = Object.keys(resourcesOf(template, 'AWS::StepFunctions::StateMachine'))[0]!;
-    assert.deepEqual(granted.get('states:StartExecution'), [JSON.stringify({ Ref: machineId })]);
+  test('the start function may start executions through the alias live and read/write (not delete) IDEMPOTENCY# and CORRELATION# items', () => {
+    const statements = policyOfFunction((m) => m['Stepflow:Entry'] === 'lambdas/api/start-execution.ts');
+    const granted = grants(statements);
+    const aliasId = Object.keys(resourcesOf(template, 'AWS::StepFunctions::StateMachineAlias'))[0]!;
+    assert.deepEqual(granted.get('states:StartExecution'), [JSON.stringify({ Ref: aliasId })]);
+    for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']) {
+      assert.deepEqual(leadingKeys(statements, action), [['IDEMPOTENCY#*', 'CORRELATION#*']], action);
+    }
     assert.deepEqual(granted.get('dynamodb:PutItem'), [own(tableId)]);
     assert.deepEqual(granted.get('dynamodb:GetItem'), [own(tableId)]);
     assert.deepEqual(granted.get('dynamodb:UpdateItem'), [own(tableId)]);
@@ -140,9 +161,11 @@ describe('IAM is least privilege', () => {
     assert.equal(granted.has('states:DescribeExecution'), false);
   });
 
-  test("the status function may only read table items and describe this machine's executions", () => {
-    const granted = grants(policyOfFunction((m) => m['Stepflow:Entry'] === 'lambdas/api/get-execution.ts'));
+  test("the status function may only read CORRELATION# items and describe this machine's executions", () => {
+    const statements = policyOfFunction((m) => m['Stepflow:Entry'] === 'lambdas/api/get-execution.ts');
+    const granted = grants(statements);
     assert.deepEqual(granted.get('dynamodb:GetItem'), [own(tableId)]);
+    assert.deepEqual(leadingKeys(statements, 'dynamodb:GetItem'), [['CORRELATION#*']]);
     for (const action of [
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
@@ -158,7 +181,7 @@ describe('IAM is least privilege', () => {
     }
   });
 
-  test("the state machine's role may invoke exactly the five step functions (and their versions)", () => {
+  test("the state machine's role may invoke exactly the published versions of the five step functions", () => {
     const machine = Object.values(resourcesOf(template, 'AWS::StepFunctions::StateMachine'))[0]!;
     const roleId = (machine.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const policyId = Object.keys(policies).find((id) =>
@@ -167,10 +190,15 @@ describe('IAM is least privilege', () => {
     const invoked = grants(statementsOf(policyId)).get('lambda:InvokeFunction') ?? [];
     const stepIds = Object.keys(functions).filter((id) => functions[id]?.Metadata?.['Stepflow:Step']);
     assert.equal(stepIds.length, 5);
-    const expected = stepIds.flatMap((id) => [
-      own(id),
-      JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [id, 'Arn'] }, ':*']] }),
-    ]);
+    const versions = resourcesOf(template, 'AWS::Lambda::Version');
+    const expected = stepIds.map((id) => {
+      const version = Object.keys(versions).find(
+        (versionId) =>
+          JSON.stringify(versions[versionId]?.Properties.FunctionName) === JSON.stringify({ Ref: id }),
+      );
+      assert.ok(version, `${id} publishes a version`);
+      return JSON.stringify({ Ref: version });
+    });
     assert.deepEqual([...invoked].sort(), expected.sort());
   });
 });

@@ -2,12 +2,13 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { API_ENTRIES } from '../../infra/api.ts';
+import { API_ENTRIES, OPERATIONS_ENTRY } from '../../infra/api.ts';
 import { type BuildAppOptions, buildApp } from '../../infra/build-app.ts';
-import { loadWorkflows } from '../../infra/workflow/index.ts';
-import type { WorkflowStack } from '../../infra/workflow-stack.ts';
-import { HTTP_STEP_ENTRY } from '../../lambdas/contracts.ts';
+import { analyzeWorkflow, loadWorkflows, parseWorkflow } from '../../infra/workflow/index.ts';
+import { WorkflowStack, type WorkflowStackProps } from '../../infra/workflow-stack.ts';
+import { HTTP_STEP_ENTRY, OPERATOR_ENTRY } from '../../lambdas/contracts.ts';
 
 /**
  * In-process synthesis for assertions: no esbuild run and no CloudFormation validation plugin
@@ -99,18 +100,29 @@ export interface StubProject {
 
 /**
  * Writes `files` (name -> YAML) into a fresh project's `config/` and a one-line stub for every
- * handler module they name, the API handlers and the built-in HTTP step handler, so buildApp can
+ * handler module they name (and `extraModules`), the API handlers (operations included), the
+ * built-in HTTP step handler and the operator function, so buildApp can
  * synthesize workflows whose modules do not exist in this repository. The caller removes
  * `rootDir`.
  */
-export function stubProject(files: Record<string, string>): StubProject {
+export function stubProject(
+  files: Record<string, string>,
+  extraModules: readonly string[] = [],
+): StubProject {
   const rootDir = mkdtempSync(join(tmpdir(), 'stepflow-project-'));
   const configDir = join(rootDir, 'config');
   mkdirSync(configDir);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(configDir, name), text);
   writeFileSync(join(rootDir, 'package-lock.json'), '{}');
   const modules = loadWorkflows(configDir).flatMap((spec) => spec.steps.map((step) => step.handlerPath));
-  for (const entry of new Set([...Object.values(API_ENTRIES), HTTP_STEP_ENTRY, ...modules])) {
+  for (const entry of new Set([
+    ...Object.values(API_ENTRIES),
+    OPERATIONS_ENTRY,
+    HTTP_STEP_ENTRY,
+    OPERATOR_ENTRY,
+    ...modules,
+    ...extraModules,
+  ])) {
     mkdirSync(dirname(join(rootDir, entry)), { recursive: true });
     writeFileSync(join(rootDir, entry), 'export const handler = async (event: unknown) => event;\n');
   }
@@ -124,4 +136,69 @@ export function stepVariables(template: Template, step: string): Record<string, 
   );
   if (fn === undefined) throw new Error(`no function for step ${step}`);
   return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
+/**
+ * A workflow for the operating tests: a module step (`reserve`, service inventory) and a
+ * declarative HTTP step (`charge`, service payments) after it.
+ */
+export const OPERATED_WORKFLOW = `name: orders
+version: 2.3.4
+api:
+  resource: orders
+step_templates:
+  - name: reserve
+    handler_config: { service: inventory, url: "https://inventory.example.com" }
+  - name: charge
+    depends_on_step: reserve
+    handler_config:
+      service: payments
+      url: "https://payments.example.com"
+      request: { method: POST, path: /charges }
+`;
+
+/**
+ * The stack of `yaml` in a stub project, with `edit` applied to the analysed spec first: the
+ * fields the compiler will parse (deployment, alarms, notifications, compensate, ...) are set on
+ * the spec as the compiler exposes them, so the stack's reading is tested today. The caller
+ * removes `project.rootDir`.
+ */
+export function editedStack(
+  yaml: string,
+  edit: (spec: Record<string, unknown> & { steps: Array<Record<string, unknown>> }) => void = () => {},
+  props: Partial<WorkflowStackProps> = {},
+  extraModules: readonly string[] = [],
+): { stack: WorkflowStack; template: Template; project: StubProject } {
+  const project = stubProject({ 'workflow.yaml': yaml }, extraModules);
+  const analyzed = analyzeWorkflow(parseWorkflow(yaml, 'config/workflow.yaml'), { rootDir: project.rootDir });
+  edit(analyzed.spec as never);
+  const stack = new WorkflowStack(new App({ builtinCloudFormationValidation: false }), 'Operated', {
+    workflow: analyzed,
+    rootDir: project.rootDir,
+    bundling: false,
+    ...props,
+  });
+  return { stack, template: Template.fromStack(stack), project };
+}
+
+/** The function whose `Stepflow:Entry` metadata is `entry` (the first, when several run it). */
+export function functionIdOf(
+  template: Template,
+  match: (metadata: Record<string, unknown>) => boolean,
+): string {
+  const functions = resourcesOf(template, 'AWS::Lambda::Function');
+  const id = Object.keys(functions).find((candidate) => match(functions[candidate]?.Metadata ?? {}));
+  if (id === undefined) throw new Error('no such function');
+  return id;
+}
+
+/** The logical ID of the version `functionId` publishes. */
+export function versionIdOf(template: Template, functionId: string): string {
+  const versions = resourcesOf(template, 'AWS::Lambda::Version');
+  const id = Object.keys(versions).find(
+    (candidate) =>
+      JSON.stringify(versions[candidate]?.Properties.FunctionName) === JSON.stringify({ Ref: functionId }),
+  );
+  if (id === undefined) throw new Error(`${functionId} publishes no version`);
+  return id;
 }

@@ -159,14 +159,19 @@ describe('the state machine', () => {
     }
   });
 
-  test('gives send_welcome_sequence Retry-After retriers and invokes the step functions by ARN', () => {
+  test("gives send_welcome_sequence Retry-After retriers and invokes its function's published version", () => {
     const welcome = states.get('send_welcome_sequence');
     assert.ok(welcome?.Retry?.some((retrier) => retrier.ErrorEquals.includes('RetryAfter.2s')));
     const functions = resourcesOf(template, 'AWS::Lambda::Function');
     const welcomeId = Object.keys(functions).find(
       (id) => functions[id]?.Metadata?.['Stepflow:Step'] === 'send_welcome_sequence',
     );
-    assert.equal(welcome?.Resource, `<${welcomeId}.Arn>`);
+    const versions = resourcesOf(template, 'AWS::Lambda::Version');
+    const versionId = Object.keys(versions).find(
+      (id) => JSON.stringify(versions[id]?.Properties.FunctionName) === JSON.stringify({ Ref: welcomeId }),
+    );
+    assert.ok(versionId, 'the welcome function publishes a version');
+    assert.equal(welcome?.Resource, `<{Ref:${versionId}}>`);
   });
 });
 

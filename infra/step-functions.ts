@@ -1,0 +1,154 @@
+/**
+ * The Lambdas a workflow's Tasks invoke: one per step, the operator function of `await_operator`
+ * steps, and one per `compensate:`. Each publishes a version (`currentVersion`), which is what the
+ * compiler gets, so a Task never invokes an unqualified ARN and an in-flight execution keeps the
+ * code it started with. Each role may touch only its own table records (`dynamodb:LeadingKeys`).
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { HTTP_STEP_ENTRY, KEY_PREFIX, OPERATOR_ENTRY } from '../lambdas/contracts.ts';
+import { HandlerFunction } from './handler-function.ts';
+import { type SharedEnvironment, stepEnvironment } from './step-environment.ts';
+import { attachTableKeyPolicy, grantTableKeys, tableKeyStatement } from './table-access.ts';
+import type { StepSpec, WorkflowSpec } from './workflow/index.ts';
+import { awaitsOperator, compensationOf } from './workflow-options.ts';
+
+/**
+ * What Powertools Idempotency does on a step's records (put in-progress, get, update with the
+ * result, delete on failure), and what the circuit breaker does on its service's record.
+ */
+export const STEP_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+] as const;
+
+/** Props of {@link WorkflowFunctions}. */
+export interface WorkflowFunctionsProps {
+  readonly rootDir: string;
+  readonly spec: WorkflowSpec;
+  readonly table: dynamodb.Table;
+  readonly environment: SharedEnvironment;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** The step, operator and compensation functions of one workflow, with their published versions. */
+export class WorkflowFunctions extends Construct {
+  /** The function of each step, by step name. */
+  readonly steps: ReadonlyMap<string, HandlerFunction>;
+  /** What each step's Task invokes: the published version of its function. */
+  readonly stepVersions: ReadonlyMap<string, lambda.Version>;
+  /** The operator function, when a step has `on_failure: await_operator`. */
+  readonly operator?: HandlerFunction;
+  /** What the operator Tasks invoke. */
+  readonly operatorVersion?: lambda.Version;
+  /** What each `<step> (undo)` Task invokes, by step name. */
+  readonly compensationVersions: ReadonlyMap<string, lambda.Version>;
+  /** Every distinct function, by a readable label (step name, `operator`, `<step>-undo`), for alarms. */
+  readonly all: ReadonlyMap<string, lambda.IFunction>;
+
+  constructor(scope: Construct, id: string, props: WorkflowFunctionsProps) {
+    super(scope, id);
+    const { spec, table } = props;
+    const steps = new Map<string, HandlerFunction>();
+    const versions = new Map<string, lambda.Version>();
+    const all = new Map<string, lambda.IFunction>();
+    const stepsScope = new Construct(this, 'Steps');
+    for (const step of spec.steps) {
+      const handler = this.#stepFunction(stepsScope, step.name, step, step.handlerPath, props);
+      steps.set(step.name, handler);
+      versions.set(step.name, handler.function.currentVersion);
+      all.set(step.name, handler.function);
+    }
+    this.steps = steps;
+    this.stepVersions = versions;
+
+    if (spec.steps.some(awaitsOperator)) {
+      this.operator = new HandlerFunction(this, 'Operator', {
+        rootDir: props.rootDir,
+        entry: OPERATOR_ENTRY,
+        environment: { ...props.environment },
+        timeout: Duration.seconds(10),
+        logRetention: props.logRetention,
+        description: `await_operator steps of ${spec.name}: stores the task token for an operator`,
+      });
+      // Writes the (correlation ID, step) -> task token record, nothing else.
+      grantTableKeys(this.operator.function, table, ['dynamodb:PutItem'], [`${KEY_PREFIX.operator}*`]);
+      this.operatorVersion = this.operator.function.currentVersion;
+      all.set('operator', this.operator.function);
+    }
+
+    const compensations = new Map<string, lambda.Version>();
+    const undoScope = new Construct(this, 'Undo');
+    for (const step of spec.steps) {
+      const compensation = compensationOf(spec, step);
+      if (compensation === undefined) continue;
+      const own = steps.get(step.name);
+      if (compensation.kind === 'request' && step.handlerOrigin === 'http' && own !== undefined) {
+        // The built-in HTTP step with the step's own service, URL and grants already: the undo
+        // payload's `step` (`<step>:undo`) keeps its records apart from the forward call's.
+        compensations.set(step.name, own.function.currentVersion);
+        continue;
+      }
+      const entry = compensation.kind === 'request' ? HTTP_STEP_ENTRY : compensation.handlerPath;
+      const handler = this.#stepFunction(undoScope, step.name, step, entry, props, 'undo');
+      compensations.set(step.name, handler.function.currentVersion);
+      all.set(`${step.name}-undo`, handler.function);
+    }
+    this.compensationVersions = compensations;
+    this.all = all;
+  }
+
+  /** One function running `entry` with `step`'s environment, timeout, memory and scoped grants. */
+  #stepFunction(
+    scope: Construct,
+    id: string,
+    step: StepSpec,
+    entry: string,
+    props: WorkflowFunctionsProps,
+    role: 'step' | 'undo' = 'step',
+  ): HandlerFunction {
+    const handler = new HandlerFunction(scope, id, {
+      rootDir: props.rootDir,
+      entry,
+      environment: stepEnvironment(props.spec, step, props.environment),
+      timeout: Duration.seconds(step.timeoutSeconds),
+      memorySize: step.memoryMb,
+      ...(role === 'step' ? { step: step.name } : {}),
+      logRetention: props.logRetention,
+      ...(role === 'undo'
+        ? { description: `Compensates step ${step.name}` }
+        : step.description === undefined
+          ? {}
+          : { description: step.description }),
+    });
+    grantStepRecords(handler, props.table, [step.service]);
+    return handler;
+  }
+}
+
+/**
+ * A step function's table access: its own Powertools records (`idempotency#<function name>`) and
+ * the shared breaker records of its services (`BREAKER#<service>`), with Powertools' four item
+ * operations.
+ */
+export function grantStepRecords(
+  handler: HandlerFunction,
+  table: dynamodb.Table,
+  services: readonly (string | undefined)[],
+): iam.Policy {
+  const keys = [
+    `${KEY_PREFIX.stepRecord}${handler.function.functionName}`,
+    ...[...new Set(services.filter((service) => service !== undefined))].map(
+      (service) => `${KEY_PREFIX.breaker}${service}`,
+    ),
+  ];
+  return attachTableKeyPolicy(handler, 'TableAccess', handler.role, [
+    tableKeyStatement(table, STEP_TABLE_ACTIONS, keys),
+  ]);
+}
