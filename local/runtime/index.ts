@@ -60,7 +60,7 @@ export interface LocalRuntimeOptions {
   readonly envOverrides?: Readonly<Record<string, string>>;
   /** Seed of the offline services' fault PRNGs and generated ids. @default 1 */
   readonly seed?: number;
-  /** Warm workers per function at most; further invocations queue. @default 4 */
+  /** Warm workers per function at most; further invocations queue. @default os.availableParallelism() */
   readonly maxConcurrencyPerFunction?: number;
   /** Load every function's module before returning (no cold starts in the first run). @default true */
   readonly prewarm?: boolean;
