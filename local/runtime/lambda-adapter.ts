@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { splitQualifiedArn } from './intrinsics.ts';
 import type { LambdaErrorPayload, WorkerRequest } from './lambda-protocol.ts';
 import { type Sandbox, type SandboxReply, startSandbox } from './sandbox.ts';
 import type { LocalFunction } from './template.ts';
@@ -79,7 +80,7 @@ export interface LambdaAdapter {
    * like provisioned concurrency: the first invocations then skip the cold start.
    */
   prewarm(): Promise<void>;
-  /** Resolves a function id (logical id, name or ARN) to its definition. */
+  /** Resolves a function id (logical id, name, ARN, or a version/alias ARN or `Name:qualifier`) to its definition. */
   find(functionId: string): LocalFunction | undefined;
   /** Workers started so far (cold starts), currently alive and idle, per function name. */
   stats(): Record<string, SandboxStats>;
@@ -153,6 +154,15 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       invocations: 0,
     });
   }
+  /** A qualified ARN (`...:function:Name:1`, `...:Name:live`) or `Name:1` runs Name. */
+  const lookup = (functionId: string): LocalFunction | undefined => {
+    const exact = byId.get(functionId);
+    if (exact) return exact;
+    const split = splitQualifiedArn(functionId);
+    if (split) return byId.get(split.base);
+    const colon = functionId.indexOf(':');
+    return colon > 0 && !functionId.startsWith('arn:') ? byId.get(functionId.slice(0, colon)) : undefined;
+  };
   let closed = false;
   let nextId = 1;
   /** Idle sandboxes killSandboxes took out of the pool before their exit is reported. */
@@ -274,7 +284,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
   };
 
   const invokeRaw = async (functionId: string, event: unknown): Promise<InvokeOutcome> => {
-    const fn = byId.get(functionId);
+    const fn = lookup(functionId);
     const requestId = randomUUID();
     if (!fn) {
       return {
@@ -298,7 +308,13 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
     pool.invocations += 1;
     if ('errorType' in sandbox) return { ok: false, requestId, error: sandbox };
     const timeoutMs = fn.timeoutSeconds * 1000;
-    const request: WorkerRequest = { id: nextId++, requestId, deadline: Date.now() + timeoutMs, event };
+    const request: WorkerRequest = {
+      id: nextId++,
+      requestId,
+      deadline: Date.now() + timeoutMs,
+      event,
+      ...(functionId.startsWith(`${fn.arn}:`) ? { invokedFunctionArn: functionId } : {}),
+    };
     const reply = await new Promise<SandboxReply | 'timeout'>((resolve) => {
       const timer = setTimeout(() => resolve('timeout'), timeoutMs);
       sandbox.requestId = requestId;
@@ -346,7 +362,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       // A module that fails to load is reported by its first invocation, as in Lambda.
       await Promise.all([...pools.values()].filter((pool) => pool.alive === 0).map(warmOne));
     },
-    find: (functionId) => byId.get(functionId),
+    find: lookup,
     stats() {
       const out: Record<string, SandboxStats> = {};
       for (const [name, pool] of pools) {
@@ -360,7 +376,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       return out;
     },
     killSandboxes(functionId, which = 'all') {
-      const fn = byId.get(functionId);
+      const fn = lookup(functionId);
       const pool = fn ? pools.get(fn.functionName) : undefined;
       if (!pool) throw new Error(`killSandboxes: no function '${functionId}'`);
       let killed = 0;

@@ -92,11 +92,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Endpoint
 export async function startSfnEndpoint(opts: SfnEndpointOptions): Promise<SfnEndpoint> {
   const state: EndpointState = {
     executors: opts.executors,
-    machines: new Map(opts.executors.map((executor) => [executor.machine.arn, executor])),
+    // Each machine answers to its own ARN and to its versions' and aliases'.
+    machines: new Map(
+      opts.executors.flatMap((executor) =>
+        [executor.machine.arn, ...(executor.machine.qualifiedArns ?? [])].map(
+          (arn) => [arn, executor] as const,
+        ),
+      ),
+    ),
     byArn: new Map(),
     ordered: [],
     started: new Date(),
     redriveTokens: new Map(),
+    startedVia: new Map(),
   };
   const server = createServer((req, res) => void handle(req, res, state));
   await new Promise<void>((resolve, reject) => {
