@@ -64,6 +64,17 @@ export interface LocalRuntimeOptions {
   readonly maxConcurrencyPerFunction?: number;
   /** Load every function's module before returning (no cold starts in the first run). @default true */
   readonly prewarm?: boolean;
+  /**
+   * The local API's public base URL (a proxy in front of it): functions build their URLs from it,
+   * never from the client's `Host`. @default the address it listens on
+   */
+  readonly apiPublicUrl?: string;
+  /**
+   * Callers of the local API are anonymous (`userArn` null), so a status is readable only with its
+   * `status_url` token, as for a caller other than the starter in AWS. @default false (every
+   * caller is LOCAL_CALLER_ARN, the starter of every execution)
+   */
+  readonly requireStatusToken?: boolean;
   /** Every line a function writes (JSON log lines). @default dropped */
   onLog?(line: string, functionId: string): void;
 }
@@ -304,6 +315,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       port: ports.api ?? 0,
       routes: loaded.flatMap(({ model }) => model.routes),
       invoke: (functionId, event) => adapter.invoke(functionId, event) as never,
+      ...(opts.apiPublicUrl ? { publicUrl: opts.apiPublicUrl } : {}),
+      ...(opts.requireStatusToken ? { callerArn: null } : {}),
     });
     closers.push(() => api.close());
     const sfnClient = new SFNClient({
