@@ -18,11 +18,13 @@ import { type LoadedWorkflow, loadModels } from './load-models.ts';
 import { type StepServiceRoute, startWorkflowServices, type WorkflowServices } from './offline-services.ts';
 import { assertPortsFree } from './ports.ts';
 import { type SfnEndpoint, startSfnEndpoint } from './sfn-endpoint.ts';
+import { type ExecutionStatusEvent, statusEventListener } from './status-events.ts';
 import { LOCAL_REGION, type LocalFunction } from './template.ts';
 
 export type { ExecutionRecord, RecordedWait } from './executor.ts';
 export type { StepServiceRoute } from './offline-services.ts';
 export { PortInUseError } from './ports.ts';
+export type { ExecutionStatusEvent } from './status-events.ts';
 export type { LocalFunction, LocalModel } from './template.ts';
 
 /** Fixed ports of {@link startLocalRuntime}; 0 picks a free one. */
@@ -77,6 +79,11 @@ export interface LocalRuntimeOptions {
   readonly requireStatusToken?: boolean;
   /** Every line a function writes (JSON log lines). @default dropped */
   onLog?(line: string, functionId: string): void;
+  /**
+   * Every execution status change (RUNNING at start and redrive, then the end), as the
+   * EventBridge "Step Functions Execution Status Change" event AWS would deliver. @default none
+   */
+  onExecutionStatusChange?(event: ExecutionStatusEvent): void;
 }
 
 /** A workflow as the runtime runs it. */
@@ -142,11 +149,14 @@ async function startExecutors(
   loaded: readonly LoadedWorkflow[],
   invoke: (arn: string, payload: unknown) => Promise<unknown>,
   timeScale: number,
+  onStatusChange: ((record: ExecutionRecord) => void) | undefined,
 ) {
   const executors: StateMachineExecutor[] = [];
   for (const { model } of loaded) {
     for (const machine of model.stateMachines)
-      executors.push(await createExecutor({ machine, invoke, timeScale }));
+      executors.push(
+        await createExecutor({ machine, invoke, timeScale, ...(onStatusChange ? { onStatusChange } : {}) }),
+      );
   }
   return executors;
 }
@@ -294,8 +304,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     let lambdas: LambdaAdapter | undefined;
     const invoke = (functionArn: string, payload: unknown): Promise<unknown> =>
       lambdas!.invoke(functionArn, payload);
-    const executors = await startExecutors(loaded, invoke, timeScale);
+    let sfnEndpoint: SfnEndpoint | undefined;
+    const onStatusChange = opts.onExecutionStatusChange
+      ? statusEventListener(opts.onExecutionStatusChange.bind(opts), (arn) => sfnEndpoint?.startedVia(arn))
+      : undefined;
+    const executors = await startExecutors(loaded, invoke, timeScale, onStatusChange);
     const endpoint = await startSfnEndpoint({ executors, host, port: ports.sfn ?? 0 });
+    sfnEndpoint = endpoint;
     closers.push(() => endpoint.close());
     const adapter = adapterFor(offline.functions, endpoint, dynamo.endpoint, opts);
     lambdas = adapter;
