@@ -631,6 +631,16 @@ export const API_ENV = {
 
 // --- w3-local --- (additions by this part only; keep this marker)
 
+/**
+ * `requestContext.identity.userArn` the local API gives every request (it has no IAM: every
+ * caller is this one principal), unless `npm start -- --require-status-token` made callers
+ * anonymous (null).
+ */
+export const LOCAL_CALLER_ARN = 'arn:aws:iam::000000000000:user/local';
+
+/** EventBridge `detail-type` of Step Functions' execution status events (local sink and rules). */
+export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
+
 // --- end w3-local ---
 
 // --- w3-cli --- (additions by this part only; keep this marker)

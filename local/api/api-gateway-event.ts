@@ -13,7 +13,30 @@ export interface MatchedRequest {
   readonly pathParameters: Record<string, string> | null;
   readonly body: Buffer;
   readonly stage: string;
+  /** The API's configured base URL: `Host`, `X-Forwarded-*` and `domainName` come from it, never from the client. */
+  readonly publicUrl: URL;
+  /** `requestContext.identity.userArn` (the local API's stand-in for the IAM caller), or null. */
+  readonly callerArn: string | null;
 }
+
+/**
+ * Sets an own, enumerable property even when the key is `__proto__` or another
+ * `Object.prototype` member (a header or query name is the client's choice).
+ */
+function put<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Reads an own property only: `toString` must not find `Object.prototype.toString`. */
+function own<T>(target: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(target, key) ? target[key] : undefined;
+}
+
+/**
+ * Headers API Gateway sets itself in front of an integration: whatever the client sent under
+ * these names, in any case, is replaced (X-Forwarded-For is appended to, as API Gateway does).
+ */
+const GATEWAY_HEADERS = new Set(['host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-for']);
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -26,24 +49,39 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * so the function can still tell it apart from text and reject it by name.
  */
 export function buildProxyEvent(request: MatchedRequest): APIGatewayProxyEvent {
-  const { req } = request;
+  const { req, publicUrl } = request;
+  const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
+  const forwardedFor: string[] = [];
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] as string;
     const value = req.rawHeaders[i + 1] as string;
-    headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+    const lower = name.toLowerCase();
+    if (lower === 'x-forwarded-for') forwardedFor.push(value);
+    if (GATEWAY_HEADERS.has(lower)) continue;
+    put(headers, name, value);
+    put(multiValueHeaders, name, [...(own(multiValueHeaders, name) ?? []), value]);
   }
-  // API Gateway adds these in front of every integration; functions build absolute URLs from them.
-  headers['X-Forwarded-Proto'] = 'http';
-  multiValueHeaders['X-Forwarded-Proto'] = ['http'];
+  // API Gateway sets these in front of every integration; functions build absolute URLs from them.
+  const proto = publicUrl.protocol.replace(/:$/, '');
+  const port = publicUrl.port || (proto === 'https' ? '443' : '80');
+  const gateway: Array<[string, string]> = [
+    ['Host', publicUrl.host],
+    ['X-Forwarded-For', [...forwardedFor, sourceIp].join(', ')],
+    ['X-Forwarded-Port', port],
+    ['X-Forwarded-Proto', proto],
+  ];
+  for (const [name, value] of gateway) {
+    put(headers, name, value);
+    put(multiValueHeaders, name, [value]);
+  }
 
   const queryStringParameters: Record<string, string> = {};
   const multiValueQueryStringParameters: Record<string, string[]> = {};
   for (const [key, value] of request.query) {
-    queryStringParameters[key] = value;
-    multiValueQueryStringParameters[key] = [...(multiValueQueryStringParameters[key] ?? []), value];
+    put(queryStringParameters, key, value);
+    put(multiValueQueryStringParameters, key, [...(own(multiValueQueryStringParameters, key) ?? []), value]);
   }
   const hasQuery = Object.keys(queryStringParameters).length > 0;
 
@@ -60,8 +98,7 @@ export function buildProxyEvent(request: MatchedRequest): APIGatewayProxyEvent {
 
   const now = new Date();
   const requestId = randomUUID();
-  const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
-  const host = req.headers.host ?? '127.0.0.1';
+  const host = publicUrl.host;
   return {
     resource: request.resource,
     path: request.path,
@@ -95,10 +132,10 @@ export function buildProxyEvent(request: MatchedRequest): APIGatewayProxyEvent {
         sourceIp,
         user: null,
         userAgent: req.headers['user-agent'] ?? null,
-        userArn: null,
+        userArn: request.callerArn,
       },
       domainName: host,
-      domainPrefix: host.split('.')[0] ?? host,
+      domainPrefix: publicUrl.hostname.split('.')[0] ?? publicUrl.hostname,
       // With a custom domain (no stage prefix in the URL) API Gateway reports the path as served.
       path: request.path,
       stage: request.stage,

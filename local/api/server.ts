@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { LOCAL_CALLER_ARN } from '../../lambdas/contracts.ts';
 import { buildProxyEvent } from './api-gateway-event.ts';
 
 /** One API Gateway method: `path` is the resource template, e.g. `/orders/{correlation_id}`. */
@@ -29,12 +30,26 @@ export interface LocalApiOptions {
   readonly maxHeaderBytes?: number;
   /** Called when an integration fails (the client only sees a 502/504). @default one line on stderr */
   onIntegrationError?(functionId: string, error: unknown): void;
+  /**
+   * The base URL clients use (a proxy in front, another port): the `Host`, `X-Forwarded-*` and
+   * `requestContext.domainName` functions see, so URLs they build never come from the client's
+   * `Host`. @default the address the server listens on, `http://<host>:<port>`
+   */
+  readonly publicUrl?: string;
+  /**
+   * `requestContext.identity.userArn` of every request: the local API has no IAM, so every caller
+   * is the same principal. null (`npm start -- --require-status-token`) makes callers anonymous,
+   * so a status can only be read with its token. @default LOCAL_CALLER_ARN
+   */
+  readonly callerArn?: string | null;
 }
 
 /** A running local API. */
 export interface LocalApi {
-  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:3000`. */
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:3000` (the `publicUrl` when given). */
   readonly url: string;
+  /** Where the server listens, e.g. `http://127.0.0.1:3000` (differs from `url` behind a `publicUrl`). */
+  readonly listenUrl: string;
   close(): Promise<void>;
 }
 
@@ -63,6 +78,9 @@ export async function startLocalApi(opts: LocalApiOptions): Promise<LocalApi> {
   const compiled: CompiledRoute[] = opts.routes.map((route) => ({ route, segments: splitPath(route.path) }));
   const maxBody = opts.maxBodyBytes ?? TEN_MB;
   const stage = opts.stage ?? 'local';
+  const callerArn = opts.callerArn === undefined ? LOCAL_CALLER_ARN : opts.callerArn;
+  // Set once the server listens (the default is its own address).
+  let publicUrl = new URL(opts.publicUrl ?? 'http://127.0.0.1');
   const integrationTimeoutMs = opts.integrationTimeoutMs ?? 29_000;
   const onIntegrationError =
     opts.onIntegrationError ??
@@ -119,6 +137,8 @@ export async function startLocalApi(opts: LocalApiOptions): Promise<LocalApi> {
 
     const event = buildProxyEvent({
       req,
+      publicUrl,
+      callerArn,
       method,
       path: url.pathname,
       query: url.searchParams,
@@ -149,8 +169,11 @@ export async function startLocalApi(opts: LocalApiOptions): Promise<LocalApi> {
   });
   const address = server.address() as AddressInfo;
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const listening = `http://${hostForUrl}:${address.port}`;
+  publicUrl = new URL(opts.publicUrl ?? listening);
   return {
-    url: `http://${hostForUrl}:${address.port}`,
+    url: publicUrl.href.replace(/\/+$/, ''),
+    listenUrl: listening,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -247,10 +270,10 @@ function isProxyResult(value: unknown): value is APIGatewayProxyResult {
 }
 
 function sendResult(res: ServerResponse, result: APIGatewayProxyResult, requestId: string): void {
-  const headers: Record<string, string | string[]> = {};
+  const headers: Record<string, string | string[]> = Object.create(null);
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
-    headers[name] = values.map(String);
+    headers[name] = Array.isArray(values) ? values.map(String) : String(values);
   }
   // API Gateway's default when the function names no content type.
   if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) {

@@ -24,6 +24,8 @@ export interface StateMachineOptions {
   readonly integrations?: readonly TaskIntegration[];
   /** Retry jitter source. @default Math.random */
   readonly random?: () => number;
+  /** Every status change of every execution (see ExecutionOptions.onStatusChange). @default none */
+  readonly onStatusChange?: (execution: Execution) => void;
 }
 
 /** Starts executions of one state machine. */
@@ -68,6 +70,7 @@ export function createStateMachine(opts: StateMachineOptions): StateMachine {
         tokens,
         ...(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale }),
         ...(opts.random === undefined ? {} : { random: opts.random }),
+        ...(opts.onStatusChange === undefined ? {} : { onStatusChange: opts.onStatusChange }),
       }),
   };
 }

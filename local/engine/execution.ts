@@ -39,6 +39,12 @@ export interface ExecutionOptions {
   readonly timeScale?: number;
   /** Jitter source for Retry. @default Math.random */
   readonly random?: () => number;
+  /**
+   * Called on every status change: RUNNING at the start and at each redrive, then the terminal
+   * status (what EventBridge's "Step Functions Execution Status Change" events report).
+   * @default none
+   */
+  readonly onStatusChange?: (execution: Execution) => void;
 }
 
 const TIMEOUT_CAUSE = 'The execution timed out (TimeoutSeconds elapsed).';
@@ -84,6 +90,8 @@ export class Execution {
       inputDetails: payloadDetails(),
       roleArn: opts.machine.roleArn,
     });
+    // RUNNING is reported before the run can reach (and report) a terminal status.
+    opts.onStatusChange?.(this);
     this.#run(JSON.parse(opts.input) as Json, 0, undefined);
   }
 
@@ -124,6 +132,7 @@ export class Execution {
     this.#abort = new AbortController();
     this.#log.closed = false;
     const redriven = this.#log.add('ExecutionRedriven', { redriveCount: this.redriveCount });
+    this.#opts.onStatusChange?.(this);
     this.#run(null, redriven, this.#checkpoint);
     return this.redriveDate;
   }
@@ -226,5 +235,6 @@ export class Execution {
     this.#checkpoint = status === 'SUCCEEDED' ? undefined : this.#root?.checkpoint;
     this.#abort.abort();
     this.#done.resolve();
+    this.#opts.onStatusChange?.(this);
   }
 }

@@ -28,6 +28,8 @@ export interface ExecutorOptions {
   readonly timeScale?: number;
   /** Retry jitter source (seed it for replayable delays). @default Math.random */
   readonly random?: () => number;
+  /** Every status change of an execution (RUNNING at start and redrive, then terminal). @default none */
+  readonly onStatusChange?: (execution: ExecutionRecord) => void;
 }
 
 /** How a Task state calls its function. */
@@ -101,6 +103,7 @@ export async function createExecutor(opts: ExecutorOptions): Promise<StateMachin
     invoke: opts.invoke,
     ...(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale }),
     ...(opts.random === undefined ? {} : { random: opts.random }),
+    ...(opts.onStatusChange === undefined ? {} : { onStatusChange: opts.onStatusChange }),
   });
   const executionPrefix = machine.arn.replace(':stateMachine:', ':execution:');
   return {

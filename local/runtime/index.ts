@@ -18,11 +18,13 @@ import { type LoadedWorkflow, loadModels } from './load-models.ts';
 import { type StepServiceRoute, startWorkflowServices, type WorkflowServices } from './offline-services.ts';
 import { assertPortsFree } from './ports.ts';
 import { type SfnEndpoint, startSfnEndpoint } from './sfn-endpoint.ts';
+import { type ExecutionStatusEvent, statusEventListener } from './status-events.ts';
 import { LOCAL_REGION, type LocalFunction } from './template.ts';
 
 export type { ExecutionRecord, RecordedWait } from './executor.ts';
 export type { StepServiceRoute } from './offline-services.ts';
 export { PortInUseError } from './ports.ts';
+export type { ExecutionStatusEvent } from './status-events.ts';
 export type { LocalFunction, LocalModel } from './template.ts';
 
 /** Fixed ports of {@link startLocalRuntime}; 0 picks a free one. */
@@ -60,12 +62,28 @@ export interface LocalRuntimeOptions {
   readonly envOverrides?: Readonly<Record<string, string>>;
   /** Seed of the offline services' fault PRNGs and generated ids. @default 1 */
   readonly seed?: number;
-  /** Warm workers per function at most; further invocations queue. @default 4 */
+  /** Warm workers per function at most; further invocations queue. @default os.availableParallelism() */
   readonly maxConcurrencyPerFunction?: number;
   /** Load every function's module before returning (no cold starts in the first run). @default true */
   readonly prewarm?: boolean;
+  /**
+   * The local API's public base URL (a proxy in front of it): functions build their URLs from it,
+   * never from the client's `Host`. @default the address it listens on
+   */
+  readonly apiPublicUrl?: string;
+  /**
+   * Callers of the local API are anonymous (`userArn` null), so a status is readable only with its
+   * `status_url` token, as for a caller other than the starter in AWS. @default false (every
+   * caller is LOCAL_CALLER_ARN, the starter of every execution)
+   */
+  readonly requireStatusToken?: boolean;
   /** Every line a function writes (JSON log lines). @default dropped */
   onLog?(line: string, functionId: string): void;
+  /**
+   * Every execution status change (RUNNING at start and redrive, then the end), as the
+   * EventBridge "Step Functions Execution Status Change" event AWS would deliver. @default none
+   */
+  onExecutionStatusChange?(event: ExecutionStatusEvent): void;
 }
 
 /** A workflow as the runtime runs it. */
@@ -131,11 +149,14 @@ async function startExecutors(
   loaded: readonly LoadedWorkflow[],
   invoke: (arn: string, payload: unknown) => Promise<unknown>,
   timeScale: number,
+  onStatusChange: ((record: ExecutionRecord) => void) | undefined,
 ) {
   const executors: StateMachineExecutor[] = [];
   for (const { model } of loaded) {
     for (const machine of model.stateMachines)
-      executors.push(await createExecutor({ machine, invoke, timeScale }));
+      executors.push(
+        await createExecutor({ machine, invoke, timeScale, ...(onStatusChange ? { onStatusChange } : {}) }),
+      );
   }
   return executors;
 }
@@ -283,8 +304,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     let lambdas: LambdaAdapter | undefined;
     const invoke = (functionArn: string, payload: unknown): Promise<unknown> =>
       lambdas!.invoke(functionArn, payload);
-    const executors = await startExecutors(loaded, invoke, timeScale);
+    let sfnEndpoint: SfnEndpoint | undefined;
+    const onStatusChange = opts.onExecutionStatusChange
+      ? statusEventListener(opts.onExecutionStatusChange.bind(opts), (arn) => sfnEndpoint?.startedVia(arn))
+      : undefined;
+    const executors = await startExecutors(loaded, invoke, timeScale, onStatusChange);
     const endpoint = await startSfnEndpoint({ executors, host, port: ports.sfn ?? 0 });
+    sfnEndpoint = endpoint;
     closers.push(() => endpoint.close());
     const adapter = adapterFor(offline.functions, endpoint, dynamo.endpoint, opts);
     lambdas = adapter;
@@ -304,6 +330,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       port: ports.api ?? 0,
       routes: loaded.flatMap(({ model }) => model.routes),
       invoke: (functionId, event) => adapter.invoke(functionId, event) as never,
+      ...(opts.apiPublicUrl ? { publicUrl: opts.apiPublicUrl } : {}),
+      ...(opts.requireStatusToken ? { callerArn: null } : {}),
     });
     closers.push(() => api.close());
     const sfnClient = new SFNClient({

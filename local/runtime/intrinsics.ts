@@ -10,9 +10,23 @@ import {
   localStateMachineArn,
 } from './local-arns.ts';
 
-/** What the resolver reads of a resource: its type (template.ts has the full shape). */
+/** What the resolver reads of a resource: its type and properties (template.ts has the full shape). */
 interface ResourceType {
   readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+}
+
+/** `...:function:Name` or `...:stateMachine:Name`, with an optional `:qualifier`, split up. */
+const QUALIFIABLE_ARN =
+  /^(arn:[^:]+:(?:lambda|states):[^:]*:[^:]*:(?:function|stateMachine):[^:]+)(?::([^:]+))?$/;
+
+/** The unqualified ARN and the qualifier (version or alias) of a function or state machine ARN. */
+export function splitQualifiedArn(
+  arn: string,
+): { readonly base: string; readonly qualifier?: string } | undefined {
+  const match = QUALIFIABLE_ARN.exec(arn);
+  if (!match?.[1]) return undefined;
+  return match[2] === undefined ? { base: match[1] } : { base: match[1], qualifier: match[2] };
 }
 
 /** Throws a template error naming the stack and the place. */
@@ -44,12 +58,53 @@ export function makeResolver(
     'AWS::StackName': stackName,
     'AWS::NoValue': '',
   };
+  /** Where a version or alias points (its function, state machine or version), as written. */
+  const targetOf = (res: ResourceType): unknown => {
+    const props = res.Properties ?? {};
+    if (res.Type.startsWith('AWS::Lambda::')) return props.FunctionName;
+    if (res.Type === 'AWS::StepFunctions::StateMachineVersion') return props.StateMachineArn;
+    const routing = (
+      props.RoutingConfiguration as Array<{ StateMachineVersionArn?: unknown }> | undefined
+    )?.[0];
+    const preference = props.DeploymentPreference as { StateMachineVersionArn?: unknown } | undefined;
+    return preference?.StateMachineVersionArn ?? routing?.StateMachineVersionArn;
+  };
+  /** Published versions are numbered per target in template order (1, 2, ...), as publishing would. */
+  const versionNumber = (id: string, res: ResourceType): number => {
+    const target = JSON.stringify(targetOf(res));
+    const siblings = Object.entries(resources).filter(
+      ([, other]) => other.Type === res.Type && JSON.stringify(targetOf(other)) === target,
+    );
+    return 1 + siblings.findIndex(([otherId]) => otherId === id);
+  };
+  /** The qualified ARN AWS returns for the Ref of a version (`...:Name:1`) or alias (`...:Name:live`). */
+  const qualifiedArn = (id: string, res: ResourceType, where: string): string => {
+    const resolved = String(resolve(targetOf(res), `${where} (${id} target)`));
+    const isFunction = res.Type.startsWith('AWS::Lambda::');
+    const arn = isFunction && !resolved.startsWith('arn:') ? localFunctionArn(resolved) : resolved;
+    const split = splitQualifiedArn(arn);
+    if (!split) return fail(stackName, where, `${id} (${res.Type}) does not point at a local ARN: ${arn}`);
+    const alias = res.Type === 'AWS::Lambda::Alias' || res.Type === 'AWS::StepFunctions::StateMachineAlias';
+    return `${split.base}:${alias ? String(res.Properties?.Name) : versionNumber(id, res)}`;
+  };
+  const QUALIFIED = new Set([
+    'AWS::Lambda::Version',
+    'AWS::Lambda::Alias',
+    'AWS::StepFunctions::StateMachineVersion',
+    'AWS::StepFunctions::StateMachineAlias',
+  ]);
   const ref = (id: string, where: string): string => {
     if (id in pseudo) return pseudo[id]!;
     const res = resources[id];
     if (!res) fail(stackName, where, `Ref to unknown resource '${id}'`);
     if (res.Type === 'AWS::StepFunctions::StateMachine') return localStateMachineArn(names.get(id)!);
-    return names.get(id) ?? id;
+    if (QUALIFIED.has(res.Type)) return qualifiedArn(id, res, where);
+    const name = names.get(id) ?? id;
+    if (res.Type === 'AWS::SNS::Topic')
+      return `arn:${LOCAL_PARTITION}:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`;
+    if (res.Type === 'AWS::SQS::Queue')
+      return `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT}/${name}`;
+    return name;
   };
   const getAtt = (id: string, attr: string, where: string): string => {
     const res = resources[id];
@@ -61,6 +116,20 @@ export function makeResolver(
       'AWS::StepFunctions::StateMachine': localStateMachineArn(name),
     };
     if (attr === 'Arn' && arns[res.Type]) return arns[res.Type]!;
+    if (QUALIFIED.has(res.Type)) {
+      const qualified = qualifiedArn(id, res, where);
+      if (attr === 'Version') return qualified.slice(qualified.lastIndexOf(':') + 1);
+      if (attr === 'Arn' || attr === 'FunctionArn') return qualified;
+    }
+    if (attr === 'StateMachineRevisionId') return `${name}-revision`;
+    if (res.Type === 'AWS::SNS::Topic' && (attr === 'TopicArn' || attr === 'TopicName')) {
+      return attr === 'TopicName' ? name : ref(id, where);
+    }
+    if (res.Type === 'AWS::SQS::Queue') {
+      if (attr === 'Arn') return `arn:${LOCAL_PARTITION}:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`;
+      if (attr === 'QueueName') return name;
+      if (attr === 'QueueUrl') return ref(id, where);
+    }
     if (attr === 'Name' || attr === 'StateMachineName') return name;
     if (attr === 'RootResourceId') return `${id}-root`;
     if (attr === 'Arn') return `arn:${LOCAL_PARTITION}:local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${id}`;

@@ -6,9 +6,10 @@
  * after a timeout or crash (as Lambda resets a sandbox).
  */
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { splitQualifiedArn } from './intrinsics.ts';
 import type { LambdaErrorPayload, WorkerRequest } from './lambda-protocol.ts';
 import { type Sandbox, type SandboxReply, startSandbox } from './sandbox.ts';
 import type { LocalFunction } from './template.ts';
@@ -30,8 +31,18 @@ export interface LambdaAdapterOptions {
   readonly sharedEnv?: Readonly<Record<string, string>>;
   /** Receives every line a function writes to stdout/stderr. @default lines are dropped */
   readonly onLog?: (line: string, functionId: string) => void;
-  /** Warm workers per function at most; further invocations queue. @default 4 */
+  /**
+   * Warm workers per function at most; further invocations queue. More sandboxes than cores only
+   * JIT-warm the same code again and hold memory (issue 14). @default os.availableParallelism()
+   */
   readonly maxConcurrencyPerFunction?: number;
+  /**
+   * An idle sandbox is stopped after this long, except the last one of each function (kept
+   * warm). 0 never reaps. @default 30000
+   */
+  readonly idleTimeoutMs?: number;
+  /** Young generation cap of each worker's heap (MB). @default 8 */
+  readonly maxYoungGenerationSizeMb?: number;
   /**
    * Limit for loading the handler module. Lambda's init phase allows 10 s; locally many sandboxes
    * compete for a few cores, so the default is looser. @default 30000
@@ -69,10 +80,16 @@ export interface LambdaAdapter {
    * like provisioned concurrency: the first invocations then skip the cold start.
    */
   prewarm(): Promise<void>;
-  /** Resolves a function id (logical id, name or ARN) to its definition. */
+  /** Resolves a function id (logical id, name, ARN, or a version/alias ARN or `Name:qualifier`) to its definition. */
   find(functionId: string): LocalFunction | undefined;
-  /** Workers started so far (cold starts) and currently alive, per function name. */
-  stats(): Record<string, { coldStarts: number; alive: number; invocations: number }>;
+  /** Workers started so far (cold starts), currently alive and idle, per function name. */
+  stats(): Record<string, SandboxStats>;
+  /**
+   * Kills the sandboxes of one function (logical id, name or ARN) as a crash would: a running
+   * invocation fails with `Runtime.ExitError`, an idle sandbox is dropped and replaced. For
+   * reliability proofs. @returns how many sandboxes were killed
+   */
+  killSandboxes(functionId: string, which?: 'all' | 'idle' | 'busy'): number;
   close(): Promise<void>;
 }
 
@@ -86,9 +103,19 @@ export class LambdaFunctionError extends Error {
   }
 }
 
+/** One function's pool, as {@link LambdaAdapter.stats} reports it. */
+export interface SandboxStats {
+  readonly coldStarts: number;
+  readonly alive: number;
+  readonly idle: number;
+  readonly invocations: number;
+}
+
 interface Pool {
   readonly fn: LocalFunction;
+  /** Warm sandboxes with the time each became idle. */
   readonly idle: Sandbox[];
+  readonly idleSince: Map<Sandbox, number>;
   readonly waiters: Array<(sandbox: Sandbox | undefined) => void>;
   readonly all: Set<Sandbox>;
   alive: number;
@@ -105,7 +132,8 @@ interface Pool {
  * const result = await lambdas.invoke('CreateUserAccountFn', payload);
  */
 export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
-  const cap = opts.maxConcurrencyPerFunction ?? 4;
+  const cap = opts.maxConcurrencyPerFunction ?? availableParallelism();
+  const idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
   const initTimeoutMs = opts.initTimeoutMs ?? 30_000;
   const maxInits = opts.maxConcurrentInitsPerFunction ?? 2;
   const compileCacheDir = opts.compileCacheDir ?? join(tmpdir(), 'stepflow-node-compile-cache');
@@ -117,6 +145,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
     pools.set(fn.functionName, {
       fn,
       idle: [],
+      idleSince: new Map(),
       waiters: [],
       all: new Set(),
       alive: 0,
@@ -125,8 +154,28 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       invocations: 0,
     });
   }
+  /** A qualified ARN (`...:function:Name:1`, `...:Name:live`) or `Name:1` runs Name. */
+  const lookup = (functionId: string): LocalFunction | undefined => {
+    const exact = byId.get(functionId);
+    if (exact) return exact;
+    const split = splitQualifiedArn(functionId);
+    if (split) return byId.get(split.base);
+    const colon = functionId.indexOf(':');
+    return colon > 0 && !functionId.startsWith('arn:') ? byId.get(functionId.slice(0, colon)) : undefined;
+  };
   let closed = false;
   let nextId = 1;
+  /** Idle sandboxes killSandboxes took out of the pool before their exit is reported. */
+  const killedIdle = new WeakSet<Sandbox>();
+
+  /** Takes a sandbox out of the idle list; false when it was not idle. */
+  const unidle = (pool: Pool, sandbox: Sandbox): boolean => {
+    const index = pool.idle.indexOf(sandbox);
+    pool.idleSince.delete(sandbox);
+    if (index === -1) return false;
+    pool.idle.splice(index, 1);
+    return true;
+  };
 
   const spawn = (pool: Pool): Sandbox => {
     pool.alive += 1;
@@ -138,13 +187,21 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       initTimeoutMs,
       compileCacheDir,
       sdkRoot,
+      ...(opts.maxYoungGenerationSizeMb ? { maxYoungGenerationSizeMb: opts.maxYoungGenerationSizeMb } : {}),
       ...(opts.onLog ? { onLog: opts.onLog } : {}),
       onGone: () => {
         pool.alive -= 1;
         pool.all.delete(sandbox);
+        // A sandbox that died while idle is never handed an invocation.
+        const diedIdle = unidle(pool, sandbox) || killedIdle.has(sandbox);
+        if (closed) {
+          for (const waiter of pool.waiters.splice(0)) waiter(undefined);
+          return;
+        }
         // A freed slot lets a queued invocation start a fresh sandbox.
-        if (closed) for (const waiter of pool.waiters.splice(0)) waiter(undefined);
-        else grow(pool);
+        grow(pool);
+        // The function's last warm sandbox crashed: start a fresh one, as Lambda would on the next call.
+        if (diedIdle && pool.alive === 0) void warmOne(pool);
       },
     });
     pool.all.add(sandbox);
@@ -163,8 +220,10 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
   };
 
   const acquire = (pool: Pool): Promise<Sandbox | undefined> => {
-    const warm = pool.idle.pop();
-    if (warm) return Promise.resolve(warm);
+    for (let warm = pool.idle.pop(); warm; warm = pool.idle.pop()) {
+      pool.idleSince.delete(warm);
+      if (!warm.dead) return Promise.resolve(warm);
+    }
     if (canSpawn(pool)) return Promise.resolve(spawn(pool));
     return new Promise((resolve) => pool.waiters.push(resolve));
   };
@@ -173,11 +232,59 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
     if (sandbox.dead) return;
     const waiter = pool.waiters.shift();
     if (waiter) waiter(sandbox);
-    else pool.idle.push(sandbox);
+    else {
+      pool.idle.push(sandbox);
+      pool.idleSince.set(sandbox, Date.now());
+    }
+  };
+
+  /** Starts one sandbox and parks it warm (a module that fails to load is left to its first call). */
+  const warmOne = async (pool: Pool): Promise<void> => {
+    if (!canSpawn(pool)) return;
+    const sandbox = spawn(pool);
+    const initError = await sandbox.ready;
+    if (initError) sandbox.kill();
+    else release(pool, sandbox);
+  };
+
+  /** Stops sandboxes idle longer than the timeout, keeping the newest of each function warm. */
+  const reap = (): void => {
+    const now = Date.now();
+    for (const pool of pools.values()) {
+      // The idle list is a stack: the oldest idle sandboxes are at the front.
+      while (pool.alive > 1 && pool.idle.length > 0) {
+        const oldest = pool.idle[0]!;
+        if (now - (pool.idleSince.get(oldest) ?? now) < idleTimeoutMs) break;
+        unidle(pool, oldest);
+        oldest.kill();
+      }
+    }
+  };
+  const reaper = idleTimeoutMs > 0 ? setInterval(reap, Math.max(10, idleTimeoutMs / 2)) : undefined;
+  reaper?.unref();
+
+  /**
+   * A loaded, live sandbox, or the init error of the one that failed to load (Lambda retries the
+   * init on the next invocation, so that sandbox is dropped). A sandbox that died while this
+   * invocation waited for its init is skipped, never handed the invocation.
+   */
+  const readySandbox = async (pool: Pool): Promise<Sandbox | LambdaErrorPayload | undefined> => {
+    for (;;) {
+      const sandbox = await acquire(pool);
+      if (!sandbox || closed) return undefined;
+      const initError = await sandbox.ready;
+      if (!sandbox.dead && !initError) return sandbox;
+      if (initError && initError.errorType !== 'Lambda.ServiceException') {
+        sandbox.kill();
+        return initError;
+      }
+      // Killed before it could serve (a crash or killSandboxes while loading): take another one.
+      sandbox.kill();
+    }
   };
 
   const invokeRaw = async (functionId: string, event: unknown): Promise<InvokeOutcome> => {
-    const fn = byId.get(functionId);
+    const fn = lookup(functionId);
     const requestId = randomUUID();
     if (!fn) {
       return {
@@ -190,7 +297,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       };
     }
     const pool = pools.get(fn.functionName)!;
-    const sandbox = await acquire(pool);
+    const sandbox = await readySandbox(pool);
     if (!sandbox || closed) {
       return {
         ok: false,
@@ -199,16 +306,18 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       };
     }
     pool.invocations += 1;
-    const initError = await sandbox.ready;
-    if (initError) {
-      // Lambda retries init on the next invocation; this sandbox is gone.
-      sandbox.kill();
-      return { ok: false, requestId, error: initError };
-    }
+    if ('errorType' in sandbox) return { ok: false, requestId, error: sandbox };
     const timeoutMs = fn.timeoutSeconds * 1000;
-    const request: WorkerRequest = { id: nextId++, requestId, deadline: Date.now() + timeoutMs, event };
+    const request: WorkerRequest = {
+      id: nextId++,
+      requestId,
+      deadline: Date.now() + timeoutMs,
+      event,
+      ...(functionId.startsWith(`${fn.arn}:`) ? { invokedFunctionArn: functionId } : {}),
+    };
     const reply = await new Promise<SandboxReply | 'timeout'>((resolve) => {
       const timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      sandbox.requestId = requestId;
       sandbox.pending = (value) => {
         clearTimeout(timer);
         resolve(value);
@@ -216,6 +325,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       sandbox.worker.postMessage(request);
     });
     sandbox.pending = undefined;
+    sandbox.requestId = undefined;
     if (reply === 'timeout') {
       sandbox.kill();
       return {
@@ -249,27 +359,44 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       throw new LambdaFunctionError(outcome.error);
     },
     async prewarm() {
-      const starting = [...pools.values()]
-        .filter((pool) => pool.alive === 0 && !closed)
-        .map(async (pool) => {
-          const sandbox = spawn(pool);
-          const initError = await sandbox.ready;
-          // A module that fails to load is reported by its first invocation, as in Lambda.
-          if (initError) sandbox.kill();
-          else release(pool, sandbox);
-        });
-      await Promise.all(starting);
+      // A module that fails to load is reported by its first invocation, as in Lambda.
+      await Promise.all([...pools.values()].filter((pool) => pool.alive === 0).map(warmOne));
     },
-    find: (functionId) => byId.get(functionId),
+    find: lookup,
     stats() {
-      const out: Record<string, { coldStarts: number; alive: number; invocations: number }> = {};
+      const out: Record<string, SandboxStats> = {};
       for (const [name, pool] of pools) {
-        out[name] = { coldStarts: pool.coldStarts, alive: pool.alive, invocations: pool.invocations };
+        out[name] = {
+          coldStarts: pool.coldStarts,
+          alive: pool.alive,
+          idle: pool.idle.length,
+          invocations: pool.invocations,
+        };
       }
       return out;
     },
+    killSandboxes(functionId, which = 'all') {
+      const fn = lookup(functionId);
+      const pool = fn ? pools.get(fn.functionName) : undefined;
+      if (!pool) throw new Error(`killSandboxes: no function '${functionId}'`);
+      let killed = 0;
+      for (const sandbox of [...pool.all]) {
+        const idle = pool.idle.includes(sandbox);
+        if (which === 'idle' ? !idle : which === 'busy' ? idle : false) continue;
+        killed += 1;
+        if (idle) {
+          // Out of the pool now: the exit is reported asynchronously, and no call may get it before.
+          unidle(pool, sandbox);
+          killedIdle.add(sandbox);
+        }
+        // terminate() without kill(): the worker's exit reports it like any crash.
+        void sandbox.worker.terminate();
+      }
+      return killed;
+    },
     async close() {
       closed = true;
+      if (reaper) clearInterval(reaper);
       const workers: Promise<number>[] = [];
       for (const pool of pools.values()) {
         for (const waiter of pool.waiters.splice(0)) waiter(undefined);

@@ -34,6 +34,8 @@ export interface WorkerRequest {
   /** Epoch ms at which the function times out (for getRemainingTimeInMillis). */
   readonly deadline: number;
   readonly event: unknown;
+  /** The ARN the caller invoked when it was qualified (`...:function:Name:1`). @default the function's ARN */
+  readonly invokedFunctionArn?: string;
 }
 
 /** Worker → adapter. */

@@ -95,10 +95,12 @@ async function loadHandler(): Promise<Handler | LambdaErrorPayload> {
 }
 
 function makeContext(request: WorkerRequest): Record<string, unknown> {
+  const invoked = request.invokedFunctionArn ?? init.arn;
+  const qualifier = invoked === init.arn ? undefined : invoked.slice(invoked.lastIndexOf(':') + 1);
   return {
     functionName: init.functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: init.arn,
+    functionVersion: qualifier !== undefined && /^\d+$/.test(qualifier) ? qualifier : '$LATEST',
+    invokedFunctionArn: invoked,
     memoryLimitInMB: String(init.memoryMb),
     awsRequestId: request.requestId,
     logGroupName: init.logGroupName,

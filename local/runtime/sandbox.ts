@@ -23,6 +23,8 @@ export interface Sandbox {
   readonly ready: Promise<LambdaErrorPayload | undefined>;
   /** The running invocation's callback, if any. */
   pending: ((reply: SandboxReply) => void) | undefined;
+  /** The running invocation's request id (for the crash message Lambda prints). */
+  requestId: string | undefined;
   dead: boolean;
   /** Terminates the worker (idempotent). */
   kill(): void;
@@ -42,6 +44,35 @@ export interface SandboxOptions {
   readonly onLog?: (line: string, functionId: string) => void;
   /** Called once when the sandbox dies (killed, crashed or exited). */
   readonly onGone: () => void;
+  /**
+   * Young generation cap of the worker's heap (V8 semi-spaces). Small caps keep many sandboxes
+   * lean; too small costs scavenges. @default 8
+   */
+  readonly maxYoungGenerationSizeMb?: number;
+}
+
+/** The V8 heap limit of a sandbox: the function's memory, as Lambda's process limit (at least 64 MB). */
+export function heapLimitMb(memoryMb: number): number {
+  return Math.max(64, memoryMb);
+}
+
+/** The errorType Lambda reports for a worker that died: out of memory, else the exit. */
+function deathPayload(
+  error: unknown,
+  code: number | undefined,
+  requestId: string | undefined,
+): LambdaErrorPayload {
+  const id = requestId ?? 'unknown';
+  if ((error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return {
+      errorType: 'Runtime.OutOfMemory',
+      errorMessage: `RequestId: ${id} Error: Runtime exited with error: signal: killed (out of memory)`,
+    };
+  }
+  return {
+    errorType: 'Runtime.ExitError',
+    errorMessage: `RequestId: ${id} Error: Runtime exited with error: exit status ${code ?? 1}`,
+  };
 }
 
 /** The variables the Lambda service sets in every Node.js function. */
@@ -97,7 +128,16 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     ...(fn.assetDir === undefined ? {} : { assetDir: fn.assetDir, sdkRoot: opts.sdkRoot }),
   };
   const env = { ...lambdaEnv(fn, logStreamName), ...fn.env, ...opts.env };
-  const worker = new Worker(WORKER_FILE, { workerData: init, env, stdout: true, stderr: true });
+  const worker = new Worker(WORKER_FILE, {
+    workerData: init,
+    env,
+    stdout: true,
+    stderr: true,
+    resourceLimits: {
+      maxOldGenerationSizeMb: heapLimitMb(fn.memoryMb),
+      maxYoungGenerationSizeMb: opts.maxYoungGenerationSizeMb ?? 8,
+    },
+  });
   const sink = (line: string): void => opts.onLog?.(line, fn.logicalId);
   pipeLines(worker.stdout, sink);
   pipeLines(worker.stderr, sink);
@@ -107,6 +147,7 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     worker,
     dead: false,
     pending: undefined,
+    requestId: undefined,
     kill: () => undefined,
     ready: new Promise((resolve) => {
       settleReady = resolve;
@@ -142,18 +183,19 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     } else sandbox.pending?.(reply);
   });
   worker.on('error', (error) => {
+    if ((error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      crash(deathPayload(error, undefined, sandbox.requestId));
+      return;
+    }
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message : String(error);
     // Like the Node.js runtime: an error escaping the handler's promise chain kills the sandbox.
     crash({ errorType: `Runtime.Unhandled${name}`, errorMessage: message, trace: [] });
   });
+  // process.exit(), a terminate() from outside (killSandboxes) or a fatal error: the sandbox is
+  // gone, and so is the invocation it was running.
   worker.on('exit', (code) => {
-    if (!sandbox.dead) {
-      crash({
-        errorType: 'Runtime.ExitError',
-        errorMessage: `RequestId: unknown Error: Runtime exited with error: exit status ${code}`,
-      });
-    }
+    if (!sandbox.dead) crash(deathPayload(undefined, code, sandbox.requestId));
   });
   return sandbox;
 }

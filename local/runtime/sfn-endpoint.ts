@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionRecord, StateMachineExecutor } from './executor.ts';
-import { type EndpointState, OPERATIONS } from './sfn-operations.ts';
+import { type EndpointState, OPERATIONS, type StartedVia } from './sfn-operations.ts';
 import { type Body, SfnError } from './sfn-validation.ts';
 
 export { MAX_INPUT_BYTES } from './sfn-operations.ts';
@@ -30,6 +30,8 @@ export interface SfnEndpoint {
   getExecution(executionArn: string): ExecutionRecord | undefined;
   /** Every execution started so far, oldest first. */
   executions(): readonly ExecutionRecord[];
+  /** The version and alias ARNs an execution was started through, if any. */
+  startedVia(executionArn: string): StartedVia | undefined;
   close(): Promise<void>;
 }
 
@@ -92,11 +94,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Endpoint
 export async function startSfnEndpoint(opts: SfnEndpointOptions): Promise<SfnEndpoint> {
   const state: EndpointState = {
     executors: opts.executors,
-    machines: new Map(opts.executors.map((executor) => [executor.machine.arn, executor])),
+    // Each machine answers to its own ARN and to its versions' and aliases'.
+    machines: new Map(
+      opts.executors.flatMap((executor) =>
+        [executor.machine.arn, ...(executor.machine.qualifiedArns ?? [])].map(
+          (arn) => [arn, executor] as const,
+        ),
+      ),
+    ),
     byArn: new Map(),
     ordered: [],
     started: new Date(),
     redriveTokens: new Map(),
+    startedVia: new Map(),
   };
   const server = createServer((req, res) => void handle(req, res, state));
   await new Promise<void>((resolve, reject) => {
@@ -108,6 +118,7 @@ export async function startSfnEndpoint(opts: SfnEndpointOptions): Promise<SfnEnd
     url: `http://${address.address}:${address.port}`,
     getExecution: (executionArn) => state.byArn.get(executionArn),
     executions: () => state.ordered,
+    startedVia: (executionArn) => state.startedVia.get(executionArn),
     close: () =>
       new Promise<void>((resolve) => {
         // Running executions would keep waiting on timers; stop them as a shutdown would.

@@ -36,6 +36,29 @@ export interface EndpointState {
   readonly started: Date;
   /** RedriveExecution client tokens already served, per execution ARN. */
   readonly redriveTokens: Map<string, Map<string, Date>>;
+  /** The version and alias an execution was started through (StartExecution on a qualified ARN). */
+  readonly startedVia: Map<string, StartedVia>;
+}
+
+/** DescribeExecution's `stateMachineVersionArn` and `stateMachineAliasArn`. */
+export interface StartedVia {
+  readonly stateMachineVersionArn?: string;
+  readonly stateMachineAliasArn?: string;
+}
+
+/** The machine's newest published version ARN (what an alias routes to locally). */
+function newestVersion(executor: StateMachineExecutor): string | undefined {
+  const versions = (executor.machine.qualifiedArns ?? []).filter((arn) => /:\d+$/.test(arn));
+  return versions
+    .sort((a, b) => Number(a.slice(a.lastIndexOf(':') + 1)) - Number(b.slice(b.lastIndexOf(':') + 1)))
+    .at(-1);
+}
+
+function startedVia(executor: StateMachineExecutor, qualifiedArn: string): StartedVia | undefined {
+  if (qualifiedArn === executor.machine.arn) return undefined;
+  if (/:\d+$/.test(qualifiedArn)) return { stateMachineVersionArn: qualifiedArn };
+  const version = newestVersion(executor);
+  return { stateMachineAliasArn: qualifiedArn, ...(version ? { stateMachineVersionArn: version } : {}) };
 }
 
 export type Operation = (body: Body, state: EndpointState) => Body;
@@ -87,6 +110,8 @@ const startExecution: Operation = (body, state) => {
   const record = executor.start(name, input);
   state.byArn.set(record.executionArn, record);
   state.ordered.push(record);
+  const via = startedVia(executor, String(body.stateMachineArn));
+  if (via) state.startedVia.set(record.executionArn, via);
   return { executionArn: record.executionArn, startDate: seconds(record.startDate) };
 };
 
@@ -110,6 +135,7 @@ const describeExecution: Operation = (body, state) => {
     redriveDate: seconds(record.redriveDate),
     redriveStatus: redrive.status,
     redriveStatusReason: redrive.reason,
+    ...state.startedVia.get(record.executionArn),
   };
 };
 
@@ -147,6 +173,9 @@ function listed(record: ExecutionRecord): Body {
 
 const listExecutions: Operation = (body, state) => {
   const executor = machineOf(body, state);
+  // A version or alias ARN lists the executions started through it.
+  const via =
+    String(body.stateMachineArn) === executor.machine.arn ? undefined : String(body.stateMachineArn);
   const size = pageSize(body.maxResults);
   const status = enumValue(body, 'statusFilter', STATUS_FILTERS);
   const redriven = enumValue(body, 'redriveFilter', REDRIVE_FILTERS);
@@ -157,6 +186,8 @@ const listExecutions: Operation = (body, state) => {
   for (; index >= 0 && matches.length < size; index--) {
     const record = state.ordered[index]!;
     if (record.stateMachineArn !== executor.machine.arn) continue;
+    if (via !== undefined && !Object.values(state.startedVia.get(record.executionArn) ?? {}).includes(via))
+      continue;
     if (status && record.status !== status) continue;
     if (redriven && record.redriveCount > 0 !== (redriven === 'REDRIVEN')) continue;
     matches.push(listed(record));

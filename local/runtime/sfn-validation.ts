@@ -96,7 +96,8 @@ export function isValidName(name: string): boolean {
 
 const ARN_SHAPES = {
   execution: /^arn:aws:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/,
-  stateMachine: /^arn:aws:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/,
+  /** A state machine, or one of its versions or aliases (`...:stateMachine:M:1`, `...:M:live`). */
+  stateMachine: /^arn:aws:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+(?::[A-Za-z0-9_-]+)?$/,
 } as const;
 
 /** An ARN member of the given resource type, else InvalidArn with AWS's wording. */

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { METADATA } from '../../lambdas/contracts.ts';
-import { fail, makeResolver, type Resolver } from './intrinsics.ts';
+import { fail, makeResolver, type Resolver, splitQualifiedArn } from './intrinsics.ts';
 import { localFunctionArn, localStateMachineArn } from './local-arns.ts';
 
 export * from './local-arns.ts';
@@ -59,6 +59,11 @@ export interface LocalStateMachine {
    * DescribeStateMachine returns it. @default JSON.stringify(definition)
    */
   readonly definitionString?: string;
+  /**
+   * ARNs of its published versions (`...:stateMachine:M:1`) and aliases (`...:stateMachine:M:live`)
+   * in the template: StartExecution on any of them starts this machine. @default none
+   */
+  readonly qualifiedArns?: readonly string[];
 }
 
 /** An API Gateway method backed by a Lambda proxy integration. */
@@ -152,7 +157,37 @@ export function readTemplate(
       });
     }
   }
-  return { stackName, functions, stateMachines, routes: readRoutes(stackName, resources, resolve), tables };
+  return {
+    stackName,
+    functions,
+    stateMachines: withQualifiedArns(stateMachines, resources, resolve),
+    routes: readRoutes(stackName, resources, resolve),
+    tables,
+  };
+}
+
+const MACHINE_QUALIFIERS = new Set([
+  'AWS::StepFunctions::StateMachineVersion',
+  'AWS::StepFunctions::StateMachineAlias',
+]);
+
+/** Gives each machine the ARNs of its versions and aliases (the Ref of each such resource). */
+function withQualifiedArns(
+  machines: readonly LocalStateMachine[],
+  resources: Record<string, TemplateResource>,
+  resolve: Resolver,
+): LocalStateMachine[] {
+  const byMachine = new Map<string, string[]>();
+  for (const [id, res] of Object.entries(resources)) {
+    if (!MACHINE_QUALIFIERS.has(res.Type)) continue;
+    const arn = String(resolve({ Ref: id }, id));
+    const base = splitQualifiedArn(arn)?.base ?? arn;
+    byMachine.set(base, [...(byMachine.get(base) ?? []), arn]);
+  }
+  return machines.map((machine) => {
+    const qualifiedArns = byMachine.get(machine.arn);
+    return qualifiedArns ? { ...machine, qualifiedArns } : machine;
+  });
 }
 
 function stringProp(value: unknown): string | undefined {
