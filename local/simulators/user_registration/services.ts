@@ -181,21 +181,12 @@ const ROUTES: readonly Route[] = [
         : answer(200, publicProfile(profile));
     },
   },
-  {
-    // Undo of `POST /profiles`. The profile stays (status `cancelled`), so the user still has
-    // one and a second POST for that user answers 409 naming it.
-    service: 'billing',
-    key: 'POST /profiles/{id}/cancel',
-    handle: ({ state, params }) => {
-      const profile = profileById(state, params.id);
-      if (profile === undefined) return answer(404, { error: 'PROFILE_NOT_FOUND' });
-      profile.undo_requests += 1;
-      if (profile.status === 'cancelled') return answer(200, publicProfile(profile));
-      profile.status = 'cancelled';
-      profile.cancelled_at = now();
-      return answer(200, publicProfile(profile), true);
-    },
-  },
+  // Undo of `POST /profiles`. The profile stays (status `cancelled`), so the user still has one
+  // and a second POST for that user answers 409 naming it. The alias is the name the wave's
+  // brief proposed for the undo handlers; both routes do the same.
+  ...['POST /profiles/{id}/cancel', 'DELETE /billing-profiles/{id}'].map(
+    (key): Route => ({ service: 'billing', key, handle: cancelProfile }),
+  ),
   {
     service: 'preferences',
     key: 'POST /users/{id}/preferences',
@@ -271,21 +262,38 @@ const ROUTES: readonly Route[] = [
         : answer(200, publicSequence(sequence));
     },
   },
-  {
-    // Undo of `POST /notifications/welcome`: the scheduled sequence sends nothing more.
-    service: 'notification',
-    key: 'POST /notifications/welcome/{id}/cancel',
-    handle: ({ state, params }) => {
-      const sequence = sequenceById(state, params.id);
-      if (sequence === undefined) return answer(404, { error: 'SEQUENCE_NOT_FOUND' });
-      sequence.undo_requests += 1;
-      if (sequence.status === 'cancelled') return answer(200, publicSequence(sequence));
-      sequence.status = 'cancelled';
-      sequence.cancelled_at = now();
-      return answer(200, publicSequence(sequence), true);
-    },
-  },
+  // Undo of `POST /notifications/welcome`: the scheduled sequence sends nothing more (with the
+  // alias the wave's brief proposed).
+  ...['POST /notifications/welcome/{id}/cancel', 'POST /welcome-sequences/{id}/cancel'].map(
+    (key): Route => ({ service: 'notification', key, handle: cancelSequence }),
+  ),
 ];
+
+function cancelProfile({
+  state,
+  params,
+}: RouteRequest & { readonly state: RegistrationState }): ServiceAnswer {
+  const profile = profileById(state, params.id);
+  if (profile === undefined) return answer(404, { error: 'PROFILE_NOT_FOUND' });
+  profile.undo_requests += 1;
+  if (profile.status === 'cancelled') return answer(200, publicProfile(profile));
+  profile.status = 'cancelled';
+  profile.cancelled_at = now();
+  return answer(200, publicProfile(profile), true);
+}
+
+function cancelSequence({
+  state,
+  params,
+}: RouteRequest & { readonly state: RegistrationState }): ServiceAnswer {
+  const sequence = sequenceById(state, params.id);
+  if (sequence === undefined) return answer(404, { error: 'SEQUENCE_NOT_FOUND' });
+  sequence.undo_requests += 1;
+  if (sequence.status === 'cancelled') return answer(200, publicSequence(sequence));
+  sequence.status = 'cancelled';
+  sequence.cancelled_at = now();
+  return answer(200, publicSequence(sequence), true);
+}
 
 /** The four services over one shared state, as the simulator kit runs them. */
 export function registrationServices(state: RegistrationState): SimulatedService[] {

@@ -17,13 +17,20 @@ export const SERVICE_ROUTES: Readonly<Record<ServiceName, readonly string[]>> = 
     'POST /users/{id}/deactivate',
     'DELETE /users/{id}',
   ],
-  billing: ['POST /profiles', 'GET /profiles', 'GET /profiles/{id}', 'POST /profiles/{id}/cancel'],
+  billing: [
+    'POST /profiles',
+    'GET /profiles',
+    'GET /profiles/{id}',
+    'POST /profiles/{id}/cancel',
+    'DELETE /billing-profiles/{id}',
+  ],
   preferences: ['POST /users/{id}/preferences'],
   notification: [
     'POST /notifications/welcome',
     'GET /notifications/welcome',
     'GET /notifications/welcome/{id}',
     'POST /notifications/welcome/{id}/cancel',
+    'POST /welcome-sequences/{id}/cancel',
   ],
 };
 
@@ -37,6 +44,10 @@ export const UNDO_ROUTES = {
   deleteUser: 'DELETE /users/{id}',
   cancelBillingProfile: 'POST /profiles/{id}/cancel',
   cancelWelcomeSequence: 'POST /notifications/welcome/{id}/cancel',
+  /** Same as `cancelBillingProfile` (the name first proposed for the undo handlers). */
+  cancelBillingProfileAlias: 'DELETE /billing-profiles/{id}',
+  /** Same as `cancelWelcomeSequence`. */
+  cancelWelcomeSequenceAlias: 'POST /welcome-sequences/{id}/cancel',
 } as const;
 
 export interface UserEntity {

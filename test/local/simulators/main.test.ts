@@ -31,6 +31,7 @@ test("npm run simulators starts a workflow's offline services alone, prints thei
       'GET /profiles',
       'GET /profiles/{id}',
       'POST /profiles/{id}/cancel',
+      'DELETE /billing-profiles/{id}',
     ]);
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');

@@ -137,6 +137,20 @@ describe('undo routes', () => {
     );
   });
 
+  test('the aliases cancel the same entities (a no-op after the main route)', async () => {
+    const sims = simulators();
+    const profile = await createProfile('usr_5');
+    const sequence = await createWelcome('usr_5');
+    const viaAlias = await call('DELETE', `${sims.urls.billing}/billing-profiles/${profile}`);
+    assert.deepEqual([viaAlias.status, viaAlias.body.status], [200, 'cancelled']);
+    const main = await call('POST', `${sims.urls.billing}/profiles/${profile}/cancel`);
+    assert.deepEqual(main.body, viaAlias.body);
+    const welcome = await call('POST', `${sims.urls.notification}/welcome-sequences/${sequence}/cancel`);
+    assert.deepEqual([welcome.status, welcome.body.status], [200, 'cancelled']);
+    assert.equal((await call('DELETE', `${sims.urls.billing}/billing-profiles/bp_none`)).status, 404);
+    assert.equal(sims.counters.snapshot().side_effects_applied, 4, '2 creates + 2 cancels');
+  });
+
   test('a repeated Idempotency-Key on an undo replays its answer', async () => {
     const sims = simulators();
     const id = await createProfile('usr_3');
