@@ -232,7 +232,7 @@ export function chaosFigures(
     fallbacks += doc.steps.filter((step) => step.status === 'fallback').length;
     if (doc.status === 'SUCCEEDED') problems.push(...lostSteps(workflow, services, execution, figures));
     else {
-      const step = doc.steps.find((candidate) => candidate.name === doc.failed_steps[0]);
+      const step = doc.steps.find((candidate) => candidate.name === doc.failed_steps?.[0]);
       const cause = step?.error
         ? `${step.name}/${step.error.error}(${causeKind(step.error.cause)})`
         : `${doc.status}`;
