@@ -12,7 +12,7 @@ import { followExecution } from '../cli/step-lines.ts';
 import type { LocalRuntime, LocalWorkflow } from '../runtime/index.ts';
 import type { RunningServices } from '../simulators/index.ts';
 import { mulberry32 } from '../simulators/prng.ts';
-import type { Fault } from '../simulators/types.ts';
+import type { Fault, OutageRecord } from '../simulators/types.ts';
 import { mapLimit, submit } from './careful-client.ts';
 
 /** The handlers' per-request timeout during a chaos run, and the latency that overruns it. */
@@ -44,6 +44,41 @@ export interface ChaosOptions {
   readonly input?: (n: number) => unknown;
   /** @default none */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Services down for a period during the run, for every caller (wall clock). @default none */
+  readonly outages?: readonly ChaosOutage[];
+  /**
+   * The per-request fault mix and the 429 bursts; false leaves only the outages, to see what an
+   * outage alone does. @default true
+   */
+  readonly faultMix?: boolean;
+}
+
+/** `--outage user:30@5`: `user` down for 30 s, from 5 s after the run starts. */
+export interface ChaosOutage {
+  readonly service: string;
+  readonly seconds: number;
+  /** @default 0 */
+  readonly startSeconds?: number;
+  /** Close connections instead of answering 503. @default false */
+  readonly refuse?: boolean;
+}
+
+/**
+ * Parses `service:seconds[@start]` (the chaos command's `--outage`).
+ * @throws Error naming the expected form
+ */
+export function parseOutage(text: string): ChaosOutage {
+  const match = /^([A-Za-z0-9_.-]+):(\d+(?:\.\d+)?)(?:@(\d+(?:\.\d+)?))?$/.exec(text);
+  const [, service = '', seconds = '', start] = match ?? [];
+  if (!match || !(Number(seconds) > 0))
+    throw new Error(
+      `--outage must be service:seconds[@start_seconds] with seconds > 0 (e.g. user:30 or billing:10@5), got '${text}'`,
+    );
+  return {
+    service,
+    seconds: Number(seconds),
+    ...(start === undefined ? {} : { startSeconds: Number(start) }),
+  };
 }
 
 /** One execution of the run. */
@@ -85,6 +120,8 @@ export interface ChaosReport {
   readonly problems: readonly string[];
   readonly apiRetries: number;
   readonly wallSeconds: number;
+  /** The outages of the run, with the calls each met. @default none */
+  readonly outages?: readonly OutageRecord[];
 }
 
 function inputsOf(workflow: LocalWorkflow, opts: ChaosOptions): (n: number) => unknown {
@@ -136,12 +173,21 @@ export async function runChaos(runtime: LocalRuntime, opts: ChaosOptions): Promi
   const started = performance.now();
   let apiRetries = 0;
   let done = 0;
-  services.faults.set('*', '*', CHAOS_BASE_FAULTS);
+  const mix = opts.faultMix ?? true;
+  if (mix) services.faults.set('*', '*', CHAOS_BASE_FAULTS);
+  for (const outage of opts.outages ?? []) {
+    services.faults.add(outage.service, '*', {
+      kind: 'outage',
+      durationMs: outage.seconds * 1000,
+      startInMs: (outage.startSeconds ?? 0) * 1000,
+      ...(outage.refuse ? { refuse: true } : {}),
+    });
+  }
   const executions = await mapLimit(
     Array.from({ length: opts.count }, (_, n) => n),
     opts.concurrency ?? 24,
     async (n): Promise<ChaosExecution> => {
-      if (n > 0 && n % BURST_EVERY === 0) addBurst(services, random);
+      if (mix && n > 0 && n % BURST_EVERY === 0) addBurst(services, random);
       const body = input(n);
       const key = `chaos-${opts.seed}-${n}`;
       const accepted = await submit(
@@ -173,6 +219,7 @@ export async function runChaos(runtime: LocalRuntime, opts: ChaosOptions): Promi
   );
   const wallSeconds = (performance.now() - started) / 1000;
   services.faults.clear();
+  const outages = (opts.outages ?? []).length > 0 ? { outages: services.faults.outages() } : {};
   return {
     ...chaosFigures(workflow, services, executions),
     workflow: workflow.name,
@@ -180,6 +227,7 @@ export async function runChaos(runtime: LocalRuntime, opts: ChaosOptions): Promi
     executions,
     apiRetries,
     wallSeconds,
+    ...outages,
   };
 }
 
@@ -232,7 +280,7 @@ export function chaosFigures(
     fallbacks += doc.steps.filter((step) => step.status === 'fallback').length;
     if (doc.status === 'SUCCEEDED') problems.push(...lostSteps(workflow, services, execution, figures));
     else {
-      const step = doc.steps.find((candidate) => candidate.name === doc.failed_steps[0]);
+      const step = doc.steps.find((candidate) => candidate.name === doc.failed_steps?.[0]);
       const cause = step?.error
         ? `${step.name}/${step.error.error}(${causeKind(step.error.cause)})`
         : `${doc.status}`;
@@ -291,9 +339,15 @@ export function chaosSummary(report: ChaosReport): string {
     .join(' ');
   const duplicates = Object.values(report.services).reduce((sum, f) => sum + f.duplicates, 0);
   const lost = Object.values(report.services).reduce((sum, f) => sum + f.lost, 0);
+  const outages = (report.outages ?? [])
+    .map((o) => {
+      const seconds = (Date.parse(o.ends_at) - Date.parse(o.starts_at)) / 1000;
+      return ` outage(${o.service} ${seconds.toFixed(1)}s calls_during=${o.calls})`;
+    })
+    .join('');
   return (
     `chaos: workflow=${report.workflow} executions=${report.executions.length} succeeded=${report.succeeded} ` +
     `failed=${report.failed} (by cause: ${causes}) retries=${report.retries} fallbacks=${report.fallbacks} ` +
-    `duplicates=${duplicates} lost=${lost} services: ${perService} wall=${report.wallSeconds.toFixed(1)}s seed=${report.seed}`
+    `duplicates=${duplicates} lost=${lost} services: ${perService}${outages} wall=${report.wallSeconds.toFixed(1)}s seed=${report.seed}`
   );
 }

@@ -1,6 +1,9 @@
+import { OPERATION_PATHS, STATUS_TOKEN_PARAM } from '../../lambdas/contracts.ts';
+
 /** A step as GET /<resource>/{id} reports it. */
 export interface StepView {
   readonly name: string;
+  /** One of STEP_STATUSES (lambdas/contracts.ts). */
   readonly status: string;
   readonly attempts: number;
   readonly started_at: string | null;
@@ -15,12 +18,47 @@ export interface ExecutionStatusDocument {
   readonly started_at: string | null;
   readonly stopped_at: string | null;
   readonly steps: readonly StepView[];
-  readonly failed_steps: readonly string[];
+  readonly failed_steps?: readonly string[];
   readonly output?: unknown;
   readonly error?: string | null;
   readonly cause?: string | null;
-  readonly console_url: string;
+  /** `succeeded`, `compensated`, `held_for_redrive`, `failed`, ... (absent from older APIs). */
+  readonly outcome?: string;
+  /** Absent when the API does not link one. */
+  readonly console_url?: string;
 }
+
+/** One execution of `GET /<resource>` (its name is the correlation ID). */
+export interface ExecutionListItem {
+  readonly correlation_id: string;
+  readonly execution_arn: string;
+  readonly status: string;
+  readonly started_at: string | null;
+  readonly stopped_at: string | null;
+  readonly redrive_count?: number;
+}
+
+/** The body of `GET /<resource>`: newest first, `next_token` when there is more. */
+export interface ExecutionListPage {
+  readonly executions: readonly ExecutionListItem[];
+  readonly next_token?: string;
+}
+
+/** What `GET /<resource>` filters and pages on. */
+export interface ListOptions {
+  readonly status?: string;
+  readonly limit?: number;
+  readonly nextToken?: string;
+}
+
+/**
+ * Query parameters of the list route (`GET /<resource>?status=&limit=&next_token=`, the shared
+ * design of the operator routes).
+ */
+export const LIST_PARAMS = { status: 'status', limit: 'limit', nextToken: 'next_token' } as const;
+
+/** The JSON answer of an operator route (stop, redrive, resolve, fail); its shape is the API's. */
+export type OperationAnswer = Readonly<Record<string, unknown>>;
 
 /** The body of a 202 from POST /<resource>. */
 export interface StartedExecution {
@@ -47,7 +85,12 @@ export class ApiResponseError extends Error {
       typeof body === 'object' && body !== null && 'message' in body
         ? String(body.message)
         : JSON.stringify(body);
-    super(`HTTP ${status}: ${message}`);
+    // A 409 from an operator route names why (`not_redrivable`, `compensated`, ...).
+    const reason =
+      typeof body === 'object' && body !== null && 'reason' in body && typeof body.reason === 'string'
+        ? ` (reason: ${body.reason})`
+        : '';
+    super(`HTTP ${status}: ${message}${reason}`);
     this.name = 'ApiResponseError';
     this.status = status;
     this.body = body;
@@ -60,7 +103,33 @@ export interface ExecutionApiClient {
     body: unknown,
     opts?: { idempotencyKey?: string; correlationId?: string },
   ): Promise<{ status: number; body: StartedExecution }>;
-  status(correlationId: string): Promise<ExecutionStatusDocument>;
+  /** `GET <resource>/<id>`, with the status token of `status_url` when given. */
+  status(correlationId: string, opts?: { token?: string }): Promise<ExecutionStatusDocument>;
+  /** `GET <resource>?status=&limit=&next_token=`: one page. */
+  list(opts?: ListOptions): Promise<ExecutionListPage>;
+  /** `POST .../{id}/stop`, with StopExecution's optional error and cause. */
+  stop(correlationId: string, opts?: { error?: string; cause?: string }): Promise<OperationAnswer>;
+  /** `POST .../{id}/redrive`. */
+  redrive(correlationId: string): Promise<OperationAnswer>;
+  /** `POST .../{id}/steps/{step}/resolve` with `{result}`: the step continues with that result. */
+  resolve(correlationId: string, step: string, result: Record<string, unknown>): Promise<OperationAnswer>;
+  /** `POST .../{id}/steps/{step}/fail` with `{error, cause?}`. */
+  failStep(
+    correlationId: string,
+    step: string,
+    failure: { error: string; cause?: string },
+  ): Promise<OperationAnswer>;
+}
+
+/** `{correlation_id}/steps/{step}/resolve` with both filled in, each segment URL-encoded. */
+export function operationPath(
+  template: (typeof OPERATION_PATHS)[keyof typeof OPERATION_PATHS],
+  correlationId: string,
+  step = '',
+): string {
+  return `/${template
+    .replace('{correlation_id}', encodeURIComponent(correlationId))
+    .replace('{step}', encodeURIComponent(step))}`;
 }
 
 /**
@@ -105,11 +174,57 @@ export function createApiClient(
       const result = await call('POST', '', JSON.stringify(body), headers);
       return { status: result.status, body: result.body as StartedExecution };
     },
-    async status(correlationId) {
-      const result = await call('GET', `/${encodeURIComponent(correlationId)}`);
+    async status(correlationId, opts = {}) {
+      const query =
+        opts.token === undefined ? '' : `?${new URLSearchParams({ [STATUS_TOKEN_PARAM]: opts.token })}`;
+      const result = await call('GET', `/${encodeURIComponent(correlationId)}${query}`);
       return result.body as ExecutionStatusDocument;
     },
+    async list(opts = {}) {
+      const query = new URLSearchParams();
+      if (opts.status !== undefined) query.set(LIST_PARAMS.status, opts.status);
+      if (opts.limit !== undefined) query.set(LIST_PARAMS.limit, String(opts.limit));
+      if (opts.nextToken !== undefined) query.set(LIST_PARAMS.nextToken, opts.nextToken);
+      const text = query.toString();
+      const result = await call('GET', text === '' ? '' : `?${text}`);
+      return result.body as ExecutionListPage;
+    },
+    async stop(correlationId, opts = {}) {
+      const body = {
+        ...(opts.error === undefined ? {} : { error: opts.error }),
+        ...(opts.cause === undefined ? {} : { cause: opts.cause }),
+      };
+      return answerOf(
+        await call('POST', operationPath(OPERATION_PATHS.stop, correlationId), JSON.stringify(body)),
+      );
+    },
+    async redrive(correlationId) {
+      return answerOf(await call('POST', operationPath(OPERATION_PATHS.redrive, correlationId), '{}'));
+    },
+    async resolve(correlationId, step, result) {
+      const path = operationPath(OPERATION_PATHS.resolve, correlationId, step);
+      return answerOf(await call('POST', path, JSON.stringify({ result })));
+    },
+    async failStep(correlationId, step, failure) {
+      const path = operationPath(OPERATION_PATHS.fail, correlationId, step);
+      return answerOf(await call('POST', path, JSON.stringify(failure)));
+    },
   };
+}
+
+function answerOf(result: { body: unknown }): OperationAnswer {
+  const body = result.body;
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as OperationAnswer) : {};
+}
+
+/** The `token` of a `status_url` (`...?token=...`), if it has one. */
+export function statusTokenOf(statusUrl: string | undefined): string | undefined {
+  if (statusUrl === undefined) return undefined;
+  try {
+    return new URL(statusUrl, 'http://status.invalid').searchParams.get(STATUS_TOKEN_PARAM) ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether an execution status is final. */

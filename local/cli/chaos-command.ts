@@ -3,14 +3,26 @@
  * seed fixes the services' fault draws from their first request), runs the chaos run and prints
  * its summary. Exit code 0 when nothing was applied twice or lost and every execution ended.
  */
-import { CHAOS_REQUEST_TIMEOUT_MS, chaosSummary, runChaos } from '../chaos/chaos-run.ts';
+import {
+  CHAOS_REQUEST_TIMEOUT_MS,
+  type ChaosOutage,
+  chaosSummary,
+  parseOutage,
+  runChaos,
+} from '../chaos/chaos-run.ts';
 import { type Command, integerFlag, parseCommand, readJsonInput, UsageError } from './args.ts';
 
 export const CHAOS_USAGE = `chaos   --workflow W [--seed S] [--count N] [--concurrency C] [--config-dir D]
           [--environment E] [--file body.json | --input JSON]
+          [--outage service:seconds[@start]]... [--refuse] [--no-fault-mix] [--time-scale X]
           N executions (default 50) while every offline service of W injects faults; own runtime.
           Input: the schema's examples in turn, or the file/JSON given, where {{n}} in any
-          string becomes the execution's number (unique emails, order ids)`;
+          string becomes the execution's number (unique emails, order ids).
+          --outage: that service is down for every caller for that many wall-clock seconds,
+          from start seconds into the run (503, or with --refuse closed connections); the
+          summary counts the calls each outage met. With an outage the run's time scale is 1
+          (the breaker's cool-down runs on the wall clock) unless --time-scale says otherwise.
+          --no-fault-mix: no per-request faults or 429 bursts, only the outages`;
 
 /** `{{n}}` in every string of `value` replaced by `n`. */
 export function numbered(value: unknown, n: number): unknown {
@@ -31,7 +43,14 @@ const OPTIONS = {
   environment: { type: 'string' },
   file: { type: 'string' },
   input: { type: 'string' },
+  outage: { type: 'string', multiple: true },
+  refuse: { type: 'boolean' },
+  'no-fault-mix': { type: 'boolean' },
+  'time-scale': { type: 'string' },
 } as const;
+
+/** Retry waits pass this much faster in a chaos run without outages. */
+const CHAOS_TIME_SCALE = 50;
 
 /** The `chaos` command. */
 export const chaosCommand: Command = async (args, globals, io) => {
@@ -47,12 +66,14 @@ export const chaosCommand: Command = async (args, globals, io) => {
     values.file === undefined && values.input === undefined
       ? undefined
       : readJsonInput(values.file, values.input);
+  const outages = outagesOf(values.outage ?? [], values.refuse === true);
+  const timeScale = timeScaleOf(values['time-scale'], outages.length > 0 ? 1 : CHAOS_TIME_SCALE);
   // First, so a run that dies half-way still says how to replay it.
   io.stdout.write(`chaos: seed=${seed} (replay: npx stepflow chaos --seed ${seed} ...)\n`);
   const { startLocalRuntime } = await import('../runtime/index.ts');
   const runtime = await startLocalRuntime({
     seed,
-    timeScale: 50,
+    timeScale,
     maxConcurrencyPerFunction: 6,
     envOverrides: { REQUEST_TIMEOUT_MS: String(CHAOS_REQUEST_TIMEOUT_MS) },
     ...(values['config-dir'] ? { configDir: values['config-dir'] } : {}),
@@ -66,6 +87,8 @@ export const chaosCommand: Command = async (args, globals, io) => {
       concurrency,
       seed,
       ...(input === undefined ? {} : { input: (n: number) => numbered(input, n) }),
+      ...(outages.length > 0 ? { outages } : {}),
+      ...(values['no-fault-mix'] ? { faultMix: false } : {}),
     });
     io.stdout.write(`${chaosSummary(report)}\n`);
     for (const problem of report.problems.slice(0, 20)) io.stderr.write(`  ${problem}\n`);
@@ -74,6 +97,25 @@ export const chaosCommand: Command = async (args, globals, io) => {
     await runtime.close();
   }
 };
+
+function outagesOf(texts: readonly string[], refuse: boolean): ChaosOutage[] {
+  if (refuse && texts.length === 0) throw new UsageError('--refuse goes with --outage service:seconds');
+  return texts.map((text) => {
+    try {
+      return { ...parseOutage(text), ...(refuse ? { refuse } : {}) };
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  });
+}
+
+function timeScaleOf(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const scale = Number(text);
+  if (!(scale > 0) || !Number.isFinite(scale))
+    throw new UsageError(`--time-scale must be a positive number, got '${text}'`);
+  return scale;
+}
 
 function onlyWorkflow(names: readonly string[]): string {
   if (names.length === 1) return names[0]!;

@@ -9,8 +9,12 @@ faults [--workflow W] clear [<service> [<route>]]
 faults [--workflow W] set <service|*> [<route>] (--status N [--retry-after S] | --latency MS | --drop
                                   | --apply-then-drop | --apply-then-delay MS)
                                  [--times N] [--probability P]
+faults [--workflow W] set <service> [<route>] --outage SECONDS [--start-in SECONDS]
+                                 [--status N | --refuse]
   services are the steps' service keys (mocked or simulated offline); routes like 'POST /profiles'
-  (default: every route). --workflow may be left out when one workflow has the service.`;
+  (default: every route). --workflow may be left out when one workflow has the service.
+  --outage: the service is down for every caller for SECONDS (wall clock), answering 503 (or
+  --status N) at once, or with --refuse closing each connection; 'show' lists the calls it met.`;
 
 /**
  * `faults` against the offline services of a workflow of the local runtime. Exit code 0, or a
@@ -76,8 +80,11 @@ export async function runFaultsCommand(controlUrl: string, args: readonly string
     case 'services':
       return formatServices(await control(`${base}/_services`, 'GET'));
     case 'show':
-    case undefined:
-      return formatFaults(await control(`${base}/_faults`, 'GET'));
+    case undefined: {
+      const faults = formatFaults(await control(`${base}/_faults`, 'GET'));
+      const outages = formatOutages(await control(`${base}/_stats`, 'GET'));
+      return outages === '' ? faults : `${faults}\n${outages}`;
+    }
     case 'clear': {
       const [service, route] = rest;
       const query = new URLSearchParams();
@@ -115,6 +122,9 @@ function parseFault(args: readonly string[]): {
       throw new UsageError(`--${name} must be a non-negative number, got '${text}'`);
     return value;
   };
+  if (values.outage !== undefined) return { service, route, fault: outageOf(values, number) };
+  if (values.refuse || values['start-in'] !== undefined)
+    throw new UsageError(`--refuse and --start-in go with --outage SECONDS.\n${FAULTS_USAGE}`);
   const kinds: Array<Record<string, unknown>> = [];
   if (values.status !== undefined) {
     const retryAfter = values['retry-after'];
@@ -134,7 +144,7 @@ function parseFault(args: readonly string[]): {
   }
   if (kinds.length !== 1) {
     throw new UsageError(
-      `faults set needs exactly one of --status, --latency, --drop, --apply-then-drop, --apply-then-delay.\n${FAULTS_USAGE}`,
+      `faults set needs exactly one of --status, --latency, --drop, --apply-then-drop, --apply-then-delay, --outage.\n${FAULTS_USAGE}`,
     );
   }
   const times = number('times', values.times);
@@ -152,6 +162,37 @@ function parseFault(args: readonly string[]): {
   };
 }
 
+/** `--outage S [--start-in S] [--status N | --refuse]` as an outage fault (milliseconds). */
+function outageOf(
+  values: ReturnType<typeof parseFaultArgs>['values'],
+  number: (name: string, text: string | undefined) => number | undefined,
+): Record<string, unknown> {
+  const others: string[] = [
+    ...(['latency', 'apply-then-delay', 'retry-after', 'times', 'probability'] as const).filter(
+      (name) => values[name] !== undefined,
+    ),
+    ...(['drop', 'apply-then-drop'] as const).filter((name) => values[name] === true),
+  ];
+  if (others.length > 0)
+    throw new UsageError(
+      `--outage takes only --start-in and --status N or --refuse, not --${others.join(', --')}`,
+    );
+  if (values.refuse && values.status !== undefined)
+    throw new UsageError('--outage answers either --status N or --refuse, not both');
+  const seconds = number('outage', values.outage) ?? 0;
+  if (seconds <= 0)
+    throw new UsageError(`--outage must be a positive number of seconds, got '${values.outage}'`);
+  const startIn = number('start-in', values['start-in']);
+  const status = number('status', values.status);
+  return {
+    kind: 'outage',
+    durationMs: Math.round(seconds * 1000),
+    ...(startIn === undefined ? {} : { startInMs: Math.round(startIn * 1000) }),
+    ...(values.refuse ? { refuse: true } : {}),
+    ...(status === undefined ? {} : { status }),
+  };
+}
+
 function parseFaultArgs(args: readonly string[]) {
   return parseArgs({
     args: [...args],
@@ -166,6 +207,9 @@ function parseFaultArgs(args: readonly string[]) {
       'apply-then-delay': { type: 'string' },
       times: { type: 'string' },
       probability: { type: 'string' },
+      outage: { type: 'string' },
+      'start-in': { type: 'string' },
+      refuse: { type: 'boolean' },
     },
   });
 }
@@ -198,6 +242,30 @@ function formatFaults(result: unknown): string {
     }
   }
   return lines.length > 0 ? `Active faults:\n${lines.join('\n')}` : 'No faults active.';
+}
+
+/** The outages since the last reset, with their windows and the calls each met. */
+function formatOutages(stats: unknown): string {
+  const outages =
+    (
+      stats as {
+        outages?: Array<{
+          service: string;
+          route: string;
+          state: string;
+          starts_at: string;
+          ends_at: string;
+          answer: number | string;
+          calls: number;
+        }>;
+      }
+    ).outages ?? [];
+  if (outages.length === 0) return '';
+  const lines = outages.map(
+    (o) =>
+      `  ${o.service.padEnd(13)} ${o.route.padEnd(30)} ${o.state.padEnd(8)} ${o.starts_at} - ${o.ends_at}  answer ${o.answer}  calls ${o.calls}`,
+  );
+  return `Outages:\n${lines.join('\n')}`;
 }
 
 function formatServices(result: unknown): string {

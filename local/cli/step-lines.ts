@@ -1,6 +1,28 @@
+import type { StepStatus } from '../../lambdas/contracts.ts';
 import { type ExecutionStatusDocument, isTerminal, type StepView } from './api-client.ts';
 
-const FINAL_STEP_STATUSES = new Set(['succeeded', 'failed', 'fallback', 'cancelled']);
+const FINAL_STEP_STATUSES = new Set<string>([
+  'succeeded',
+  'failed',
+  'fallback',
+  'cancelled',
+  'compensated',
+  'compensation_failed',
+] satisfies StepStatus[]);
+
+/** One mark per step status; single-width characters, so the columns stay aligned. */
+const MARKS: Readonly<Record<StepStatus, string>> = {
+  pending: '·',
+  running: '▶',
+  retrying: '↻',
+  succeeded: '✔',
+  failed: '✖',
+  fallback: '⚑',
+  cancelled: '■',
+  awaiting_operator: '◇',
+  compensated: '↶',
+  compensation_failed: '✗',
+};
 
 /**
  * The lines to print between two polls of an execution: a step starting, an attempt failing
@@ -31,7 +53,9 @@ export function stepTransitions(
         lines.push(formatStep('↻', step.name, attempt, `failed${reason}, will retry`));
       }
     }
-    if (FINAL_STEP_STATUSES.has(step.status) && !FINAL_STEP_STATUSES.has(before?.status ?? '')) {
+    const waitsNow = step.status === 'awaiting_operator' && before?.status !== 'awaiting_operator';
+    const endsNow = FINAL_STEP_STATUSES.has(step.status) && !FINAL_STEP_STATUSES.has(before?.status ?? '');
+    if (waitsNow || endsNow) {
       lines.push(formatStep(markFor(step.status), step.name, step.attempts, outcomeOf(step)));
     }
   }
@@ -45,7 +69,7 @@ export function stepTable(steps: readonly StepView[]): string[] {
     const detail =
       step.status === 'retrying' && step.error
         ? `retrying after: ${describeError(step.error)}`
-        : FINAL_STEP_STATUSES.has(step.status)
+        : FINAL_STEP_STATUSES.has(step.status) || step.status === 'awaiting_operator'
           ? outcomeOf(step)
           : step.status;
     return formatStep(mark, step.name, step.attempts, detail);
@@ -60,21 +84,57 @@ export function summaryLine(status: ExecutionStatusDocument): string {
       : undefined;
   const took = ms === undefined ? '' : ` in ${formatMs(ms)}`;
   if (status.status === 'SUCCEEDED') return `${status.status}${took}`;
-  const failed = status.failed_steps.length > 0 ? ` (failed steps: ${status.failed_steps.join(', ')})` : '';
+  // The outcome says more than the status only where they differ (`compensated`, `held for
+  // redrive` of a FAILED execution).
+  const outcome =
+    status.outcome !== undefined && status.outcome !== status.status.toLowerCase()
+      ? `, ${status.outcome.replaceAll('_', ' ')}`
+      : '';
+  const failedSteps = status.failed_steps ?? [];
+  const failed = failedSteps.length > 0 ? ` (failed steps: ${failedSteps.join(', ')})` : '';
   const cause = status.error ? ` ${status.error}${status.cause ? `: ${status.cause}` : ''}` : '';
-  return `${status.status}${took}${failed}${cause}`;
+  return `${status.status}${outcome}${took}${failed}${cause}`;
+}
+
+/** The steps waiting for an operator (`on_failure: await_operator`). */
+export function awaitingSteps(status: ExecutionStatusDocument): StepView[] {
+  return status.steps.filter((step) => step.status === 'awaiting_operator');
 }
 
 /**
- * Polls `fetchStatus` until the execution is terminal, calling `onChange` with each new snapshot.
+ * What an operator can do next, as commands to copy: resolve or fail a step that waits, redrive
+ * an execution held for redrive. Empty when there is nothing to do.
+ *
+ * @param workflowFlag appended to each command, e.g. ` --workflow orders` @default ''
+ */
+export function nextActions(status: ExecutionStatusDocument, workflowFlag = ''): string[] {
+  const id = status.correlation_id;
+  const lines: string[] = [];
+  for (const step of awaitingSteps(status)) {
+    lines.push(
+      `${step.name} waits for an operator: npx stepflow resolve ${id} ${step.name} --result '{...}'${workflowFlag}`,
+      `  or: npx stepflow fail-step ${id} ${step.name} --error E --cause C${workflowFlag}`,
+    );
+  }
+  if (status.outcome === 'held_for_redrive')
+    lines.push(`held for redrive: fix the cause, then npx stepflow redrive ${id}${workflowFlag}`);
+  if (status.outcome === 'compensated')
+    lines.push('compensated: its completed steps were undone, so it cannot be redriven; start a new one');
+  return lines;
+}
+
+/**
+ * Polls `fetchStatus` until the execution is terminal (or `until` holds), calling `onChange` with
+ * each new snapshot.
  *
  * @param pollMs delay between polls @default 150
  * @param timeoutMs give up after this long @default 300000
+ * @param until also stop at a snapshot it accepts (a step waiting for an operator) @default never
  */
 export async function followExecution(
   fetchStatus: () => Promise<ExecutionStatusDocument>,
   onChange: (status: ExecutionStatusDocument, previous: ExecutionStatusDocument | undefined) => void,
-  opts: { pollMs?: number; timeoutMs?: number } = {},
+  opts: { pollMs?: number; timeoutMs?: number; until?: (status: ExecutionStatusDocument) => boolean } = {},
 ): Promise<ExecutionStatusDocument> {
   const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
   let previous: ExecutionStatusDocument | undefined;
@@ -84,7 +144,7 @@ export async function followExecution(
       onChange(status, previous);
       previous = status;
     }
-    if (isTerminal(status.status)) return status;
+    if (isTerminal(status.status) || opts.until?.(status) === true) return status;
     if (Date.now() > deadline)
       throw new Error(`Execution ${status.correlation_id} still ${status.status} after the timeout`);
     await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 150));
@@ -100,7 +160,7 @@ function formatStep(mark: string, name: string, attempt: number, detail: string)
 }
 
 function markFor(status: string): string {
-  return { succeeded: '✔', failed: '✖', fallback: '⚑', cancelled: '■', pending: '·' }[status] ?? '?';
+  return MARKS[status as StepStatus] ?? '?';
 }
 
 function outcomeOf(step: StepView): string {
@@ -109,6 +169,11 @@ function outcomeOf(step: StepView): string {
   if (step.status === 'fallback')
     return `${took}fallback used${step.error ? ` after ${describeError(step.error)}` : ''}`;
   if (step.status === 'cancelled') return `${took}cancelled (the execution ended)`;
+  if (step.status === 'awaiting_operator')
+    return `${took}awaiting operator${step.error ? ` after ${describeError(step.error)}` : ''}`;
+  if (step.status === 'compensated') return `${took}compensated (undone)`;
+  if (step.status === 'compensation_failed')
+    return `${took}compensation failed${step.error ? `: ${describeError(step.error)}` : ''}`;
   return `${took}failed${step.error ? `: ${describeError(step.error)}` : ''}`;
 }
 

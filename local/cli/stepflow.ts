@@ -13,6 +13,14 @@ export type { Command } from './args.ts';
 import { CHAOS_USAGE, chaosCommand } from './chaos-command.ts';
 import { EXECUTION_USAGE, listCommand, startCommand, statusCommand } from './execution-commands.ts';
 import { FAULTS_USAGE, faultsCommand } from './faults-command.ts';
+import { GRAPH_USAGE, runGraphCommand } from './graph-command.ts';
+import {
+  failStepCommand,
+  OPERATION_USAGE,
+  redriveCommand,
+  resolveCommand,
+  stopCommand,
+} from './operation-commands.ts';
 import { DEFAULT_API_URL } from './targets.ts';
 
 const ASL_ENTRY = fileURLToPath(new URL('../../infra/asl.ts', import.meta.url));
@@ -27,10 +35,10 @@ const aslCommand: Command = (args, _globals, io) =>
     child.on('close', (code) => resolve(code ?? 1));
   });
 
-/**
- * The commands. The console's `graph` command (local/cli/graph-command.ts, `runGraphCommand(argv,
- * io)`) mounts here as `graph: (args, _globals, io) => runGraphCommand(args, io)`.
- */
+/** `graph <workflow.yaml>`: reads only the YAML, so it takes no target. */
+const graphCommand: Command = (args, _globals, io) => runGraphCommand(args, io);
+
+/** The commands. */
 export const COMMANDS: Record<string, Command> = {
   start: startCommand,
   status: statusCommand,
@@ -38,14 +46,23 @@ export const COMMANDS: Record<string, Command> = {
   faults: faultsCommand,
   asl: aslCommand,
   chaos: chaosCommand,
+  stop: stopCommand,
+  redrive: redriveCommand,
+  resolve: resolveCommand,
+  'fail-step': failStepCommand,
+  graph: graphCommand,
 };
 
 export const USAGE = `Usage: npx stepflow <command> [options]
 
 Commands:
 ${EXECUTION_USAGE}
+${OPERATION_USAGE}
   ${FAULTS_USAGE.split('\n').join('\n  ')}
   asl     <workflow.yaml>                   print the compiled definition (ASL JSON)
+  graph   ${GRAPH_USAGE.replace(/^usage: npx stepflow graph /, '')
+    .split('\n')
+    .join('\n  ')}
   ${CHAOS_USAGE.split('\n').join('\n  ')}
 
 --workflow may be left out when the target serves one workflow (status: or when only one

@@ -5,8 +5,12 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { WorkflowError } from '../../infra/workflow/diagnostics.ts';
-import { type CreateServiceSet, SIMULATOR_MODULE_EXPORT } from '../simulators/types.ts';
+import { didYouMean, WorkflowError } from '../../infra/workflow/diagnostics.ts';
+import {
+  type CreateServiceSet,
+  SIMULATOR_MODULE_EXPORT,
+  type SimulatedService,
+} from '../simulators/types.ts';
 import { loadMockFile, type MockFile } from './mock-file.ts';
 import { mockServiceSet } from './mock-services.ts';
 
@@ -56,7 +60,8 @@ export async function loadWorkflowMocks(
   const mock = loadMockFile(file);
   const create = mockServiceSet(mock, await importSimulators(mock, rootDir));
   // Creating a set is cheap and has no side effects: list its services once.
-  const services = create({ random: Math.random }).services.map((service) => service.name);
+  const created = create({ random: Math.random }).services;
+  const services = created.map((service) => service.name);
   const twice = services.find((name, index) => services.indexOf(name) !== index);
   if (twice !== undefined) {
     const line = mock.services.find((service) => service.name === twice)?.line ?? 1;
@@ -68,5 +73,32 @@ export async function loadWorkflowMocks(
       },
     ]);
   }
+  checkOutages(mock, created);
   return { file, mock, services, create };
+}
+
+/** Each outage names a service of the file (mocked or simulated) and one of its routes. */
+function checkOutages(mock: MockFile, services: readonly SimulatedService[]): void {
+  const problems = (mock.outages ?? []).flatMap(({ service, route, line }) => {
+    const found = services.find((candidate) => candidate.name === service);
+    if (!found) {
+      const names = services.map((candidate) => candidate.name);
+      return [
+        {
+          file: mock.file,
+          line,
+          message: `outage: unknown service '${service}'${didYouMean(service, names)} (services: ${names.join(', ')})`,
+        },
+      ];
+    }
+    if (route === '*' || found.routes.some((candidate) => candidate.key === route)) return [];
+    return [
+      {
+        file: mock.file,
+        line,
+        message: `outage: service '${service}' has no route '${route}' (routes: ${found.routes.map((r) => r.key).join(', ')}, or *)`,
+      },
+    ];
+  });
+  if (problems.length > 0) throw new WorkflowError(problems);
 }

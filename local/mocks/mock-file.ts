@@ -13,6 +13,7 @@ import {
 } from '../../infra/workflow/diagnostics.ts';
 import { type PathSegment, parseYaml, type YamlSource } from '../../infra/workflow/yaml-source.ts';
 import { type ParsedRouteKey, parseRouteKey } from '../simulators/routes.ts';
+import type { OutageFault } from '../simulators/types.ts';
 import { expressionProblem, expressionsIn } from './templates.ts';
 
 /** One possible answer of a route. */
@@ -48,15 +49,27 @@ export interface MockService {
   readonly line: number;
 }
 
+/** One `outages:` entry: a service (or one route) down for a period after the services start. */
+export interface MockOutage {
+  readonly service: string;
+  /** @default every route ('*') */
+  readonly route: string;
+  readonly fault: OutageFault;
+  readonly line: number;
+}
+
 /** A parsed mock file. */
 export interface MockFile {
   readonly file: string;
   /** A module (repo-relative) exporting `createSimulatedServices`, for services written in code. */
   readonly simulators?: { readonly module: string; readonly line: number };
   readonly services: readonly MockService[];
+  /** @default none */
+  readonly outages?: readonly MockOutage[];
 }
 
-const TOP_FIELDS = ['simulators', 'services'];
+const TOP_FIELDS = ['simulators', 'services', 'outages'];
+const OUTAGE_FIELDS = ['service', 'route', 'start_seconds', 'duration_seconds', 'answer'];
 const SERVICE_FIELDS = ['latency_ms', 'routes'];
 const ANSWER_FIELDS = ['when', 'status', 'headers', 'body'];
 const ROUTE_FIELDS = ['required', 'write', 'answers', ...ANSWER_FIELDS];
@@ -125,8 +138,81 @@ export function parseMockFile(text: string, file: string): MockFile {
   check.knownFields(data, TOP_FIELDS, [], '');
   const simulators = readSimulators(check, data.simulators);
   const services = readServices(check, data, data.simulators !== undefined || check.diagnostics.length > 0);
+  const outages = readOutages(check, data.outages);
   if (check.diagnostics.length > 0) throw new WorkflowError(sortDiagnostics(check.diagnostics));
-  return { file, ...(simulators ? { simulators } : {}), services };
+  return {
+    file,
+    ...(simulators ? { simulators } : {}),
+    services,
+    ...(outages.length > 0 ? { outages } : {}),
+  };
+}
+
+/**
+ * `outages:` — a list of `{service, route?, start_seconds?, duration_seconds, answer?}`; `answer`
+ * is an HTTP status (default 503) or `refuse`. Service and route names are checked against the
+ * services when the file is loaded (local/mocks/load-mocks.ts), since a simulators module's
+ * services are only known then.
+ */
+function readOutages(check: Checker, value: unknown): MockOutage[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    check.report(['outages'], "'outages' must be a list of {service, duration_seconds, ...}");
+    return [];
+  }
+  return value.flatMap((entry, index): MockOutage[] => {
+    const path = ['outages', index];
+    const where = `outage ${index + 1}: `;
+    if (!isObject(entry)) {
+      check.report(path, `${where}must be a mapping with service and duration_seconds`);
+      return [];
+    }
+    check.knownFields(entry, OUTAGE_FIELDS, path, where);
+    const problems = check.diagnostics.length;
+    if (typeof entry.service !== 'string' || entry.service === '')
+      check.report(
+        entry.service === undefined ? path : [...path, 'service'],
+        `${where}service is required (a service key)`,
+      );
+    if (
+      entry.route !== undefined &&
+      (typeof entry.route !== 'string' || (entry.route !== '*' && 'problem' in parseRouteKey(entry.route)))
+    )
+      check.report([...path, 'route'], `${where}route must be 'METHOD /path' of the service, or '*'`);
+    const duration = entry.duration_seconds;
+    if (typeof duration !== 'number' || !(duration > 0) || !Number.isFinite(duration))
+      check.report(
+        duration === undefined ? path : [...path, 'duration_seconds'],
+        `${where}duration_seconds must be a positive number`,
+      );
+    const start = entry.start_seconds ?? 0;
+    if (typeof start !== 'number' || !(start >= 0) || !Number.isFinite(start))
+      check.report([...path, 'start_seconds'], `${where}start_seconds must be a non-negative number`);
+    const answer = entry.answer ?? 503;
+    const validAnswer =
+      answer === 'refuse' ||
+      (Number.isInteger(answer) && (answer as number) >= 100 && (answer as number) <= 599);
+    if (!validAnswer)
+      check.report(
+        [...path, 'answer'],
+        `${where}answer must be an HTTP status (100-599) or 'refuse', got ${JSON.stringify(answer)}`,
+      );
+    if (check.diagnostics.length > problems) return [];
+    const fault: OutageFault = {
+      kind: 'outage',
+      durationMs: (duration as number) * 1000,
+      startInMs: (start as number) * 1000,
+      ...(answer === 'refuse' ? { refuse: true } : { status: answer as number }),
+    };
+    return [
+      {
+        service: entry.service as string,
+        route: (entry.route as string | undefined) ?? '*',
+        fault,
+        line: check.line(path),
+      },
+    ];
+  });
 }
 
 /** Reads and parses a mock file. */

@@ -75,12 +75,15 @@ function simulatedService(mock: MockService, sequences: Sequences, random: () =>
  * `simulators:` module); a name defined by both is refused by the kit.
  */
 export function mockServiceSet(file: MockFile, extra?: CreateServiceSet): CreateServiceSet {
+  const outages = (file.outages ?? []).map(({ service, route, fault }) => ({ service, route, fault }));
   return (context) => {
     const sequences: Sequences = new Map();
     const coded = extra?.(context);
-    if (coded && file.services.length === 0) return coded;
+    const planned = outages.length > 0 ? { outages: [...(coded?.outages ?? []), ...outages] } : {};
+    if (coded && file.services.length === 0) return { ...coded, ...planned };
     const services = file.services.map((mock) => simulatedService(mock, sequences, context.random));
     return {
+      ...planned,
       services: [...(coded?.services ?? []), ...services],
       entities: () => {
         const own = coded?.entities?.();

@@ -24,7 +24,7 @@ export interface ControlTarget {
  * | `POST /_faults` `{service, route?, fault}` or `{..., faults: [...]}` | replace that route's faults |
  * | `DELETE /_faults[?service=&route=]`       | remove faults (all, per service, per route)       |
  * | `PUT /_latency` `{ms}`                    | base latency of every service call                |
- * | `GET /_stats`                             | counters summary                                  |
+ * | `GET /_stats`                             | counters summary, with `outages` and their calls  |
  * | `GET /_entities`                          | what the services hold (the set's `entities()`)   |
  * | `GET /_services`                          | `{services: {name: route keys}}`                  |
  * | `GET /_requests[?service=&route=&correlation_id=]` | `{requests: [...]}`, the request log      |
@@ -67,7 +67,7 @@ export function controlHandler(target: ControlTarget) {
           return send(res, 200, { latency_ms: ms });
         }
         case 'GET /_stats':
-          return send(res, 200, target.counters.snapshot());
+          return send(res, 200, { ...target.counters.snapshot(), outages: target.faults.outages() });
         case 'GET /_entities':
           return send(res, 200, target.counters.entities());
         case 'GET /_requests':

@@ -1,4 +1,7 @@
-import { FAULT_KINDS, type Fault } from './types.ts';
+import { FAULT_KINDS, type Fault, type OutageFault, type OutageRecord } from './types.ts';
+
+/** A fault as `list()` shows it: remaining `times`, and an outage's window. */
+export type ListedFault = Fault & { readonly startsAt?: string; readonly endsAt?: string };
 
 /** Changes the services' faults at run time (tests, the CLI through the control API). */
 export interface FaultController<Service extends string = string> {
@@ -11,13 +14,30 @@ export interface FaultController<Service extends string = string> {
   add(service: Service | '*', route: string, fault: Fault): void;
   /** Removes faults: all, or those of one service (and route). */
   clear(service?: Service | '*', route?: string): void;
-  /** The current faults, `{service: {route: Fault[]}}`, with remaining `times`. */
-  list(): Record<string, Record<string, Fault[]>>;
+  /** The current faults, `{service: {route: Fault[]}}`, with remaining `times` and outage windows. */
+  list(): Record<string, Record<string, ListedFault[]>>;
   /** The fault that fires for this request, if any (consumes one of its `times`). */
   pick(service: string, route: string): Fault | undefined;
+  /** Every outage set since the last reset, ended ones included, with the calls each met. */
+  outages(): OutageRecord[];
+  /** Removes every fault and forgets past outages (the kit's reset). */
+  reset(): void;
 }
 
-type Slot = { fault: Fault; remaining: number };
+interface Slot {
+  readonly fault: Fault;
+  remaining: number;
+  /** Outages only. */
+  readonly window?: OutageWindow;
+}
+
+interface OutageWindow {
+  readonly service: string;
+  readonly route: string;
+  readonly startsAt: number;
+  endsAt: number;
+  calls: number;
+}
 
 /**
  * Fault registry drawing probabilities from `random` (the seeded PRNG). `routes` lists each
@@ -27,8 +47,10 @@ type Slot = { fault: Fault; remaining: number };
 export function createFaultController(
   random: () => number,
   routes: () => ReadonlyMap<string, readonly string[]>,
+  now: () => number = Date.now,
 ): FaultController {
   const table = new Map<string, Map<string, Slot[]>>();
+  let windows: Array<{ window: OutageWindow; fault: OutageFault }> = [];
   const slotsFor = (service: string, route: string): Slot[] => {
     let routes = table.get(service);
     if (routes === undefined) {
@@ -42,14 +64,34 @@ export function createFaultController(
     }
     return slots;
   };
-  const toSlot = (fault: Fault): Slot => {
+  const toSlot = (service: string, route: string, fault: Fault): Slot => {
     validateFault(fault);
-    return { fault, remaining: fault.times ?? Number.POSITIVE_INFINITY };
+    if (fault.kind !== 'outage') return { fault, remaining: fault.times ?? Number.POSITIVE_INFINITY };
+    const startsAt = now() + (fault.startInMs ?? 0);
+    const window = { service, route, startsAt, endsAt: startsAt + fault.durationMs, calls: 0 };
+    windows.push({ window, fault });
+    return { fault, remaining: Number.POSITIVE_INFINITY, window };
+  };
+  /** An outage slot fires for every request inside its window and is spent after it. */
+  const outageFires = (slot: Slot): boolean => {
+    const window = slot.window;
+    if (window === undefined || slot.remaining <= 0) return false;
+    const at = now();
+    if (at >= window.endsAt) slot.remaining = 0;
+    if (at < window.startsAt || at >= window.endsAt) return false;
+    window.calls += 1;
+    return true;
+  };
+  const fireOutage = (slots: Slot[] | undefined): Fault | undefined =>
+    slots?.find((slot) => slot.fault.kind === 'outage' && outageFires(slot))?.fault;
+  /** A removed outage ends now (its record keeps the calls it met). */
+  const endEarly = (slots: readonly Slot[] | undefined): void => {
+    for (const slot of slots ?? []) if (slot.window) slot.window.endsAt = Math.min(slot.window.endsAt, now());
   };
   const fire = (slots: Slot[] | undefined): Fault | undefined => {
     if (slots === undefined) return undefined;
     for (const slot of slots) {
-      if (slot.remaining <= 0) continue;
+      if (slot.remaining <= 0 || slot.fault.kind === 'outage') continue;
       const probability = slot.fault.probability ?? 1;
       if (probability < 1 && random() >= probability) continue;
       slot.remaining -= 1;
@@ -61,34 +103,72 @@ export function createFaultController(
     set(service, route, fault) {
       checkTarget(routes(), service, route);
       const faults = Array.isArray(fault) ? fault : [fault as Fault];
-      const slots = faults.map(toSlot);
-      slotsFor(service, route).splice(0, Number.POSITIVE_INFINITY, ...slots);
+      // All checked before any is stored: a list with one bad fault changes nothing.
+      for (const item of faults) validateFault(item);
+      const slots = faults.map((item) => toSlot(service, route, item));
+      endEarly(slotsFor(service, route).splice(0, Number.POSITIVE_INFINITY, ...slots));
     },
     add(service, route, fault) {
       checkTarget(routes(), service, route);
-      slotsFor(service, route).push(toSlot(fault));
+      slotsFor(service, route).push(toSlot(service, route, fault));
     },
     clear(service, route) {
-      if (service === undefined) table.clear();
-      else if (route === undefined) table.delete(service);
-      else table.get(service)?.delete(route);
+      if (service === undefined) {
+        for (const byRoute of table.values()) for (const slots of byRoute.values()) endEarly(slots);
+        table.clear();
+      } else if (route === undefined) {
+        for (const slots of table.get(service)?.values() ?? []) endEarly(slots);
+        table.delete(service);
+      } else {
+        endEarly(table.get(service)?.get(route));
+        table.get(service)?.delete(route);
+      }
+    },
+    reset() {
+      table.clear();
+      windows = [];
+    },
+    outages() {
+      const at = now();
+      return windows.map(({ window, fault }) => ({
+        service: window.service,
+        route: window.route,
+        starts_at: new Date(window.startsAt).toISOString(),
+        ends_at: new Date(window.endsAt).toISOString(),
+        state: at < window.startsAt ? 'pending' : at < window.endsAt ? 'active' : 'ended',
+        answer: fault.refuse ? 'refuse' : (fault.status ?? 503),
+        calls: window.calls,
+      }));
     },
     list() {
-      const out: Record<string, Record<string, Fault[]>> = {};
+      const out: Record<string, Record<string, ListedFault[]>> = {};
+      const at = now();
       for (const [service, routes] of table) {
         for (const [route, slots] of routes) {
-          const live = slots.filter((slot) => slot.remaining > 0);
+          const live = slots.filter(
+            (slot) => slot.remaining > 0 && (slot.window === undefined || at < slot.window.endsAt),
+          );
           if (live.length === 0) continue;
           out[service] ??= {};
-          out[service][route] = live.map((slot) =>
-            Number.isFinite(slot.remaining) ? { ...slot.fault, times: slot.remaining } : slot.fault,
-          );
+          out[service][route] = live.map((slot): ListedFault => {
+            if (slot.window === undefined)
+              return Number.isFinite(slot.remaining) ? { ...slot.fault, times: slot.remaining } : slot.fault;
+            const window = {
+              startsAt: new Date(slot.window.startsAt).toISOString(),
+              endsAt: new Date(slot.window.endsAt).toISOString(),
+            };
+            return { ...slot.fault, ...window };
+          });
         }
       }
       return out;
     },
     pick(service, route) {
       return (
+        fireOutage(table.get(service)?.get(route)) ??
+        fireOutage(table.get(service)?.get('*')) ??
+        fireOutage(table.get('*')?.get(route)) ??
+        fireOutage(table.get('*')?.get('*')) ??
         fire(table.get(service)?.get(route)) ??
         fire(table.get(service)?.get('*')) ??
         fire(table.get('*')?.get(route)) ??
@@ -135,4 +215,23 @@ export function validateFault(fault: Fault): void {
   if (fault.times !== undefined && !(Number.isInteger(fault.times) && fault.times >= 0)) {
     throw new Error('fault.times must be a non-negative integer');
   }
+  if (fault.kind === 'outage') validateOutage(fault);
+}
+
+function validateOutage(fault: OutageFault & { times?: unknown; probability?: unknown }): void {
+  if (!(typeof fault.durationMs === 'number' && fault.durationMs > 0 && Number.isFinite(fault.durationMs)))
+    throw new Error('fault.durationMs of an outage must be a positive number of milliseconds');
+  if (fault.startInMs !== undefined && !(typeof fault.startInMs === 'number' && fault.startInMs >= 0))
+    throw new Error('fault.startInMs of an outage must be a non-negative number of milliseconds');
+  if (fault.times !== undefined || fault.probability !== undefined)
+    throw new Error('an outage takes no times or probability: it hits every call in its window');
+  if (fault.refuse !== undefined && typeof fault.refuse !== 'boolean')
+    throw new Error('fault.refuse of an outage must be true or false');
+  if (
+    fault.status !== undefined &&
+    (!Number.isInteger(fault.status) || fault.status < 100 || fault.status > 599)
+  )
+    throw new Error('fault.status of an outage must be an HTTP status code (100-599)');
+  if (fault.refuse === true && fault.status !== undefined)
+    throw new Error('an outage either refuses connections or answers a status, not both');
 }

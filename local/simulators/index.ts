@@ -153,7 +153,8 @@ export async function startServices(
       const changed = [...next.routes.keys()].join() !== names.join();
       if (changed) throw new Error('the service set changed its services on reset');
       live = next;
-      faults.clear();
+      faults.reset();
+      planOutages(live.kit.set, faults);
     },
     async close() {
       sleeper.stop();
@@ -189,9 +190,15 @@ export async function startServices(
       servers.push(server);
       urls[name] = `http://${host}:${await listen(server, opts.ports?.[name] ?? 0, host)}`;
     }
+    planOutages(live.kit.set, faults);
   } catch (error) {
     await services.close();
     throw error;
   }
   return services;
+}
+
+/** The outages a set declares, each starting its `startInMs` from now. */
+function planOutages(set: ServiceSet, faults: FaultController): void {
+  for (const outage of set.outages ?? []) faults.add(outage.service, outage.route ?? '*', outage.fault);
 }

@@ -132,6 +132,19 @@ async function handle(ctx: ServiceContext, req: IncomingMessage, res: ServerResp
   const { compiled, params } = matched;
   const fault = ctx.faults.pick(ctx.service, compiled.route.key);
   record.fault = fault?.kind;
+  if (fault?.kind === 'outage') {
+    // A dead service answers at once (a load balancer's 503) or not at all: no service latency.
+    finish(record, fault.refuse ? undefined : (fault.status ?? 503), 'fault');
+    if (fault.refuse) {
+      res.destroy();
+      return;
+    }
+    const status = fault.status ?? 503;
+    return send(res, status, {
+      error: 'SERVICE_UNAVAILABLE',
+      message: `${ctx.service} is down (injected outage)`,
+    });
+  }
   await ctx.sleep(ctx.latencyMs() + (fault?.kind === 'latency' ? fault.ms : 0));
 
   if (fault?.kind === 'drop') {

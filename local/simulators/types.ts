@@ -19,7 +19,11 @@ export interface FaultScope {
  * - `latency`: wait `ms` first, then handle the request normally (a slow service still writes);
  * - `drop`: close the connection without an answer, before anything is applied;
  * - `apply_then_drop`: apply the side effect, then close the connection (response lost);
- * - `apply_then_delay`: apply the side effect, answer only after `ms` (past the client's timeout).
+ * - `apply_then_delay`: apply the side effect, answer only after `ms` (past the client's timeout);
+ * - `outage`: the service is down for every caller for `durationMs`, starting `startInMs` after the
+ *   fault is set: each request answers `status` (503) at once, or with `refuse` has its connection
+ *   closed before any answer. `times` and `probability` do not apply; the outage ends by itself.
+ *   An outage is tried before every other fault.
  */
 export type Fault = FaultScope &
   (
@@ -37,10 +41,52 @@ export type Fault = FaultScope &
     | { readonly kind: 'drop' }
     | { readonly kind: 'apply_then_drop' }
     | { readonly kind: 'apply_then_delay'; readonly ms: number }
+    | OutageFault
   );
 
+/** A service (or one route) down for a period, for all callers (see {@link Fault}). */
+export interface OutageFault {
+  readonly kind: 'outage';
+  readonly durationMs: number;
+  /** @default 0 (from when the fault is set) */
+  readonly startInMs?: number;
+  /** Close the connection instead of answering. @default false */
+  readonly refuse?: boolean;
+  /** The answer while down, unless `refuse`. @default 503 */
+  readonly status?: number;
+}
+
 /** The fault kinds, in the order the docs list them. */
-export const FAULT_KINDS = ['status', 'latency', 'drop', 'apply_then_drop', 'apply_then_delay'] as const;
+export const FAULT_KINDS = [
+  'status',
+  'latency',
+  'drop',
+  'apply_then_drop',
+  'apply_then_delay',
+  'outage',
+] as const;
+
+/** An outage as the kit reports it (`GET /_stats`, `faults show`): its window and the calls it met. */
+export interface OutageRecord {
+  readonly service: string;
+  readonly route: string;
+  /** ISO times of the window. */
+  readonly starts_at: string;
+  readonly ends_at: string;
+  /** `pending` (not started), `active`, or `ended`. */
+  readonly state: 'pending' | 'active' | 'ended';
+  readonly answer: number | 'refuse';
+  /** Requests that arrived while it was active (each one met the outage). */
+  readonly calls: number;
+}
+
+/** An outage a service set declares (a mock file's `outages:`), applied at start and on reset. */
+export interface PlannedOutage {
+  readonly service: string;
+  /** @default every route */
+  readonly route?: string;
+  readonly fault: OutageFault;
+}
 
 /** One request as a simulated service saw it. */
 export interface RequestRecord {
@@ -119,6 +165,8 @@ export interface ServiceSet {
   entities?(): unknown;
   /** Things applied more than once beyond what the kit sees per Idempotency-Key. @default none */
   duplicates?(): string[];
+  /** Outages to set when the services start (and again on reset). @default none */
+  readonly outages?: readonly PlannedOutage[];
 }
 
 /** What a service set may use: the kit's seeded PRNG, so generated ids replay with the seed. */

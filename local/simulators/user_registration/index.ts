@@ -9,7 +9,7 @@ import { createRegistrationState, duplicatesOf, entitiesOf } from './state.ts';
 import type { ServiceName, SimulatorEntities } from './types.ts';
 
 export type * from './types.ts';
-export { SERVICE_NAMES, SERVICE_ROUTES } from './types.ts';
+export { SERVICE_NAMES, SERVICE_ROUTES, UNDO_ROUTES } from './types.ts';
 
 /** The four running services, typed with the flagship's service names and entities. */
 export type Simulators = RunningServices<SimulatorEntities, ServiceName>;

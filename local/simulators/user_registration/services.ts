@@ -54,6 +54,9 @@ const ROUTES: readonly Route[] = [
         activations: 0,
         activations_by_correlation: {},
         summary: undefined,
+        deactivated_at: undefined,
+        deleted_at: undefined,
+        undo_requests: 0,
       };
       state.users.set(user.id, user);
       state.userIdsByEmail.set(email, user.id);
@@ -75,7 +78,7 @@ const ROUTES: readonly Route[] = [
     service: 'user',
     key: 'GET /users/{id}',
     handle: ({ state, params }) => {
-      const user = state.users.get(params.id ?? '');
+      const user = liveUser(state, params.id);
       return user === undefined ? answer(404, { error: 'USER_NOT_FOUND' }) : answer(200, publicUser(user));
     },
   },
@@ -83,7 +86,7 @@ const ROUTES: readonly Route[] = [
     service: 'user',
     key: 'PATCH /users/{id}/status',
     handle: ({ state, params, body, correlationId }) => {
-      const user = state.users.get(params.id ?? '');
+      const user = liveUser(state, params.id);
       if (user === undefined) return answer(404, { error: 'USER_NOT_FOUND' });
       if (!str(body.status) || !['pending', 'active', 'suspended'].includes(body.status)) {
         return answer(422, { error: 'INVALID_STATUS' });
@@ -94,6 +97,39 @@ const ROUTES: readonly Route[] = [
         user.activations += 1;
         bump(user.activations_by_correlation, correlationId);
       }
+      return answer(200, publicUser(user), true);
+    },
+  },
+  {
+    // Undo of a registration that keeps the account (and its email) but turns it off; a later
+    // registration of the same person may activate it again through PATCH .../status.
+    service: 'user',
+    key: 'POST /users/{id}/deactivate',
+    handle: ({ state, params }) => {
+      const user = liveUser(state, params.id);
+      if (user === undefined) return answer(404, { error: 'USER_NOT_FOUND' });
+      user.undo_requests += 1;
+      if (user.status === 'deactivated') return answer(200, publicUser(user));
+      user.status = 'deactivated';
+      user.deactivated_at = now();
+      return answer(200, publicUser(user), true);
+    },
+  },
+  {
+    // Undo of `POST /users`: the user is gone for every read and its email is free again. The
+    // entity stays (status `deleted`) so the exactly-once checks can still see it; deleting it
+    // again answers the same 200 and applies nothing.
+    service: 'user',
+    key: 'DELETE /users/{id}',
+    handle: ({ state, params }) => {
+      const user = state.users.get(params.id ?? '');
+      if (user === undefined) return answer(404, { error: 'USER_NOT_FOUND' });
+      user.undo_requests += 1;
+      if (user.status === 'deleted') return answer(200, publicUser(user));
+      user.status = 'deleted';
+      user.deleted_at = now();
+      const email = user.email.toLowerCase();
+      if (state.userIdsByEmail.get(email) === user.id) state.userIdsByEmail.delete(email);
       return answer(200, publicUser(user), true);
     },
   },
@@ -118,12 +154,39 @@ const ROUTES: readonly Route[] = [
         status: paymentMethod === null ? 'awaiting_payment_method' : 'active',
         created_at: now(),
         correlation_id: correlationId,
+        cancelled_at: undefined,
+        undo_requests: 0,
       };
       state.profilesByUser.set(profile.user_id, profile);
-      const { correlation_id: _omit, ...publicProfile } = profile;
-      return answer(201, publicProfile, true);
+      return answer(201, publicProfile(profile), true);
     },
   },
+  {
+    service: 'billing',
+    key: 'GET /profiles',
+    handle: ({ state, query }) => {
+      const userId = query.get('user_id');
+      if (userId === null || userId === '') return answer(400, { error: 'USER_ID_QUERY_REQUIRED' });
+      const profile = state.profilesByUser.get(userId);
+      return answer(200, { profiles: profile === undefined ? [] : [publicProfile(profile)] });
+    },
+  },
+  {
+    service: 'billing',
+    key: 'GET /profiles/{id}',
+    handle: ({ state, params }) => {
+      const profile = profileById(state, params.id);
+      return profile === undefined
+        ? answer(404, { error: 'PROFILE_NOT_FOUND' })
+        : answer(200, publicProfile(profile));
+    },
+  },
+  // Undo of `POST /profiles`. The profile stays (status `cancelled`), so the user still has one
+  // and a second POST for that user answers 409 naming it. The alias is the name the wave's
+  // brief proposed for the undo handlers; both routes do the same.
+  ...['POST /profiles/{id}/cancel', 'DELETE /billing-profiles/{id}'].map(
+    (key): Route => ({ service: 'billing', key, handle: cancelProfile }),
+  ),
   {
     service: 'preferences',
     key: 'POST /users/{id}/preferences',
@@ -169,23 +232,68 @@ const ROUTES: readonly Route[] = [
         plan: str(body.plan) ? body.plan : 'free',
         template: body.template,
         channels: body.channels.map(String),
+        status: 'scheduled',
         created_at: now(),
         correlation_id: correlationId,
+        cancelled_at: undefined,
+        undo_requests: 0,
       };
       state.welcomeByUser.set(sequence.user_id, sequence);
-      return answer(
-        202,
-        {
-          sequence_id: sequence.id,
-          user_id: sequence.user_id,
-          channels: sequence.channels,
-          status: 'scheduled',
-        },
-        true,
-      );
+      return answer(202, publicSequence(sequence), true);
     },
   },
+  {
+    service: 'notification',
+    key: 'GET /notifications/welcome',
+    handle: ({ state, query }) => {
+      const userId = query.get('user_id');
+      if (userId === null || userId === '') return answer(400, { error: 'USER_ID_QUERY_REQUIRED' });
+      const sequence = state.welcomeByUser.get(userId);
+      return answer(200, { sequences: sequence === undefined ? [] : [publicSequence(sequence)] });
+    },
+  },
+  {
+    service: 'notification',
+    key: 'GET /notifications/welcome/{id}',
+    handle: ({ state, params }) => {
+      const sequence = sequenceById(state, params.id);
+      return sequence === undefined
+        ? answer(404, { error: 'SEQUENCE_NOT_FOUND' })
+        : answer(200, publicSequence(sequence));
+    },
+  },
+  // Undo of `POST /notifications/welcome`: the scheduled sequence sends nothing more (with the
+  // alias the wave's brief proposed).
+  ...['POST /notifications/welcome/{id}/cancel', 'POST /welcome-sequences/{id}/cancel'].map(
+    (key): Route => ({ service: 'notification', key, handle: cancelSequence }),
+  ),
 ];
+
+function cancelProfile({
+  state,
+  params,
+}: RouteRequest & { readonly state: RegistrationState }): ServiceAnswer {
+  const profile = profileById(state, params.id);
+  if (profile === undefined) return answer(404, { error: 'PROFILE_NOT_FOUND' });
+  profile.undo_requests += 1;
+  if (profile.status === 'cancelled') return answer(200, publicProfile(profile));
+  profile.status = 'cancelled';
+  profile.cancelled_at = now();
+  return answer(200, publicProfile(profile), true);
+}
+
+function cancelSequence({
+  state,
+  params,
+}: RouteRequest & { readonly state: RegistrationState }): ServiceAnswer {
+  const sequence = sequenceById(state, params.id);
+  if (sequence === undefined) return answer(404, { error: 'SEQUENCE_NOT_FOUND' });
+  sequence.undo_requests += 1;
+  if (sequence.status === 'cancelled') return answer(200, publicSequence(sequence));
+  sequence.status = 'cancelled';
+  sequence.cancelled_at = now();
+  return answer(200, publicSequence(sequence), true);
+}
 
 /** The four services over one shared state, as the simulator kit runs them. */
 export function registrationServices(state: RegistrationState): SimulatedService[] {
@@ -197,6 +305,22 @@ export function registrationServices(state: RegistrationState): SimulatedService
   }));
 }
 
+/** A user every read can see: a deleted one is gone (404), as a real service would answer. */
+function liveUser(state: RegistrationState, id: string | undefined): UserEntity | undefined {
+  const user = state.users.get(id ?? '');
+  return user?.status === 'deleted' ? undefined : user;
+}
+
+function profileById(state: RegistrationState, id: string | undefined): ProfileEntity | undefined {
+  for (const profile of state.profilesByUser.values()) if (profile.id === id) return profile;
+  return undefined;
+}
+
+function sequenceById(state: RegistrationState, id: string | undefined): WelcomeSequenceEntity | undefined {
+  for (const sequence of state.welcomeByUser.values()) if (sequence.id === id) return sequence;
+  return undefined;
+}
+
 function publicUser(user: UserEntity): Record<string, unknown> {
   return {
     id: user.id,
@@ -205,5 +329,24 @@ function publicUser(user: UserEntity): Record<string, unknown> {
     plan: user.plan,
     status: user.status,
     created_at: user.created_at,
+    ...(user.deactivated_at === undefined ? {} : { deactivated_at: user.deactivated_at }),
+    ...(user.deleted_at === undefined ? {} : { deleted_at: user.deleted_at }),
+  };
+}
+
+function publicProfile(profile: ProfileEntity): Record<string, unknown> {
+  const { correlation_id: _c, undo_requests: _u, cancelled_at, ...shown } = profile;
+  return { ...shown, ...(cancelled_at === undefined ? {} : { cancelled_at }) };
+}
+
+/** `id` and `sequence_id` both: the create answer always named it `sequence_id`. */
+function publicSequence(sequence: WelcomeSequenceEntity): Record<string, unknown> {
+  return {
+    sequence_id: sequence.id,
+    id: sequence.id,
+    user_id: sequence.user_id,
+    channels: sequence.channels,
+    status: sequence.status,
+    ...(sequence.cancelled_at === undefined ? {} : { cancelled_at: sequence.cancelled_at }),
   };
 }

@@ -9,11 +9,46 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
  * means every route of the service (or, as service, every service). services.ts defines them.
  */
 export const SERVICE_ROUTES: Readonly<Record<ServiceName, readonly string[]>> = {
-  user: ['POST /users', 'GET /users', 'GET /users/{id}', 'PATCH /users/{id}/status'],
-  billing: ['POST /profiles'],
+  user: [
+    'POST /users',
+    'GET /users',
+    'GET /users/{id}',
+    'PATCH /users/{id}/status',
+    'POST /users/{id}/deactivate',
+    'DELETE /users/{id}',
+  ],
+  billing: [
+    'POST /profiles',
+    'GET /profiles',
+    'GET /profiles/{id}',
+    'POST /profiles/{id}/cancel',
+    'DELETE /billing-profiles/{id}',
+  ],
   preferences: ['POST /users/{id}/preferences'],
-  notification: ['POST /notifications/welcome'],
+  notification: [
+    'POST /notifications/welcome',
+    'GET /notifications/welcome',
+    'GET /notifications/welcome/{id}',
+    'POST /notifications/welcome/{id}/cancel',
+    'POST /welcome-sequences/{id}/cancel',
+  ],
 };
+
+/**
+ * The routes that undo a registration's side effects (compensations, docs/cli-operations.md
+ * "Undo routes"). Each is idempotent: undoing something already undone answers 200 with the
+ * same entity and applies nothing; an unknown id answers 404 (nothing to undo).
+ */
+export const UNDO_ROUTES = {
+  deactivateUser: 'POST /users/{id}/deactivate',
+  deleteUser: 'DELETE /users/{id}',
+  cancelBillingProfile: 'POST /profiles/{id}/cancel',
+  cancelWelcomeSequence: 'POST /notifications/welcome/{id}/cancel',
+  /** Same as `cancelBillingProfile` (the name first proposed for the undo handlers). */
+  cancelBillingProfileAlias: 'DELETE /billing-profiles/{id}',
+  /** Same as `cancelWelcomeSequence`. */
+  cancelWelcomeSequenceAlias: 'POST /welcome-sequences/{id}/cancel',
+} as const;
 
 export interface UserEntity {
   id: string;
@@ -29,6 +64,12 @@ export interface UserEntity {
   /** Activations per X-Correlation-ID: a registration activates its user once. */
   activations_by_correlation: Record<string, number>;
   summary: unknown;
+  /** When `POST /users/{id}/deactivate` first applied (status `deactivated`). */
+  deactivated_at: string | undefined;
+  /** When `DELETE /users/{id}` first applied (status `deleted`; the email is free again). */
+  deleted_at: string | undefined;
+  /** Undo requests that reached this user (deactivate and delete, no-ops included). */
+  undo_requests: number;
 }
 
 export interface ProfileEntity {
@@ -39,9 +80,14 @@ export interface ProfileEntity {
   currency: string;
   billing_cycle: string;
   payment_method: string | null;
+  /** `active`, `awaiting_payment_method` or `cancelled`. */
   status: string;
   created_at: string;
   correlation_id: string | undefined;
+  /** When `POST /profiles/{id}/cancel` first applied. */
+  cancelled_at: string | undefined;
+  /** Cancel requests that reached this profile (no-ops included). */
+  undo_requests: number;
 }
 
 export interface PreferenceEntity {
@@ -61,8 +107,14 @@ export interface WelcomeSequenceEntity {
   plan: string;
   template: string;
   channels: string[];
+  /** `scheduled`, or `cancelled` once `POST /notifications/welcome/{id}/cancel` applied. */
+  status: 'scheduled' | 'cancelled';
   created_at: string;
   correlation_id: string | undefined;
+  /** When the cancel first applied. */
+  cancelled_at: string | undefined;
+  /** Cancel requests that reached this sequence (no-ops included). */
+  undo_requests: number;
 }
 
 /** Everything the services hold, for exactly-once assertions. */

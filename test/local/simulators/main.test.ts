@@ -26,7 +26,13 @@ test("npm run simulators starts a workflow's offline services alone, prints thei
     const services = await fetch(`${urls.billing}/_services`, { signal: AbortSignal.timeout(2000) });
     assert.equal(services.status, 200);
     const listed = (await services.json()) as { services: Record<string, string[]> };
-    assert.deepEqual(listed.services.billing, ['POST /profiles']);
+    assert.deepEqual(listed.services.billing, [
+      'POST /profiles',
+      'GET /profiles',
+      'GET /profiles/{id}',
+      'POST /profiles/{id}/cancel',
+      'DELETE /billing-profiles/{id}',
+    ]);
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);
