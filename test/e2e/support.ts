@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type HistoryEvent, paginateGetExecutionHistory, type SFNClient } from '@aws-sdk/client-sfn';
 import {
   createApiClient,
@@ -104,4 +105,70 @@ export function runProcess(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** The repository root (where `npx stepflow` resolves the project's bin). */
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Runs `npx stepflow <args>` as a user does, in its own process from the repository root, with
+ * the Node 24 running the tests first on PATH.
+ */
+export function stepflow(args: readonly string[], timeoutMs = 60_000): Promise<ProcessResult> {
+  return runProcess('npx', ['stepflow', ...args], { cwd: REPO_ROOT, timeoutMs });
+}
+
+/** A status document as the API answers it (raw JSON: the fields this wave adds included). */
+export interface StatusBody {
+  readonly correlation_id: string;
+  readonly status: string;
+  readonly outcome?: string;
+  readonly steps: ReadonlyArray<{
+    readonly name: string;
+    readonly status: string;
+    readonly attempts: number;
+    readonly error?: unknown;
+  }>;
+  readonly [field: string]: unknown;
+}
+
+/** GET `<resourceUrl>/<id>` (plus `query`), answering the HTTP status and the parsed body. */
+export async function getStatus(
+  resourceUrl: string,
+  id: string,
+  query = '',
+): Promise<{ status: number; body: StatusBody; text: string }> {
+  const res = await fetch(`${resourceUrl}/${encodeURIComponent(id)}${query}`, {
+    headers: { Accept: 'application/json' },
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: left as text for the assertion message.
+  }
+  return { status: res.status, body: body as StatusBody, text };
+}
+
+/**
+ * Polls the status of `id` until `done(document)` holds (bounded); returns that document, or
+ * throws with the last one seen.
+ */
+export async function pollStatus(
+  resourceUrl: string,
+  id: string,
+  done: (doc: StatusBody) => boolean,
+  timeoutMs = 60_000,
+): Promise<StatusBody> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const { status, body, text } = await getStatus(resourceUrl, id);
+    last = `${status} ${text.slice(0, 600)}`;
+    if (status === 200 && done(body)) return body;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`status of ${id} never matched within ${timeoutMs} ms; last: ${last}`);
 }

@@ -5,6 +5,7 @@
  * list of invalid fields) must match, so "rejected" always means "rejected for the right reason".
  */
 import { type HostileCase, json, schemaCases, validBody } from './hostile-body-cases.ts';
+import { prototypeCases } from './hostile-proto-cases.ts';
 import { headerCases, routeCases } from './hostile-wire-cases.ts';
 
 export { type HostileCase, validBody } from './hostile-body-cases.ts';
@@ -147,5 +148,5 @@ function envelopeCases(): HostileCase[] {
 
 /** Every hostile case, in a stable order. */
 export function hostileCorpus(): HostileCase[] {
-  return [...schemaCases(), ...envelopeCases(), ...headerCases(), ...routeCases()];
+  return [...schemaCases(), ...envelopeCases(), ...headerCases(), ...routeCases(), ...prototypeCases()];
 }

@@ -2,7 +2,8 @@
  * Hostile input (issue 5, part 3): a corpus of malformed requests over raw HTTP, and a fast-check
  * property over the schema (a valid body with exactly one mutation), against the local API on
  * the offline runtime. Each must get the exact 4xx with a message naming the problem, start no
- * execution, write nothing to DynamoDB, and leave the server answering.
+ * execution, write nothing to DynamoDB, and leave the server answering. The corpus includes
+ * header, query, JSON and ID names equal to `Object.prototype` members (hostile-proto-cases.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +11,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import { hostileCorpus, validBody } from './hostile-corpus.ts';
+import { prototypeCases } from './hostile-proto-cases.ts';
 import { sendRaw } from './raw-http.ts';
 import { countExecutions, findPiiLeaks, mapLimit, waitForTerminal } from './support.ts';
 
@@ -277,10 +279,13 @@ describe('hostile input to the registration API', () => {
       .sort(([a], [b]) => a - b)
       .map(([status, n]) => `${status}=${n}`)
       .join(' ');
+    const fiveXx = [...statuses].filter(([status]) => status >= 500).reduce((sum, [, n]) => sum + n, 0);
     console.log(
-      `hostile: corpus=${corpusSize} concurrent_replay=${floodSize} fuzz=${fuzzRuns} (seed ${FUZZ_SEED}) by status: ${byStatus}; ` +
+      `PROOF hostile-input: corpus=${corpusSize} (prototype-named cases ${prototypeCases().length}) concurrent_replay=${floodSize} ` +
+        `fuzz=${fuzzRuns} (seed ${FUZZ_SEED}) by status: ${byStatus}; 5xx=${fiveXx} ` +
         `executions_started=0 items_written=0 hangs=0 final_valid=202 pii_leaks=${leaks.length}`,
     );
+    assert.equal(fiveXx, 0, 'answers in the 5xx range');
     assert.deepEqual(leaks.slice(0, 3), []);
   });
 });
