@@ -8,6 +8,7 @@ import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
+import { executionOutput } from './execution-output.ts';
 import { apiClient, copyWorkflow, register, registrationBody } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -53,7 +54,7 @@ describe('registration through the local API, beside other workflows', () => {
       .map((record) => `${record.service} ${record.route}`);
 
   test('a free registration calls the user, preferences and notification services, never billing', async () => {
-    const { status } = await register(client, registrationBody('free', 'free-1'), {
+    const { started, status } = await register(client, registrationBody('free', 'free-1'), {
       correlationId: 'e2e-free-1',
     });
     assert.equal(status.status, 'SUCCEEDED', JSON.stringify(status));
@@ -63,7 +64,7 @@ describe('registration through the local API, beside other workflows', () => {
       'user PATCH /users/{id}/status',
       'user POST /users',
     ]);
-    const output = status.output as { steps: Record<string, { status: string }> };
+    const output = await executionOutput(runtime.sfnClient, started.execution_arn);
     assert.equal(output.steps.setup_billing_profile?.status, 'skipped_free_plan');
   });
 
@@ -132,7 +133,12 @@ describe('registration through the local API, beside other workflows', () => {
       .filter((r) => r.path.includes('corr') || r.correlationId === id);
     assert.equal(records.length, 5);
     for (const record of records) assert.equal(record.correlationId, id, `${record.service} ${record.route}`);
-    assert.equal((status.output as { correlation_id: string }).correlation_id, id);
+    assert.equal(status.correlation_id, id);
+    const output = await executionOutput<{ correlation_id: string }>(
+      runtime.sfnClient,
+      started.execution_arn,
+    );
+    assert.equal(output.correlation_id, id);
   });
 
   test('the same registration again succeeds as already_exists; different data for the email is USER_CONFLICT', async () => {
@@ -141,7 +147,7 @@ describe('registration through the local API, beside other workflows', () => {
     assert.equal(first.status.status, 'SUCCEEDED');
     const again = await register(client, body);
     assert.equal(again.status.status, 'SUCCEEDED');
-    const steps = (again.status.output as { steps: Record<string, { status: string }> }).steps;
+    const { steps } = await executionOutput(runtime.sfnClient, again.started.execution_arn);
     assert.equal(steps.create_user_account?.status, 'already_exists');
 
     const conflicting = registrationBody('pro', 'repeat');

@@ -4,6 +4,7 @@ import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
+import { executionOutput } from './execution-output.ts';
 import { apiClient, historyOf, register, registrationBody } from './support.ts';
 
 /** Time runs 50x faster than the definition asks; history timestamps keep the asked delays. */
@@ -124,12 +125,12 @@ describe('retries, permanent failures and fallbacks through the local API', () =
 
   test('a preferences outage completes with the fallback', async () => {
     simulatorsOf(runtime).faults.set('preferences', '*', { kind: 'status', status: 503 });
-    const { status } = await register(client, registrationBody('pro', 'prefs-down'));
+    const { started, status } = await register(client, registrationBody('pro', 'prefs-down'));
     assert.equal(status.status, 'SUCCEEDED');
     const prefs = status.steps.find((step) => step.name === 'initialize_preferences');
     assert.equal(prefs?.status, 'fallback');
     assert.equal(prefs?.attempts, 4, 'default_retry_limit 3 = 3 retries after the first attempt');
-    const output = status.output as { steps: Record<string, Record<string, unknown>> };
+    const output = await executionOutput(runtime.sfnClient, started.execution_arn);
     assert.equal(output.steps.initialize_preferences?.fallback_used, true);
     assert.equal(output.steps.initialize_preferences?.status, 'defaults_applied');
     assert.deepEqual(status.failed_steps, []);

@@ -17,6 +17,7 @@ import { followExecution } from '../../local/cli/step-lines.ts';
 import { main } from '../../local/cli/stepflow.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import type { RunningServices } from '../../local/simulators/index.ts';
+import { executionOutput } from './execution-output.ts';
 import { apiClient, copyWorkflow, register, registrationBody } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -65,7 +66,7 @@ describe('a second workflow of HTTP steps and mocks beside the flagship', () => 
   });
 
   test('succeeds with each route applied once, fields of earlier answers in later requests', async () => {
-    const { status } = await register(orders, order('ord-1'), { correlationId: 'orders-e2e-1' });
+    const { started, status } = await register(orders, order('ord-1'), { correlationId: 'orders-e2e-1' });
     assert.equal(status.status, 'SUCCEEDED', JSON.stringify(status));
     const calls = mocks.counters.log({ correlationId: 'orders-e2e-1' });
     assert.deepEqual(calls.map((call) => `${call.service} ${call.route} ${call.outcome}`).sort(), [
@@ -74,9 +75,9 @@ describe('a second workflow of HTTP steps and mocks beside the flagship', () => 
       'payments POST /charges applied',
       'shipping POST /orders/{order_id}/shipments applied',
     ]);
-    const steps = (
-      status.output as { steps: Record<string, { status: number; body: Record<string, unknown> }> }
-    ).steps;
+    const { steps } = await executionOutput<{
+      steps: Record<string, { status: number; body: Record<string, unknown> }>;
+    }>(runtime.sfnClient, started.execution_arn);
     const reservation = steps.reserve_inventory?.body.reservation_id;
     assert.match(String(reservation), /^res_\d+$/);
     assert.equal(steps.reserve_inventory?.status, 201);
@@ -127,7 +128,7 @@ describe('a second workflow of HTTP steps and mocks beside the flagship', () => 
   });
 
   test('a 400 for the on_failure: continue step shows fallback, and the order still ships', async () => {
-    const { status } = await register(orders, order('ord-3', { email: '' }), {
+    const { started, status } = await register(orders, order('ord-3', { email: '' }), {
       correlationId: 'orders-e2e-3',
     });
     assert.equal(status.status, 'SUCCEEDED', JSON.stringify(status));
@@ -135,7 +136,7 @@ describe('a second workflow of HTTP steps and mocks beside the flagship', () => 
     assert.equal(confirmation?.status, 'fallback');
     assert.equal(confirmation?.attempts, 1, 'a 400 is permanent: not retried');
     assert.equal(confirmation?.error?.error, 'PermanentError');
-    const steps = (status.output as { steps: Record<string, Record<string, unknown>> }).steps;
+    const { steps } = await executionOutput(runtime.sfnClient, started.execution_arn);
     assert.deepEqual(
       {
         status: steps.send_confirmation?.status,
