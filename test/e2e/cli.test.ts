@@ -187,7 +187,10 @@ describe('npx stepflow against a local runtime serving two workflows', () => {
     );
     assert.equal(failed.code, 1);
     assert.match(failed.stdout, /✖ setup_billing_profile +attempt 1 .*failed: PermanentError/);
-    assert.match(failed.stdout, /FAILED in .* \(failed steps: setup_billing_profile\)/);
+    assert.match(
+      failed.stdout,
+      /FAILED(, (compensated|held for redrive))? in .* \(failed steps: setup_billing_profile\)/,
+    );
     const cleared = await cli('faults', 'clear', '--workflow', 'user_registration', '--api', api);
     assert.match(cleared.stdout, /No faults active\./);
     assert.equal((await cli('faults', 'show', '--api', api)).stdout.trim(), 'No faults active.');
