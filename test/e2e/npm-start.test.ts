@@ -87,21 +87,22 @@ describe('npm start', () => {
 
   test('--workflow W runs that demo only; an unknown or example-less workflow is refused by name', async () => {
     const dir = twoWorkflows();
+    const bare = mkdtempSync(join(scratch, 'no-examples-'));
+    copyWorkflow(join(ROOT, 'test/fixtures/workflows/console/n-shape/n_shape.yaml'), bare, (yaml) =>
+      yaml.replace('  examples:\n    - { delay_ms: 100 }\n', ''),
+    );
+    // Three independent runs (free ports each), side by side.
     const one = startScript(['--once', ...FREE_PORTS, '--config-dir', dir, '--workflow', 'n_shape']);
+    const unknown = startScript(['--once', ...FREE_PORTS, '--config-dir', dir, '--workflow', 'nope']);
+    const none = startScript(['--once', ...FREE_PORTS, '--config-dir', bare, '--workflow', 'n_shape']);
     assert.equal(await one.exit, 0, one.output());
     assert.match(one.output(), /Demo of n_shape/);
     assert.doesNotMatch(one.output(), /Demo of user_registration/);
-    const unknown = startScript(['--once', ...FREE_PORTS, '--config-dir', dir, '--workflow', 'nope']);
     assert.equal(await unknown.exit, 2, unknown.output());
     assert.match(
       unknown.output(),
       /--workflow: no workflow 'nope' \(workflows: n_shape, user_registration\)/,
     );
-    const bare = mkdtempSync(join(scratch, 'no-examples-'));
-    copyWorkflow(join(ROOT, 'test/fixtures/workflows/console/n-shape/n_shape.yaml'), bare, (yaml) =>
-      yaml.replace('  examples:\n    - { delay_ms: 100 }\n', ''),
-    );
-    const none = startScript(['--once', ...FREE_PORTS, '--config-dir', bare, '--workflow', 'n_shape']);
     assert.equal(await none.exit, 2, none.output());
     assert.match(
       none.output(),
