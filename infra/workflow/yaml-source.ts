@@ -24,6 +24,7 @@ import {
   isPair,
   isScalar,
   isSeq,
+  Lexer,
   LineCounter,
   type Node,
   Parser,
@@ -34,18 +35,22 @@ import type { Diagnostic } from './diagnostics.ts';
 
 export type PathSegment = string | number;
 
-/** Longest workflow (or mock) file read, in characters: Step Functions' whole definition limit. */
-export const MAX_YAML_SOURCE_CHARS = 1_048_576;
+/**
+ * Longest workflow (or mock) file read, in characters: 50 times the flagship workflow, and about
+ * two seconds of yaml's parser on the worst text (a flow list of one-letter items).
+ */
+export const MAX_YAML_SOURCE_CHARS = 262_144;
 
 /** Deepest nesting of mappings and sequences (a workflow needs about 10; JSON schemas a few more). */
 export const MAX_YAML_NESTING = 64;
 
 /**
  * Largest the data may be with every alias written out, in characters (about: a scalar counts
- * its length plus one, a collection two): twice the file limit, so a file of hundreds of
- * `<<: *defaults` merges fits while an alias bomb (each level doubling the last) is refused.
+ * its length plus one, a collection two): four times the file limit and as much as Step
+ * Functions' whole definition, so hundreds of `<<: *defaults` merges fit while an alias bomb
+ * (each level repeating the last) is refused long before it costs memory.
  */
-export const MAX_YAML_EXPANDED_CHARS = 2 * MAX_YAML_SOURCE_CHARS;
+export const MAX_YAML_EXPANDED_CHARS = 4 * MAX_YAML_SOURCE_CHARS;
 
 /** Tags a workflow file may use: JSON's types (`!` is the non-specific tag, a string). */
 const ALLOWED_TAGS = new Set([
@@ -90,8 +95,14 @@ export function parseYaml(text: string, file: string): { source?: YamlSource; di
       },
     ]);
   }
-  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
-  const tooDeep = cstTooDeep(tokens);
+  // Flow nesting costs yaml's parser about 600 bytes of CST per level, so the streaming lexer
+  // looks for it first; the CST (of the text up to there, when it found some) then tells where
+  // the nesting, block levels included, first goes too deep.
+  const deepFlow = flowTooDeep(text);
+  const tooDeep =
+    deepFlow === undefined
+      ? cstTooDeep(tokens(text, lineCounter))
+      : (cstTooDeep(Array.from(new Parser().parse(text.slice(0, deepFlow + 1)))) ?? deepFlow);
   if (tooDeep !== undefined) {
     return at([
       {
@@ -100,7 +111,7 @@ export function parseYaml(text: string, file: string): { source?: YamlSource; di
       },
     ]);
   }
-  const doc = composeOne(tokens, text.length);
+  const doc = composeOne(tokens(text, lineCounter), text.length);
   const problems: Problem[] = [
     ...doc.errors.map((error) => syntaxProblem(text, error)),
     ...doc.warnings.flatMap((warning) => warningProblem(text, warning)),
@@ -113,6 +124,35 @@ export function parseYaml(text: string, file: string): { source?: YamlSource; di
     source: { data: expanded.data, lineOf: (path, key) => lineOf(doc, lineCounter, path, key) },
     diagnostics: [],
   };
+}
+
+/** yaml's CST of `text`, parsed once (the line counter learns the lines on the way). */
+const parsed = new WeakMap<LineCounter, CST.Token[]>();
+function tokens(text: string, lineCounter: LineCounter): CST.Token[] {
+  let cst = parsed.get(lineCounter);
+  if (cst === undefined) {
+    cst = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+    parsed.set(lineCounter, cst);
+  }
+  return cst;
+}
+
+/** Lexer tokens that stand for no text (document start, scalar start, flow end). */
+const SYNTHETIC_TOKENS = new Set(['\u0002', '\u001f', '\u0018']);
+
+/** The offset of the first flow collection (`[`, `{`) nested deeper than {@link MAX_YAML_NESTING}. */
+function flowTooDeep(text: string): number | undefined {
+  let offset = 0;
+  let depth = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '[' || token === '{') {
+      if (++depth > MAX_YAML_NESTING) return offset;
+    } else if ((token === ']' || token === '}') && depth > 0) {
+      depth--;
+    }
+    if (!SYNTHETIC_TOKENS.has(token)) offset += token.length;
+  }
+  return undefined;
 }
 
 /** Offsets where lines start. */
@@ -272,6 +312,10 @@ class Expander {
   readonly #open = new Set<Node>();
   /** Expanded anchored nodes: their data, size and height. */
   readonly #done = new Map<Node, { data: unknown; size: number; height: number }>();
+  /** Anchored nodes with a problem inside: their aliases stay quiet. */
+  readonly #poisoned = new Set<Node>();
+  /** Anchored nodes holding an alias of a poisoned one. */
+  readonly #quiet = new Set<Node>();
   #total = 0;
   /** Where the last node with a position started (an empty value has none of its own). */
   #offset = 0;
@@ -325,9 +369,12 @@ class Expander {
     this.#anchors.set(anchor, n);
     this.#open.add(n);
     const before = this.#total;
+    const problems = this.problems.length;
     const result = this.#plain(n, depth);
     this.#open.delete(n);
     this.#done.set(n, { ...result, size: this.#total - before });
+    // Its problems are reported once, here: its aliases do not repeat them.
+    if (this.problems.length > problems || this.#quiet.has(n)) this.#poisoned.add(n);
     return result;
   }
 
@@ -347,6 +394,12 @@ class Expander {
             ? `YAML alias *${node.source} has no anchor &${node.source} before it (define the anchor first)`
             : `YAML alias *${node.source} is recursive: it is inside its own anchor &${node.source} (line ${anchorLine}), so it would never end`,
       });
+      this.#count(1, offset);
+      return { data: null, height: 0 };
+    }
+    if (this.#poisoned.has(target)) {
+      // So is an anchor around this alias: its aliases stay quiet too.
+      for (const open of this.#open) this.#quiet.add(open);
       this.#count(1, offset);
       return { data: null, height: 0 };
     }
@@ -397,7 +450,10 @@ class Expander {
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       if (isScalar(pair.key) && typeof pair.key.value === 'symbol') {
-        this.#merge(map, child(pair.value), (pair.value as Node | null)?.range?.[0] ?? offset);
+        const problems = this.problems.length;
+        const merged = child(pair.value);
+        if (this.problems.length === problems)
+          this.#merge(map, merged, (pair.value as Node | null)?.range?.[0] ?? offset);
         continue;
       }
       const key = child(pair.key);
