@@ -13,7 +13,11 @@
  *   and on its nesting; a recursive alias is refused at its line;
  * - tags other than YAML's JSON-compatible core ones (`!!str`, `!!int`, ...) are errors, not
  *   silently dropped, and yaml's warnings are errors too;
- * - duplicate keys are found in linear time (yaml's own check is quadratic in a mapping's size).
+ * - duplicate keys are found in linear time (yaml's own check is quadratic in a mapping's size);
+ * - no text holds a control character (tab and line breaks excepted) or a bidirectional override
+ *   (`characterProblem`, aws-limits.ts): AWS refuses the first in names, the second hides what a
+ *   name or description says.
+
  */
 import {
   Composer,
@@ -31,6 +35,7 @@ import {
   type YAMLError,
   YAMLParseError,
 } from 'yaml';
+import { characterProblem } from './aws-limits.ts';
 import type { Diagnostic } from './diagnostics.ts';
 
 export type PathSegment = string | number;
@@ -242,8 +247,8 @@ function warningProblem(text: string, warning: YAMLError): Problem[] {
 }
 
 /**
- * Duplicate keys (linear: one Set per mapping) and tags outside {@link ALLOWED_TAGS}, walking the
- * composed document (its depth is bounded by the CST check).
+ * Duplicate keys (linear: one Set per mapping), tags outside {@link ALLOWED_TAGS} and text with
+ * forbidden characters, walking the composed document (its depth is bounded by the CST check).
  */
 function structureProblems(doc: Document.Parsed, text: string): Problem[] {
   const problems: Problem[] = [];
@@ -254,6 +259,15 @@ function structureProblems(doc: Document.Parsed, text: string): Problem[] {
     const tag = (node as { tag?: string }).tag;
     if ((isScalar(node) || isMap(node) || isSeq(node)) && tag !== undefined && !ALLOWED_TAGS.has(tag)) {
       problems.push(tagProblem(text, node.range?.[0] ?? 0, tag));
+    }
+    if (isScalar(node) && typeof node.value === 'string') {
+      const bad = characterProblem(node.value, { lineBreaks: true });
+      if (bad !== undefined) {
+        problems.push({
+          offset: node.range?.[0] ?? 0,
+          message: `this text holds ${bad}: a workflow file may not hold control or bidirectional-override characters (AWS refuses the first in names; the second makes text read differently than it is)`,
+        });
+      }
     }
     if (isMap(node)) {
       const seen = new Set<unknown>();

@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { parse, stringify } from 'yaml';
 import { aslOf } from '../../../infra/asl-command.ts';
 import { REPO_ROOT } from '../../../infra/repo-root.ts';
+import { characterProblem } from '../../../infra/workflow/aws-limits.ts';
 import { loadWorkflowFile } from '../../../infra/workflow/index.ts';
 import {
   MAX_YAML_EXPANDED_CHARS,
@@ -267,6 +268,7 @@ describe('the data is what yaml builds', () => {
           // Reuse the same objects in several places so yaml writes anchors (&a1) and aliases (*a1).
           const shared = parts.filter((p) => typeof p === 'object' && p !== null);
           const doc = { parts, again: shared, twice: shared.slice(seed % (shared.length + 1)) };
+          fc.pre(clean(doc));
           const text = stringify(doc);
           const ours = parseYaml(text, 'f.yaml');
           assert.deepEqual(ours.diagnostics, []);
@@ -275,6 +277,76 @@ describe('the data is what yaml builds', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+/** True when no string in `value` (keys included) holds a character the reader refuses. */
+function clean(value: unknown): boolean {
+  if (typeof value === 'string') return characterProblem(value, { lineBreaks: true }) === undefined;
+  if (Array.isArray(value)) return value.every(clean);
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value).every(([key, item]) => clean(key) && clean(item));
+  return true;
+}
+
+describe('control and bidirectional-override characters', () => {
+  const FORBIDDEN = [
+    '\u0000',
+    '\u0007',
+    '\u001b',
+    '\u007f',
+    '\u0085',
+    '\u202a',
+    '\u202e',
+    '\u2066',
+    '\u2069',
+    '\ufffe',
+    '\ud800',
+  ];
+
+  test('each forbidden character, escaped in a double-quoted key or value on any line, is refused at that line', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...FORBIDDEN),
+        fc.nat(5),
+        fc.boolean(),
+        fc.string({ maxLength: 8, unit: fc.constantFrom('a', 'b', ' ', 'é') }),
+        (escaped, line, inKey, around) => {
+          const lines = Array.from({ length: 6 }, (_, i) => `k${i}: v${i}`);
+          lines[line] = inKey ? `"${around}${escaped}": v` : `k${line}: "${around}${escaped}${around}"`;
+          const result = parseYaml(`${lines.join('\n')}\n`, 'f.yaml');
+          assert.equal(result.source, undefined);
+          assert.equal(result.diagnostics.length, 1);
+          assert.equal(result.diagnostics[0]?.line, line + 1);
+          assert.match(
+            result.diagnostics[0]?.message ?? '',
+            /^this text holds U\+[0-9A-F]{4} .* \(character \d+\): a workflow file may not hold control or bidirectional-override characters/,
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  test('a raw right-to-left override in a step description is refused with file:line:col', () => {
+    const text = 'name: w\nstep_templates:\n  - name: a\n    description: pay \u202Eevil\n';
+    assert.deepEqual(
+      parseYaml(text, 'f.yaml').diagnostics.map((d) => `${d.line}:${d.column}: ${d.message.split(':')[0]}`),
+      ['4:18: this text holds U+202E RIGHT-TO-LEFT OVERRIDE (character 5)'],
+    );
+  });
+
+  test('tabs, line breaks, accents, emoji, right-to-left script and its marks are text like any other', () => {
+    const text = 'a: "tab\\there"\nb: |\n  two\n  lines\nc: café 😀\nd: שלום עולם\ne: "mark\\u200Fhere"\n';
+    const result = parseYaml(text, 'f.yaml');
+    assert.deepEqual(result.diagnostics, []);
+    assert.deepEqual(result.source?.data, {
+      a: 'tab\there',
+      b: 'two\nlines\n',
+      c: 'café 😀',
+      d: 'שלום עולם',
+      e: 'mark\u200Fhere',
+    });
   });
 });
 
