@@ -19,6 +19,7 @@ import {
   MAX_YAML_EXPANDED_CHARS,
   MAX_YAML_NESTING,
   MAX_YAML_SOURCE_CHARS,
+  MAX_YAML_TOKENS,
   parseYaml,
 } from '../../../infra/workflow/yaml-source.ts';
 import { hostileWorkflows } from '../../fixtures/workflows/hostile/hostile-workflows.ts';
@@ -94,17 +95,17 @@ describe('bounded time and memory on generated attacks', () => {
     {
       name: 'billion laughs, 12 levels of 10 (10^12 values written out)',
       text: `a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${lines(12, (i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`)}\n`,
-      expect: /^6:\d+: YAML alias \*a4 \(422222 characters expanded\) takes the data past/,
+      expect: /^6:\d+: YAML alias \*a4 \(111111 values, 422222 characters expanded\) takes the data past/,
     },
     {
       name: 'doubling, 200 levels (2^200 values written out)',
       text: `a0: &a0 x\n${lines(200, (i) => `a${i + 1}: &a${i + 1} [*a${i}, *a${i}]`)}\n`,
-      expect: /^\d+:\d+: YAML alias \*a\d+ \(\d+ characters expanded\) takes the data past/,
+      expect: /^\d+:\d+: YAML alias \*a\d+ \(\d+ values, \d+ characters expanded\) takes the data past/,
     },
     {
       name: 'merge bomb: each level merges the last one 16 times',
       text: `m0: &m0 {${lines(16, (i) => `k${i}: ${'v'.repeat(40)}`).replaceAll('\n', ', ')}}\n${lines(8, (i) => `m${i + 1}: &m${i + 1}\n  <<: [${Array(16).fill(`*m${i}`).join(', ')}]\n  own: [${Array(16).fill(`*m${i}`).join(', ')}]`)}\n`,
-      expect: /^\d+:\d+: YAML alias \*m\d+ \(\d+ characters expanded\) takes the data past/,
+      expect: /^\d+:\d+: YAML alias \*m\d+ \(\d+ values, \d+ characters expanded\) takes the data past/,
     },
     {
       name: '10,000 anchors each wrapping the last (nesting reached through aliases)',
@@ -143,6 +144,11 @@ describe('bounded time and memory on generated attacks', () => {
       expect: /^15001:1: YAML syntax error: duplicate key 'key_7'/,
     },
     {
+      name: 'a flow list of 150,000 one-letter items (over the token limit)',
+      text: `list: [${Array(150_000).fill('v').join(',')}]\n`,
+      expect: new RegExp(`^1:\\d+: the file has over ${MAX_YAML_TOKENS} YAML tokens`),
+    },
+    {
       name: 'a recursive merge',
       text: 'a: &a\n  b: 1\n  <<: *a\n',
       expect: /^3:7: YAML alias \*a is recursive: it is inside its own anchor &a \(line 1\)/,
@@ -179,7 +185,7 @@ describe('bounded time and memory on generated attacks', () => {
       'f.yaml',
     );
     assert.equal(over.diagnostics.length, 1);
-    assert.match(over.diagnostics[0]?.message ?? '', /YAML alias \*a \(1000 characters expanded\)/);
+    assert.match(over.diagnostics[0]?.message ?? '', /YAML alias \*a \(1 values, 1000 characters expanded\)/);
   });
 
   test(`nesting of exactly ${MAX_YAML_NESTING} levels loads, ${MAX_YAML_NESTING + 1} is refused`, () => {
