@@ -473,6 +473,15 @@ class Expander {
     this.#offset = offset;
     if (isScalar(node)) {
       const value = node.value;
+      if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) {
+        // A `%YAML 1.1` file reads 2026-12-02 as a Date, and its tags make bytes or sets.
+        this.problems.push({
+          offset,
+          message: `YAML reads this value as ${value instanceof Date ? 'a date' : `a ${value?.constructor?.name ?? typeof value}`}, not JSON data: quote it to keep it as text`,
+        });
+        this.#count(ONE, offset);
+        return { data: null, height: 0 };
+      }
       this.#count({ chars: typeof value === 'string' ? value.length + 1 : 2, values: 1 }, offset);
       return { data: value, height: 0 };
     }

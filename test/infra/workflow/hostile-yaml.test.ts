@@ -149,6 +149,11 @@ describe('bounded time and memory on generated attacks', () => {
       expect: new RegExp(`^1:\\d+: the file has over ${MAX_YAML_TOKENS} YAML tokens`),
     },
     {
+      name: 'a YAML 1.1 document, where a date reads as a Date',
+      text: '%YAML 1.1\n---\nname: w\nwhen: 2026-12-02\n',
+      expect: /^4:7: YAML reads this value as a date, not JSON data: quote it to keep it as text$/,
+    },
+    {
       name: 'a recursive merge',
       text: 'a: &a\n  b: 1\n  <<: *a\n',
       expect: /^3:7: YAML alias \*a is recursive: it is inside its own anchor &a \(line 1\)/,
