@@ -160,8 +160,11 @@ describe('bounded time and memory on generated attacks', () => {
     },
   ];
   for (const attack of attacks) {
-    test(`${attack.name}: one diagnostic, under 5 s and 128 MB of heap`, () => {
+    test(`${attack.name}: one diagnostic, under 5 s and 128 MB of heap`, (t) => {
       const result = timedParse(attack.text);
+      t.diagnostic(
+        `${attack.text.length} characters: ${Math.round(result.ms)} ms, heap ${Math.round(result.heapMb)} MB`,
+      );
       assert.equal(result.loaded, false);
       assert.equal(result.diagnostics.length, 1, result.diagnostics.join('\n'));
       assert.match(result.diagnostics[0] ?? '', attack.expect);
