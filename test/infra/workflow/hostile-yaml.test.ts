@@ -294,6 +294,82 @@ describe('the data is what yaml builds', () => {
   });
 });
 
+describe('random YAML-like text', () => {
+  const pieces = [
+    '[',
+    ']',
+    '{',
+    '}',
+    ': ',
+    ',',
+    '- ',
+    '? ',
+    '&a ',
+    '*a',
+    '&b ',
+    '*b',
+    '<<: ',
+    '|',
+    '>',
+    "'",
+    '"',
+    '#',
+    '\n',
+    ' ',
+    '  ',
+    'x',
+    'k',
+    '1',
+    '~',
+    'true',
+    '---',
+    '__proto__: ',
+    'toString: ',
+  ];
+
+  test('never throws: the reader gives data or at least one diagnostic, each at a line of the text', () => {
+    const unit = fc.constantFrom(
+      ...pieces,
+      '!!str ',
+      '!foo ',
+      '%',
+      '@',
+      '\t',
+      '\\',
+      '...',
+      '\u202e',
+      '\u0000',
+    );
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 80 }), (text) => {
+        const result = parseYaml(text, 'f.yaml');
+        assert.ok(result.source !== undefined || result.diagnostics.length > 0);
+        const lines = text.split('\n').length;
+        for (const d of result.diagnostics) assert.ok(d.line >= 1 && d.line <= lines, JSON.stringify(d));
+        if (result.source) JSON.stringify(result.source.data);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('whatever the reader loads, yaml loads too, to the same data', () => {
+    let loaded = 0;
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...pieces), maxLength: 60 }), (text) => {
+        const ours = parseYaml(text, 'f.yaml');
+        if (ours.source === undefined) return;
+        loaded++;
+        assert.deepStrictEqual(
+          ours.source.data,
+          parse(text, { merge: true, maxAliasCount: -1, logLevel: 'silent' }) ?? null,
+        );
+      }),
+      { numRuns: 3000 },
+    );
+    assert.ok(loaded > 300, `only ${loaded} of 3000 texts loaded`);
+  });
+});
+
 /** True when no string in `value` (keys included) holds a character the reader refuses. */
 function clean(value: unknown): boolean {
   if (typeof value === 'string') return characterProblem(value, { lineBreaks: true }) === undefined;
