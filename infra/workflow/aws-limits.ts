@@ -31,3 +31,71 @@ export const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
 /** ASL: intrinsic functions nest at most 10 deep in one field. */
 export const MAX_INTRINSIC_NESTING = 10;
+
+/**
+ * Step Functions refuses control characters in names (U+0000-001F, U+007F-009F, U+FFFE-FFFF,
+ * lone surrogates); bidirectional overrides and isolates (U+202A-202E, U+2066-2069) reorder text
+ * on screen, so a name or description would read differently in review than it is (Trojan
+ * Source). Neither is ever needed in a workflow file: the YAML reader refuses both in any text,
+ * tab and line breaks excepted; a state name may hold neither (see `characterProblem`).
+ */
+function forbidden(code: number): boolean {
+  return (
+    code <= 0x1f ||
+    (code >= 0x7f && code <= 0x9f) ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069) ||
+    (code >= 0xd800 && code <= 0xdfff) || // a lone surrogate: for...of yields pairs whole
+    code === 0xfffe ||
+    code === 0xffff
+  );
+}
+
+/** Readable names of the characters {@link characterProblem} refuses. */
+const CHARACTER_NAMES: Readonly<Record<number, string>> = {
+  0: 'NUL',
+  9: 'TAB',
+  10: 'LINE FEED',
+  13: 'CARRIAGE RETURN',
+  27: 'ESCAPE',
+  127: 'DELETE',
+  8234: 'LEFT-TO-RIGHT EMBEDDING',
+  8235: 'RIGHT-TO-LEFT EMBEDDING',
+  8236: 'POP DIRECTIONAL FORMATTING',
+  8237: 'LEFT-TO-RIGHT OVERRIDE',
+  8238: 'RIGHT-TO-LEFT OVERRIDE',
+  8294: 'LEFT-TO-RIGHT ISOLATE',
+  8295: 'RIGHT-TO-LEFT ISOLATE',
+  8296: 'FIRST STRONG ISOLATE',
+  8297: 'POP DIRECTIONAL ISOLATE',
+};
+
+/**
+ * The first character of `text` AWS refuses in a name or that hides what the text says, as
+ * `U+202E RIGHT-TO-LEFT OVERRIDE (character 4)`; undefined when there is none. With
+ * `lineBreaks`, tab, line feed and carriage return are allowed (descriptions, request bodies).
+ *
+ * @example characterProblem('a\u202Eb') // 'U+202E RIGHT-TO-LEFT OVERRIDE (character 2)'
+ */
+export function characterProblem(text: string, options: { lineBreaks?: boolean } = {}): string | undefined {
+  let position = 0;
+  for (const character of text) {
+    position++;
+    const code = character.codePointAt(0) ?? 0;
+    if (!forbidden(code)) continue;
+    if (options.lineBreaks && (code === 0x09 || code === 0x0a || code === 0x0d)) continue;
+    const hex = code.toString(16).toUpperCase().padStart(4, '0');
+    const kind =
+      CHARACTER_NAMES[code] ??
+      (code >= 0xd800 && code <= 0xdfff
+        ? 'a lone surrogate'
+        : code >= 0xfffe
+          ? 'a noncharacter'
+          : 'a control character');
+    return `U+${hex} ${kind} (character ${position})`;
+  }
+  return undefined;
+}
+
+/** AWS::StepFunctions::StateMachineVersion (its description is the workflow's `version`): 256 characters. */
+export const MAX_STATE_MACHINE_VERSION_DESCRIPTION_LENGTH = 256;

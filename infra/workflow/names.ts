@@ -51,6 +51,20 @@ export class StateNames {
 }
 
 /**
+ * The construct id for a name taken from a workflow file (a step's, for its Task state and its
+ * function). constructs keeps a scope's children in a plain object, so an id equal to an
+ * `Object.prototype` member (`toString`, `constructor`, `valueOf`, ...) reads as taken: "There is
+ * already a Construct with name 'toString'". Such a name gets a suffix no step name can have
+ * (` (name)`); every other name is its own id, so no existing logical ID moves. The state name
+ * is set explicitly (`stateName`), so the definition does not change.
+ *
+ * @example new tasks.LambdaInvoke(scope, constructId(step.name), { stateName: step.name, ... })
+ */
+export function constructId(name: string): string {
+  return name in Object.prototype ? `${name} (name)` : name;
+}
+
+/**
  * The CloudFormation stack name of a workflow: `user_registration` -> `UserRegistrationWorkflow`
  * (the name's letters and digits in PascalCase). The checks stage makes sure CloudFormation
  * accepts it.

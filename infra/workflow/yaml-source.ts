@@ -4,16 +4,23 @@
  *
  * A workflow file may come from anyone, so reading it is bounded and every refusal is a
  * `file:line:col` diagnostic:
- * - the file is at most {@link MAX_YAML_SOURCE_CHARS} characters;
+ * - the file is at most {@link MAX_YAML_SOURCE_CHARS} characters and {@link MAX_YAML_TOKENS}
+ *   tokens (counted by yaml's streaming lexer: yaml's CST and AST cost memory per token, while a
+ *   long string costs little);
  * - collections nest at most {@link MAX_YAML_NESTING} levels, checked on yaml's CST (its parser is
  *   iterative; its composer is recursive, so a deeper file is refused before it is composed);
  * - aliases are expanded by this module, not by yaml's `toJS` (whose only guard is an alias
  *   count, which refuses a file with a few hundred `<<: *defaults` merges): the bound is on the
- *   size of the data once every alias is written out, {@link MAX_YAML_EXPANDED_CHARS} characters,
- *   and on its nesting; a recursive alias is refused at its line;
+ *   size of the data once every alias is written out ({@link MAX_YAML_EXPANDED_VALUES} values,
+ *   {@link MAX_YAML_EXPANDED_CHARS} characters) and on its nesting; a recursive alias is refused
+ *   at its line;
  * - tags other than YAML's JSON-compatible core ones (`!!str`, `!!int`, ...) are errors, not
  *   silently dropped, and yaml's warnings are errors too;
- * - duplicate keys are found in linear time (yaml's own check is quadratic in a mapping's size).
+ * - duplicate keys are found in linear time (yaml's own check is quadratic in a mapping's size);
+ * - no text holds a control character (tab and line breaks excepted) or a bidirectional override
+ *   (`characterProblem`, aws-limits.ts): AWS refuses the first in names, the second hides what a
+ *   name or description says.
+
  */
 import {
   Composer,
@@ -24,27 +31,41 @@ import {
   isPair,
   isScalar,
   isSeq,
+  Lexer,
   LineCounter,
   type Node,
   Parser,
   type YAMLError,
   YAMLParseError,
 } from 'yaml';
+import { characterProblem } from './aws-limits.ts';
 import type { Diagnostic } from './diagnostics.ts';
 
 export type PathSegment = string | number;
 
-/** Longest workflow (or mock) file read, in characters: Step Functions' whole definition limit. */
-export const MAX_YAML_SOURCE_CHARS = 1_048_576;
+/**
+ * Longest workflow (or mock) file read, in characters: room for text past Step Functions' 1 MB
+ * definition limit, so such a workflow gets the definition-size diagnostic.
+ */
+export const MAX_YAML_SOURCE_CHARS = 4 * 1_048_576;
+
+/**
+ * Most tokens (keys, values, indicators; not spaces or comments) in a file: the flagship workflow
+ * has 860, 300 merged steps 4,500. yaml needs about a second and 100 MB per 100,000 on the worst
+ * text (a flow list of one-letter items).
+ */
+export const MAX_YAML_TOKENS = 200_000;
 
 /** Deepest nesting of mappings and sequences (a workflow needs about 10; JSON schemas a few more). */
 export const MAX_YAML_NESTING = 64;
 
 /**
- * Largest the data may be with every alias written out, in characters (about: a scalar counts
- * its length plus one, a collection two): twice the file limit, so a file of hundreds of
- * `<<: *defaults` merges fits while an alias bomb (each level doubling the last) is refused.
+ * Largest the data may be with every alias written out: values (each scalar and collection) and
+ * characters (about: a scalar counts its length plus one, a collection two). Hundreds of
+ * `<<: *defaults` merges fit many times over; an alias bomb (each level repeating the last) is
+ * refused after a few levels, before it costs anything (aliases share their anchor's data).
  */
+export const MAX_YAML_EXPANDED_VALUES = 250_000;
 export const MAX_YAML_EXPANDED_CHARS = 2 * MAX_YAML_SOURCE_CHARS;
 
 /** Tags a workflow file may use: JSON's types (`!` is the non-specific tag, a string). */
@@ -90,8 +111,23 @@ export function parseYaml(text: string, file: string): { source?: YamlSource; di
       },
     ]);
   }
-  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
-  const tooDeep = cstTooDeep(tokens);
+  // Flow nesting costs yaml's parser about 600 bytes of CST per level, so the streaming lexer
+  // looks for it first (and counts tokens); the CST (of the text up to there, when it found deep
+  // flow) then tells where the nesting, block levels included, first goes too deep.
+  const lexed = lexicalProblem(text);
+  if (lexed?.tokens) {
+    return at([
+      {
+        offset: lexed.offset,
+        message: `the file has over ${MAX_YAML_TOKENS} YAML tokens (keys, values and indicators), the limit of a workflow file (this is where the limit falls)`,
+      },
+    ]);
+  }
+  const deepFlow = lexed?.offset;
+  const tooDeep =
+    deepFlow === undefined
+      ? cstTooDeep(tokens(text, lineCounter))
+      : (cstTooDeep(Array.from(new Parser().parse(text.slice(0, deepFlow + 1)))) ?? deepFlow);
   if (tooDeep !== undefined) {
     return at([
       {
@@ -100,7 +136,7 @@ export function parseYaml(text: string, file: string): { source?: YamlSource; di
       },
     ]);
   }
-  const doc = composeOne(tokens, text.length);
+  const doc = composeOne(tokens(text, lineCounter), text.length);
   const problems: Problem[] = [
     ...doc.errors.map((error) => syntaxProblem(text, error)),
     ...doc.warnings.flatMap((warning) => warningProblem(text, warning)),
@@ -113,6 +149,42 @@ export function parseYaml(text: string, file: string): { source?: YamlSource; di
     source: { data: expanded.data, lineOf: (path, key) => lineOf(doc, lineCounter, path, key) },
     diagnostics: [],
   };
+}
+
+/** yaml's CST of `text`, parsed once (the line counter learns the lines on the way). */
+const parsed = new WeakMap<LineCounter, CST.Token[]>();
+function tokens(text: string, lineCounter: LineCounter): CST.Token[] {
+  let cst = parsed.get(lineCounter);
+  if (cst === undefined) {
+    cst = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+    parsed.set(lineCounter, cst);
+  }
+  return cst;
+}
+
+/** Lexer tokens that stand for no text (document start, scalar start, flow end). */
+const SYNTHETIC_TOKENS = new Set(['\u0002', '\u001f', '\u0018']);
+
+/**
+ * From yaml's streaming lexer: the offset of the first flow collection (`[`, `{`) nested deeper
+ * than {@link MAX_YAML_NESTING}, or of the token past {@link MAX_YAML_TOKENS} (`tokens: true`).
+ */
+function lexicalProblem(text: string): { offset: number; tokens: boolean } | undefined {
+  let offset = 0;
+  let depth = 0;
+  let count = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '[' || token === '{') {
+      if (++depth > MAX_YAML_NESTING) return { offset, tokens: false };
+    } else if ((token === ']' || token === '}') && depth > 0) {
+      depth--;
+    }
+    if (SYNTHETIC_TOKENS.has(token)) continue;
+    if (!/^\s*$/.test(token) && !token.startsWith('#') && ++count > MAX_YAML_TOKENS)
+      return { offset, tokens: true };
+    offset += token.length;
+  }
+  return undefined;
 }
 
 /** Offsets where lines start. */
@@ -202,8 +274,8 @@ function warningProblem(text: string, warning: YAMLError): Problem[] {
 }
 
 /**
- * Duplicate keys (linear: one Set per mapping) and tags outside {@link ALLOWED_TAGS}, walking the
- * composed document (its depth is bounded by the CST check).
+ * Duplicate keys (linear: one Set per mapping), tags outside {@link ALLOWED_TAGS} and text with
+ * forbidden characters, walking the composed document (its depth is bounded by the CST check).
  */
 function structureProblems(doc: Document.Parsed, text: string): Problem[] {
   const problems: Problem[] = [];
@@ -214,6 +286,15 @@ function structureProblems(doc: Document.Parsed, text: string): Problem[] {
     const tag = (node as { tag?: string }).tag;
     if ((isScalar(node) || isMap(node) || isSeq(node)) && tag !== undefined && !ALLOWED_TAGS.has(tag)) {
       problems.push(tagProblem(text, node.range?.[0] ?? 0, tag));
+    }
+    if (isScalar(node) && typeof node.value === 'string') {
+      const bad = characterProblem(node.value, { lineBreaks: true });
+      if (bad !== undefined) {
+        problems.push({
+          offset: node.range?.[0] ?? 0,
+          message: `this text holds ${bad}: a workflow file may not hold control or bidirectional-override characters (AWS refuses the first in names; the second makes text read differently than it is)`,
+        });
+      }
     }
     if (isMap(node)) {
       const seen = new Set<unknown>();
@@ -254,6 +335,13 @@ function tagProblem(text: string, nodeStart: number, tag: string): Problem {
   };
 }
 
+/** A part of the data, written out: its values (scalars and collections) and characters. */
+interface Size {
+  chars: number;
+  values: number;
+}
+const ONE: Size = { chars: 1, values: 1 };
+
 /** Thrown inside {@link Expander} to stop at once (the data is too large to go on). */
 class TooLarge extends Error {}
 
@@ -271,11 +359,16 @@ class Expander {
   /** Anchored nodes being expanded: an alias to one of them is recursive. */
   readonly #open = new Set<Node>();
   /** Expanded anchored nodes: their data, size and height. */
-  readonly #done = new Map<Node, { data: unknown; size: number; height: number }>();
-  #total = 0;
+  readonly #done = new Map<Node, { data: unknown; size: Size; height: number }>();
+  /** Anchored nodes with a problem inside: their aliases stay quiet. */
+  readonly #poisoned = new Set<Node>();
+  /** Anchored nodes holding an alias of a poisoned one. */
+  readonly #quiet = new Set<Node>();
+  #chars = 0;
+  #values = 0;
   /** Where the last node with a position started (an empty value has none of its own). */
   #offset = 0;
-  #largestAlias: { offset: number; name: string; size: number } | undefined;
+  #largestAlias: { offset: number; name: string; size: Size } | undefined;
 
   constructor(text: string) {
     this.#text = text;
@@ -290,21 +383,23 @@ class Expander {
     }
   }
 
-  /** Adds `size` to the expanded total; past the limit, reports where and stops. */
-  #count(size: number, offset: number, alias?: string): void {
-    this.#total += size;
-    if (this.#total <= MAX_YAML_EXPANDED_CHARS) return;
-    const limit = `the ${MAX_YAML_EXPANDED_CHARS}-character limit of a workflow's data with its aliases expanded`;
+  /** Adds `size` to the expanded total; past a limit, reports where and stops. */
+  #count(size: Size, offset: number, alias?: string): void {
+    this.#chars += size.chars;
+    this.#values += size.values;
+    if (this.#chars <= MAX_YAML_EXPANDED_CHARS && this.#values <= MAX_YAML_EXPANDED_VALUES) return;
+    const limit = `the limit of a workflow's data with its aliases expanded (${MAX_YAML_EXPANDED_VALUES} values, ${MAX_YAML_EXPANDED_CHARS} characters)`;
     const biggest = this.#largestAlias;
+    const shown = (s: Size): string => `${s.values} values, ${s.chars} characters`;
     if (alias !== undefined) {
       this.problems.push({
         offset,
-        message: `YAML alias *${alias} (${size} characters expanded) takes the data past ${limit}: is it an alias bomb? (use fewer or smaller aliases)`,
+        message: `YAML alias *${alias} (${shown(size)} expanded) takes the data past ${limit}: is it an alias bomb? (use fewer or smaller aliases)`,
       });
     } else if (biggest !== undefined) {
       this.problems.push({
         offset: biggest.offset,
-        message: `YAML aliases take the data past ${limit}; the largest, *${biggest.name} here, is ${biggest.size} characters expanded (use fewer or smaller aliases)`,
+        message: `YAML aliases take the data past ${limit}; the largest, *${biggest.name} here, is ${shown(biggest.size)} expanded (use fewer or smaller aliases)`,
       });
     } else {
       this.problems.push({ offset, message: `the file's data is over ${limit}` });
@@ -315,7 +410,7 @@ class Expander {
   /** `depth`: collections around this node. Returns its data and height (collections in it, itself included). */
   #node(node: unknown, depth: number): { data: unknown; height: number } {
     if (node === null || node === undefined) {
-      this.#count(1, this.#offset);
+      this.#count(ONE, this.#offset);
       return { data: null, height: 0 };
     }
     if (isAlias(node)) return this.#alias(node, depth);
@@ -324,10 +419,14 @@ class Expander {
     if (anchor === undefined) return this.#plain(n, depth);
     this.#anchors.set(anchor, n);
     this.#open.add(n);
-    const before = this.#total;
+    const before = { chars: this.#chars, values: this.#values };
+    const problems = this.problems.length;
     const result = this.#plain(n, depth);
     this.#open.delete(n);
-    this.#done.set(n, { ...result, size: this.#total - before });
+    const size = { chars: this.#chars - before.chars, values: this.#values - before.values };
+    this.#done.set(n, { ...result, size });
+    // Its problems are reported once, here: its aliases do not repeat them.
+    if (this.problems.length > problems || this.#quiet.has(n)) this.#poisoned.add(n);
     return result;
   }
 
@@ -347,10 +446,16 @@ class Expander {
             ? `YAML alias *${node.source} has no anchor &${node.source} before it (define the anchor first)`
             : `YAML alias *${node.source} is recursive: it is inside its own anchor &${node.source} (line ${anchorLine}), so it would never end`,
       });
-      this.#count(1, offset);
+      this.#count(ONE, offset);
       return { data: null, height: 0 };
     }
-    if (done.size > (this.#largestAlias?.size ?? 0))
+    if (this.#poisoned.has(target)) {
+      // So is an anchor around this alias: its aliases stay quiet too.
+      for (const open of this.#open) this.#quiet.add(open);
+      this.#count(ONE, offset);
+      return { data: null, height: 0 };
+    }
+    if (done.size.chars > (this.#largestAlias?.size.chars ?? 0))
       this.#largestAlias = { offset, name: node.source, size: done.size };
     this.#count(done.size, offset, node.source);
     if (depth + done.height > MAX_YAML_NESTING) {
@@ -368,14 +473,23 @@ class Expander {
     this.#offset = offset;
     if (isScalar(node)) {
       const value = node.value;
-      this.#count(typeof value === 'string' ? value.length + 1 : 2, offset);
+      if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) {
+        // A `%YAML 1.1` file reads 2026-12-02 as a Date, and its tags make bytes or sets.
+        this.problems.push({
+          offset,
+          message: `YAML reads this value as ${value instanceof Date ? 'a date' : `a ${value?.constructor?.name ?? typeof value}`}, not JSON data: quote it to keep it as text`,
+        });
+        this.#count(ONE, offset);
+        return { data: null, height: 0 };
+      }
+      this.#count({ chars: typeof value === 'string' ? value.length + 1 : 2, values: 1 }, offset);
       return { data: value, height: 0 };
     }
     if (!isMap(node) && !isSeq(node)) {
-      this.#count(1, offset);
+      this.#count(ONE, offset);
       return { data: null, height: 0 };
     }
-    this.#count(2, offset);
+    this.#count({ chars: 2, values: 1 }, offset);
     if (depth + 1 > MAX_YAML_NESTING) {
       this.problems.push({
         offset,
@@ -397,7 +511,10 @@ class Expander {
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       if (isScalar(pair.key) && typeof pair.key.value === 'symbol') {
-        this.#merge(map, child(pair.value), (pair.value as Node | null)?.range?.[0] ?? offset);
+        const problems = this.problems.length;
+        const merged = child(pair.value);
+        if (this.problems.length === problems)
+          this.#merge(map, merged, (pair.value as Node | null)?.range?.[0] ?? offset);
         continue;
       }
       const key = child(pair.key);
