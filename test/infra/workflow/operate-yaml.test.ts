@@ -35,12 +35,12 @@ describe('operating fields: the typed spec the stack reads', () => {
     assert.deepEqual(spec.notifications, [
       {
         on: ['FAILED', 'TIMED_OUT'],
-        target: { kind: 'sns', arn: 'arn:aws:sns:us-east-1:123456789012:order-alerts' },
+        target: { sns: 'arn:aws:sns:us-east-1:123456789012:order-alerts' },
         line: 26,
       },
       {
         on: ['SUCCEEDED'],
-        target: { kind: 'event_bus', arn: 'arn:aws:events:us-east-1:123456789012:event-bus/orders' },
+        target: { eventBus: 'arn:aws:events:us-east-1:123456789012:event-bus/orders' },
         line: 28,
       },
     ]);
