@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import {
   analyzeWorkflow,
   compileWorkflow,
@@ -326,5 +327,35 @@ describe('await_operator on the local engine', () => {
       run.calls.filter((c) => c.step.endsWith(':undo')).map((c) => c.step),
       ['reserve:undo'],
     );
+  });
+});
+
+describe('steps on a shared function (CompileOptions.stepConfigFor)', () => {
+  test('the Task payload, and the undo payload of a compensate.request, carry the step variables under config', () => {
+    const spec = parseWorkflow(
+      'name: shared\nstep_templates:\n  - name: charge\n    handler_config:\n      url: https://pay.example.com\n      request: { method: POST, path: /charges }\n    compensate:\n      request: { method: POST, path: /refunds }\n  - name: own\n    depends_on_step: charge\n',
+      'shared.yaml',
+    );
+    const stack = new Stack(new App(), 'Shared');
+    const fn = lambda.Function.fromFunctionArn(
+      stack,
+      'F',
+      'arn:aws:lambda:us-east-1:123456789012:function:f',
+    );
+    const compiled = compileWorkflow(stack, analyzeWorkflow(spec), {
+      functionFor: () => fn,
+      compensationFunctionFor: () => fn,
+      stepConfigFor: (step) =>
+        step.name === 'charge' ? { STEP_NAME: 'charge', SERVICE_URL: 'https://pay.example.com' } : undefined,
+    });
+    const graph = new sfn.StateGraph(compiled.chain.startState, 'g');
+    const states = (stack.resolve(graph.toGraphJson()) as { States: States }).States;
+    const config = { STEP_NAME: 'charge', SERVICE_URL: 'https://pay.example.com' };
+    assert.deepEqual((states.charge?.Parameters as Record<string, unknown> | undefined)?.config, config);
+    assert.deepEqual(
+      (states['charge (undo)']?.Parameters as Record<string, unknown> | undefined)?.config,
+      config,
+    );
+    assert.equal((states.own?.Parameters as Record<string, unknown> | undefined)?.config, undefined);
   });
 });
