@@ -255,9 +255,10 @@ describe('compensation on the local engine', () => {
 });
 
 describe('await_operator on the local engine', () => {
+  // The engine's clock runs 1e6 times faster: a year's timeout is 31 s of real time, ample for a test.
   const yaml = (workflowFields = '', stepFields = ''): WorkflowSpec =>
     parseWorkflow(
-      `name: ops\n${workflowFields}step_templates:\n  - name: charge\n    on_failure: await_operator\n    operator_timeout_seconds: 600\n${stepFields}  - name: ship\n    depends_on_step: charge\n`,
+      `name: ops\n${workflowFields}step_templates:\n  - name: charge\n    on_failure: await_operator\n    operator_timeout_seconds: 31536000\n${stepFields}  - name: ship\n    depends_on_step: charge\n`,
       'ops.yaml',
     );
 
@@ -268,7 +269,7 @@ describe('await_operator on the local engine', () => {
     ]);
     const operator = states['charge (operator)'];
     assert.equal(operator?.Resource, 'arn:aws:states:::lambda:invoke.waitForTaskToken');
-    assert.equal(operator?.TimeoutSeconds, 600);
+    assert.equal(operator?.TimeoutSeconds, 31_536_000);
     assert.equal(operator?.ResultPath, '$.steps.charge');
     assert.equal(operator?.Retry, undefined);
     assert.equal(operator?.Next, 'ship');
@@ -316,7 +317,7 @@ describe('await_operator on the local engine', () => {
 
   test('with compensation, an operator failure compensates the steps before it', async () => {
     const spec = parseWorkflow(
-      'name: ops2\nstep_templates:\n  - name: reserve\n    compensate: { handler_class: UndoReserveHandler }\n  - name: charge\n    depends_on_step: reserve\n    on_failure: await_operator\n',
+      'name: ops2\nstep_templates:\n  - name: reserve\n    compensate: { handler_class: UndoReserveHandler }\n  - name: charge\n    depends_on_step: reserve\n    on_failure: await_operator\n    operator_timeout_seconds: 31536000\n',
       'ops2.yaml',
     );
     const run = runOnEngine(renderFull(spec), { failures: { charge: ['PermanentError'] } });
