@@ -255,7 +255,7 @@ describe('compensation on the local engine', () => {
 });
 
 describe('await_operator on the local engine', () => {
-  // The engine's clock runs 1e6 times faster: a year's timeout is 31 s of real time, ample for a test.
+  // A year's operator timeout: the engine's clock runs 1000 times faster, and the test answers at once.
   const yaml = (workflowFields = '', stepFields = ''): WorkflowSpec =>
     parseWorkflow(
       `name: ops\n${workflowFields}step_templates:\n  - name: charge\n    on_failure: await_operator\n    operator_timeout_seconds: 31536000\n${stepFields}  - name: ship\n    depends_on_step: charge\n`,
