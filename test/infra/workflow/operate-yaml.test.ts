@@ -226,3 +226,22 @@ describe('operating fields: diagnostics with file:line', () => {
     }
   });
 });
+
+describe('operating fields: warnings of the checks stage', () => {
+  test('an operator wait longer than the workflow timeout', () => {
+    const spec = parseWorkflow(
+      `name: w\ntimeout_seconds: 3600\nstep_templates:\n${STEP}    on_failure: await_operator\n`,
+      'w.yaml',
+    );
+    assert.deepEqual(analyzeWorkflow(spec).warnings, [
+      "w.yaml:4: warning: step 'call_service' waits up to 604800 s for an operator (operator_timeout_seconds), longer than the workflow's timeout_seconds (3600): the execution times out first",
+    ]);
+  });
+
+  test('two steps of one service with different breaker settings', () => {
+    const text = `name: b\nstep_templates:\n${STEP}  - name: again\n    handler_config:\n      url: https://svc.example.com/v2\n      circuit_breaker: { cool_down_seconds: 9 }\n  - name: same\n    handler_config: { url: https://svc.example.com }\n`;
+    assert.deepEqual(analyzeWorkflow(parseWorkflow(text, 'b.yaml')).warnings, [
+      "b.yaml:9: warning: step 'again' sets circuit breaker settings for service 'svc.example.com' that differ from step 'call_service's; both share one breaker, so give them the same settings (or set them once in the workflow's circuit_breaker)",
+    ]);
+  });
+});
