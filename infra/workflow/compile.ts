@@ -202,7 +202,9 @@ class Builder {
   #task(name: string, place: Place): sfn.Chain {
     const step = this.#spec.steps.find((s) => s.name === name);
     if (!step) throw new Error(`plan names unknown step '${name}'`);
-    const task = new tasks.LambdaInvoke(this.#scope, step.name, {
+    // The construct id is never the bare step name: a step may be called `constructor` or
+    // `toString`, which the construct tree's child lookup would mistake for an existing child.
+    const task = new tasks.LambdaInvoke(this.#scope, `Step-${step.name}`, {
       stateName: step.name,
       ...(step.description === undefined ? {} : { comment: step.description }),
       lambdaFunction: this.#options.functionFor(step),

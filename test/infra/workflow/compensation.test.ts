@@ -360,3 +360,26 @@ describe('steps on a shared function (CompileOptions.stepConfigFor)', () => {
     assert.equal((states.own?.Parameters as Record<string, unknown> | undefined)?.config, undefined);
   });
 });
+
+describe('steps named like Object.prototype members', () => {
+  test('constructor, toString, hasOwnProperty and valueOf compile, with compensation and an operator wait', async () => {
+    const names = ['constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+    const spec = parseWorkflow(
+      `name: proto\nstep_templates:\n${names
+        .map(
+          (n, i) =>
+            `  - name: ${n}\n${i === 0 ? '' : `    depends_on_step: ${names[i - 1]}\n`}    compensate: { handler_class: Undo${i}Handler }\n`,
+        )
+        .join('')}  - name: last\n    depends_on_step: valueOf\n    on_failure: await_operator\n`,
+      'proto.yaml',
+    );
+    const definition = renderFull(spec);
+    for (const n of names) assert.equal((definition.States as States)[n]?.Type, 'Task');
+    const run = runOnEngine(definition, { failures: { valueOf: ['PermanentError'] } });
+    await run.execution.done;
+    assert.deepEqual(
+      run.calls.filter((c) => c.step.endsWith(':undo')).map((c) => c.step),
+      ['hasOwnProperty:undo', 'toString:undo', 'constructor:undo'],
+    );
+  });
+});

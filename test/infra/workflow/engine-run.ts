@@ -81,7 +81,9 @@ export function runOnEngine(
 ): EngineRun {
   const calls: Call[] = [];
   const tokens = new Map<string, string>();
-  const failures = structuredClone(options.failures ?? {});
+  // Maps, not objects: a step may be called `constructor` or `toString`.
+  const failures = new Map(Object.entries(structuredClone(options.failures ?? {})));
+  const results = new Map(Object.entries(options.results ?? {}));
   const machine = createStateMachine({
     arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Test',
     name: 'Test',
@@ -97,7 +99,7 @@ export function runOnEngine(
       }
       const step = String(payload.step);
       calls.push({ fn, step, payload });
-      const failure = failures[step]?.shift();
+      const failure = failures.get(step)?.shift();
       if (failure !== undefined) {
         const error = new Error(
           JSON.stringify({ errorType: failure, errorMessage: `${step} failed on purpose` }),
@@ -105,7 +107,7 @@ export function runOnEngine(
         error.name = failure;
         throw error;
       }
-      return options.results?.[step] ?? { step, correlation_id: 'corr-1' };
+      return results.get(step) ?? { step, correlation_id: 'corr-1' };
     },
   });
   const execution = machine.start(
