@@ -147,7 +147,7 @@ function alarmProblems(alarms: unknown, at: At): void {
     if (key === 'topic_email') {
       if (typeof value !== 'string' || !EMAIL.test(value))
         at(here, `alarms.topic_email must be an email address, got ${describe(value)}`);
-    } else if (key in ALARM_FIELDS) {
+    } else if (Object.hasOwn(ALARM_FIELDS, key)) {
       thresholdProblems(value, here, `alarms.${key}`, at);
     } else {
       at(here, `unknown field 'alarms.${key}'${didYouMean(key, known)}`, true);

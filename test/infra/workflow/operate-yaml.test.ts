@@ -130,6 +130,16 @@ describe('operating fields: diagnostics with file:line', () => {
     );
   });
 
+  test('prototype-named keys are unknown fields, not crashes', () => {
+    assert.deepEqual(
+      problems('alarms:\n  constructor: { threshold: 1 }\ncircuit_breaker:\n  toString: 1\n'),
+      [
+        "ops.yaml:3: unknown field 'alarms.constructor'",
+        "ops.yaml:5: unknown field 'circuit_breaker.toString' (known: failure_threshold, window_seconds, cool_down_seconds, max_outage_seconds)",
+      ],
+    );
+  });
+
   test('notifications', () => {
     assert.deepEqual(
       problems(
