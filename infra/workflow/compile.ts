@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import {
   COMPENSATION_FAILURE_KEY,
   COMPILER_STATE_SUFFIX,
+  DEFAULTS,
   operatorPayloadTemplate,
   PERMANENT_ERROR_NAMES,
   STATE_SUFFIX,
@@ -260,7 +261,9 @@ class Builder {
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: sfn.TaskInput.fromObject(withTaskToken(operatorPayloadTemplate(this.#spec.name, step.name))),
       resultPath: `$.steps.${step.name}`,
-      taskTimeout: sfn.Timeout.duration(Duration.seconds(step.operatorTimeoutSeconds ?? 1)),
+      taskTimeout: sfn.Timeout.duration(
+        Duration.seconds(step.operatorTimeoutSeconds ?? DEFAULTS.operatorTimeoutSeconds),
+      ),
       retryOnServiceExceptions: false,
     });
     if (this.#compensation) {
