@@ -104,7 +104,48 @@ export function checkWorkflow(spec: WorkflowSpec, plan: Plan, options: CheckOpti
       );
     }
   }
+  warnings.push(...operatorTimeoutWarnings(spec), ...breakerMismatchWarnings(spec));
   return { errors, warnings, budget };
+}
+
+/** An operator wait longer than the workflow's timeout: the execution times out first. */
+function operatorTimeoutWarnings(spec: WorkflowSpec): Diagnostic[] {
+  const limit = spec.timeoutSeconds;
+  if (limit === undefined) return [];
+  return spec.steps.flatMap((step): Diagnostic[] =>
+    step.operatorTimeoutSeconds !== undefined && step.operatorTimeoutSeconds > limit
+      ? [
+          {
+            file: spec.file,
+            line: step.line,
+            message: `step '${step.name}' waits up to ${step.operatorTimeoutSeconds} s for an operator (operator_timeout_seconds), longer than the workflow's timeout_seconds (${limit}): the execution times out first`,
+          },
+        ]
+      : [],
+  );
+}
+
+/**
+ * Steps of one service share its breaker state (one item in the table); their settings should
+ * agree, or the service's breaker opens and cools down differently depending on the caller.
+ */
+function breakerMismatchWarnings(spec: WorkflowSpec): Diagnostic[] {
+  const first = new Map<string, StepSpec>();
+  const warnings: Diagnostic[] = [];
+  for (const step of spec.steps) {
+    if (step.service === undefined) continue;
+    const earlier = first.get(step.service);
+    if (earlier === undefined) {
+      first.set(step.service, step);
+    } else if (JSON.stringify(earlier.circuitBreaker) !== JSON.stringify(step.circuitBreaker)) {
+      warnings.push({
+        file: spec.file,
+        line: step.lines['handler_config.circuit_breaker'] ?? step.line,
+        message: `step '${step.name}' sets circuit breaker settings for service '${step.service}' that differ from step '${earlier.name}'s; both share one breaker, so give them the same settings (or set them once in the workflow's circuit_breaker)`,
+      });
+    }
+  }
+  return warnings;
 }
 
 /** The module a step runs must exist; the message says how to fix it. */

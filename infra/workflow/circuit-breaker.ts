@@ -54,7 +54,7 @@ export function circuitBreakerProblems(value: unknown, where: string): [PathSegm
   }
   const problems: [PathSegment[], string][] = [];
   for (const [key, field] of Object.entries(value)) {
-    const rule = (FIELDS as Record<string, { min: number; max: number } | undefined>)[key];
+    const rule = Object.hasOwn(FIELDS, key) ? FIELDS[key as FieldName] : undefined;
     if (rule === undefined) {
       problems.push([[key], `unknown field '${where}.${key}' (known: ${FIELD_NAMES.join(', ')})`]);
     } else if (!(Number.isInteger(field) && Number(field) >= rule.min && Number(field) <= rule.max)) {

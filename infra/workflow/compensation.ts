@@ -21,12 +21,11 @@ import {
   COMPENSATION_FAILURE_KEY,
   COMPILER_STATE_SUFFIX,
   STATE_SUFFIX,
-  stepPayloadTemplate,
   undoStepId,
 } from '../../lambdas/contracts.ts';
 import type { CompileOptions } from './compile.ts';
 import { type Plan, planSteps } from './plan.ts';
-import { addRetriers } from './task-retry.ts';
+import { addRetriers, taskPayload } from './task-parts.ts';
 import type { StepSpec, WorkflowSpec } from './types.ts';
 
 /** Every state name the chain may use, reserved before any Parallel is named. */
@@ -87,7 +86,12 @@ function undoStates(
     comment: `Undo ${step.name}`,
     lambdaFunction: fn,
     payload: sfn.TaskInput.fromObject(
-      stepPayloadTemplate(spec.name, undoStepId(step.name), step.compensate?.request),
+      taskPayload(
+        spec.name,
+        undoStepId(step.name),
+        step.compensate?.request,
+        step.compensate?.handlerOrigin === 'http' ? options.stepConfigFor?.(step) : undefined,
+      ),
     ),
     payloadResponseOnly: true,
     resultPath: `$.undo.${step.name}`,

@@ -14,11 +14,11 @@ import { Construct } from 'constructs';
 import {
   COMPENSATION_FAILURE_KEY,
   COMPILER_STATE_SUFFIX,
+  DEFAULTS,
   operatorPayloadTemplate,
   PERMANENT_ERROR_NAMES,
   STATE_SUFFIX,
   SUCCEEDED_STATE,
-  stepPayloadTemplate,
 } from '../../lambdas/contracts.ts';
 import type { AnalyzedWorkflow } from './analyze.ts';
 import { CompensationChain, compensationStateNames } from './compensation.ts';
@@ -26,7 +26,7 @@ import { groupName, planLabel, StateNames } from './names.ts';
 import { branchGroups, MAX_MERGED_BRANCHES, parallelMerge } from './parallel-merge.ts';
 import type { Plan } from './plan.ts';
 import { stageRan } from './stage-events.ts';
-import { addRetriers } from './task-retry.ts';
+import { addRetriers, taskPayload } from './task-parts.ts';
 import type { StepSpec, WorkflowSpec } from './types.ts';
 
 /** What the compiler needs from the stack. */
@@ -45,6 +45,13 @@ export interface CompileOptions {
    * @default none: compiling a workflow with a `compensate:` throws
    */
   compensationFunctionFor?(step: StepSpec): lambda.IFunction;
+  /**
+   * For a step on a function shared by several steps (the stack's shared HTTP function): the
+   * variables its payload carries under `config` instead of the function's environment. The
+   * undo Task of a `compensate.request` gets them too (it runs the same handler).
+   * @default undefined for every step: each step reads its own function's environment
+   */
+  stepConfigFor?(step: StepSpec): Readonly<Record<string, string>> | undefined;
 }
 
 /** The compiled workflow, ready for `sfn.DefinitionBody.fromChainable(chain)`. */
@@ -196,13 +203,17 @@ class Builder {
   #task(name: string, place: Place): sfn.Chain {
     const step = this.#spec.steps.find((s) => s.name === name);
     if (!step) throw new Error(`plan names unknown step '${name}'`);
-    const task = new tasks.LambdaInvoke(this.#scope, step.name, {
+    // The construct id is never the bare step name: a step may be called `constructor` or
+    // `toString`, which the construct tree's child lookup would mistake for an existing child.
+    const task = new tasks.LambdaInvoke(this.#scope, `Step-${step.name}`, {
       stateName: step.name,
       ...(step.description === undefined ? {} : { comment: step.description }),
       lambdaFunction: this.#options.functionFor(step),
       // The contract payload; an HTTP step's request template goes in as written, its `.$` keys
       // resolved by Step Functions.
-      payload: sfn.TaskInput.fromObject(stepPayloadTemplate(this.#spec.name, step.name, step.request)),
+      payload: sfn.TaskInput.fromObject(
+        taskPayload(this.#spec.name, step.name, step.request, this.#options.stepConfigFor?.(step)),
+      ),
       payloadResponseOnly: true,
       resultPath: `$.steps.${step.name}`,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(step.timeoutSeconds)),
@@ -250,7 +261,9 @@ class Builder {
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: sfn.TaskInput.fromObject(withTaskToken(operatorPayloadTemplate(this.#spec.name, step.name))),
       resultPath: `$.steps.${step.name}`,
-      taskTimeout: sfn.Timeout.duration(Duration.seconds(step.operatorTimeoutSeconds ?? 1)),
+      taskTimeout: sfn.Timeout.duration(
+        Duration.seconds(step.operatorTimeoutSeconds ?? DEFAULTS.operatorTimeoutSeconds),
+      ),
       retryOnServiceExceptions: false,
     });
     if (this.#compensation) {

@@ -50,6 +50,13 @@ export { HTTP_METHODS, POLICY_HEADERS } from './http-request.ts';
 export { workflowStackName } from './names.ts';
 export { ALARM_DEFAULT, ALARM_FIELDS, DEPLOYMENT_DEFAULTS, resolveDeployment } from './operations.ts';
 export {
+  branchGroups,
+  MAX_INTRINSICS_PER_FIELD,
+  MAX_MERGED_BRANCHES,
+  mergeIntrinsicCalls,
+  parallelMerge,
+} from './parallel-merge.ts';
+export {
   collectWorkflows,
   type LoadOptions,
   loadWorkflowFile,
@@ -71,6 +78,7 @@ export { type AslRetrier, backoffDelaySeconds, retriersFor, type StepBudget, ste
 export { DEFAULTS, defaultHandlerPath, handlerClassPath, pathSafeName } from './spec.ts';
 export { MAX_STEP_NAME_LENGTH, STEP_NAME_PATTERN } from './spec-checks.ts';
 export { STAGE_CHANNEL, STAGES, type StageEvent, stageRan } from './stage-events.ts';
+export { addRetriers, taskPayload } from './task-parts.ts';
 export type {
   AlarmSettings,
   AlarmThreshold,

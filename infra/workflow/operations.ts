@@ -147,7 +147,7 @@ function alarmProblems(alarms: unknown, at: At): void {
     if (key === 'topic_email') {
       if (typeof value !== 'string' || !EMAIL.test(value))
         at(here, `alarms.topic_email must be an email address, got ${describe(value)}`);
-    } else if (key in ALARM_FIELDS) {
+    } else if (Object.hasOwn(ALARM_FIELDS, key)) {
       thresholdProblems(value, here, `alarms.${key}`, at);
     } else {
       at(here, `unknown field 'alarms.${key}'${didYouMean(key, known)}`, true);
@@ -256,10 +256,15 @@ export function resolveOperations(
       ? resolveDeployment('ALL_AT_ONCE', source.lineOf(['name']))
       : resolveDeployment(d.type, source.lineOf(['deployment'], true), d.percentage, d.interval_minutes);
   const notifications = (raw.notifications ?? []).map((n, i): NotificationSpec => {
-    const kind = TARGET_KINDS.find((k) => n.target[k] !== undefined) ?? 'sns';
+    const { sns, sqs, lambda, event_bus: eventBus } = n.target;
     return {
-      on: [...n.on],
-      target: { kind, arn: n.target[kind] ?? '' },
+      on: [...new Set(n.on)],
+      target: {
+        ...(sns === undefined ? {} : { sns }),
+        ...(sqs === undefined ? {} : { sqs }),
+        ...(lambda === undefined ? {} : { lambda }),
+        ...(eventBus === undefined ? {} : { eventBus }),
+      },
       line: source.lineOf(['notifications', i]),
     };
   });

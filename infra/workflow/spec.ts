@@ -26,7 +26,14 @@ export const DEFAULTS = {
 } as const;
 
 /** `handler_config` fields whose line a later stage may report. */
-const CONFIG_LINE_FIELDS = ['url', 'service', 'request', 'memory_mb', 'request_timeout_seconds'] as const;
+const CONFIG_LINE_FIELDS = [
+  'url',
+  'service',
+  'request',
+  'memory_mb',
+  'request_timeout_seconds',
+  'circuit_breaker',
+] as const;
 
 /**
  * A step's handler module when `handler:` is not given: one folder per workflow, one file per step,

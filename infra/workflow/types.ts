@@ -124,7 +124,8 @@ export interface AlarmSettings {
 export interface NotificationSpec {
   /** Execution statuses (`FAILED`, `TIMED_OUT`, ...) the rule matches. */
   on: string[];
-  target: { kind: 'sns' | 'sqs' | 'lambda' | 'event_bus'; arn: string };
+  /** Exactly one ARN: an SNS topic, an SQS queue, a Lambda function or an event bus. */
+  target: { sns?: string; sqs?: string; lambda?: string; eventBus?: string };
   line: number;
 }
 

@@ -14,6 +14,18 @@ interface AslState {
   Catch?: { Next: string }[];
   Branches?: { StartAt: string; States: Record<string, AslState> }[];
   ResultSelector?: Record<string, string>;
+  Choices?: { Next: string }[];
+  Default?: string;
+}
+
+/** Where a state can go next: Next, its Catch targets, a Choice's rules and Default. */
+function successors(state: AslState | undefined): string[] {
+  return [
+    ...(state?.Catch ?? []).map((c) => c.Next),
+    ...(state?.Choices ?? []).map((c) => c.Next),
+    ...(state?.Default ? [state.Default] : []),
+    ...(state?.Next ? [state.Next] : []),
+  ];
 }
 
 /** What a definition guarantees. */
@@ -77,6 +89,12 @@ function walk(
     const catchNexts = state.Type === 'Task' ? (state.Catch ?? []).map((c) => c.Next) : [];
     // A caught failure reaches the fallback without the step's own result.
     for (const next of catchNexts) push(incoming, next, done);
+    // A Choice passes on what was done before it, whichever way it goes.
+    for (const next of [
+      ...(state.Choices ?? []).map((c) => c.Next),
+      ...(state.Default ? [state.Default] : []),
+    ])
+      push(incoming, next, done);
     if (state.Next) push(incoming, state.Next, result);
     if (state.End) ends.push(result);
   }
@@ -100,7 +118,7 @@ function topological(startAt: string, states: Record<string, AslState>): string[
     if (seen.has(name)) return;
     seen.add(name);
     const s = states[name];
-    for (const next of [...(s?.Catch ?? []).map((c) => c.Next), ...(s?.Next ? [s.Next] : [])]) visit(next);
+    for (const next of successors(s)) visit(next);
     order.unshift(name);
   };
   visit(startAt);

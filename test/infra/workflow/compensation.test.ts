@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import {
   analyzeWorkflow,
   compileWorkflow,
@@ -254,9 +255,10 @@ describe('compensation on the local engine', () => {
 });
 
 describe('await_operator on the local engine', () => {
+  // A year's operator timeout: the engine's clock runs 1000 times faster, and the test answers at once.
   const yaml = (workflowFields = '', stepFields = ''): WorkflowSpec =>
     parseWorkflow(
-      `name: ops\n${workflowFields}step_templates:\n  - name: charge\n    on_failure: await_operator\n    operator_timeout_seconds: 600\n${stepFields}  - name: ship\n    depends_on_step: charge\n`,
+      `name: ops\n${workflowFields}step_templates:\n  - name: charge\n    on_failure: await_operator\n    operator_timeout_seconds: 31536000\n${stepFields}  - name: ship\n    depends_on_step: charge\n`,
       'ops.yaml',
     );
 
@@ -267,7 +269,7 @@ describe('await_operator on the local engine', () => {
     ]);
     const operator = states['charge (operator)'];
     assert.equal(operator?.Resource, 'arn:aws:states:::lambda:invoke.waitForTaskToken');
-    assert.equal(operator?.TimeoutSeconds, 600);
+    assert.equal(operator?.TimeoutSeconds, 31_536_000);
     assert.equal(operator?.ResultPath, '$.steps.charge');
     assert.equal(operator?.Retry, undefined);
     assert.equal(operator?.Next, 'ship');
@@ -315,7 +317,7 @@ describe('await_operator on the local engine', () => {
 
   test('with compensation, an operator failure compensates the steps before it', async () => {
     const spec = parseWorkflow(
-      'name: ops2\nstep_templates:\n  - name: reserve\n    compensate: { handler_class: UndoReserveHandler }\n  - name: charge\n    depends_on_step: reserve\n    on_failure: await_operator\n',
+      'name: ops2\nstep_templates:\n  - name: reserve\n    compensate: { handler_class: UndoReserveHandler }\n  - name: charge\n    depends_on_step: reserve\n    on_failure: await_operator\n    operator_timeout_seconds: 31536000\n',
       'ops2.yaml',
     );
     const run = runOnEngine(renderFull(spec), { failures: { charge: ['PermanentError'] } });
@@ -325,6 +327,59 @@ describe('await_operator on the local engine', () => {
     assert.deepEqual(
       run.calls.filter((c) => c.step.endsWith(':undo')).map((c) => c.step),
       ['reserve:undo'],
+    );
+  });
+});
+
+describe('steps on a shared function (CompileOptions.stepConfigFor)', () => {
+  test('the Task payload, and the undo payload of a compensate.request, carry the step variables under config', () => {
+    const spec = parseWorkflow(
+      'name: shared\nstep_templates:\n  - name: charge\n    handler_config:\n      url: https://pay.example.com\n      request: { method: POST, path: /charges }\n    compensate:\n      request: { method: POST, path: /refunds }\n  - name: own\n    depends_on_step: charge\n',
+      'shared.yaml',
+    );
+    const stack = new Stack(new App(), 'Shared');
+    const fn = lambda.Function.fromFunctionArn(
+      stack,
+      'F',
+      'arn:aws:lambda:us-east-1:123456789012:function:f',
+    );
+    const compiled = compileWorkflow(stack, analyzeWorkflow(spec), {
+      functionFor: () => fn,
+      compensationFunctionFor: () => fn,
+      stepConfigFor: (step) =>
+        step.name === 'charge' ? { STEP_NAME: 'charge', SERVICE_URL: 'https://pay.example.com' } : undefined,
+    });
+    const graph = new sfn.StateGraph(compiled.chain.startState, 'g');
+    const states = (stack.resolve(graph.toGraphJson()) as { States: States }).States;
+    const config = { STEP_NAME: 'charge', SERVICE_URL: 'https://pay.example.com' };
+    assert.deepEqual((states.charge?.Parameters as Record<string, unknown> | undefined)?.config, config);
+    assert.deepEqual(
+      (states['charge (undo)']?.Parameters as Record<string, unknown> | undefined)?.config,
+      config,
+    );
+    assert.equal((states.own?.Parameters as Record<string, unknown> | undefined)?.config, undefined);
+  });
+});
+
+describe('steps named like Object.prototype members', () => {
+  test('constructor, toString, hasOwnProperty and valueOf compile, with compensation and an operator wait', async () => {
+    const names = ['constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+    const spec = parseWorkflow(
+      `name: proto\nstep_templates:\n${names
+        .map(
+          (n, i) =>
+            `  - name: ${n}\n${i === 0 ? '' : `    depends_on_step: ${names[i - 1]}\n`}    compensate: { handler_class: Undo${i}Handler }\n`,
+        )
+        .join('')}  - name: last\n    depends_on_step: valueOf\n    on_failure: await_operator\n`,
+      'proto.yaml',
+    );
+    const definition = renderFull(spec);
+    for (const n of names) assert.equal((definition.States as States)[n]?.Type, 'Task');
+    const run = runOnEngine(definition, { failures: { valueOf: ['PermanentError'] } });
+    await run.execution.done;
+    assert.deepEqual(
+      run.calls.filter((c) => c.step.endsWith(':undo')).map((c) => c.step),
+      ['hasOwnProperty:undo', 'toString:undo', 'constructor:undo'],
     );
   });
 });

@@ -73,7 +73,7 @@ export interface EngineRun {
 /**
  * Starts `definition` on the local engine. `failures[step]` lists error names the Lambda throws
  * on its successive calls before succeeding; `results[step]` is what it returns (default
- * `{ step, correlation_id }`). The virtual clock runs a million times faster than real time.
+ * `{ step, correlation_id }`). The virtual clock runs 1000 times faster than real time (a 30 s Task timeout is 30 ms), so a loaded machine does not time out a stub that answers at once.
  */
 export function runOnEngine(
   definition: Obj,
@@ -81,12 +81,14 @@ export function runOnEngine(
 ): EngineRun {
   const calls: Call[] = [];
   const tokens = new Map<string, string>();
-  const failures = structuredClone(options.failures ?? {});
+  // Maps, not objects: a step may be called `constructor` or `toString`.
+  const failures = new Map(Object.entries(structuredClone(options.failures ?? {})));
+  const results = new Map(Object.entries(options.results ?? {}));
   const machine = createStateMachine({
     arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Test',
     name: 'Test',
     definition: definition as unknown as MachineDefinition,
-    timeScale: 1e6,
+    timeScale: 1000,
     invoke: async (arn, raw) => {
       const payload = raw as Obj;
       const fn = arn.replace(PREFIX, '');
@@ -97,7 +99,7 @@ export function runOnEngine(
       }
       const step = String(payload.step);
       calls.push({ fn, step, payload });
-      const failure = failures[step]?.shift();
+      const failure = failures.get(step)?.shift();
       if (failure !== undefined) {
         const error = new Error(
           JSON.stringify({ errorType: failure, errorMessage: `${step} failed on purpose` }),
@@ -105,7 +107,7 @@ export function runOnEngine(
         error.name = failure;
         throw error;
       }
-      return options.results?.[step] ?? { step, correlation_id: 'corr-1' };
+      return results.get(step) ?? { step, correlation_id: 'corr-1' };
     },
   });
   const execution = machine.start(

@@ -35,12 +35,12 @@ describe('operating fields: the typed spec the stack reads', () => {
     assert.deepEqual(spec.notifications, [
       {
         on: ['FAILED', 'TIMED_OUT'],
-        target: { kind: 'sns', arn: 'arn:aws:sns:us-east-1:123456789012:order-alerts' },
+        target: { sns: 'arn:aws:sns:us-east-1:123456789012:order-alerts' },
         line: 26,
       },
       {
         on: ['SUCCEEDED'],
-        target: { kind: 'event_bus', arn: 'arn:aws:events:us-east-1:123456789012:event-bus/orders' },
+        target: { eventBus: 'arn:aws:events:us-east-1:123456789012:event-bus/orders' },
         line: 28,
       },
     ]);
@@ -126,6 +126,16 @@ describe('operating fields: diagnostics with file:line', () => {
         "ops.yaml:4: unknown field 'alarms.executions_faild' (did you mean 'executions_failed'?)",
         'ops.yaml:5: alarms.step_errors.threshold must be an integer from 1 to 1000000, got 0',
         'ops.yaml:5: alarms.step_errors.period_seconds must be 10, 20, 30 or a multiple of 60 up to 86400 seconds, got 45',
+      ],
+    );
+  });
+
+  test('prototype-named keys are unknown fields, not crashes', () => {
+    assert.deepEqual(
+      problems('alarms:\n  constructor: { threshold: 1 }\ncircuit_breaker:\n  toString: 1\n'),
+      [
+        "ops.yaml:3: unknown field 'alarms.constructor'",
+        "ops.yaml:5: unknown field 'circuit_breaker.toString' (known: failure_threshold, window_seconds, cool_down_seconds, max_outage_seconds)",
       ],
     );
   });
@@ -224,5 +234,24 @@ describe('operating fields: diagnostics with file:line', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('operating fields: warnings of the checks stage', () => {
+  test('an operator wait longer than the workflow timeout', () => {
+    const spec = parseWorkflow(
+      `name: w\ntimeout_seconds: 3600\nstep_templates:\n${STEP}    on_failure: await_operator\n`,
+      'w.yaml',
+    );
+    assert.deepEqual(analyzeWorkflow(spec).warnings, [
+      "w.yaml:4: warning: step 'call_service' waits up to 604800 s for an operator (operator_timeout_seconds), longer than the workflow's timeout_seconds (3600): the execution times out first",
+    ]);
+  });
+
+  test('two steps of one service with different breaker settings', () => {
+    const text = `name: b\nstep_templates:\n${STEP}  - name: again\n    handler_config:\n      url: https://svc.example.com/v2\n      circuit_breaker: { cool_down_seconds: 9 }\n  - name: same\n    handler_config: { url: https://svc.example.com }\n`;
+    assert.deepEqual(analyzeWorkflow(parseWorkflow(text, 'b.yaml')).warnings, [
+      "b.yaml:9: warning: step 'again' sets circuit breaker settings for service 'svc.example.com' that differ from step 'call_service's; both share one breaker, so give them the same settings (or set them once in the workflow's circuit_breaker)",
+    ]);
   });
 });

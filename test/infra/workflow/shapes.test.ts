@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { renderDefinition } from '../../../infra/render-definition.ts';
-import { MAX_PARALLEL_DEPTH } from '../../../infra/workflow/index.ts';
+import { MAX_PARALLEL_DEPTH, parseWorkflow } from '../../../infra/workflow/index.ts';
 import type { WorkflowSpec } from '../../../infra/workflow/types.ts';
 import { analyze, dagSpec, independentPairs, pairKey, runLocally } from './asl-analysis.ts';
+import { measure, randomDagYaml } from './definition-sizes.ts';
+import { runOnEngine } from './engine-run.ts';
 
 /** Transitive dependencies of a step. */
 function ancestorsOf(spec: WorkflowSpec, name: string): Set<string> {
@@ -201,5 +204,60 @@ describe('compiled shapes', () => {
     const nesting = depth(definition.States as never);
     assert.ok(nesting <= MAX_PARALLEL_DEPTH, `nesting ${nesting}`);
     assert.ok(nesting > 5, 'the graph is deep enough to exercise the limit');
+  });
+});
+
+describe('merged Parallel outputs on the local engine', () => {
+  const expected = (names: string[], input: Record<string, unknown>): Record<string, unknown> => ({
+    ...input,
+    steps: Object.fromEntries(names.map((n) => [n, { step: n, correlation_id: 'corr-1' }])),
+  });
+
+  for (const [name, deps] of Object.entries(SHAPES)) {
+    test(`${name}: the output is the input plus every step's result, as before the merge`, async () => {
+      const input = { correlation_id: 'corr-1', order: { id: 7 } };
+      const run = runOnEngine(renderDefinition(dagSpec(name, deps)), { input });
+      await run.execution.done;
+      assert.equal(run.execution.status, 'SUCCEEDED');
+      assert.deepEqual(JSON.parse(run.execution.output ?? ''), expected(Object.keys(deps), input));
+      // Every step saw exactly the results of the steps before it, none missing, none extra.
+      for (const call of run.calls) {
+        const seen = Object.keys((call.payload.state as { steps?: object }).steps ?? {});
+        for (const dep of deps[call.step] ?? []) assert.ok(seen.includes(dep), `${call.step} without ${dep}`);
+      }
+    });
+  }
+
+  test('seeded random DAGs of 60 steps (wide groups nested): same output on our engine', async () => {
+    for (const seed of [1, 2, 3]) {
+      const spec = parseWorkflow(randomDagYaml(60, seed), 'dag.yaml');
+      const run = runOnEngine(renderDefinition(spec));
+      await run.execution.done;
+      assert.equal(run.execution.status, 'SUCCEEDED', `seed ${seed}`);
+      assert.deepEqual(
+        JSON.parse(run.execution.output ?? ''),
+        expected(
+          spec.steps.map((s) => s.name),
+          { correlation_id: 'corr-1' },
+        ),
+      );
+    }
+  });
+});
+
+describe('definition size (issue 14 §3)', () => {
+  test('linear in steps: a 500-step DAG under 600 KB, at most 1.5 KB per step at 200; no field over 10 intrinsics', async () => {
+    const [at200, at500] = await measure(join(import.meta.dirname, '../../..'), [200, 500]);
+    assert.ok(at200 && at200.bytes / 200 <= 1.5 * 1024, `200 steps: ${at200?.bytes} bytes`);
+    assert.ok(at500 && at500.bytes < 600 * 1024, `500 steps: ${at500?.bytes} bytes`);
+    const definition = renderDefinition(parseWorkflow(randomDagYaml(200, 14), 'dag.yaml'));
+    const fields: string[] = [];
+    JSON.stringify(definition, (key, value) => {
+      if (key.endsWith('.$') && typeof value === 'string') fields.push(value);
+      return value;
+    });
+    const most = Math.max(...fields.map((f) => f.split('States.').length - 1));
+    assert.ok(most <= 10, `a field holds ${most} intrinsic calls`);
+    assert.equal(most, 10, 'the widest merge uses the whole budget (7 branches)');
   });
 });

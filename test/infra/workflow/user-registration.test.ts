@@ -6,7 +6,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { renderDefinition } from '../../../infra/render-definition.ts';
 import { analyzeWorkflow, compileWorkflow, loadWorkflowFile } from '../../../infra/workflow/index.ts';
+import { COMPENSATED_FAIL_STATE } from '../../../lambdas/contracts.ts';
 import { analyze, runLocally } from './asl-analysis.ts';
+import { renderFull, runOnEngine } from './engine-run.ts';
 
 const spec = loadWorkflowFile('config/user_registration.yaml');
 
@@ -34,13 +36,39 @@ describe('config/user_registration.yaml', () => {
   });
 
   test('billing and preferences sit in one Parallel between account creation and the welcome sequence', () => {
-    const definition = renderDefinition(spec);
-    assert.deepEqual(Object.keys(definition.States as object), [
+    const definition = renderFull(spec);
+    // The happy path first (in order), then the compensation states (CDK's order).
+    const names = Object.keys(definition.States as object);
+    assert.deepEqual(names.slice(0, 5), [
       'create_user_account',
       'setup_billing_profile + initialize_preferences',
+      'setup_billing_profile + initialize_preferences (any failed?)',
       'send_welcome_sequence',
       'update_user_status',
     ]);
+    assert.deepEqual(
+      [...names].sort(),
+      [
+        'create_user_account',
+        'setup_billing_profile + initialize_preferences',
+        'setup_billing_profile + initialize_preferences (any failed?)',
+        'send_welcome_sequence',
+        'update_user_status',
+        'update_user_status (failed)',
+        'send_welcome_sequence (undo?)',
+        'send_welcome_sequence (failed)',
+        'create_user_account (failed)',
+        'setup_billing_profile (undo?)',
+        'send_welcome_sequence (undo)',
+        'send_welcome_sequence (undo failed)',
+        'create_user_account (undo?)',
+        'setup_billing_profile (undo)',
+        'setup_billing_profile (undo failed)',
+        COMPENSATED_FAIL_STATE,
+        'create_user_account (undo)',
+        'create_user_account (undo failed)',
+      ].sort(),
+    );
     const { parallels } = analyze(definition);
     assert.deepEqual(parallels, [
       {
@@ -48,11 +76,46 @@ describe('config/user_registration.yaml', () => {
         branches: [['setup_billing_profile'], ['initialize_preferences']],
       },
     ]);
-    assert.equal(definition.TimeoutSeconds, 900);
+    assert.equal(definition.TimeoutSeconds, undefined, 'the StateGraph of renderFull carries no timeout');
+  });
+
+  test('compensations: a permanent failure at update_user_status undoes the welcome, the billing profile and the user, in that order', async () => {
+    const input = { correlation_id: 'reg_1', user_info: { email: 'a@example.com', name: 'A', plan: 'pro' } };
+    const run = runOnEngine(renderFull(spec), {
+      input,
+      failures: { update_user_status: ['PermanentError'] },
+    });
+    await run.execution.done;
+    assert.equal(run.execution.status, 'FAILED');
+    assert.equal(run.execution.error, 'PermanentError');
+    assert.deepEqual(
+      run.calls.filter((c) => c.step.endsWith(':undo')).map((c) => [c.step, c.fn]),
+      [
+        ['send_welcome_sequence:undo', 'user_registration-send_welcome_sequence-undo'],
+        ['setup_billing_profile:undo', 'user_registration-setup_billing_profile-undo'],
+        ['create_user_account:undo', 'user_registration-create_user_account-undo'],
+      ],
+    );
+    assert.equal(run.entered().at(-1), COMPENSATED_FAIL_STATE);
+  });
+
+  test('an exhausted retryable failure at update_user_status undoes nothing and stays redrivable', async () => {
+    const run = runOnEngine(renderFull(spec), {
+      failures: { update_user_status: ['RetryableError', 'RetryableError', 'RetryableError'] },
+    });
+    await run.execution.done;
+    assert.equal(run.execution.status, 'FAILED');
+    assert.equal(run.execution.error, 'RetryableError');
+    assert.equal(run.calls.filter((c) => c.step.endsWith(':undo')).length, 0);
+    assert.equal(run.execution.redriveStatus.status, 'REDRIVABLE');
+    run.execution.redrive();
+    await run.execution.done;
+    assert.equal(run.execution.status, 'SUCCEEDED');
+    assert.equal(run.calls.filter((c) => c.step === 'create_user_account').length, 1);
   });
 
   test('runs end to end on the local executor; a preferences outage completes with the plan fallback', async () => {
-    const definition = renderDefinition(spec);
+    const definition = renderFull(spec);
     const input = {
       correlation_id: 'reg_1_abcdef12',
       user_info: { email: 'a@example.com', name: 'A', plan: 'pro' },
@@ -61,6 +124,7 @@ describe('config/user_registration.yaml', () => {
       input,
       failures: { initialize_preferences: ['PermanentError'] },
     });
+    assert.ok(!invocations.some((i) => i.step.endsWith(' (undo)')), 'a fallback compensates nothing');
     const steps = output.steps as Record<string, Record<string, unknown>>;
     assert.deepEqual(Object.keys(steps).sort(), spec.steps.map((s) => s.name).sort());
     assert.deepEqual(
@@ -85,13 +149,11 @@ describe('config/user_registration.yaml', () => {
     const stack = new Stack(new App(), 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
     const analyzed = analyzeWorkflow(spec);
     assert.deepEqual(analyzed.warnings, []);
+    const fn = (id: string, name: string): lambda.IFunction =>
+      lambda.Function.fromFunctionArn(stack, id, `arn:aws:lambda:eu-west-1:111111111111:function:${name}`);
     const compiled = compileWorkflow(stack, analyzed, {
-      functionFor: (step) =>
-        lambda.Function.fromFunctionArn(
-          stack,
-          step.name,
-          `arn:aws:lambda:eu-west-1:111111111111:function:user_registration-${step.name}`,
-        ),
+      functionFor: (step) => fn(step.name, `user_registration-${step.name}`),
+      compensationFunctionFor: (step) => fn(`${step.name}-undo`, `user_registration-${step.name}-undo`),
     });
     assert.equal(compiled.timeout?.toSeconds(), 900);
     new sfn.StateMachine(stack, 'Machine', {
@@ -103,10 +165,11 @@ describe('config/user_registration.yaml', () => {
       Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'),
     );
     const synthesized = JSON.parse(machine?.Properties.DefinitionString as string) as Record<string, unknown>;
-    const rendered = JSON.stringify(renderDefinition(analyzed)).replaceAll(
-      'us-east-1:123456789012',
-      'eu-west-1:111111111111',
-    );
+    const rendered = JSON.stringify({
+      ...renderFull(spec),
+      TimeoutSeconds: 900,
+      Comment: spec.description,
+    }).replaceAll('us-east-1:123456789012', 'eu-west-1:111111111111');
     // The same definition, Comment and TimeoutSeconds included, byte for byte.
     assert.equal(machine?.Properties.DefinitionString, rendered);
     assert.equal(synthesized.Comment, spec.description);

@@ -1,0 +1,39 @@
+/** What every step Task and undo Task shares: its payload and its Retriers (retry.ts) on a CDK Task. */
+import { Duration } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { stepPayloadTemplate } from '../../lambdas/contracts.ts';
+import { retriersFor } from './retry.ts';
+import type { StepSpec } from './types.ts';
+
+/** The step's Retriers (retry.ts) on a Task: the step's own Task and its undo Task alike. */
+export function addRetriers(task: tasks.LambdaInvoke, step: StepSpec): void {
+  for (const r of retriersFor(step)) {
+    task.addRetry({
+      errors: r.ErrorEquals,
+      interval: Duration.seconds(r.IntervalSeconds),
+      backoffRate: r.BackoffRate,
+      maxAttempts: r.MaxAttempts,
+      ...(r.MaxDelaySeconds === undefined ? {} : { maxDelay: Duration.seconds(r.MaxDelaySeconds) }),
+      jitterStrategy: r.JitterStrategy === 'FULL' ? sfn.JitterType.FULL : sfn.JitterType.NONE,
+    });
+  }
+}
+
+/**
+ * The payload key of a shared function's per-step variables: the stack's
+ * `STEP_CONFIG_PAYLOAD_KEY` (lambdas/contracts.ts, w3-stack block), spelled here until both parts
+ * are on one branch.
+ */
+const STEP_CONFIG_KEY = 'config';
+
+/** The payload of a step's Task (or its undo's): the contract template, plus its shared-function variables. */
+export function taskPayload(
+  workflow: string,
+  step: string,
+  request: Readonly<Record<string, unknown>> | undefined,
+  config: Readonly<Record<string, string>> | undefined,
+): Record<string, unknown> {
+  const template = stepPayloadTemplate(workflow, step, request);
+  return config === undefined ? template : { ...template, [STEP_CONFIG_KEY]: { ...config } };
+}
