@@ -3,7 +3,7 @@
  * every path) and spec (zod validation, cross-field and environment checks -> typed WorkflowSpec).
  * Every problem becomes a `file:line:` diagnostic; all of them are thrown together.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { EXPRESS_LIMIT_SECONDS } from './budget.ts';
 import { type Diagnostic, sortDiagnostics, WorkflowError } from './diagnostics.ts';
@@ -16,7 +16,7 @@ import { buildSpec } from './spec.ts';
 import { semanticChecks } from './spec-checks.ts';
 import { stageRan } from './stage-events.ts';
 import type { WorkflowSpec } from './types.ts';
-import { parseYaml, type YamlSource } from './yaml-source.ts';
+import { MAX_YAML_SOURCE_CHARS, parseYaml, type YamlSource } from './yaml-source.ts';
 import { describe, zodDiagnostics } from './zod-diagnostics.ts';
 
 /** Options of the loaders. */
@@ -109,9 +109,17 @@ export function loadWorkflowFile(path: string, options: LoadOptions = {}): Workf
   const shown = displayPath(path);
   let text: string;
   try {
+    // A file far past the reader's limit is refused before it is read into memory (UTF-8 takes
+    // at least one byte per character, so more bytes than 4x the limit cannot fit it).
+    const bytes = statSync(path).size;
+    if (bytes > 4 * MAX_YAML_SOURCE_CHARS)
+      throw new Error(
+        `${shown}:1: the file is ${bytes} bytes, over the ${MAX_YAML_SOURCE_CHARS}-character limit of a workflow file`,
+      );
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
     throw new Error(
       code === 'ENOENT' ? `${shown}: no such workflow file` : `${shown}: cannot read (${code ?? error})`,
     );

@@ -114,7 +114,7 @@ export function buildSpec(
     customEvents: [...new Set(events.map((e) => (typeof e === 'string' ? e : e.name)))],
     steps: raw.step_templates.map((step, i) => buildStep(step, i, raw, source, overrides.get(step.name))),
     environments: environmentNames(data),
-    lines: linesOf(source, [], ['name', 'description', 'execution_type', 'timeout_seconds'], raw),
+    lines: linesOf(source, [], ['name', 'version', 'description', 'execution_type', 'timeout_seconds'], raw),
   };
   if (raw.description !== undefined) spec.description = raw.description;
   if (raw.task_handler_class !== undefined) spec.taskHandlerClass = raw.task_handler_class;

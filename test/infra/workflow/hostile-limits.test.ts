@@ -140,7 +140,7 @@ describe('the version description', () => {
       (error: unknown) => {
         assert.ok(error instanceof WorkflowError);
         assert.deepEqual(error.diagnostics.map(formatDiagnostic), [
-          `limits.yaml:1: version is 257 characters; it becomes the description of the state machine's version, which AWS limits to 256 (shorten it)`,
+          `limits.yaml:2: version is 257 characters; it becomes the description of the state machine's version, which AWS limits to 256 (shorten it)`,
         ]);
         return true;
       },
