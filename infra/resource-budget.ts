@@ -4,7 +4,9 @@
  * HTTP steps must share one function, and a workflow that still cannot fit gets a `file:line`
  * diagnostic with the numbers.
  */
-import { CfnResource, type Stack } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { STEP_CONFIG_PAYLOAD_KEY } from '../lambdas/contracts.ts';
 import type { Diagnostic, WorkflowSpec } from './workflow/index.ts';
 import { alarmsOf, compensationOf } from './workflow-options.ts';
 
@@ -79,6 +81,51 @@ export function checkResourceCount(stack: Stack, spec: WorkflowSpec, shared: boo
       file: spec.file,
       line: spec.lines.name ?? 1,
       message: `the stack would have ${total} CloudFormation resources, over the limit of ${MAX_STACK_RESOURCES} (${functions} functions at ${RESOURCES_PER_FUNCTION} resources each: ${moduleSteps} of the ${spec.steps.length} steps run a handler module and need a function of their own${shared ? ', the declarative HTTP steps already share one' : ''}; largest: ${biggest}); split the workflow, or turn module steps into declarative HTTP steps`,
+    },
+  ];
+}
+
+/**
+ * Steps on the shared HTTP function whose Task payload lacks their variables: the compiler in use
+ * does not honour `stepConfigFor` yet. Such a definition would deploy and then run every shared
+ * step without its service, URL or limits, so the stack refuses it with this diagnostic.
+ */
+export function checkSharedStepPayloads(
+  machine: sfn.CfnStateMachine,
+  spec: WorkflowSpec,
+  sharedSteps: readonly string[],
+): Diagnostic[] {
+  if (sharedSteps.length === 0) return [];
+  const resolved = Stack.of(machine).resolve(machine.definitionString) as
+    | string
+    | { 'Fn::Join': [string, unknown[]] };
+  const text =
+    typeof resolved === 'string'
+      ? resolved
+      : resolved['Fn::Join'][1]
+          .map((part) => (typeof part === 'string' ? part : 'token'))
+          .join(resolved['Fn::Join'][0]);
+  const states = new Map<string, { Parameters?: Record<string, unknown> }>();
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    if (record.States !== null && typeof record.States === 'object') {
+      for (const [name, state] of Object.entries(record.States as Record<string, unknown>)) {
+        states.set(name, state as { Parameters?: Record<string, unknown> });
+        for (const branch of ((state as { Branches?: unknown[] }).Branches ?? []) as unknown[]) visit(branch);
+      }
+    }
+  };
+  visit(JSON.parse(text));
+  const missing = sharedSteps.filter(
+    (step) => states.get(step)?.Parameters?.[STEP_CONFIG_PAYLOAD_KEY] === undefined,
+  );
+  if (missing.length === 0) return [];
+  return [
+    {
+      file: spec.file,
+      line: spec.lines.name ?? 1,
+      message: `the ${sharedSteps.length} declarative HTTP steps must share one function to stay under ${MAX_STACK_RESOURCES} resources (about ${estimatedResources(spec)} with a function each), but the compiler did not put their variables in the Task payload ('${STEP_CONFIG_PAYLOAD_KEY}', missing for '${missing[0]}'${missing.length > 1 ? ` and ${missing.length - 1} more` : ''}); split the workflow`,
     },
   ];
 }

@@ -10,7 +10,12 @@ import { definitionSize } from './definition-size.ts';
 import { LiveAlias } from './deployment.ts';
 import { WorkflowAlarms, WorkflowNotifications } from './monitoring.ts';
 import { acknowledgeWildcards } from './nag-acknowledgements.ts';
-import { checkResourceCount, type HttpStepSharing, sharesHttpSteps } from './resource-budget.ts';
+import {
+  checkResourceCount,
+  checkSharedStepPayloads,
+  type HttpStepSharing,
+  sharesHttpSteps,
+} from './resource-budget.ts';
 import type { SharedEnvironment } from './step-environment.ts';
 import { WorkflowFunctions } from './step-functions.ts';
 import {
@@ -222,6 +227,13 @@ export class WorkflowStack extends Stack {
     machine.addMetadata(METADATA.workflow, spec.name);
     const size = definitionSize(this, machine, spec);
     if (size.errors.length > 0) throw new WorkflowError(size.errors);
+    const sharedSteps = spec.steps.filter((step) => functions.stepConfigFor(step) !== undefined);
+    const unconfigured = checkSharedStepPayloads(
+      machine,
+      spec,
+      sharedSteps.map((step) => step.name),
+    );
+    if (unconfigured.length > 0) throw new WorkflowError(unconfigured);
     this.definitionBytes = size.bytes;
     this.warnings = [...workflow.warnings, ...size.warnings.map(formatWarning)];
 
