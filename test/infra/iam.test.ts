@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { resourcesOf, userRegistrationStack } from './stack-fixture.ts';
 
-const { template } = userRegistrationStack();
+const { stack, template } = userRegistrationStack();
 
 interface Statement {
   Effect: string;
@@ -181,7 +181,7 @@ describe('IAM is least privilege', () => {
     }
   });
 
-  test("the state machine's role may invoke exactly the published versions of the five step functions", () => {
+  test("the state machine's role may invoke exactly the published versions of the step (and undo, operator) functions", () => {
     const machine = Object.values(resourcesOf(template, 'AWS::StepFunctions::StateMachine'))[0]!;
     const roleId = (machine.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const policyId = Object.keys(policies).find((id) =>
@@ -190,8 +190,13 @@ describe('IAM is least privilege', () => {
     const invoked = grants(statementsOf(policyId)).get('lambda:InvokeFunction') ?? [];
     const stepIds = Object.keys(functions).filter((id) => functions[id]?.Metadata?.['Stepflow:Step']);
     assert.equal(stepIds.length, 5);
+    // Compensations and the operator function, once the flagship declares them.
+    const taskFunctionIds = [...stack.functions.all.values()].map(
+      (fn) => stack.resolve(fn.functionName).Ref as string,
+    );
+    for (const id of stepIds) assert.ok(taskFunctionIds.includes(id), id);
     const versions = resourcesOf(template, 'AWS::Lambda::Version');
-    const expected = stepIds.map((id) => {
+    const expected = taskFunctionIds.map((id) => {
       const version = Object.keys(versions).find(
         (versionId) =>
           JSON.stringify(versions[versionId]?.Properties.FunctionName) === JSON.stringify({ Ref: id }),
