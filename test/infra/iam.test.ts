@@ -146,11 +146,18 @@ describe('IAM is least privilege', () => {
     assert.equal(template.toJSON().Resources[logGroup].Type, 'AWS::Logs::LogGroup');
   });
 
-  test('the start function may start executions through the alias live and read/write (not delete) IDEMPOTENCY# and CORRELATION# items', () => {
+  test('the start function may start executions through the alias live only and read/write (not delete) IDEMPOTENCY# and CORRELATION# items', () => {
     const statements = policyOfFunction((m) => m['Stepflow:Entry'] === 'lambdas/api/start-execution.ts');
     const granted = grants(statements);
-    const aliasId = Object.keys(resourcesOf(template, 'AWS::StepFunctions::StateMachineAlias'))[0]!;
-    assert.deepEqual(granted.get('states:StartExecution'), [JSON.stringify({ Ref: aliasId })]);
+    // Step Functions authorizes a start through an alias on the machine's ARN, with the alias
+    // in states:StateMachineQualifier: only starts through live are allowed.
+    const machineId = Object.keys(resourcesOf(template, 'AWS::StepFunctions::StateMachine'))[0]!;
+    assert.deepEqual(granted.get('states:StartExecution'), [JSON.stringify({ Ref: machineId })]);
+    const start = statements.filter((statement) => list(statement.Action).includes('states:StartExecution'));
+    assert.deepEqual(
+      start.map((statement) => statement.Condition),
+      [{ StringEquals: { 'states:StateMachineQualifier': 'live' } }],
+    );
     for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']) {
       assert.deepEqual(leadingKeys(statements, action), [['IDEMPOTENCY#*', 'CORRELATION#*']], action);
     }
