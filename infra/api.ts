@@ -251,7 +251,7 @@ export class ExecutionApi extends Construct {
     grantTableKeys(
       fn.function,
       table,
-      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
+      ['dynamodb:GetItem', 'dynamodb:DeleteItem'],
       [`${KEY_PREFIX.operator}*`],
     );
     stateMachine.grant(fn.function, 'states:ListExecutions');

@@ -14,6 +14,9 @@ import type { DeploymentSettings } from './workflow-options.ts';
 /** The alias every execution is started through. */
 export const LIVE_ALIAS_NAME = 'live';
 
+/** The IAM condition key naming the version or alias a Step Functions call is qualified with. */
+export const STATE_MACHINE_QUALIFIER_KEY = 'states:StateMachineQualifier';
+
 /** Props of {@link LiveAlias}. */
 export interface LiveAliasProps {
   readonly stateMachine: sfn.StateMachine;
@@ -41,9 +44,11 @@ export class LiveAlias extends Construct {
   readonly alias: sfn.CfnStateMachineAlias;
   /** The alias ARN (its Ref): what the start function starts. */
   readonly aliasArn: string;
+  readonly #stateMachineArn: string;
 
   constructor(scope: Construct, id: string, props: LiveAliasProps) {
     super(scope, id);
+    this.#stateMachineArn = props.stateMachine.stateMachineArn;
     const machine = props.stateMachine.node.defaultChild as sfn.CfnStateMachine;
     this.version = new sfn.CfnStateMachineVersion(this, 'Version', {
       stateMachineArn: props.stateMachine.stateMachineArn,
@@ -74,10 +79,19 @@ export class LiveAlias extends Construct {
     this.aliasArn = this.alias.ref;
   }
 
-  /** `states:StartExecution` on the alias only. */
+  /**
+   * `states:StartExecution` through the alias only. Step Functions authorizes a qualified call on
+   * the state machine's own ARN and names the qualifier in `states:StateMachineQualifier` (AWS,
+   * "Authorization for versions and aliases"), so the grant is the machine with that condition: a
+   * start of the unqualified machine or of a version is refused.
+   */
   grantStartExecution(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.aliasArn] }),
+      new iam.PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [this.#stateMachineArn],
+        conditions: { StringEquals: { [STATE_MACHINE_QUALIFIER_KEY]: LIVE_ALIAS_NAME } },
+      }),
     );
   }
 }

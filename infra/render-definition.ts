@@ -8,6 +8,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { ARN_MARKER } from './definition-size.ts';
+import { sharesHttpSteps } from './resource-budget.ts';
+import { stepPayloadConfig } from './step-environment.ts';
 import {
   type AnalyzedWorkflow,
   analyzeWorkflow,
@@ -15,6 +17,7 @@ import {
   compileWorkflow,
   definitionBytes,
   formatWarning,
+  type StepSpec,
   WorkflowError,
   type WorkflowSpec,
 } from './workflow/index.ts';
@@ -57,15 +60,30 @@ export function renderAnalyzed(analyzed: AnalyzedWorkflow): RenderedDefinition {
   const { spec } = analyzed;
   const stack = new Stack(new App(), 'RenderDefinition');
   const region = defaultRegion();
-  const arns = spec.steps.map((step) => placeholderFunctionArn(spec.name, step.name, region));
-  const compiled = compileWorkflow(stack, analyzed, {
-    functionFor: (step) =>
-      lambda.Function.fromFunctionArn(
-        stack,
-        `Function-${step.name}`,
-        placeholderFunctionArn(spec.name, step.name, region),
-      ),
-  });
+  const arns: string[] = [];
+  const placeholder = (id: string, name: string): lambda.IFunction => {
+    const existing = stack.node.tryFindChild(id) as lambda.IFunction | undefined;
+    if (existing !== undefined) return existing;
+    const arn = placeholderFunctionArn(spec.name, name, region);
+    arns.push(arn);
+    return lambda.Function.fromFunctionArn(stack, id, arn);
+  };
+  // The same functions the stack gives the compiler (placeholders), so `npm run asl` prints the
+  // definition `cdk deploy` ships: shared HTTP steps (when the stack shares them) with their
+  // variables in the payload, the operator function, one function per compensation.
+  const shared = sharesHttpSteps(spec, 'auto');
+  const onShared = (step: StepSpec): boolean => shared && step.handlerOrigin === 'http';
+  const options = {
+    functionFor: (step: StepSpec) =>
+      onShared(step)
+        ? placeholder('Function-http-steps', 'http-steps')
+        : placeholder(`Function-${step.name}`, step.name),
+    operatorFunction: placeholder('Function-operator', 'operator'),
+    compensationFunctionFor: (step: StepSpec) =>
+      placeholder(`Function-${step.name}-undo`, `${step.name}-undo`),
+    stepConfigFor: (step: StepSpec) => (onShared(step) ? stepPayloadConfig(spec, step) : undefined),
+  };
+  const compiled = compileWorkflow(stack, analyzed, options);
   const graph = new sfn.StateGraph(compiled.chain.startState, `${spec.name} definition`);
   if (compiled.timeout) graph.timeout = compiled.timeout;
   // The same shape StateMachine writes: the graph, then the Comment.

@@ -16,6 +16,7 @@ export type ContextOptions = Pick<
   | 'logLevel'
   | 'deployment'
   | 'startReservedConcurrency'
+  | 'shareHttpSteps'
 >;
 
 /** Context keys, their meaning and accepted values (also the table in docs/deploy.md). */
@@ -35,6 +36,8 @@ export const CONTEXT_KEYS = {
     'traffic per increment of a CANARY or LINEAR deployment, 1-99 (default: the YAML, else 10)',
   deploymentIntervalMinutes: 'minutes between increments, 1-2100 (default: the YAML, else 5)',
   startReservedConcurrency: 'reserved concurrency of the start function, or none (default 50)',
+  shareHttpSteps:
+    'auto (default: only when a function per step would pass 500 resources), always or never: declarative HTTP steps share one function',
 } as const;
 
 /** CloudWatch Logs only accepts these retention periods (days). */
@@ -95,6 +98,12 @@ export function contextOptions(node: Node): ContextOptions {
       if (value === undefined || !Number.isInteger(value)) fail('startReservedConcurrency', concurrency);
       options.startReservedConcurrency = value;
     }
+  }
+  const share = read('shareHttpSteps');
+  if (share !== undefined) {
+    const value = String(share).toLowerCase();
+    if (value !== 'auto' && value !== 'always' && value !== 'never') fail('shareHttpSteps', share);
+    options.shareHttpSteps = value;
   }
   return options;
 }

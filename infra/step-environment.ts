@@ -48,3 +48,13 @@ export function circuitBreakerEnvironment(spec: WorkflowSpec, step: StepSpec): s
   const settings = circuitBreakerOf(spec, step);
   return settings === 'off' ? 'off' : JSON.stringify(settings);
 }
+
+/**
+ * The variables of a step on the shared HTTP function, which its Task payload carries
+ * (`sharedStepPayloadTemplate`): its own environment without what every function shares (the
+ * shared function has those, and the workflow's custom events).
+ */
+export function stepPayloadConfig(spec: WorkflowSpec, step: StepSpec): Record<string, string> {
+  const { [ENV.customEvents]: _events, ...own } = stepEnvironment(spec, step, {} as SharedEnvironment);
+  return own;
+}

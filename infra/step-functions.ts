@@ -10,9 +10,15 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HTTP_STEP_ENTRY, KEY_PREFIX, OPERATOR_ENTRY } from '../lambdas/contracts.ts';
+import {
+  ENV,
+  HTTP_STEP_ENTRY,
+  KEY_PREFIX,
+  OPERATOR_ENTRY,
+  SHARED_HTTP_STEPS_ENV,
+} from '../lambdas/contracts.ts';
 import { HandlerFunction } from './handler-function.ts';
-import { type SharedEnvironment, stepEnvironment } from './step-environment.ts';
+import { type SharedEnvironment, stepEnvironment, stepPayloadConfig } from './step-environment.ts';
 import { attachTableKeyPolicy, grantTableKeys, tableKeyStatement } from './table-access.ts';
 import type { StepSpec, WorkflowSpec } from './workflow/index.ts';
 import { awaitsOperator, compensationOf } from './workflow-options.ts';
@@ -35,7 +41,16 @@ export interface WorkflowFunctionsProps {
   readonly table: dynamodb.Table;
   readonly environment: SharedEnvironment;
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Run every declarative HTTP step on one shared function (its steps' variables travel in the
+   * Task payload, see `SHARED_HTTP_STEPS_ENV`).
+   * @default false: one function per step
+   */
+  readonly shareHttpSteps?: boolean;
 }
+
+/** The label of the shared HTTP function in {@link WorkflowFunctions.all}. */
+export const SHARED_HTTP_FUNCTION_LABEL = 'http-steps';
 
 /** The step, operator and compensation functions of one workflow, with their published versions. */
 export class WorkflowFunctions extends Construct {
@@ -49,8 +64,15 @@ export class WorkflowFunctions extends Construct {
   readonly operatorVersion?: lambda.Version;
   /** What each `<step> (undo)` Task invokes, by step name. */
   readonly compensationVersions: ReadonlyMap<string, lambda.Version>;
-  /** Every distinct function, by a readable label (step name, `operator`, `<step>-undo`), for alarms. */
+  /** Every distinct function, by a readable label (step name, `operator`, `<step>-undo`, `http-steps`), for alarms. */
   readonly all: ReadonlyMap<string, lambda.IFunction>;
+  /** The function all declarative HTTP steps share, when they do. */
+  readonly sharedHttp?: HandlerFunction;
+  /**
+   * The variables a step on the shared function gets in its payload instead of its environment;
+   * undefined for a step with a function of its own.
+   */
+  readonly stepConfigFor: (step: StepSpec) => Readonly<Record<string, string>> | undefined;
 
   constructor(scope: Construct, id: string, props: WorkflowFunctionsProps) {
     super(scope, id);
@@ -59,7 +81,20 @@ export class WorkflowFunctions extends Construct {
     const versions = new Map<string, lambda.Version>();
     const all = new Map<string, lambda.IFunction>();
     const stepsScope = new Construct(this, 'Steps');
+    const httpSteps = props.shareHttpSteps ? spec.steps.filter((step) => step.handlerOrigin === 'http') : [];
+    if (httpSteps.length > 0) {
+      this.sharedHttp = this.#sharedHttpFunction(httpSteps, props);
+      const version = this.sharedHttp.function.currentVersion;
+      for (const step of httpSteps) {
+        steps.set(step.name, this.sharedHttp);
+        versions.set(step.name, version);
+      }
+      all.set(SHARED_HTTP_FUNCTION_LABEL, this.sharedHttp.function);
+    }
+    const shared = new Set(httpSteps.map((step) => step.name));
+    this.stepConfigFor = (step) => (shared.has(step.name) ? stepPayloadConfig(spec, step) : undefined);
     for (const step of spec.steps) {
+      if (shared.has(step.name)) continue;
       const handler = this.#stepFunction(stepsScope, step.name, step, step.handlerPath, props);
       steps.set(step.name, handler);
       versions.set(step.name, handler.function.currentVersion);
@@ -102,6 +137,33 @@ export class WorkflowFunctions extends Construct {
     }
     this.compensationVersions = compensations;
     this.all = all;
+  }
+
+  /**
+   * The one function of every declarative HTTP step: the longest of their timeouts (each Task keeps
+   * its own TimeoutSeconds) and the largest of their memory sizes, the records of every service
+   * they call, and only the variables the steps have in common.
+   */
+  #sharedHttpFunction(httpSteps: readonly StepSpec[], props: WorkflowFunctionsProps): HandlerFunction {
+    const handler = new HandlerFunction(this, 'HttpSteps', {
+      rootDir: props.rootDir,
+      entry: HTTP_STEP_ENTRY,
+      environment: {
+        ...props.environment,
+        [SHARED_HTTP_STEPS_ENV]: 'true',
+        [ENV.customEvents]: JSON.stringify(props.spec.customEvents),
+      },
+      timeout: Duration.seconds(Math.max(...httpSteps.map((step) => step.timeoutSeconds))),
+      memorySize: Math.max(...httpSteps.map((step) => step.memoryMb)),
+      logRetention: props.logRetention,
+      description: `The ${httpSteps.length} declarative HTTP steps of ${props.spec.name}`,
+    });
+    grantStepRecords(
+      handler,
+      props.table,
+      httpSteps.map((step) => step.service),
+    );
+    return handler;
   }
 
   /** One function running `entry` with `step`'s environment, timeout, memory and scoped grants. */

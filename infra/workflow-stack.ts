@@ -10,6 +10,12 @@ import { definitionSize } from './definition-size.ts';
 import { LiveAlias } from './deployment.ts';
 import { WorkflowAlarms, WorkflowNotifications } from './monitoring.ts';
 import { acknowledgeWildcards } from './nag-acknowledgements.ts';
+import {
+  checkResourceCount,
+  checkSharedStepPayloads,
+  type HttpStepSharing,
+  sharesHttpSteps,
+} from './resource-budget.ts';
 import type { SharedEnvironment } from './step-environment.ts';
 import { WorkflowFunctions } from './step-functions.ts';
 import {
@@ -89,6 +95,13 @@ export interface WorkflowStackProps extends StackProps {
    * @default 50
    */
   readonly startReservedConcurrency?: number | null;
+  /**
+   * Whether declarative HTTP steps share one function (their variables then travel in the Task
+   * payload): `auto` shares only when a function per step would pass CloudFormation's 500
+   * resources.
+   * @default 'auto'
+   */
+  readonly shareHttpSteps?: HttpStepSharing;
 }
 
 /** Reserved concurrency of the start function unless the props say otherwise. */
@@ -164,12 +177,14 @@ export class WorkflowStack extends Stack {
       [ENV.powertoolsMetricsNamespace]: spec.namespace,
       [ENV.powertoolsLogLevel]: props.logLevel ?? 'INFO',
     };
+    const shareHttpSteps = sharesHttpSteps(spec, props.shareHttpSteps ?? 'auto');
     this.functions = new WorkflowFunctions(this, 'Functions', {
       rootDir: props.rootDir,
       spec,
       table: this.table,
       environment: shared,
       logRetention,
+      shareHttpSteps,
     });
     const functions = this.functions;
     this.stepFunctions = new Map([...functions.steps].map(([name, handler]) => [name, handler.function]));
@@ -187,6 +202,9 @@ export class WorkflowStack extends Stack {
         : { operatorFunction: asFunction(functions.operatorVersion) }),
       compensationFunctionFor: (step: StepSpec): lambda.IFunction =>
         asFunction(functions.compensationVersions.get(step.name) ?? missing('compensation function', step)),
+      // Steps on the shared HTTP function: the variables their payload must carry
+      // (sharedStepPayloadTemplate); undefined for a step with a function of its own.
+      stepConfigFor: functions.stepConfigFor,
     };
     const compiled = compileWorkflow(new Construct(this, 'Definition'), workflow, compileOptions);
 
@@ -209,6 +227,13 @@ export class WorkflowStack extends Stack {
     machine.addMetadata(METADATA.workflow, spec.name);
     const size = definitionSize(this, machine, spec);
     if (size.errors.length > 0) throw new WorkflowError(size.errors);
+    const sharedSteps = spec.steps.filter((step) => functions.stepConfigFor(step) !== undefined);
+    const unconfigured = checkSharedStepPayloads(
+      machine,
+      spec,
+      sharedSteps.map((step) => step.name),
+    );
+    if (unconfigured.length > 0) throw new WorkflowError(unconfigured);
     this.definitionBytes = size.bytes;
     this.warnings = [...workflow.warnings, ...size.warnings.map(formatWarning)];
 
@@ -267,6 +292,8 @@ export class WorkflowStack extends Stack {
     });
 
     acknowledgeWildcards(this);
+    const tooMany = checkResourceCount(this, spec, shareHttpSteps);
+    if (tooMany.length > 0) throw new WorkflowError(tooMany);
   }
 }
 
@@ -293,6 +320,7 @@ function stackPropsOf(props: WorkflowStackProps): StackProps {
     logLevel: _logLevel,
     deployment: _deployment,
     startReservedConcurrency: _concurrency,
+    shareHttpSteps: _share,
     ...stackProps
   } = props;
   return stackProps;

@@ -627,6 +627,31 @@ export const API_ENV = {
 
 // --- w3-stack --- (additions by this part only; keep this marker)
 
+/**
+ * Declarative HTTP steps sharing one function (a workflow too large for a function per step,
+ * issue 14 §4). The shared function's environment has this variable set to `true` and none of
+ * the per-step variables; each Task's payload carries its step's variables instead, under
+ * {@link STEP_CONFIG_PAYLOAD_KEY}, so the handler reads its configuration from
+ * `{ ...process.env, ...payload.config }` (e.g. `readStepConfig(undefined, thatEnv)`).
+ */
+export const SHARED_HTTP_STEPS_ENV = 'SHARED_HTTP_STEPS';
+
+/** The payload key of a shared function's per-step variables (ENV name -> value, as strings). */
+export const STEP_CONFIG_PAYLOAD_KEY = 'config';
+
+/**
+ * The Task `Parameters` of a step on a shared function: {@link stepPayloadTemplate} plus the
+ * step's own environment variables under {@link STEP_CONFIG_PAYLOAD_KEY}.
+ */
+export function sharedStepPayloadTemplate(
+  workflow: string,
+  step: string,
+  request: Readonly<Record<string, unknown>> | undefined,
+  config: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  return { ...stepPayloadTemplate(workflow, step, request), [STEP_CONFIG_PAYLOAD_KEY]: { ...config } };
+}
+
 // --- end w3-stack ---
 
 // --- w3-local --- (additions by this part only; keep this marker)

@@ -7,9 +7,9 @@ import { Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { API_ENTRIES } from '../../infra/api.ts';
 import { buildApp, REPO_ROOT } from '../../infra/build-app.ts';
-import { loadWorkflows, WorkflowError } from '../../infra/workflow/index.ts';
+import { WorkflowError } from '../../infra/workflow/index.ts';
 import { HTTP_STEP_ENTRY } from '../../lambdas/contracts.ts';
-import { FAST } from './stack-fixture.ts';
+import { FAST, handlerModulesOf } from './stack-fixture.ts';
 
 /**
  * A throwaway project: three workflow files (the real one and two plain Tasker templates) and a
@@ -29,7 +29,8 @@ const stub = (entry: string) => {
   writeFileSync(join(root, entry), 'export const handler = async (event: unknown) => event;\n');
 };
 for (const entry of Object.values(API_ENTRIES)) stub(entry);
-const stepEntries = loadWorkflows(configDir).flatMap((spec) => spec.steps.map((step) => step.handlerPath));
+// Steps' and compensations' modules.
+const stepEntries = handlerModulesOf(configDir);
 for (const entry of stepEntries) stub(entry);
 
 describe('buildApp', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { resourcesOf, userRegistrationStack } from './stack-fixture.ts';
 
-const { template } = userRegistrationStack();
+const { stack, template } = userRegistrationStack();
 
 interface Statement {
   Effect: string;
@@ -146,11 +146,18 @@ describe('IAM is least privilege', () => {
     assert.equal(template.toJSON().Resources[logGroup].Type, 'AWS::Logs::LogGroup');
   });
 
-  test('the start function may start executions through the alias live and read/write (not delete) IDEMPOTENCY# and CORRELATION# items', () => {
+  test('the start function may start executions through the alias live only and read/write (not delete) IDEMPOTENCY# and CORRELATION# items', () => {
     const statements = policyOfFunction((m) => m['Stepflow:Entry'] === 'lambdas/api/start-execution.ts');
     const granted = grants(statements);
-    const aliasId = Object.keys(resourcesOf(template, 'AWS::StepFunctions::StateMachineAlias'))[0]!;
-    assert.deepEqual(granted.get('states:StartExecution'), [JSON.stringify({ Ref: aliasId })]);
+    // Step Functions authorizes a start through an alias on the machine's ARN, with the alias
+    // in states:StateMachineQualifier: only starts through live are allowed.
+    const machineId = Object.keys(resourcesOf(template, 'AWS::StepFunctions::StateMachine'))[0]!;
+    assert.deepEqual(granted.get('states:StartExecution'), [JSON.stringify({ Ref: machineId })]);
+    const start = statements.filter((statement) => list(statement.Action).includes('states:StartExecution'));
+    assert.deepEqual(
+      start.map((statement) => statement.Condition),
+      [{ StringEquals: { 'states:StateMachineQualifier': 'live' } }],
+    );
     for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']) {
       assert.deepEqual(leadingKeys(statements, action), [['IDEMPOTENCY#*', 'CORRELATION#*']], action);
     }
@@ -181,7 +188,7 @@ describe('IAM is least privilege', () => {
     }
   });
 
-  test("the state machine's role may invoke exactly the published versions of the five step functions", () => {
+  test("the state machine's role may invoke exactly the published versions of the step (and undo, operator) functions", () => {
     const machine = Object.values(resourcesOf(template, 'AWS::StepFunctions::StateMachine'))[0]!;
     const roleId = (machine.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const policyId = Object.keys(policies).find((id) =>
@@ -190,8 +197,13 @@ describe('IAM is least privilege', () => {
     const invoked = grants(statementsOf(policyId)).get('lambda:InvokeFunction') ?? [];
     const stepIds = Object.keys(functions).filter((id) => functions[id]?.Metadata?.['Stepflow:Step']);
     assert.equal(stepIds.length, 5);
+    // Compensations and the operator function, once the flagship declares them.
+    const taskFunctionIds = [...stack.functions.all.values()].map(
+      (fn) => stack.resolve(fn.functionName).Ref as string,
+    );
+    for (const id of stepIds) assert.ok(taskFunctionIds.includes(id), id);
     const versions = resourcesOf(template, 'AWS::Lambda::Version');
-    const expected = stepIds.map((id) => {
+    const expected = taskFunctionIds.map((id) => {
       const version = Object.keys(versions).find(
         (versionId) =>
           JSON.stringify(versions[versionId]?.Properties.FunctionName) === JSON.stringify({ Ref: id }),

@@ -131,8 +131,12 @@ describe('the operator routes', () => {
       [table, ['OPERATOR#*']],
     ]);
     assert.deepEqual(grants.get('dynamodb:DeleteItem'), [[table, ['OPERATOR#*']]]);
-    assert.deepEqual(grants.get('dynamodb:Query'), [[table, ['OPERATOR#*']]]);
-    for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'states:StartExecution']) {
+    for (const action of [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:Query',
+      'states:StartExecution',
+    ]) {
       assert.equal(grants.has(action), false, action);
     }
   });
@@ -233,7 +237,7 @@ describe('compensations', () => {
 });
 
 describe('the circuit breaker and status output environment', () => {
-  test('CIRCUIT_BREAKER: the defaults, the workflow settings, the step settings, or off', () => {
+  test("CIRCUIT_BREAKER: the defaults, or the step's merged settings as the handler reads them, or off", () => {
     const defaults = operated(OPERATED_WORKFLOW).template;
     assert.deepEqual(JSON.parse(String(stepVariables(defaults, 'reserve').CIRCUIT_BREAKER)), {
       failure_threshold: DEFAULTS.circuitBreaker.failureThreshold,
@@ -241,19 +245,21 @@ describe('the circuit breaker and status output environment', () => {
       cool_down_seconds: DEFAULTS.circuitBreaker.coolDownSeconds,
       max_outage_seconds: DEFAULTS.circuitBreaker.maxOutageSeconds,
     });
+    // The compiler's merged settings on the step (StepSpec.circuitBreaker, camelCase).
     const tuned = operated(OPERATED_WORKFLOW, (spec) => {
-      spec.circuit_breaker = { failure_threshold: 3, cool_down_seconds: 10 };
-      spec.steps[0]!.handlerConfig = {
-        ...(spec.steps[0]!.handlerConfig as object),
-        circuit_breaker: { window_seconds: 60 },
+      spec.steps[0]!.circuitBreaker = {
+        failureThreshold: 3,
+        windowSeconds: 60,
+        coolDownSeconds: 10,
+        maxOutageSeconds: 120,
       };
-      spec.steps[1]!.handlerConfig = { ...(spec.steps[1]!.handlerConfig as object), circuit_breaker: 'off' };
+      spec.steps[1]!.circuitBreaker = 'off';
     }).template;
     assert.deepEqual(JSON.parse(String(stepVariables(tuned, 'reserve').CIRCUIT_BREAKER)), {
       failure_threshold: 3,
       window_seconds: 60,
       cool_down_seconds: 10,
-      max_outage_seconds: DEFAULTS.circuitBreaker.maxOutageSeconds,
+      max_outage_seconds: 120,
     });
     assert.equal(stepVariables(tuned, 'charge').CIRCUIT_BREAKER, 'off');
   });

@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { API_ENTRIES, OPERATIONS_ENTRY } from '../../infra/api.ts';
 import { type BuildAppOptions, buildApp } from '../../infra/build-app.ts';
 import { analyzeWorkflow, loadWorkflows, parseWorkflow } from '../../infra/workflow/index.ts';
+import { compensationOf } from '../../infra/workflow-options.ts';
 import { WorkflowStack, type WorkflowStackProps } from '../../infra/workflow-stack.ts';
 import { HTTP_STEP_ENTRY, OPERATOR_ENTRY } from '../../lambdas/contracts.ts';
 
@@ -114,7 +115,7 @@ export function stubProject(
   mkdirSync(configDir);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(configDir, name), text);
   writeFileSync(join(rootDir, 'package-lock.json'), '{}');
-  const modules = loadWorkflows(configDir).flatMap((spec) => spec.steps.map((step) => step.handlerPath));
+  const modules = handlerModulesOf(configDir);
   for (const entry of new Set([
     ...Object.values(API_ENTRIES),
     OPERATIONS_ENTRY,
@@ -127,6 +128,16 @@ export function stubProject(
     writeFileSync(join(rootDir, entry), 'export const handler = async (event: unknown) => event;\n');
   }
   return { rootDir, configDir };
+}
+
+/** Every handler module the workflows in `configDir` name: their steps' and their compensations'. */
+export function handlerModulesOf(configDir: string): string[] {
+  return loadWorkflows(configDir).flatMap((spec) =>
+    spec.steps.flatMap((step) => {
+      const compensation = compensationOf(spec, step);
+      return [step.handlerPath, ...(compensation?.kind === 'handler' ? [compensation.handlerPath] : [])];
+    }),
+  );
 }
 
 /** The environment variables of the step function of `step`. */

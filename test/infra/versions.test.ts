@@ -36,7 +36,8 @@ describe('Tasks invoke published versions', () => {
 
   test('every Task of the flagship names a Ref to an AWS::Lambda::Version, never a function ARN', () => {
     const tasks = [...allStates(definitionOf(template))].filter(([, state]) => state.Type === 'Task');
-    assert.equal(tasks.length, 5);
+    // The five steps, and their undo Tasks once the flagship declares compensations.
+    assert.ok(tasks.length >= 5, `${tasks.length} Tasks`);
     for (const [name, state] of tasks) {
       const match = /^<\{Ref:([A-Za-z0-9]+)\}>$/.exec(String(state.Resource));
       assert.ok(match, `${name}: ${state.Resource} is not a Ref`);

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
+import { OPERATIONS_ENTRY } from '../../infra/api.ts';
+import { REPO_ROOT } from '../../infra/build-app.ts';
 import { allStates, definitionOf, resourcesOf, userRegistrationStack } from './stack-fixture.ts';
 
 const { stack, template } = userRegistrationStack();
@@ -100,7 +104,14 @@ describe('the step functions', () => {
 
   test('every function logs to its own log group with a retention', () => {
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-    assert.equal(functions.length, 7, 'five steps plus the start and status functions');
+    const operations = existsSync(join(REPO_ROOT, OPERATIONS_ENTRY)) ? 1 : 0;
+    // Undo and operator functions too, once the flagship declares compensations.
+    const extra = stack.functions.all.size - 5;
+    assert.equal(
+      functions.length,
+      7 + operations + extra,
+      'five steps plus the start, status (and operations, undo) functions',
+    );
     const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
     for (const fn of functions) {
       const ref = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
