@@ -7,7 +7,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { ARN_MARKER } from './definition-size.ts';
+import { ARN_MARKER, definitionProblems } from './definition-size.ts';
 import { sharesHttpSteps } from './resource-budget.ts';
 import { stepPayloadConfig } from './step-environment.ts';
 import {
@@ -95,6 +95,13 @@ export function renderAnalyzed(analyzed: AnalyzedWorkflow): RenderedDefinition {
   for (const arn of arns) text = text.replaceAll(arn, ARN_MARKER);
   const bytes = definitionBytes(text, ARN_MARKER);
   const size = checkDefinitionSize(spec, bytes);
-  if (size.errors.length > 0) throw new WorkflowError(size.errors);
-  return { definition, bytes, warnings: [...analyzed.warnings, ...size.warnings.map(formatWarning)] };
+  // The same state-name and version checks the stack runs at synth, so `asl` reports them too.
+  const names = definitionProblems(definition, spec);
+  const errors = [...size.errors, ...names.errors];
+  if (errors.length > 0) throw new WorkflowError(errors);
+  return {
+    definition,
+    bytes,
+    warnings: [...analyzed.warnings, ...[...size.warnings, ...names.warnings].map(formatWarning)],
+  };
 }

@@ -21,6 +21,7 @@ import { HandlerFunction } from './handler-function.ts';
 import { type SharedEnvironment, stepEnvironment, stepPayloadConfig } from './step-environment.ts';
 import { attachTableKeyPolicy, grantTableKeys, tableKeyStatement } from './table-access.ts';
 import type { StepSpec, WorkflowSpec } from './workflow/index.ts';
+import { constructId } from './workflow/names.ts';
 import { awaitsOperator, compensationOf } from './workflow-options.ts';
 
 /**
@@ -95,7 +96,7 @@ export class WorkflowFunctions extends Construct {
     this.stepConfigFor = (step) => (shared.has(step.name) ? stepPayloadConfig(spec, step) : undefined);
     for (const step of spec.steps) {
       if (shared.has(step.name)) continue;
-      const handler = this.#stepFunction(stepsScope, step.name, step, step.handlerPath, props);
+      const handler = this.#stepFunction(stepsScope, constructId(step.name), step, step.handlerPath, props);
       steps.set(step.name, handler);
       versions.set(step.name, handler.function.currentVersion);
       all.set(step.name, handler.function);
@@ -131,7 +132,7 @@ export class WorkflowFunctions extends Construct {
         continue;
       }
       const entry = compensation.kind === 'request' ? HTTP_STEP_ENTRY : compensation.handlerPath;
-      const handler = this.#stepFunction(undoScope, step.name, step, entry, props, 'undo');
+      const handler = this.#stepFunction(undoScope, constructId(step.name), step, entry, props, 'undo');
       compensations.set(step.name, handler.function.currentVersion);
       all.set(`${step.name}-undo`, handler.function);
     }

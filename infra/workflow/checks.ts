@@ -214,7 +214,7 @@ export function checkDefinitionSize(
   bytes: number,
 ): { errors: Diagnostic[]; warnings: Diagnostic[] } {
   const why =
-    'each Parallel state lists every step completed before it; fewer, larger Parallel groups or splitting the workflow keep it smaller';
+    'it grows with the steps and their requests and fallbacks; splitting the workflow in two, or shorter requests, keep it smaller';
   const at = (message: string): Diagnostic[] => [{ file: spec.file, line: spec.lines.name ?? 1, message }];
   if (bytes > MAX_DEFINITION_BYTES) {
     return {

@@ -2,7 +2,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { stepPayloadTemplate } from '../../lambdas/contracts.ts';
+import { STEP_CONFIG_PAYLOAD_KEY, stepPayloadTemplate } from '../../lambdas/contracts.ts';
 import { retriersFor } from './retry.ts';
 import type { StepSpec } from './types.ts';
 
@@ -20,13 +20,6 @@ export function addRetriers(task: tasks.LambdaInvoke, step: StepSpec): void {
   }
 }
 
-/**
- * The payload key of a shared function's per-step variables: the stack's
- * `STEP_CONFIG_PAYLOAD_KEY` (lambdas/contracts.ts, w3-stack block), spelled here until both parts
- * are on one branch.
- */
-const STEP_CONFIG_KEY = 'config';
-
 /** The payload of a step's Task (or its undo's): the contract template, plus its shared-function variables. */
 export function taskPayload(
   workflow: string,
@@ -35,5 +28,5 @@ export function taskPayload(
   config: Readonly<Record<string, string>> | undefined,
 ): Record<string, unknown> {
   const template = stepPayloadTemplate(workflow, step, request);
-  return config === undefined ? template : { ...template, [STEP_CONFIG_KEY]: { ...config } };
+  return config === undefined ? template : { ...template, [STEP_CONFIG_PAYLOAD_KEY]: { ...config } };
 }

@@ -45,7 +45,7 @@ describe('the definition size check', () => {
   test('from 80% of the limit: a warning in both, naming the size', () => {
     const size = 900_000;
     const rendered = renderAnalyzed(analyzed(size));
-    const expected = `big.yaml:1: warning: the compiled definition is ${rendered.bytes} bytes, 85% of Step Functions' 1048576-byte limit (each Parallel state lists every step completed before it; fewer, larger Parallel groups or splitting the workflow keep it smaller)`;
+    const expected = `big.yaml:1: warning: the compiled definition is ${rendered.bytes} bytes, 85% of Step Functions' 1048576-byte limit (it grows with the steps and their requests and fallbacks; splitting the workflow in two, or shorter requests, keep it smaller)`;
     assert.deepEqual(rendered.warnings, [expected]);
     assert.deepEqual(stackOf(size).warnings, [expected]);
     assert.deepEqual(renderAnalyzed(analyzed(800_000)).warnings, [], 'below 80%: nothing to say');
@@ -55,7 +55,7 @@ describe('the definition size check', () => {
     const size = MAX_DEFINITION_BYTES;
     const bytes = renderAnalyzedBytes(size - 200_000) + 200_000;
     const expected = [
-      `big.yaml:1: the compiled definition is ${bytes} bytes, over Step Functions' 1048576-byte limit (each Parallel state lists every step completed before it; fewer, larger Parallel groups or splitting the workflow keep it smaller)`,
+      `big.yaml:1: the compiled definition is ${bytes} bytes, over Step Functions' 1048576-byte limit (it grows with the steps and their requests and fallbacks; splitting the workflow in two, or shorter requests, keep it smaller)`,
     ];
     assert.deepEqual(
       diagnosticsOf(() => renderAnalyzed(analyzed(size))),
