@@ -88,3 +88,18 @@ export async function fetchHistory(client: SFNClient, executionArn: string): Pro
   }
   return events;
 }
+
+/** Each execution's duration (first to last event, ms) and billed transitions, in order. */
+export async function executionFigures(
+  client: SFNClient,
+  executionArns: readonly string[],
+): Promise<{ executionMs: number[]; transitions: number[] }> {
+  const executionMs: number[] = [];
+  const transitions: number[] = [];
+  for (const arn of executionArns) {
+    const counted = countTransitions(await fetchHistory(client, arn));
+    executionMs.push(counted.durationMs);
+    transitions.push(counted.billed);
+  }
+  return { executionMs, transitions };
+}

@@ -2,19 +2,28 @@
  * Benchmark 2: orchestration overhead with services answering at once: ms per state transition,
  * registrations per second at concurrency 1, 10 and 100, and peak memory.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { simulatorsOf } from '../local/simulators/user_registration/index.ts';
-import { countTransitions, fetchHistory } from './history.ts';
+import { executionFigures } from './history.ts';
 import type { Section } from './report.ts';
-import { awaitTerminal, type BenchRuntime, postRegistration, registrationBody } from './runtime-harness.ts';
+import {
+  awaitTerminal,
+  BENCH_WORKERS_PER_FUNCTION,
+  type BenchRuntime,
+  postRegistration,
+  registrationBody,
+  runPlainSequence,
+} from './runtime-harness.ts';
 import { formatSummary, round, summarize } from './stats.ts';
 
 /** Options of {@link runOverhead}. */
 export interface OverheadOptions {
   /** `[concurrency, registrations]` pairs. @default [[1, 20], [10, 100], [100, 300]] */
   readonly levels?: ReadonlyArray<readonly [number, number]>;
-  /** Warm workers per function the runtime was started with (for the notes). @default 8 */
-  readonly workersPerFunction?: number;
+  /** Registrations of the in-process anchor (the same handlers, no orchestrator). @default 20 */
+  readonly anchorRuns?: number;
   /** @default none */
   readonly log?: (line: string) => void;
 }
@@ -33,7 +42,45 @@ export interface LoadResult {
   readonly peakRssMb: number;
   /** CPU time (all threads of this process) per registration, ms. */
   readonly cpuMsPerRegistration: number;
+  /** RSS once the batch is over and the process sat idle for a second, MB. */
+  readonly rssAfterMb: number;
 }
+
+/** The anchors measured in the same run as the load levels. */
+export interface Anchors {
+  /** CPU per registration of the same handlers called in-process, in sequence, ms. */
+  readonly inProcessCpuMs: number;
+  /** One HTTP request/response over loopback (keep-alive), median µs. */
+  readonly loopbackUs: number;
+}
+
+/**
+ * The same step handlers in this process, one after another, against the same dynalite and
+ * simulators (after 3 unmeasured runs), and a bare loopback round trip.
+ */
+export async function measureAnchors(bench: BenchRuntime, runs: number): Promise<Anchors> {
+  for (let i = 0; i < 3; i++) await runPlainSequence(bench, registrationBody('pro'));
+  const cpuBefore = process.cpuUsage();
+  for (let i = 0; i < runs; i++) await runPlainSequence(bench, registrationBody('pro'));
+  const cpu = process.cpuUsage(cpuBefore);
+  const server = createServer((_req, res) => res.writeHead(204).end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < 220; i++) {
+      const started = performance.now();
+      await (await fetch(`http://127.0.0.1:${port}/`)).arrayBuffer();
+      if (i >= 20) samples.push((performance.now() - started) * 1000);
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+  return { inProcessCpuMs: (cpu.user + cpu.system) / 1000 / runs, loopbackUs: summarize(samples).median };
+}
+
+const idle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `count` registrations with `concurrency` in flight, each POST then wait for its end, and
@@ -43,9 +90,10 @@ export async function runLoad(bench: BenchRuntime, concurrency: number, count: n
   const { rt } = bench;
   let next = 0;
   let failed = 0;
-  let peakRss = process.memoryUsage().rss;
+  // memoryUsage.rss() reads one number; memoryUsage() walks every heap space, too costly at 20 ms.
+  let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
   }, 20);
   const arns: string[] = [];
   const errors = new Set<string>();
@@ -74,13 +122,8 @@ export async function runLoad(bench: BenchRuntime, concurrency: number, count: n
   const seconds = (performance.now() - started) / 1000;
   // process.cpuUsage counts every thread of the process: the Lambda workers too.
   const cpu = process.cpuUsage(cpuBefore);
-  const executionMs: number[] = [];
-  const transitions: number[] = [];
-  for (const arn of arns) {
-    const count = countTransitions(await fetchHistory(rt.sfnClient, arn));
-    executionMs.push(count.durationMs);
-    transitions.push(count.billed);
-  }
+  const { executionMs, transitions } = await executionFigures(rt.sfnClient, arns);
+  await idle(1000);
   return {
     concurrency,
     registrations: count,
@@ -92,6 +135,7 @@ export async function runLoad(bench: BenchRuntime, concurrency: number, count: n
     transitions,
     peakRssMb: peakRss / 2 ** 20,
     cpuMsPerRegistration: (cpu.user + cpu.system) / 1000 / count,
+    rssAfterMb: process.memoryUsage.rss() / 2 ** 20,
   };
 }
 
@@ -99,7 +143,7 @@ export async function runLoad(bench: BenchRuntime, concurrency: number, count: n
 export async function runOverhead(
   bench: BenchRuntime,
   opts: OverheadOptions = {},
-): Promise<Section & { levels: LoadResult[] }> {
+): Promise<Section & { levels: LoadResult[]; anchors: Anchors }> {
   const levels = opts.levels ?? [
     [1, 20],
     [10, 100],
@@ -107,16 +151,26 @@ export async function runOverhead(
   ];
   simulatorsOf(bench.rt).latencyMs = 0;
   const results: LoadResult[] = [];
+  let peakWorkers = 0;
   for (const [concurrency, count] of levels) {
     opts.log?.(`overhead: ${count} registrations at concurrency ${concurrency} (after a warm-up batch)`);
-    // Warm-up at the same concurrency so the worker pools have grown: steady state, not cold starts.
-    await runLoad(bench, concurrency, Math.min(2 * concurrency, 50));
+    // Warm-up at the same concurrency, twice its size, so every worker pool has grown to what this
+    // level needs before the measured batch: steady state, not cold starts.
+    await runLoad(bench, concurrency, 2 * concurrency);
+    const before = aliveWorkers(bench);
     results.push(await runLoad(bench, concurrency, count));
+    const after = aliveWorkers(bench);
+    peakWorkers = Math.max(peakWorkers, after);
+    if (after > before)
+      opts.log?.(
+        `overhead: ${after - before} workers started inside the measured batch at concurrency ${concurrency}`,
+      );
   }
+  opts.log?.('overhead: anchors (the same handlers in-process; a loopback round trip)');
+  const anchors = await measureAnchors(bench, opts.anchorRuns ?? 20);
   const first = results[0]!;
   const perTransition = summarize(first.executionMs.map((ms, i) => ms / (first.transitions[i] ?? 1)));
-  const stats = bench.rt.lambdas.stats();
-  const workers = Object.values(stats).reduce((sum, s) => sum + s.alive, 0);
+  const workers = aliveWorkers(bench);
   return {
     title: '2. Orchestration overhead (services at 0 ms)',
     method: [
@@ -125,8 +179,11 @@ export async function runOverhead(
         'before the next one starts in that slot.',
       'ms per transition = execution time (history, first to last event) / billed transitions of that execution, ' +
         "at concurrency 1. It includes the handlers' own work (validation, Powertools idempotency writes to dynalite).",
-      'Peak RSS = the largest `process.memoryUsage().rss` sampled every 20 ms; the Lambda workers are threads of ' +
-        'this process, so it includes them, dynalite and the simulators too.',
+      'Peak RSS = the largest `process.memoryUsage.rss()` sampled every 20 ms; the Lambda workers are threads of ' +
+        'this process, so it includes them, dynalite and the simulators too. RSS after = one second after the batch.',
+      'Anchors, measured in the same run: the same step handlers called in-process one after another (no orchestrator, ' +
+        'no workers) against the same dynalite and simulators, and one bare HTTP round trip over loopback. "CPU ratio" = ' +
+        "CPU per registration / the in-process handlers' CPU per registration.",
     ],
     tables: [
       {
@@ -136,8 +193,10 @@ export async function runOverhead(
           'registrations/s',
           'execution ms',
           'CPU ms per registration',
+          'CPU ratio to in-process',
           'failed',
           'peak RSS MB',
+          'RSS after MB',
         ],
         rows: results.map((r) => [
           r.concurrency,
@@ -145,8 +204,10 @@ export async function runOverhead(
           round(r.perSecond, 1),
           formatSummary(summarize(r.executionMs)),
           round(r.cpuMsPerRegistration, 0),
+          round(r.cpuMsPerRegistration / anchors.inProcessCpuMs, 2),
           r.failed,
           round(r.peakRssMb, 0),
+          round(r.rssAfterMb, 0),
         ]),
       },
       {
@@ -154,7 +215,9 @@ export async function runOverhead(
         rows: [
           ['ms per state transition (concurrency 1)', formatSummary(perTransition, 1)],
           ['billed transitions per registration', formatSummary(summarize(first.transitions))],
-          ['Lambda workers alive at the end', workers],
+          ['Lambda workers alive at the end (peak after a level)', `${workers} (${peakWorkers})`],
+          ['anchor: in-process handlers, CPU ms per registration', round(anchors.inProcessCpuMs, 1)],
+          ['anchor: loopback HTTP round trip, µs (median)', round(anchors.loopbackUs, 0)],
         ],
       },
     ],
@@ -170,10 +233,82 @@ export async function runOverhead(
         `${round((availableParallelism() * 1000) / first.cpuMsPerRegistration, 0)} ` +
         'registrations/s whatever the concurrency; more concurrency adds queueing (longer executions) and workers ' +
         '(memory), not throughput.',
-      `The runtime keeps at most ${opts.workersPerFunction ?? 8} warm workers per function, so at concurrency 100 ` +
+      `Workers per function: ${BENCH_WORKERS_PER_FUNCTION ?? "the runtime's default"} (BENCH_WORKERS_PER_FUNCTION, the same in every runtime benchmark), so at concurrency 100 ` +
         'invocations queue for a worker; everything (engine, dynalite, simulators, API, workers) shares this ' +
         "machine's CPUs.",
     ],
     levels: results,
+    anchors,
+  };
+}
+
+function aliveWorkers(bench: BenchRuntime): number {
+  return Object.values(bench.rt.lambdas.stats()).reduce((sum, s) => sum + s.alive, 0);
+}
+
+/** Options of {@link runMemoryGrowth}. */
+export interface MemoryGrowthOptions {
+  /** Registrations in all. @default 10_000 */
+  readonly total?: number;
+  /** Where the first reading is taken. @default 1_000 */
+  readonly checkpoint?: number;
+  /** @default 10 */
+  readonly concurrency?: number;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Memory over a long run: RSS and heap after `checkpoint` registrations and after `total`, each
+ * one second after its batch (services at 0 ms). A runtime that keeps something per registration
+ * grows between the two readings.
+ */
+export async function runMemoryGrowth(bench: BenchRuntime, opts: MemoryGrowthOptions = {}): Promise<Section> {
+  const total = opts.total ?? 10_000;
+  const checkpoint = Math.min(opts.checkpoint ?? 1_000, total);
+  const concurrency = opts.concurrency ?? 10;
+  simulatorsOf(bench.rt).latencyMs = 0;
+  const reading = (): { rss: number; heap: number } => ({
+    rss: process.memoryUsage.rss() / 2 ** 20,
+    heap: process.memoryUsage().heapUsed / 2 ** 20,
+  });
+  opts.log?.(`memory: ${checkpoint} registrations at concurrency ${concurrency}`);
+  const first = await runLoad(bench, concurrency, checkpoint);
+  const atCheckpoint = reading();
+  let failed = first.failed;
+  let done = checkpoint;
+  const step = Math.max(1, Math.ceil((total - checkpoint) / 10));
+  while (done < total) {
+    const batch = Math.min(step, total - done);
+    failed += (await runLoad(bench, concurrency, batch)).failed;
+    done += batch;
+    opts.log?.(
+      `memory: ${done}/${total} registrations, RSS ${round(process.memoryUsage.rss() / 2 ** 20, 0)} MB`,
+    );
+  }
+  const atEnd = reading();
+  return {
+    title: '7. Memory over a long run',
+    method: [
+      `${total} registrations at concurrency ${concurrency}, services at 0 ms, on the runtime of benchmarks 1, 2 and 4; ` +
+        `readings one second after the first ${checkpoint} and after all of them.`,
+    ],
+    tables: [
+      {
+        header: ['after', 'RSS MB', 'main heap used MB', 'failed so far'],
+        rows: [
+          [
+            `${checkpoint} registrations`,
+            round(atCheckpoint.rss, 0),
+            round(atCheckpoint.heap, 0),
+            first.failed,
+          ],
+          [`${total} registrations`, round(atEnd.rss, 0), round(atEnd.heap, 0), failed],
+        ],
+      },
+    ],
+    notes: [
+      `RSS after ${total} / after ${checkpoint}: ${round(atEnd.rss / atCheckpoint.rss, 2)} (target <= 1.3). ` +
+        `Main heap: ${round(atEnd.heap / atCheckpoint.heap, 2)}.`,
+    ],
   };
 }

@@ -52,7 +52,10 @@ export function categoryOf(url: string, functionName: string): string {
     const key = `${url} ${functionName}`;
     return NODE_AREAS.find(([pattern]) => pattern.test(key))?.[1] ?? 'node: other';
   }
-  const rel = url.replace(/^file:\/\//, '').replace(REPO_ROOT, '');
+  const rel = url
+    .replace(/^file:\/\//, '')
+    .replace(REPO_ROOT, '')
+    .replace(/^\/+/, '');
   return rel.split('/').slice(0, 2).join('/') || 'project';
 }
 
@@ -147,7 +150,7 @@ export async function profileConcurrency10(count: number): Promise<{
         ),
         powertools: share((k) => k.startsWith('@aws-lambda-powertools/')),
         modules: share((k) => k === 'node: module loading' || k === 'node: TypeScript type stripping'),
-        engine: share((k) => k === 'aws-local-stepfunctions'),
+        engine: share((k) => k === 'local/engine'),
         dynalite: share((k) => k === 'dynalite' || k === 'lazy' || k === 'memdown' || k.includes('level')),
         gc: share((k) => k === '(garbage collector)'),
       },
@@ -193,7 +196,7 @@ export function withProfile(
         `${pct(profile.groups.http)}, the AWS SDK's middleware and signing ${pct(profile.groups.sdk)}, Powertools ` +
         `${pct(profile.groups.powertools)}, loading modules in newly started Lambda workers ` +
         `${pct(profile.groups.modules)}, dynalite ${pct(profile.groups.dynalite)}, garbage collection ` +
-        `${pct(profile.groups.gc)}; the state machine engine (aws-local-stepfunctions) itself ${pct(profile.groups.engine)}. ` +
+        `${pct(profile.groups.gc)}; the state machine engine (local/engine) itself ${pct(profile.groups.engine)}. ` +
         'Every DynamoDB request, service call and Step Functions API call is a real HTTP round trip on loopback ' +
         '(SigV4-signed for AWS APIs), and Lambda invocations cross to worker threads, all on the same CPUs: that, ' +
         'not the engine, bounds throughput here.',

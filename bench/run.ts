@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: runs the five benchmarks, prints their tables and rewrites BENCHMARKS.md.
+ * `npm run bench`: runs the eight benchmarks, prints their tables and rewrites BENCHMARKS.md.
  *
  * Flags: `--only=1,3` runs some of them (BENCHMARKS.md is then left alone unless `--write`);
- * `--quick` shrinks every sample count for a fast check of the harness.
+ * `--quick` shrinks every sample count for a fast check of the harness; `--registrations=N` sets
+ * the memory run's length (default 10,000).
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -13,20 +14,22 @@ import { runColdStart } from './cold-start.ts';
 import { runCompilerScaling } from './compiler-scaling.ts';
 import { runCost } from './cost.ts';
 import { runEngineBench } from './engine.ts';
+import { runHttpWorkflowBench } from './http-workflow.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
-import { runOverhead } from './overhead.ts';
+import { runMemoryGrowth, runOverhead } from './overhead.ts';
 import { profileConcurrency10, withProfile } from './profile.ts';
 import { describeMachine, renderBenchmarks, renderSection, type Section } from './report.ts';
-import { type BenchRuntime, startBenchRuntime } from './runtime-harness.ts';
+import { BENCH_WORKERS_PER_FUNCTION, type BenchRuntime, startBenchRuntime } from './runtime-harness.ts';
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
+    registrations: { type: 'string' },
   },
 });
-const only = new Set((values.only ?? '1,2,3,4,5,6').split(',').map((s) => Number(s.trim())));
+const only = new Set((values.only ?? '1,2,3,4,5,6,7,8').split(',').map((s) => Number(s.trim())));
 const quick = values.quick === true;
 const log = (line: string): void => {
   process.stderr.write(`  ${line}\n`);
@@ -42,11 +45,14 @@ const started = performance.now();
 const loadBefore = loadavg()[0] ?? 0;
 // Benchmarks 1, 2 and 4 share one offline runtime (its start-up synthesizes the app). Retry
 // intervals run 100x faster there; happy paths have no waits, so their timings are unaffected.
-/** Warm Lambda workers per function (the runtime's default, stated in the notes). */
-const WORKERS_PER_FUNCTION = 8;
 let runtime: BenchRuntime | undefined;
 const bench = async (): Promise<BenchRuntime> => {
-  runtime ??= await startBenchRuntime({ timeScale: 100, maxConcurrencyPerFunction: WORKERS_PER_FUNCTION });
+  runtime ??= await startBenchRuntime({
+    timeScale: 100,
+    ...(BENCH_WORKERS_PER_FUNCTION === undefined
+      ? {}
+      : { maxConcurrencyPerFunction: BENCH_WORKERS_PER_FUNCTION }),
+  });
   return runtime;
 };
 const closeRuntime = async (): Promise<void> => {
@@ -77,7 +83,6 @@ const benches: Array<[number, () => Promise<Section>]> = [
     2,
     async () => {
       const section = await runOverhead(await bench(), {
-        workersPerFunction: WORKERS_PER_FUNCTION,
         ...(quick ? { levels: QUICK_LEVELS } : {}),
         log,
       });
@@ -87,6 +92,30 @@ const benches: Array<[number, () => Promise<Section>]> = [
       log(`overhead: profiling ${count} registrations at concurrency 10 (node --cpu-prof)`);
       return withProfile(section, await profileConcurrency10(count), count);
     },
+  ],
+  [
+    7,
+    async () =>
+      runMemoryGrowth(await bench(), {
+        total: Number(values.registrations ?? (quick ? 300 : 10_000)),
+        checkpoint: quick ? 100 : 1_000,
+        log,
+      }),
+  ],
+  [
+    8,
+    () =>
+      runHttpWorkflowBench({
+        ...(quick
+          ? {
+              levels: [
+                [1, 5],
+                [10, 20],
+              ],
+            }
+          : {}),
+        log,
+      }),
   ],
   [3, () => runColdStart({ spawns: quick ? 3 : 20, log })],
   [5, () => runCompilerScaling({ ...(quick ? { sizes: [10, 100], durationDraws: 5 } : {}), log })],
@@ -100,8 +129,8 @@ try {
     const section = await run();
     sections.push(section);
     process.stdout.write(`${renderSection(section)}\n`);
-    // The runtime is only needed by 1, 2 and 4: free its workers before the CPU-bound ones.
-    if (id === 4 && !only.has(2)) await closeRuntime();
+    // The runtime is only needed by 1, 2, 4 and 7: free its workers before the CPU-bound ones.
+    if (id === 7 || (id === 4 && !only.has(2))) await closeRuntime();
   }
 } finally {
   await closeRuntime();
@@ -111,7 +140,7 @@ const seconds = (performance.now() - started) / 1000;
 const machine = describeMachine();
 const loadNote = `load average (1 min) ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end`;
 process.stderr.write(`done in ${Math.round(seconds)} s; ${loadNote}\n`);
-if ((only.size === 6 && !quick) || values.write === true) {
+if ((only.size === 8 && !quick) || values.write === true) {
   writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), renderBenchmarks(sections, machine, seconds, loadNote));
   process.stderr.write('BENCHMARKS.md rewritten\n');
 }

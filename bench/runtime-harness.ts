@@ -10,6 +10,13 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../local/runtime/index.ts';
 
+/**
+ * Warm Lambda workers per function in every runtime benchmark (benchmarks 1, 2, 4, the profile
+ * and the memory run): one setting throughout, so figures annotate the same runtime. It is the
+ * runtime's own default when unset (`undefined`); the notes print what it was.
+ */
+export const BENCH_WORKERS_PER_FUNCTION: number | undefined = undefined;
+
 /** DynamoDB requests by operation (`PutItem`, `GetItem`, ...). */
 export type DynamoCounts = Record<string, number>;
 
