@@ -165,15 +165,18 @@ function markFor(status: string): string {
 
 function outcomeOf(step: StepView): string {
   const took = step.duration_ms === null ? '' : `${formatMs(step.duration_ms).padStart(8)}  `;
-  if (step.status === 'succeeded') return `${took}succeeded`;
+  if (step.status === 'succeeded')
+    return `${took}succeeded${step.resolved_manually ? ' (resolved by an operator)' : ''}`;
   if (step.status === 'fallback')
     return `${took}fallback used${step.error ? ` after ${describeError(step.error)}` : ''}`;
   if (step.status === 'cancelled') return `${took}cancelled (the execution ended)`;
   if (step.status === 'awaiting_operator')
     return `${took}awaiting operator${step.error ? ` after ${describeError(step.error)}` : ''}`;
   if (step.status === 'compensated') return `${took}compensated (undone)`;
-  if (step.status === 'compensation_failed')
-    return `${took}compensation failed${step.error ? `: ${describeError(step.error)}` : ''}`;
+  if (step.status === 'compensation_failed') {
+    const error = step.compensation?.error ?? step.error;
+    return `${took}compensation failed${error ? `: ${describeError(error)}` : ''}`;
+  }
   return `${took}failed${step.error ? `: ${describeError(step.error)}` : ''}`;
 }
 

@@ -233,6 +233,11 @@ describe('npx stepflow operator commands against an API speaking the operator ro
       'redriven ord-2 (arn:aws:states:us-east-1:0:execution:orders:ord-2); follow it with: npx stepflow status ord-2\n',
     );
     assert.equal(last(api.seen)?.method, 'POST');
+    assert.equal(last(api.seen)?.headers['idempotency-key'], undefined);
+    await cli('redrive', 'ord-2', '--workflow', 'orders', '--idempotency-key', 'fix-42', '--api', api.url);
+    assert.equal(last(api.seen)?.headers['idempotency-key'], 'fix-42', 'becomes the clientToken');
+    const badKey = await cli('redrive', 'ord-2', '--idempotency-key', 'a b', '--api', api.url);
+    assert.match(badKey.stderr, /--idempotency-key must be 1-64 printable characters without spaces/);
     const json = await cli('redrive', 'ord-2', '--workflow', 'orders', '--json', '--api', api.url);
     assert.equal(JSON.parse(json.stdout).correlation_id, 'ord-2');
     const refused = await cli('redrive', 'ord-3', '--workflow', 'orders', '--api', api.url);

@@ -62,3 +62,47 @@ test('summarizes a failed registration with its failed steps and cause', () => {
     'FAILED in 2.5 s (failed steps: setup_billing_profile) PermanentError: billing answered 422',
   );
 });
+
+test('marks the operator and compensation statuses, with the undo error and a manual resolve', () => {
+  const error = { error: 'PermanentError', cause: 'CARD_DECLINED: payments answered 422' };
+  const undoError = { error: 'RetryableError', cause: 'billing answered 503' };
+  assert.deepEqual(
+    compact(
+      stepTable([
+        step('a', 'succeeded', 1, { resolved_manually: true }),
+        step('b', 'awaiting_operator', 1, { error }),
+        step('c', 'compensated', 1),
+        step('d', 'compensation_failed', 1, { error, compensation: { attempts: 3, error: undoError } }),
+      ]),
+    ),
+    [
+      '✔ a attempt 1 1.2 s succeeded (resolved by an operator)',
+      '◇ b attempt 1 1.2 s awaiting operator after PermanentError (CARD_DECLINED: payments answered 422)',
+      '↶ c attempt 1 1.2 s compensated (undone)',
+      '✗ d attempt 1 1.2 s compensation failed: RetryableError (billing answered 503)',
+    ],
+  );
+  // Waiting is announced once, when it begins.
+  const waiting = [step('b', 'awaiting_operator', 1, { error })];
+  assert.deepEqual(compact(stepTransitions([step('b', 'running', 1)], waiting)), [
+    '◇ b attempt 1 1.2 s awaiting operator after PermanentError (CARD_DECLINED: payments answered 422)',
+  ]);
+  assert.deepEqual(stepTransitions(waiting, waiting), []);
+});
+
+test('the summary names the outcome when it says more than the status', () => {
+  const base = {
+    correlation_id: 'x',
+    status: 'FAILED',
+    started_at: '2026-01-01T00:00:00.000Z',
+    stopped_at: '2026-01-01T00:00:01.000Z',
+    steps: [],
+    error: 'PermanentError',
+  };
+  assert.equal(
+    summaryLine({ ...base, outcome: 'compensated' }),
+    'FAILED, compensated in 1.0 s PermanentError',
+  );
+  assert.equal(summaryLine({ ...base, outcome: 'failed' }), 'FAILED in 1.0 s PermanentError');
+  assert.equal(summaryLine({ ...base, status: 'SUCCEEDED', outcome: 'succeeded' }), 'SUCCEEDED in 1.0 s');
+});
