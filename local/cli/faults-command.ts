@@ -253,8 +253,8 @@ function formatOutages(stats: unknown): string {
           service: string;
           route: string;
           state: string;
-          starts_at: string;
-          ends_at: string;
+          starts_at: string | null;
+          ends_at: string | null;
           answer: number | string;
           calls: number;
         }>;
@@ -263,7 +263,7 @@ function formatOutages(stats: unknown): string {
   if (outages.length === 0) return '';
   const lines = outages.map(
     (o) =>
-      `  ${o.service.padEnd(13)} ${o.route.padEnd(30)} ${o.state.padEnd(8)} ${o.starts_at} - ${o.ends_at}  answer ${o.answer}  calls ${o.calls}`,
+      `  ${o.service.padEnd(13)} ${o.route.padEnd(30)} ${o.state.padEnd(8)} ${o.starts_at ?? 'at its first call'} - ${o.ends_at ?? ''}  answer ${o.answer}  calls ${o.calls}`,
   );
   return `Outages:\n${lines.join('\n')}`;
 }
