@@ -404,7 +404,7 @@ describe('npx stepflow operator commands against an API speaking the operator ro
       'ord-2 FAILED',
       '↶ reserve attempt 1 40 ms compensated (undone)',
       '✖ charge attempt 4 8.0 s failed: RetryableError (payments answered 503)',
-      'FAILED, held for redrive in 9.0 s (failed steps: charge) RetryableError: payments answered 503',
+      'FAILED in 9.0 s (failed steps: charge) RetryableError: payments answered 503',
       'outcome: held_for_redrive',
       'held for redrive: fix the cause, then npx stepflow redrive ord-2 --workflow orders',
       '',

@@ -90,19 +90,26 @@ test('marks the operator and compensation statuses, with the undo error and a ma
   assert.deepEqual(stepTransitions(waiting, waiting), []);
 });
 
-test('the summary names the outcome when it says more than the status', () => {
+test('a succeeded step undone by the compensation chain gets a line of its own', () => {
+  assert.deepEqual(compact(stepTransitions([step('a', 'succeeded', 1)], [step('a', 'compensated', 1)])), [
+    '↶ a attempt 1 1.2 s compensated (undone)',
+  ]);
+  assert.deepEqual(stepTransitions([step('a', 'compensated', 1)], [step('a', 'compensated', 1)]), []);
+});
+
+test('the summary keeps its shape whatever the outcome (the outcome has a line of its own)', () => {
   const base = {
     correlation_id: 'x',
     status: 'FAILED',
     started_at: '2026-01-01T00:00:00.000Z',
     stopped_at: '2026-01-01T00:00:01.000Z',
     steps: [],
+    failed_steps: ['b'],
     error: 'PermanentError',
   };
   assert.equal(
     summaryLine({ ...base, outcome: 'compensated' }),
-    'FAILED, compensated in 1.0 s PermanentError',
+    'FAILED in 1.0 s (failed steps: b) PermanentError',
   );
-  assert.equal(summaryLine({ ...base, outcome: 'failed' }), 'FAILED in 1.0 s PermanentError');
   assert.equal(summaryLine({ ...base, status: 'SUCCEEDED', outcome: 'succeeded' }), 'SUCCEEDED in 1.0 s');
 });
