@@ -17,7 +17,14 @@ export interface WorkflowCard {
 }
 
 /** Execution statuses ListExecutions can filter on. */
-export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export const EXECUTION_STATUSES = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+] as const;
 
 function page(title: string, body: Html, script?: string): string {
   return html`<!doctype html>
