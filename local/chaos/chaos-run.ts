@@ -53,11 +53,11 @@ export interface ChaosOptions {
   readonly faultMix?: boolean;
 }
 
-/** `--outage user:30@5`: `user` down for 30 s, from 5 s after the run starts. */
+/** `--outage user:30@5`: `user` down for 30 s, from 5 s after the run starts (else from its first call). */
 export interface ChaosOutage {
   readonly service: string;
   readonly seconds: number;
-  /** @default 0 */
+  /** Seconds into the run. @default from the service's first call */
   readonly startSeconds?: number;
   /** Close connections instead of answering 503. @default false */
   readonly refuse?: boolean;
@@ -179,7 +179,11 @@ export async function runChaos(runtime: LocalRuntime, opts: ChaosOptions): Promi
     services.faults.add(outage.service, '*', {
       kind: 'outage',
       durationMs: outage.seconds * 1000,
-      startInMs: (outage.startSeconds ?? 0) * 1000,
+      // Without a start, the outage begins at the service's first call: the sandboxes' start-up
+      // time then never decides whether the run meets it.
+      ...(outage.startSeconds === undefined
+        ? { startsOnFirstCall: true }
+        : { startInMs: outage.startSeconds * 1000 }),
       ...(outage.refuse ? { refuse: true } : {}),
     });
   }
@@ -341,7 +345,10 @@ export function chaosSummary(report: ChaosReport): string {
   const lost = Object.values(report.services).reduce((sum, f) => sum + f.lost, 0);
   const outages = (report.outages ?? [])
     .map((o) => {
-      const seconds = (Date.parse(o.ends_at) - Date.parse(o.starts_at)) / 1000;
+      const seconds =
+        o.starts_at === null || o.ends_at === null
+          ? 0
+          : (Date.parse(o.ends_at) - Date.parse(o.starts_at)) / 1000;
       return ` outage(${o.service} ${seconds.toFixed(1)}s calls_during=${o.calls})`;
     })
     .join('');

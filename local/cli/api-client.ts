@@ -8,7 +8,15 @@ export interface StepView {
   readonly attempts: number;
   readonly started_at: string | null;
   readonly duration_ms: number | null;
-  readonly error?: { readonly error: string; readonly cause: string };
+  /** `code` when the message starts with one (`USER_CONFLICT: ...`). */
+  readonly error?: { readonly error: string; readonly cause: string; readonly code?: string };
+  /** An operator settled it (`resolve`). */
+  readonly resolved_manually?: boolean;
+  /** Its compensation (`<step> (undo)`): attempts, and the undo's own error when it failed. */
+  readonly compensation?: {
+    readonly attempts?: number;
+    readonly error?: { readonly error: string; readonly cause: string };
+  };
 }
 
 /** The body of GET /<resource>/{id}. */
@@ -109,8 +117,8 @@ export interface ExecutionApiClient {
   list(opts?: ListOptions): Promise<ExecutionListPage>;
   /** `POST .../{id}/stop`, with StopExecution's optional error and cause. */
   stop(correlationId: string, opts?: { error?: string; cause?: string }): Promise<OperationAnswer>;
-  /** `POST .../{id}/redrive`. */
-  redrive(correlationId: string): Promise<OperationAnswer>;
+  /** `POST .../{id}/redrive`; an Idempotency-Key makes a repeated redrive one redrive. */
+  redrive(correlationId: string, opts?: { idempotencyKey?: string }): Promise<OperationAnswer>;
   /** `POST .../{id}/steps/{step}/resolve` with `{result}`: the step continues with that result. */
   resolve(correlationId: string, step: string, result: Record<string, unknown>): Promise<OperationAnswer>;
   /** `POST .../{id}/steps/{step}/fail` with `{error, cause?}`. */
@@ -198,8 +206,10 @@ export function createApiClient(
         await call('POST', operationPath(OPERATION_PATHS.stop, correlationId), JSON.stringify(body)),
       );
     },
-    async redrive(correlationId) {
-      return answerOf(await call('POST', operationPath(OPERATION_PATHS.redrive, correlationId), '{}'));
+    async redrive(correlationId, opts = {}) {
+      const headers = opts.idempotencyKey ? { 'Idempotency-Key': opts.idempotencyKey } : {};
+      const path = operationPath(OPERATION_PATHS.redrive, correlationId);
+      return answerOf(await call('POST', path, '{}', headers));
     },
     async resolve(correlationId, step, result) {
       const path = operationPath(OPERATION_PATHS.resolve, correlationId, step);

@@ -10,11 +10,12 @@ faults [--workflow W] set <service|*> [<route>] (--status N [--retry-after S] | 
                                   | --apply-then-drop | --apply-then-delay MS)
                                  [--times N] [--probability P]
 faults [--workflow W] set <service> [<route>] --outage SECONDS [--start-in SECONDS]
-                                 [--status N | --refuse]
+                                 [--from-first-call] [--status N | --refuse]
   services are the steps' service keys (mocked or simulated offline); routes like 'POST /profiles'
   (default: every route). --workflow may be left out when one workflow has the service.
   --outage: the service is down for every caller for SECONDS (wall clock), answering 503 (or
-  --status N) at once, or with --refuse closing each connection; 'show' lists the calls it met.`;
+  --status N) at once, or with --refuse closing each connection; 'show' lists the calls it met.
+  --from-first-call: the window starts at the first call it meets (plus --start-in), not now.`;
 
 /**
  * `faults` against the offline services of a workflow of the local runtime. Exit code 0, or a
@@ -123,8 +124,10 @@ function parseFault(args: readonly string[]): {
     return value;
   };
   if (values.outage !== undefined) return { service, route, fault: outageOf(values, number) };
-  if (values.refuse || values['start-in'] !== undefined)
-    throw new UsageError(`--refuse and --start-in go with --outage SECONDS.\n${FAULTS_USAGE}`);
+  if (values.refuse || values['start-in'] !== undefined || values['from-first-call'])
+    throw new UsageError(
+      `--refuse, --start-in and --from-first-call go with --outage SECONDS.\n${FAULTS_USAGE}`,
+    );
   const kinds: Array<Record<string, unknown>> = [];
   if (values.status !== undefined) {
     const retryAfter = values['retry-after'];
@@ -188,6 +191,7 @@ function outageOf(
     kind: 'outage',
     durationMs: Math.round(seconds * 1000),
     ...(startIn === undefined ? {} : { startInMs: Math.round(startIn * 1000) }),
+    ...(values['from-first-call'] ? { startsOnFirstCall: true } : {}),
     ...(values.refuse ? { refuse: true } : {}),
     ...(status === undefined ? {} : { status }),
   };
@@ -210,6 +214,7 @@ function parseFaultArgs(args: readonly string[]) {
       outage: { type: 'string' },
       'start-in': { type: 'string' },
       refuse: { type: 'boolean' },
+      'from-first-call': { type: 'boolean' },
     },
   });
 }
@@ -253,8 +258,8 @@ function formatOutages(stats: unknown): string {
           service: string;
           route: string;
           state: string;
-          starts_at: string;
-          ends_at: string;
+          starts_at: string | null;
+          ends_at: string | null;
           answer: number | string;
           calls: number;
         }>;
@@ -263,7 +268,7 @@ function formatOutages(stats: unknown): string {
   if (outages.length === 0) return '';
   const lines = outages.map(
     (o) =>
-      `  ${o.service.padEnd(13)} ${o.route.padEnd(30)} ${o.state.padEnd(8)} ${o.starts_at} - ${o.ends_at}  answer ${o.answer}  calls ${o.calls}`,
+      `  ${o.service.padEnd(13)} ${o.route.padEnd(30)} ${o.state.padEnd(8)} ${o.starts_at === null ? 'starts at its first call' : `${o.starts_at} - ${o.ends_at}`}  answer ${o.answer}  calls ${o.calls}`,
   );
   return `Outages:\n${lines.join('\n')}`;
 }

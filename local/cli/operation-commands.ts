@@ -14,7 +14,7 @@ const MAX_ERROR_CHARS = 256;
 const MAX_CAUSE_CHARS = 32_768;
 
 export const OPERATION_USAGE = `  stop      <correlation_id> [--error E] [--cause C]     stop a running execution
-  redrive   <correlation_id>                            re-run a failed one from where it failed
+  redrive   <correlation_id> [--idempotency-key K]     re-run a failed one from where it failed
   resolve   <correlation_id> <step> (--result JSON | --result-file F)
                               settle a step waiting for an operator with that result
   fail-step <correlation_id> <step> --error E [--cause C]
@@ -75,10 +75,13 @@ export const stopCommand: Command = async (args, globals, io) => {
 
 /** `redrive <id>`: RedriveExecution through the API; the execution keeps its ARN. */
 export const redriveCommand: Command = async (args, globals, io) => {
-  const { values, positionals } = parseCommand(args, COMMON);
+  const { values, positionals } = parseCommand(args, { ...COMMON, 'idempotency-key': { type: 'string' } });
   const [id = ''] = positionalsOf('redrive', ['correlation_id'], positionals);
+  const key = values['idempotency-key'];
+  if (key !== undefined && !/^[\x21-\x7e]{1,64}$/.test(key))
+    throw new UsageError('--idempotency-key must be 1-64 printable characters without spaces');
   const workflow = await workflowOf(globals, values.workflow, id);
-  const answer = await workflow.client.redrive(id);
+  const answer = await workflow.client.redrive(id, key === undefined ? {} : { idempotencyKey: key });
   const arn = typeof answer.execution_arn === 'string' ? ` (${answer.execution_arn})` : '';
   return done(io, values.json, `redriven ${id}${arn}; follow it with: npx stepflow status ${id}`, answer);
 };

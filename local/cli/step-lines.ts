@@ -55,7 +55,13 @@ export function stepTransitions(
     }
     const waitsNow = step.status === 'awaiting_operator' && before?.status !== 'awaiting_operator';
     const endsNow = FINAL_STEP_STATUSES.has(step.status) && !FINAL_STEP_STATUSES.has(before?.status ?? '');
-    if (waitsNow || endsNow) {
+    // A step that had succeeded and was then undone by the compensation chain.
+    const undoneNow =
+      (step.status === 'compensated' || step.status === 'compensation_failed') &&
+      before !== undefined &&
+      before.status !== step.status &&
+      FINAL_STEP_STATUSES.has(before.status);
+    if (waitsNow || endsNow || undoneNow) {
       lines.push(formatStep(markFor(step.status), step.name, step.attempts, outcomeOf(step)));
     }
   }
@@ -76,7 +82,10 @@ export function stepTable(steps: readonly StepView[]): string[] {
   });
 }
 
-/** The closing line of an execution: status, duration, failed steps and the cause. */
+/**
+ * The closing line of an execution: status, duration, failed steps and the cause (the outcome,
+ * `compensated` or `held_for_redrive`, gets a line of its own).
+ */
 export function summaryLine(status: ExecutionStatusDocument): string {
   const ms =
     status.started_at && status.stopped_at
@@ -84,16 +93,10 @@ export function summaryLine(status: ExecutionStatusDocument): string {
       : undefined;
   const took = ms === undefined ? '' : ` in ${formatMs(ms)}`;
   if (status.status === 'SUCCEEDED') return `${status.status}${took}`;
-  // The outcome says more than the status only where they differ (`compensated`, `held for
-  // redrive` of a FAILED execution).
-  const outcome =
-    status.outcome !== undefined && status.outcome !== status.status.toLowerCase()
-      ? `, ${status.outcome.replaceAll('_', ' ')}`
-      : '';
   const failedSteps = status.failed_steps ?? [];
   const failed = failedSteps.length > 0 ? ` (failed steps: ${failedSteps.join(', ')})` : '';
   const cause = status.error ? ` ${status.error}${status.cause ? `: ${status.cause}` : ''}` : '';
-  return `${status.status}${outcome}${took}${failed}${cause}`;
+  return `${status.status}${took}${failed}${cause}`;
 }
 
 /** The steps waiting for an operator (`on_failure: await_operator`). */
@@ -165,15 +168,18 @@ function markFor(status: string): string {
 
 function outcomeOf(step: StepView): string {
   const took = step.duration_ms === null ? '' : `${formatMs(step.duration_ms).padStart(8)}  `;
-  if (step.status === 'succeeded') return `${took}succeeded`;
+  if (step.status === 'succeeded')
+    return `${took}succeeded${step.resolved_manually ? ' (resolved by an operator)' : ''}`;
   if (step.status === 'fallback')
     return `${took}fallback used${step.error ? ` after ${describeError(step.error)}` : ''}`;
   if (step.status === 'cancelled') return `${took}cancelled (the execution ended)`;
   if (step.status === 'awaiting_operator')
     return `${took}awaiting operator${step.error ? ` after ${describeError(step.error)}` : ''}`;
   if (step.status === 'compensated') return `${took}compensated (undone)`;
-  if (step.status === 'compensation_failed')
-    return `${took}compensation failed${step.error ? `: ${describeError(step.error)}` : ''}`;
+  if (step.status === 'compensation_failed') {
+    const error = step.compensation?.error ?? step.error;
+    return `${took}compensation failed${error ? `: ${describeError(error)}` : ''}`;
+  }
   return `${took}failed${step.error ? `: ${describeError(step.error)}` : ''}`;
 }
 

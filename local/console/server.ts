@@ -10,7 +10,15 @@ import { type WorkflowGraph, workflowDrawGraph } from '../../lambdas/graph/index
 import { renderSvg } from '../graph/svg.ts';
 import { type Asset, buildAssets } from './assets.ts';
 import { exampleInput } from './example-input.ts';
-import { type ApiFetch, isFinal, listExecutions, readExecutionView, startExecution } from './sources.ts';
+import {
+  type ApiFetch,
+  isFinal,
+  listExecutions,
+  type Operation,
+  operateExecution,
+  readExecutionView,
+  startExecution,
+} from './sources.ts';
 import { streamExecution } from './stream.ts';
 import {
   EXECUTION_STATUSES,
@@ -103,6 +111,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     }),
   );
   const pollMs = options.pollMs ?? 250;
+  /** `http://127.0.0.1:3001`, known once listening. */
+  let ownOrigin = '';
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://console');
@@ -118,10 +128,27 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       return send(res, 200, 'text/html; charset=utf-8', homePage(cards));
     }
     const api = parts[0] === 'api';
-    const [section, name, sub, id, tail] = api ? parts.slice(1) : parts;
+    const [section, name, sub, id, tail, step, stepAction, ...extra] = api ? parts.slice(1) : parts;
     const entry = section === 'workflows' && name !== undefined ? workflows.get(name) : undefined;
     if (!entry) return notFound(res, `No workflow '${name ?? ''}' here.`);
     const { workflow, card } = entry;
+
+    const operation =
+      api && sub === 'executions' && id !== undefined
+        ? operationOf(tail, step, stepAction, extra)
+        : undefined;
+    if (operation !== undefined && req.method === 'POST') {
+      const refused = refusedPost(req, ownOrigin);
+      if (refused)
+        return send(res, refused.status, 'application/json', JSON.stringify({ message: refused.message }));
+      const answer = await operateExecution(
+        sources.apiFetch,
+        card.resourceUrl,
+        { operation, correlationId: id ?? '', ...(step === undefined ? {} : { step }) },
+        await readBody(req),
+      );
+      return send(res, answer.status, 'application/json', JSON.stringify(answer.body));
+    }
 
     if (api && req.method === 'POST' && sub === 'executions' && id === undefined) {
       const answer = await startExecution(sources.apiFetch, card.resourceUrl, await readBody(req));
@@ -182,6 +209,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     server.listen(options.port ?? 3001, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  ownOrigin = `http://${host}:${port}`;
   return {
     url: `http://${host}:${port}/`,
     assetSizes: Object.fromEntries([...assets].map(([file, asset]) => [file, asset.body.length])),
@@ -191,6 +219,41 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       if (!options.sfn) sfn.destroy();
     },
   };
+}
+
+/**
+ * `stop`/`redrive` (no step) or `steps/<step>/resolve|fail` after `/api/workflows/<w>/executions/<id>/`.
+ */
+function operationOf(
+  tail: string | undefined,
+  step: string | undefined,
+  action: string | undefined,
+  extra: readonly string[],
+): Operation | undefined {
+  if (extra.length > 0) return undefined;
+  if ((tail === 'stop' || tail === 'redrive') && step === undefined) return tail;
+  if (tail === 'steps' && step !== undefined && (action === 'resolve' || action === 'fail')) return action;
+  return undefined;
+}
+
+/**
+ * An operator POST must be JSON and, when the browser says where it comes from, from this
+ * console: another site's page cannot stop or redrive executions through a user's browser (a
+ * cross-site JSON POST needs a preflight this server never grants).
+ */
+function refusedPost(
+  req: IncomingMessage,
+  ownOrigin: string,
+): { status: number; message: string } | undefined {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type))
+    return { status: 415, message: 'operator requests must be JSON (Content-Type: application/json)' };
+  // Compared with the address the console listens on, never with the request's own Host (a
+  // rebound DNS name would match itself).
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== ownOrigin)
+    return { status: 403, message: `operator requests are accepted from this console only, not ${origin}` };
+  return undefined;
 }
 
 /** A client for a local endpoint: any credentials do, and the region only shapes ARNs. */

@@ -12,7 +12,9 @@ import {
   paginateListExecutions,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { OPERATION_PATHS } from '../../lambdas/contracts.ts';
 import type { StepState } from '../../lambdas/graph/index.ts';
+import { operationPath } from '../cli/api-client.ts';
 import { buildTimeline, parseJsonText, type Timeline } from './timeline.ts';
 
 /** A step as the status document reports it. */
@@ -33,6 +35,8 @@ export interface StatusDocument {
   readonly output?: unknown;
   readonly error?: string | null;
   readonly cause?: string | null;
+  /** `succeeded`, `compensated`, `held_for_redrive`, ... (absent from older APIs). */
+  readonly outcome?: string;
 }
 
 /** Everything the execution page shows, sent to the browser as JSON on every change. */
@@ -47,6 +51,8 @@ export interface ExecutionView {
   readonly failedSteps: readonly string[];
   readonly error: string | null;
   readonly cause: string | null;
+  /** The status document's `outcome`, or null when the API gives none. */
+  readonly outcome: string | null;
   readonly input: unknown;
   readonly output: unknown;
   readonly timeline: Timeline;
@@ -108,6 +114,30 @@ export async function startExecution(
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     body,
+    signal: AbortSignal.timeout(30_000),
+  });
+  return { status: response.status, body: await readJson(response) };
+}
+
+/** The operator routes the console's buttons call (lambdas/contracts.ts OPERATION_PATHS). */
+export const OPERATIONS = ['stop', 'redrive', 'resolve', 'fail'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/**
+ * POST `<resourceUrl>/{id}/stop|redrive` or `.../steps/{step}/resolve|fail` with `body` (JSON
+ * text): the API's own answer, passed through.
+ */
+export async function operateExecution(
+  apiFetch: ApiFetch,
+  resourceUrl: string,
+  request: { readonly operation: Operation; readonly correlationId: string; readonly step?: string },
+  body: string,
+): Promise<{ status: number; body: unknown }> {
+  const url = `${resourceUrl}${operationPath(OPERATION_PATHS[request.operation], request.correlationId, request.step)}`;
+  const response = await apiFetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: body === '' ? '{}' : body,
     signal: AbortSignal.timeout(30_000),
   });
   return { status: response.status, body: await readJson(response) };
@@ -180,6 +210,7 @@ export async function readExecutionView(
     failedSteps: document.failed_steps ?? [],
     error: document.error ?? null,
     cause: document.cause ?? null,
+    outcome: document.outcome ?? null,
     input: parseJsonText(described.input),
     output: document.output ?? parseJsonText(described.output),
     timeline: buildTimeline(events, { running, stoppedAt: described.stopDate }),

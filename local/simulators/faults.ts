@@ -1,7 +1,10 @@
 import { FAULT_KINDS, type Fault, type OutageFault, type OutageRecord } from './types.ts';
 
 /** A fault as `list()` shows it: remaining `times`, and an outage's window. */
-export type ListedFault = Fault & { readonly startsAt?: string; readonly endsAt?: string };
+export type ListedFault = Fault & { readonly startsAt?: string | null; readonly endsAt?: string | null };
+
+/** An ISO time, or null for a window not started yet (an outage waiting for its first call). */
+const iso = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
 
 /** Changes the services' faults at run time (tests, the CLI through the control API). */
 export interface FaultController<Service extends string = string> {
@@ -34,7 +37,8 @@ interface Slot {
 interface OutageWindow {
   readonly service: string;
   readonly route: string;
-  readonly startsAt: number;
+  /** Infinite until an outage that starts on its first call gets that call. */
+  startsAt: number;
   endsAt: number;
   calls: number;
 }
@@ -67,7 +71,7 @@ export function createFaultController(
   const toSlot = (service: string, route: string, fault: Fault): Slot => {
     validateFault(fault);
     if (fault.kind !== 'outage') return { fault, remaining: fault.times ?? Number.POSITIVE_INFINITY };
-    const startsAt = now() + (fault.startInMs ?? 0);
+    const startsAt = fault.startsOnFirstCall ? Number.POSITIVE_INFINITY : now() + (fault.startInMs ?? 0);
     const window = { service, route, startsAt, endsAt: startsAt + fault.durationMs, calls: 0 };
     windows.push({ window, fault });
     return { fault, remaining: Number.POSITIVE_INFINITY, window };
@@ -77,6 +81,10 @@ export function createFaultController(
     const window = slot.window;
     if (window === undefined || slot.remaining <= 0) return false;
     const at = now();
+    if (!Number.isFinite(window.startsAt) && slot.fault.kind === 'outage') {
+      window.startsAt = at + (slot.fault.startInMs ?? 0);
+      window.endsAt = window.startsAt + slot.fault.durationMs;
+    }
     if (at >= window.endsAt) slot.remaining = 0;
     if (at < window.startsAt || at >= window.endsAt) return false;
     window.calls += 1;
@@ -86,7 +94,13 @@ export function createFaultController(
     slots?.find((slot) => slot.fault.kind === 'outage' && outageFires(slot))?.fault;
   /** A removed outage ends now (its record keeps the calls it met). */
   const endEarly = (slots: readonly Slot[] | undefined): void => {
-    for (const slot of slots ?? []) if (slot.window) slot.window.endsAt = Math.min(slot.window.endsAt, now());
+    for (const slot of slots ?? []) {
+      if (!slot.window) continue;
+      const at = now();
+      // One that never started ends without a window.
+      if (!Number.isFinite(slot.window.startsAt)) slot.window.startsAt = at;
+      slot.window.endsAt = Math.min(slot.window.endsAt, at);
+    }
   };
   const fire = (slots: Slot[] | undefined): Fault | undefined => {
     if (slots === undefined) return undefined;
@@ -133,8 +147,8 @@ export function createFaultController(
       return windows.map(({ window, fault }) => ({
         service: window.service,
         route: window.route,
-        starts_at: new Date(window.startsAt).toISOString(),
-        ends_at: new Date(window.endsAt).toISOString(),
+        starts_at: iso(window.startsAt),
+        ends_at: iso(window.endsAt),
         state: at < window.startsAt ? 'pending' : at < window.endsAt ? 'active' : 'ended',
         answer: fault.refuse ? 'refuse' : (fault.status ?? 503),
         calls: window.calls,
@@ -153,10 +167,7 @@ export function createFaultController(
           out[service][route] = live.map((slot): ListedFault => {
             if (slot.window === undefined)
               return Number.isFinite(slot.remaining) ? { ...slot.fault, times: slot.remaining } : slot.fault;
-            const window = {
-              startsAt: new Date(slot.window.startsAt).toISOString(),
-              endsAt: new Date(slot.window.endsAt).toISOString(),
-            };
+            const window = { startsAt: iso(slot.window.startsAt), endsAt: iso(slot.window.endsAt) };
             return { ...slot.fault, ...window };
           });
         }
@@ -225,6 +236,8 @@ function validateOutage(fault: OutageFault & { times?: unknown; probability?: un
     throw new Error('fault.startInMs of an outage must be a non-negative number of milliseconds');
   if (fault.times !== undefined || fault.probability !== undefined)
     throw new Error('an outage takes no times or probability: it hits every call in its window');
+  if (fault.startsOnFirstCall !== undefined && typeof fault.startsOnFirstCall !== 'boolean')
+    throw new Error('fault.startsOnFirstCall of an outage must be true or false');
   if (fault.refuse !== undefined && typeof fault.refuse !== 'boolean')
     throw new Error('fault.refuse of an outage must be true or false');
   if (

@@ -48,8 +48,13 @@ export type Fault = FaultScope &
 export interface OutageFault {
   readonly kind: 'outage';
   readonly durationMs: number;
-  /** @default 0 (from when the fault is set) */
+  /** @default 0 (from when the fault is set, or from the first call with `startsOnFirstCall`) */
   readonly startInMs?: number;
+  /**
+   * The window starts at the first request that reaches the fault (plus `startInMs`) instead of
+   * when it is set, so an outage set before a run surely meets it. @default false
+   */
+  readonly startsOnFirstCall?: boolean;
   /** Close the connection instead of answering. @default false */
   readonly refuse?: boolean;
   /** The answer while down, unless `refuse`. @default 503 */
@@ -70,9 +75,9 @@ export const FAULT_KINDS = [
 export interface OutageRecord {
   readonly service: string;
   readonly route: string;
-  /** ISO times of the window. */
-  readonly starts_at: string;
-  readonly ends_at: string;
+  /** ISO times of the window; null while an outage waits for its first call. */
+  readonly starts_at: string | null;
+  readonly ends_at: string | null;
   /** `pending` (not started), `active`, or `ended`. */
   readonly state: 'pending' | 'active' | 'ended';
   readonly answer: number | 'refuse';

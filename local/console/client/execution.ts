@@ -8,6 +8,7 @@ import { attemptsLine } from '../../../lambdas/graph/model.ts';
 import type { ExecutionView } from '../sources.ts';
 import { renderHeader, renderIo, renderSteps, renderTimeline } from '../views/execution-parts.ts';
 import type { Html } from '../views/html.ts';
+import { refreshOperate, setupOperate } from './operate.ts';
 
 const root = document.querySelector<HTMLElement>('[data-execution]');
 const message = document.getElementById('live-message');
@@ -41,8 +42,11 @@ function apply(view: ExecutionView): void {
   replace('timeline', renderTimeline(view));
   replace('steps', renderSteps(view));
   replace('io', renderIo(view));
+  refreshOperate(view);
   document.title = `${view.correlationId} (${view.status}) · Stepflow console`;
 }
+
+if (root) setupOperate(root);
 
 if (root?.dataset.live === 'true' && root.dataset.events) {
   const events = new EventSource(root.dataset.events);

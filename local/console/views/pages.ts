@@ -1,9 +1,11 @@
 /** The console's three pages (and its error page), rendered complete on the server. */
 import type { ExecutionListItem } from '@aws-sdk/client-sfn';
+import { STEP_STATUSES } from '../../../lambdas/contracts.ts';
 import { formatDuration } from '../../../lambdas/graph/model.ts';
 import type { ExecutionView } from '../sources.ts';
 import { renderHeader, renderIo, renderSteps, renderTimeline, statusBadge } from './execution-parts.ts';
 import { type Html, html, jsonScript, trusted } from './html.ts';
+import { operateSignature, renderOperate } from './operate-parts.ts';
 
 /** What a page knows of a workflow. */
 export interface WorkflowCard {
@@ -15,7 +17,14 @@ export interface WorkflowCard {
 }
 
 /** Execution statuses ListExecutions can filter on. */
-export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export const EXECUTION_STATUSES = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+] as const;
 
 function page(title: string, body: Html, script?: string): string {
   return html`<!doctype html>
@@ -109,15 +118,15 @@ ${executionRows(card.name, executions)}
 
 /** `/workflows/<name>/executions/<id>`: the live graph, the timeline, steps and input/output. */
 export function executionPage(view: ExecutionView, svg: string, live: boolean): string {
-  const events = `/api/workflows/${encodeURIComponent(view.workflow)}/executions/${encodeURIComponent(view.correlationId)}/events`;
+  const api = `/api/workflows/${encodeURIComponent(view.workflow)}/executions/${encodeURIComponent(view.correlationId)}`;
   return page(
     `${view.correlationId} (${view.status})`,
-    html`<div data-execution data-live="${live ? 'true' : 'false'}" data-events="${events}">
+    html`<div data-execution data-live="${live ? 'true' : 'false'}" data-events="${api}/events" data-operate="${api}">
 <div id="header">${renderHeader(view)}</div>
+<section class="operate"><h2>Operate</h2><div id="operate" data-signature="${operateSignature(view)}">${renderOperate(view)}</div>
+<p id="operate-message" role="status"></p></section>
 <section><h2>Dependency graph</h2><div class="graph" id="graph">${trusted(svg)}</div>
-<ul class="legend">${['pending', 'running', 'retrying', 'succeeded', 'failed', 'fallback', 'cancelled'].map(
-      (status) => html`<li>${statusBadge(status)}</li>`,
-    )}</ul></section>
+<ul class="legend">${STEP_STATUSES.map((status) => html`<li>${statusBadge(status)}</li>`)}</ul></section>
 <section><h2>Timeline</h2><div id="timeline">${renderTimeline(view)}</div></section>
 <section><h2>Steps</h2><div id="steps">${renderSteps(view)}</div></section>
 <section><h2>Input and output</h2><div id="io">${renderIo(view)}</div></section>

@@ -6,6 +6,9 @@
 import { type RunningServices, type ServiceSet, type StartServicesOptions, startServices } from '../index.ts';
 import { registrationServices } from './services.ts';
 import { createRegistrationState, duplicatesOf, entitiesOf } from './state.ts';
+
+export { registrationLeftovers } from './state.ts';
+
 import type { ServiceName, SimulatorEntities } from './types.ts';
 
 export type * from './types.ts';

@@ -59,3 +59,28 @@ export function duplicatesOf(state: RegistrationState): string[] {
   }
   return found;
 }
+
+/**
+ * What still stands of one registration (found by its X-Correlation-ID): a user not deleted or
+ * deactivated, a billing profile not cancelled, a welcome sequence not cancelled. Empty when its
+ * compensations undid everything (or it never created anything).
+ *
+ * @example
+ * assert.deepEqual(registrationLeftovers(sims.counters.entities(), 'signup-42'), []);
+ */
+export function registrationLeftovers(entities: SimulatorEntities, correlationId: string): string[] {
+  const found: string[] = [];
+  for (const user of entities.users) {
+    if (user.correlation_id === correlationId && user.status !== 'deleted' && user.status !== 'deactivated')
+      found.push(`user ${user.id} is ${user.status}`);
+  }
+  for (const profile of entities.profiles) {
+    if (profile.correlation_id === correlationId && profile.status !== 'cancelled')
+      found.push(`billing profile ${profile.id} is ${profile.status}`);
+  }
+  for (const sequence of entities.welcomeSequences) {
+    if (sequence.correlation_id === correlationId && sequence.status !== 'cancelled')
+      found.push(`welcome sequence ${sequence.id} is ${sequence.status}`);
+  }
+  return found;
+}

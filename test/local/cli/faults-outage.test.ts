@@ -33,6 +33,18 @@ describe('faults set --outage against the simulators', () => {
     assert.match(await runFaultsCommand(sims.urls.user, ['show']), /billing +\* +ended .* calls 1$/m);
   });
 
+  test('--from-first-call waits for traffic: show says so until the first call arrives', async () => {
+    await runFaultsCommand(sims.urls.user, ['set', 'preferences', '--outage', '30', '--from-first-call']);
+    assert.match(
+      await runFaultsCommand(sims.urls.user, ['show']),
+      /preferences +\* +pending +starts at its first call {2}answer 503 {2}calls 0$/m,
+    );
+    const url = `${sims.urls.preferences}/users/usr_1/preferences`;
+    assert.equal((await fetch(url, { method: 'POST', body: '{"preferences":{}}' })).status, 503);
+    assert.match(await runFaultsCommand(sims.urls.user, ['show']), /preferences +\* +active .* calls 1$/m);
+    await runFaultsCommand(sims.urls.user, ['clear']);
+  });
+
   test('--refuse closes connections; --status picks the answer', async () => {
     await runFaultsCommand(sims.urls.user, ['set', 'user', 'POST /users', '--outage', '5', '--refuse']);
     await assert.rejects(fetch(`${sims.urls.user}/users`, { method: 'POST', body: '{}' }), /fetch failed/);
@@ -67,7 +79,7 @@ describe('faults set --outage against the simulators', () => {
       ['--outage', '5', '--refuse', '--status', '503'],
       /either --status N or --refuse, not both/,
     );
-    await refused(['--refuse'], /--refuse and --start-in go with --outage SECONDS/);
+    await refused(['--refuse'], /--refuse, --start-in and --from-first-call go with --outage SECONDS/);
     assert.deepEqual(sims.faults.list(), {}, 'nothing was set');
   });
 });

@@ -233,6 +233,11 @@ describe('npx stepflow operator commands against an API speaking the operator ro
       'redriven ord-2 (arn:aws:states:us-east-1:0:execution:orders:ord-2); follow it with: npx stepflow status ord-2\n',
     );
     assert.equal(last(api.seen)?.method, 'POST');
+    assert.equal(last(api.seen)?.headers['idempotency-key'], undefined);
+    await cli('redrive', 'ord-2', '--workflow', 'orders', '--idempotency-key', 'fix-42', '--api', api.url);
+    assert.equal(last(api.seen)?.headers['idempotency-key'], 'fix-42', 'becomes the clientToken');
+    const badKey = await cli('redrive', 'ord-2', '--idempotency-key', 'a b', '--api', api.url);
+    assert.match(badKey.stderr, /--idempotency-key must be 1-64 printable characters without spaces/);
     const json = await cli('redrive', 'ord-2', '--workflow', 'orders', '--json', '--api', api.url);
     assert.equal(JSON.parse(json.stdout).correlation_id, 'ord-2');
     const refused = await cli('redrive', 'ord-3', '--workflow', 'orders', '--api', api.url);
@@ -399,7 +404,7 @@ describe('npx stepflow operator commands against an API speaking the operator ro
       'ord-2 FAILED',
       '↶ reserve attempt 1 40 ms compensated (undone)',
       '✖ charge attempt 4 8.0 s failed: RetryableError (payments answered 503)',
-      'FAILED, held for redrive in 9.0 s (failed steps: charge) RetryableError: payments answered 503',
+      'FAILED in 9.0 s (failed steps: charge) RetryableError: payments answered 503',
       'outcome: held_for_redrive',
       'held for redrive: fix the cause, then npx stepflow redrive ord-2 --workflow orders',
       '',

@@ -82,9 +82,33 @@ export async function startFakeApi(
     seen.push(request);
     const target = req.headers['x-amz-target'];
     if (url.pathname === '/' && typeof target === 'string') {
-      if (target !== 'AWSStepFunctions.ListExecutions')
-        return send(res, { status: 400, body: { __type: 'UnknownOperationException' } });
-      return send(res, { status: 200, body: { executions: sfnExecutions } }, 'application/x-amz-json-1.0');
+      const json = 'application/x-amz-json-1.0';
+      const arn = String((request.body as { executionArn?: unknown } | undefined)?.executionArn ?? '');
+      switch (target) {
+        case 'AWSStepFunctions.ListExecutions':
+          return send(res, { status: 200, body: { executions: sfnExecutions } }, json);
+        case 'AWSStepFunctions.DescribeExecution':
+          // What the console reads besides the status document: the input (the history is empty).
+          return send(
+            res,
+            {
+              status: 200,
+              body: {
+                executionArn: arn,
+                stateMachineArn: arn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''),
+                name: arn.slice(arn.lastIndexOf(':') + 1),
+                status: 'RUNNING',
+                startDate: 1764583200,
+                input: '{"order_id":"o-1"}',
+              },
+            },
+            json,
+          );
+        case 'AWSStepFunctions.GetExecutionHistory':
+          return send(res, { status: 200, body: { events: [] } }, json);
+        default:
+          return send(res, { status: 400, body: { __type: 'UnknownOperationException' } }, json);
+      }
     }
     const route = api.routes[`${request.method} ${request.path}`];
     const answer = route === undefined ? MISSING_ROUTE : typeof route === 'function' ? route(request) : route;

@@ -142,6 +142,50 @@ describe('outage faults', () => {
     ]);
   });
 
+  test('an outage that starts on its first call waits for it, and clearing an unstarted one ends it', () => {
+    let now = 5_000;
+    const faults = createFaultController(
+      Math.random,
+      () => new Map([['s', ['GET /x']]]),
+      () => now,
+    );
+    faults.set('s', '*', { kind: 'outage', durationMs: 100, startsOnFirstCall: true });
+    assert.equal(faults.outages()[0]?.state, 'pending');
+    assert.equal(faults.outages()[0]?.starts_at, null);
+    assert.equal(faults.list().s?.['*']?.[0]?.startsAt, null);
+    now = 9_000;
+    assert.equal(faults.pick('s', 'GET /x')?.kind, 'outage', 'the first call meets it');
+    now = 9_099;
+    assert.equal(faults.pick('s', 'GET /x')?.kind, 'outage');
+    now = 9_100;
+    assert.equal(faults.pick('s', 'GET /x'), undefined);
+    assert.deepEqual(
+      { ...faults.outages()[0] },
+      {
+        service: 's',
+        route: '*',
+        starts_at: new Date(9_000).toISOString(),
+        ends_at: new Date(9_100).toISOString(),
+        state: 'ended',
+        answer: 503,
+        calls: 2,
+      },
+    );
+    faults.set('s', 'GET /x', { kind: 'outage', durationMs: 100, startsOnFirstCall: true });
+    faults.clear('s');
+    assert.equal(faults.outages()[1]?.state, 'ended');
+    assert.equal(faults.outages()[1]?.calls, 0);
+    assert.throws(
+      () =>
+        faults.set('s', '*', {
+          kind: 'outage',
+          durationMs: 1,
+          startsOnFirstCall: 'yes' as unknown as boolean,
+        }),
+      /fault\.startsOnFirstCall of an outage must be true or false/,
+    );
+  });
+
   test("a set's planned outages start with the services and again on reset", async () => {
     const services = await startServices(() => ({
       services: [

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SERVICE_ROUTES, UNDO_ROUTES } from '../../../local/simulators/user_registration/index.ts';
+import {
+  registrationLeftovers,
+  SERVICE_ROUTES,
+  UNDO_ROUTES,
+} from '../../../local/simulators/user_registration/index.ts';
 import { call, createUser, useSimulators } from './support.ts';
 
 const simulators = useSimulators();
@@ -149,6 +153,41 @@ describe('undo routes', () => {
     assert.deepEqual([welcome.status, welcome.body.status], [200, 'cancelled']);
     assert.equal((await call('DELETE', `${sims.urls.billing}/billing-profiles/bp_none`)).status, 404);
     assert.equal(sims.counters.snapshot().side_effects_applied, 4, '2 creates + 2 cancels');
+  });
+
+  test('registrationLeftovers names what a registration left standing until each undo ran', async () => {
+    const sims = simulators();
+    const headers = (key: string) => ({ 'idempotency-key': key, 'x-correlation-id': 'reg-9' });
+    const user = await call(
+      'POST',
+      `${sims.urls.user}/users`,
+      { email: 'l@example.com', name: 'L', plan: 'pro' },
+      headers('u'),
+    );
+    const userId = String(user.body.id);
+    const profile = await call(
+      'POST',
+      `${sims.urls.billing}/profiles`,
+      { user_id: userId, plan: 'pro' },
+      headers('p'),
+    );
+    const welcome = await call(
+      'POST',
+      `${sims.urls.notification}/notifications/welcome`,
+      { user_id: userId, template: 't', channels: ['email'] },
+      headers('w'),
+    );
+    assert.deepEqual(registrationLeftovers(sims.counters.entities(), 'reg-9'), [
+      `user ${userId} is pending`,
+      `billing profile ${profile.body.id} is awaiting_payment_method`,
+      `welcome sequence ${welcome.body.sequence_id} is scheduled`,
+    ]);
+    assert.deepEqual(registrationLeftovers(sims.counters.entities(), 'other'), []);
+    await call('POST', `${sims.urls.notification}/notifications/welcome/${welcome.body.sequence_id}/cancel`);
+    await call('POST', `${sims.urls.billing}/profiles/${profile.body.id}/cancel`);
+    assert.deepEqual(registrationLeftovers(sims.counters.entities(), 'reg-9'), [`user ${userId} is pending`]);
+    await call('DELETE', `${sims.urls.user}/users/${userId}`);
+    assert.deepEqual(registrationLeftovers(sims.counters.entities(), 'reg-9'), []);
   });
 
   test('a repeated Idempotency-Key on an undo replays its answer', async () => {
