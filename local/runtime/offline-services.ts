@@ -138,11 +138,11 @@ export async function startWorkflowServices(
         ? await startServices(mocks.create, { host: opts.host, seed: opts.seed })
         : undefined;
       const routes: StepServiceRoute[] = [];
-      for (const fn of functions) {
-        const route = fn.step === undefined ? undefined : routeStep(fn, mocks);
-        if (route) routes.push(route);
-        out.push(route?.via === 'mock' && services ? pointAt(fn, route, services) : fn);
-      }
+      for (const fn of functions) if (fn.step !== undefined) routes.push(routeStep(fn, mocks));
+      // Every function of the workflow (steps, compensations, a shared HTTP-step function) gets
+      // the mocked services' URLs, except services a step reaches on loopback as configured.
+      const overrides = services ? mockedUrls(services, routes) : undefined;
+      for (const fn of functions) out.push(overrides ? withServiceUrls(fn, overrides) : fn);
       started.push({ workflow: spec.name, mockFile: mocks?.file, services, steps: routes });
     }
   } catch (error) {
@@ -152,8 +152,18 @@ export async function startWorkflowServices(
   return { services: started, functions: out, close };
 }
 
-function pointAt(fn: LocalFunction, route: StepServiceRoute, services: RunningServices): LocalFunction {
-  const service = route.service ?? '';
-  const overrides = { [service]: (services.urls as Record<string, string>)[service] };
+function mockedUrls(services: RunningServices, routes: readonly StepServiceRoute[]): Record<string, string> {
+  const onLoopback = new Set(
+    routes.filter((route) => route.via === 'loopback').map((route) => route.service),
+  );
+  const overrides: Record<string, string> = {};
+  for (const [service, url] of Object.entries(services.urls as Record<string, string>)) {
+    if (!onLoopback.has(service)) Object.defineProperty(overrides, service, { value: url, enumerable: true });
+  }
+  return overrides;
+}
+
+function withServiceUrls(fn: LocalFunction, overrides: Record<string, string>): LocalFunction {
+  if (Object.keys(overrides).length === 0) return fn;
   return { ...fn, env: { ...fn.env, [ENV.serviceUrlOverrides]: JSON.stringify(overrides) } };
 }
