@@ -1,4 +1,4 @@
-import { OPERATION_PATHS, STATUS_TOKEN_PARAM } from '../../lambdas/contracts.ts';
+import { LIST_QUERY, OPERATION_PATHS, STATUS_TOKEN_PARAM } from '../../lambdas/contracts.ts';
 
 /** A step as GET /<resource>/{id} reports it. */
 export interface StepView {
@@ -58,12 +58,6 @@ export interface ListOptions {
   readonly limit?: number;
   readonly nextToken?: string;
 }
-
-/**
- * Query parameters of the list route (`GET /<resource>?status=&limit=&next_token=`, the shared
- * design of the operator routes).
- */
-export const LIST_PARAMS = { status: 'status', limit: 'limit', nextToken: 'next_token' } as const;
 
 /** The JSON answer of an operator route (stop, redrive, resolve, fail); its shape is the API's. */
 export type OperationAnswer = Readonly<Record<string, unknown>>;
@@ -190,9 +184,9 @@ export function createApiClient(
     },
     async list(opts = {}) {
       const query = new URLSearchParams();
-      if (opts.status !== undefined) query.set(LIST_PARAMS.status, opts.status);
-      if (opts.limit !== undefined) query.set(LIST_PARAMS.limit, String(opts.limit));
-      if (opts.nextToken !== undefined) query.set(LIST_PARAMS.nextToken, opts.nextToken);
+      if (opts.status !== undefined) query.set(LIST_QUERY.status, opts.status);
+      if (opts.limit !== undefined) query.set(LIST_QUERY.limit, String(opts.limit));
+      if (opts.nextToken !== undefined) query.set(LIST_QUERY.nextToken, opts.nextToken);
       const text = query.toString();
       const result = await call('GET', text === '' ? '' : `?${text}`);
       return result.body as ExecutionListPage;
