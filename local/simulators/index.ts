@@ -188,7 +188,18 @@ export async function startServices(
         }),
       );
       servers.push(server);
-      urls[name] = `http://${host}:${await listen(server, opts.ports?.[name] ?? 0, host)}`;
+      const port = await listen(
+        server,
+        Object.hasOwn(opts.ports ?? {}, name) ? (opts.ports?.[name] ?? 0) : 0,
+        host,
+      );
+      // An own property whatever the name: `urls.__proto__ = ...` would set the prototype instead.
+      Object.defineProperty(urls, name, {
+        value: `http://${host}:${port}`,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     planOutages(live.kit.set, faults);
   } catch (error) {

@@ -99,9 +99,7 @@ describe('prototype-named steps, services and mocks', () => {
     );
   });
 
-  test('npm run asl compiles them: one state per step, the parallel group named from them', {
-    todo: 'needs infra/workflow/compile.ts to create its Task and fallback Pass with constructId(step.name) (w3-compiler)',
-  }, () => {
+  test('npm run asl compiles them: one state per step, the parallel group named from them', () => {
     const { definition } = aslOf(FIXTURE);
     const states = (definition as { States: Record<string, { Type: string }> }).States;
     assert.deepEqual(Object.keys(states), [
@@ -112,9 +110,7 @@ describe('prototype-named steps, services and mocks', () => {
     ]);
   });
 
-  test('cdk synth builds their stack: a function per step, the definition with every step', {
-    todo: 'needs infra/workflow-stack.ts to create HandlerFunction(steps, constructId(step.name), ...) and compile.ts to use constructId (w3-stack, w3-compiler)',
-  }, () => {
+  test('cdk synth builds their stack: a function per step, the definition with every step', () => {
     const dir = mkdtempSync(join(scratch, 'config-'));
     copyFileSync(FIXTURE, join(dir, 'prototype_names.yaml'));
     const { stacks } = buildApp({ bundling: false, cloudFormationValidation: false, configDir: dir });
@@ -127,9 +123,7 @@ describe('prototype-named steps, services and mocks', () => {
     assert.ok(Stack.of(stack).resolve(stack.definitionBytes) > 0);
   });
 
-  test('offline, each prototype-named service is started from the mock file and answers its routes on 127.0.0.1', {
-    todo: "needs local/simulators/index.ts to set urls[name] as an own property (Object.defineProperty, or Object.create(null)): a service named '__proto__' loses its URL to the prototype setter (w3-local)",
-  }, async () => {
+  test('offline, each prototype-named service is started from the mock file and answers its routes on 127.0.0.1', async () => {
     const spec = loadWorkflowFile(FIXTURE);
     const functions: LocalFunction[] = spec.steps.map((step) => ({
       logicalId: `${step.name}Function`,
