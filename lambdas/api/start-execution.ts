@@ -2,7 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { STATUS_TOKEN_PARAM, STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES } from '../contracts.ts';
-import { type ApiLog, createApiLog, createClients, executionArnFor, readApiConfig } from './api-config.ts';
+import {
+  type ApiConfig,
+  type ApiLog,
+  createApiLog,
+  createClients,
+  executionArnFor,
+  readApiConfig,
+} from './api-config.ts';
+import type { BodyValidator } from './body-validator.ts';
 import { canonicalJson } from './canonical-json.ts';
 import type { CorrelationRecord, ExecutionStore, StoredResponse } from './execution-store.ts';
 import {
@@ -15,7 +23,6 @@ import {
   listedProblems,
 } from './http.ts';
 import { readJsonBody } from './request-body.ts';
-import { type BodyValidator, compileBodyValidator } from './schema-validator.ts';
 import { startExactlyOnce } from './start-protocol.ts';
 import { callerArn, statusTokenFor } from './status-access.ts';
 import { maskPersonalText } from './status-privacy.ts';
@@ -269,22 +276,42 @@ export function generateCorrelationId(now = Date.now()): string {
   return `exec_${Math.floor(now / 1000)}_${randomBytes(4).toString('hex')}`;
 }
 
-let cached: ((event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | undefined;
+/**
+ * The body validator the configuration asks for: the module generated at synth when
+ * `WORKFLOW_VALIDATOR_MODULE` names one (no ajv compile on the cold path), else the schema compiled
+ * with ajv. Both are imported on demand, so a bundle can leave out the one it does not use.
+ */
+export async function bodyValidatorFor(
+  config: Pick<ApiConfig, 'schema' | 'validatorModule'>,
+): Promise<BodyValidator> {
+  if (config.validatorModule !== undefined) {
+    const { loadValidatorModule } = await import('./standalone-validator-loader.ts');
+    return loadValidatorModule(config.validatorModule, config.schema);
+  }
+  const { compileBodyValidator } = await import('./schema-validator.ts');
+  return compileBodyValidator(config.schema);
+}
 
-/** The Lambda entry point: configuration and clients are built on the first invocation. */
+let cached: Promise<(event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>> | undefined;
+
+/** The Lambda entry point: configuration, clients and the validator are built on the first invocation. */
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  if (!cached) {
+  cached ??= (async () => {
     const config = readApiConfig();
     const { sfn, store } = createClients(config.tableName);
-    cached = createStartExecutionHandler({
+    return createStartExecutionHandler({
       log: createApiLog('start-execution', config.logLevel),
       store,
       sfn,
       stateMachineArn: config.stateMachineArn,
       resource: config.resource,
-      validate: compileBodyValidator(config.schema),
+      validate: await bodyValidatorFor(config),
       idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     });
-  }
-  return cached(event);
+  })().catch((error: unknown) => {
+    // A broken configuration is retried on the next invocation, as before the first success.
+    cached = undefined;
+    throw error;
+  });
+  return (await cached)(event);
 }
