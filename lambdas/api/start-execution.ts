@@ -152,6 +152,8 @@ async function startExecution(
   const correlationId = request.clientCorrelationId ?? generateCorrelationId();
   // Checked before any write: an input Step Functions would refuse must leave no trace.
   inputFor(request, correlationId);
+  // The correlation record this request bound, when it started (or finished starting) the execution.
+  let bound: CorrelationRecord | undefined;
   const outcome = await startExactlyOnce(
     {
       store: deps.store,
@@ -168,11 +170,14 @@ async function startExecution(
       owner: request.owner,
       executionArnOf: (id) => executionArnFor(deps.stateMachineArn, id),
     },
-    (id, binding) => startAndAnswer(deps, request, id, binding),
+    (id, binding) => {
+      bound = binding;
+      return startAndAnswer(deps, request, id);
+    },
   );
   switch (outcome.kind) {
     case 'answered':
-      return replay(outcome.response);
+      return answer(await withStatusToken(deps.store, request, outcome.response, bound));
     case 'key-reused':
       throw new ApiError(422, 'Idempotency-Key was already used with a different request body', [
         { field: 'header Idempotency-Key', problem: 'reuse it only to retry the identical request' },
@@ -187,17 +192,16 @@ async function startExecution(
 }
 
 /**
- * StartExecution under `correlationId`, and the 202 the client (and every duplicate) gets; its
- * status URL carries the token derived from the winning correlation record's key.
+ * StartExecution under `correlationId`, and the 202 the client (and every duplicate) gets, as
+ * stored for the Idempotency-Key: without the status token, which {@link withStatusToken} adds to
+ * each answer, so the token is never written to the table.
  */
 async function startAndAnswer(
   deps: StartExecutionDeps,
   request: AcceptedRequest,
   correlationId: string,
-  binding: CorrelationRecord,
 ): Promise<StoredResponse> {
   const input = inputFor(request, correlationId);
-  const token = statusTokenFor(binding.statusTokenKey, input);
   try {
     await startExecutionOnce(deps.sfn, deps.stateMachineArn, correlationId, input);
   } catch (error) {
@@ -214,7 +218,7 @@ async function startAndAnswer(
     body: JSON.stringify({
       correlation_id: correlationId,
       execution_arn: executionArnFor(deps.stateMachineArn, correlationId),
-      status_url: `${request.baseUrl}/${deps.resource}/${correlationId}?${STATUS_TOKEN_PARAM}=${token}`,
+      status_url: `${request.baseUrl}/${deps.resource}/${correlationId}`,
     }),
   };
 }
@@ -253,7 +257,30 @@ async function startExecutionOnce(
   }
 }
 
-function replay(stored: StoredResponse): APIGatewayProxyResult {
+/**
+ * The stored answer with the status token in its `status_url`, recomputed from the correlation
+ * record's key and this request's input (identical to the first request's, or the protocol would
+ * not have answered it). `bound` saves the read when this request bound the record itself.
+ */
+async function withStatusToken(
+  store: ExecutionStore,
+  request: AcceptedRequest,
+  stored: StoredResponse,
+  bound: CorrelationRecord | undefined,
+): Promise<StoredResponse> {
+  const body = JSON.parse(stored.body) as Record<string, unknown>;
+  const id = body.correlation_id;
+  if (typeof id !== 'string' || typeof body.status_url !== 'string' || body.status_url.includes('?')) {
+    return stored;
+  }
+  const record = bound?.correlationId === id ? bound : await store.getCorrelation(id);
+  if (!record?.statusTokenKey) return stored;
+  const token = statusTokenFor(record.statusTokenKey, inputFor(request, id));
+  body.status_url = `${body.status_url}?${STATUS_TOKEN_PARAM}=${token}`;
+  return { statusCode: stored.statusCode, body: JSON.stringify(body) };
+}
+
+function answer(stored: StoredResponse): APIGatewayProxyResult {
   const { correlation_id = '', status_url = '' } = JSON.parse(stored.body) as Record<string, string>;
   return {
     statusCode: stored.statusCode,

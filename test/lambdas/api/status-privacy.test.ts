@@ -158,6 +158,29 @@ describe('status privacy: only the owner or the token holder reads a status, and
     assert.ok(!JSON.stringify(failed).includes('ada@example.com'));
   });
 
+  test('the token is never stored: not in the key record replayed for duplicates, not in the correlation record', async () => {
+    const post = () =>
+      start('ok')(
+        postEvent(JSON.stringify(validBody()), {
+          'Content-Type': 'application/json',
+          'Idempotency-Key': 'priv-key',
+        }),
+      );
+    const first = await post();
+    const token = new URL(JSON.parse(first.body).status_url).searchParams.get(STATUS_TOKEN_PARAM)!;
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual(await post(), first, 'a duplicate gets the token back, recomputed');
+    const { dynamo } = table;
+    const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
+    const items = await dynamo.client.send(new ScanCommand({ TableName: 'privacy' }));
+    const stored = JSON.stringify(items.Items);
+    assert.ok(stored.includes('priv-key'), 'the scan sees the key record');
+    assert.ok(!stored.includes(token), 'the token is in the table');
+    const id = JSON.parse(first.body).correlation_id as string;
+    const withToken = await status(getEvent(id, { userArn: null, query: { token } }));
+    assert.equal(withToken.statusCode, 200);
+  });
+
   test('causes are masked and bounded, and never show a stack trace', () => {
     assert.equal(
       publicCause(
