@@ -391,6 +391,42 @@ describe('the operator routes: list, stop, redrive, resolve and fail through the
     assert.equal(refused.statusCode, 409);
     assert.equal(JSON.parse(refused.body).reason, OPERATION_CONFLICTS.compensated);
     assert.equal(execution('op-saga').redriveCount, 0);
+    const mermaid = await status({
+      ...postEvent(null, {}),
+      httpMethod: 'GET',
+      resource: '/orders/{correlation_id}',
+      pathParameters: { correlation_id: 'op-saga' },
+      queryStringParameters: { format: 'mermaid' },
+    });
+    assert.equal(mermaid.statusCode, 200);
+    assert.match(mermaid.body, /^ {2}class n0 compensated$/m);
+    assert.match(mermaid.body, /^ {2}class n1 failed$/m);
+  });
+
+  test('prototype-named keys in bodies, queries and paths are 4xx answers, never a crash', async () => {
+    await begin('slow', 'op-proto');
+    const bodies = [
+      '{"__proto__":{"x":1}}',
+      '{"constructor":{"prototype":{}}}',
+      '{"toString":"x"}',
+      '{"result":{"__proto__":{}}}',
+    ];
+    for (const body of bodies) {
+      for (const route of ['stop', 'resolve', 'fail'] as const) {
+        const event = { ...opEvent(route, 'op-proto', { step: 'hold', body: {} }), body };
+        const result = await operate(event);
+        assert.equal(result.statusCode, 400, `${route} ${body}: ${result.body}`);
+      }
+    }
+    for (const query of [{ status: 'constructor' }, { limit: 'toString' }, { next_token: '__proto__' }]) {
+      const result = await operate(listEvent('slow', query));
+      assert.equal(result.statusCode, 400, JSON.stringify(query));
+    }
+    const protoStep = await operate(
+      opEvent('resolve', 'op-proto', { step: '__proto__', body: { result: {} } }),
+    );
+    assert.equal(protoStep.statusCode, 409);
+    assert.equal(execution('op-proto').status, 'RUNNING');
   });
 
   test('a compensation that finally fails shows compensation_failed with its error', async () => {
