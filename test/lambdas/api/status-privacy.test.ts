@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { readApiConfig, readOperateConfig, readStatusConfig } from '../../../lambdas/api/api-config.ts';
 import { createGetExecutionHandler } from '../../../lambdas/api/get-execution.ts';
 import { compileBodyValidator } from '../../../lambdas/api/schema-validator.ts';
 import { createStartExecutionHandler } from '../../../lambdas/api/start-execution.ts';
 import { publicCause } from '../../../lambdas/api/status-privacy.ts';
-import { PERMANENT_ERROR, STATUS_TOKEN_PARAM } from '../../../lambdas/contracts.ts';
+import { API_ENV, ENV, PERMANENT_ERROR, STATUS_TOKEN_PARAM } from '../../../lambdas/contracts.ts';
 import { machineArn, startLocalSfn } from './local-sfn.ts';
 import { CALLER_ARN, getEvent, postEvent, registrationSchema, startTable, validBody } from './support.ts';
 
@@ -193,4 +194,40 @@ describe('status privacy: only the owner or the token holder reads a status, and
     assert.equal(long.length, 1000 + '… (truncated)'.length);
     assert.equal(publicCause(undefined), '');
   });
+});
+
+test('STATUS_OUTPUT is a JSON list of dotted paths; anything else is a deployment error naming it', () => {
+  const env = { [ENV.tableName]: 't' };
+  assert.deepEqual(readStatusConfig(env).statusOutput, []);
+  assert.deepEqual(
+    readStatusConfig({ ...env, [ENV.statusOutput]: '["steps.create.user_id","steps.a-b.0"]' }).statusOutput,
+    ['steps.create.user_id', 'steps.a-b.0'],
+  );
+  for (const bad of ['{', '"steps.x"', '["steps..x"]', '["steps.__proto__.x"]', '[1]', '["a b"]']) {
+    assert.throws(() => readStatusConfig({ ...env, [ENV.statusOutput]: bad }), /^Error: STATUS_OUTPUT /, bad);
+  }
+});
+
+test('the operations function names a missing variable; the start function reads WORKFLOW_VALIDATOR_MODULE', () => {
+  const env = {
+    [ENV.tableName]: 't',
+    [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:000000000000:stateMachine:m',
+    [ENV.apiResource]: 'orders',
+  };
+  assert.deepEqual(readOperateConfig(env), {
+    tableName: 't',
+    stateMachineArn: env[ENV.stateMachineArn],
+    resource: 'orders',
+    logLevel: 'INFO',
+  });
+  assert.throws(
+    () => readOperateConfig({ ...env, [ENV.apiResource]: '' }),
+    /^Error: Environment variable API_RESOURCE is not set$/,
+  );
+  const startEnv = { ...env, [ENV.workflowSchema]: '{"type":"object"}' };
+  assert.equal(readApiConfig(startEnv).validatorModule, undefined);
+  assert.equal(
+    readApiConfig({ ...startEnv, [API_ENV.validatorModule]: './validator.mjs' }).validatorModule,
+    './validator.mjs',
+  );
 });
