@@ -190,6 +190,12 @@ describe('status privacy: only the owner or the token holder reads a status, and
       'mail j***@***',
     );
     assert.equal(publicCause('order 12345 failed'), 'order 12345 failed', 'short numbers are not phones');
+    assert.equal(publicCause('call 5551234567 or +44 20 7946 0958'), 'call ***67 or ***58');
+    assert.equal(
+      publicCause('expired 2026-12-02T07:10:00Z, trace 1234567890123456789'),
+      'expired 2026-12-02T07:10:00Z, trace 1234567890123456789',
+      'dates and IDs longer than any phone number stay',
+    );
     const long = publicCause('x'.repeat(5000));
     assert.equal(long.length, 1000 + '… (truncated)'.length);
     assert.equal(publicCause(undefined), '');
