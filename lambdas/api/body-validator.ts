@@ -36,7 +36,8 @@ export function validatorFrom(
 
 /**
  * The one rule for "empty" versus "absent" (docs/operations-api.md): an empty object `{}` sent
- * for a property its schema does not require is the same as leaving the property out, so it is
+ * for an object property (`type: object`) its schema does not require is the same as leaving the
+ * property out, so it is
  * removed before validation and defaults, innermost first (so `{"a": {"b": {}}}` loses `a` too
  * when neither is required). `{"preferences": {}}` and `{}` then start the same
  * input, hash the same for Idempotency-Key and correlation ID, and never differ by a defaults
@@ -52,10 +53,27 @@ export function dropEmptyOptionalObjects(value: unknown, schema: Readonly<Record
     if (!Object.hasOwn(value, key)) continue;
     const child = value[key];
     const childSchema = properties[key];
+    if (!isPlainObject(childSchema)) continue;
     // Children first: an object left empty by the rule is empty too.
-    if (isPlainObject(childSchema)) dropEmptyOptionalObjects(child, childSchema);
-    if (isPlainObject(child) && Object.keys(child).length === 0 && !required.includes(key)) delete value[key];
+    dropEmptyOptionalObjects(child, childSchema);
+    if (
+      isPlainObject(child) &&
+      Object.keys(child).length === 0 &&
+      !required.includes(key) &&
+      declaresObject(childSchema)
+    ) {
+      delete value[key];
+    }
   }
+}
+
+/**
+ * Only a property declared as an object (`type: object`, or `properties`) is normalized: `{}` sent
+ * for a string or an untyped property is kept, so validation still refuses or accepts it as sent.
+ */
+function declaresObject(schema: Readonly<Record<string, unknown>>): boolean {
+  const type = schema.type;
+  return type === 'object' || (type === undefined && isPlainObject(schema.properties));
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
