@@ -330,6 +330,21 @@ describe('the operator routes: list, stop, redrive, resolve and fail through the
     assert.equal(doc.steps[1]?.error?.error, 'RejectedByOperator');
   });
 
+  test('a token left behind by a wait that ended (the execution was stopped) gives 409 and is cleaned up', async () => {
+    await begin('operated', 'op-stale');
+    await waitForOperatorRecord('op-stale', 'review');
+    assert.equal((await operate(opEvent('stop', 'op-stale'))).statusCode, 200);
+    await execution('op-stale').done;
+    assert.ok(await operators.get('op-stale', 'review'), 'the record outlived its wait');
+    const stale = await operate(
+      opEvent('resolve', 'op-stale', { step: 'review', body: { result: { ok: true } } }),
+    );
+    assert.equal(stale.statusCode, 409, stale.body);
+    assert.equal(JSON.parse(stale.body).reason, OPERATION_CONFLICTS.notAwaitingOperator);
+    assert.equal(await operators.get('op-stale', 'review'), undefined);
+    assert.equal(execution('op-stale').status, 'ABORTED');
+  });
+
   test('resolve refuses a step that is not waiting (409) and a malformed result (400)', async () => {
     await begin('flaky', 'op-not-waiting');
     const notWaiting = await operate(
