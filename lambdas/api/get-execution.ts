@@ -133,6 +133,7 @@ export async function describeExecution(
     started_at: execution.startDate?.toISOString() ?? null,
     stopped_at: execution.stopDate?.toISOString() ?? null,
     execution_arn: mapping.executionArn,
+    redrive_count: execution.redriveCount ?? 0,
     steps,
     failed_steps: steps.filter((step) => step.status === 'failed').map((step) => step.name),
     console_url: consoleUrlFor(mapping.executionArn),

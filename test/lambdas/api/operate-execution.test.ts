@@ -249,6 +249,7 @@ describe('the operator routes: list, stop, redrive, resolve and fail through the
     return JSON.parse(result.body) as {
       status: string;
       outcome: string;
+      redrive_count: number;
       steps: Array<{
         name: string;
         status: string;
@@ -383,7 +384,8 @@ describe('the operator routes: list, stop, redrive, resolve and fail through the
     await execution('op-redrive').done;
     assert.equal(execution('op-redrive').status, 'SUCCEEDED');
     assert.equal(calls.get('create'), createsBefore, 'the step that succeeded is not run again');
-    assert.equal((await statusOf('op-redrive')).outcome, 'succeeded');
+    const redrivenDoc = await statusOf('op-redrive');
+    assert.deepEqual([redrivenDoc.outcome, redrivenDoc.redrive_count], ['succeeded', 1]);
 
     const again = await operate(opEvent('redrive', 'op-redrive'));
     assert.equal(again.statusCode, 409);
