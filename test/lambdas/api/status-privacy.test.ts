@@ -182,6 +182,33 @@ describe('status privacy: only the owner or the token holder reads a status, and
     assert.equal(withToken.statusCode, 200);
   });
 
+  test('the history is read without its data unless an allow-listed path must come from it', async () => {
+    const { SFNClient } = await import('@aws-sdk/client-sfn');
+    const { LOCAL_AWS_CLIENT_CONFIG } = await import('../../../local/dynamo.ts');
+    /** includeExecutionData of each GetExecutionHistory call (the only command that has it). */
+    const asked: unknown[] = [];
+    const sfn = new SFNClient({ ...LOCAL_AWS_CLIENT_CONFIG, endpoint: local.endpoint.url });
+    sfn.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as Record<string, unknown>;
+        if (Object.hasOwn(input, 'includeExecutionData')) asked.push(input.includeExecutionData);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const read = async (statusOutput: string[]) => {
+      asked.length = 0;
+      const answer = await createGetExecutionHandler({ store: table.store, sfn, statusOutput })(
+        getEvent('priv-doc'),
+      );
+      assert.equal(answer.statusCode, 200);
+      return [...asked];
+    };
+    assert.deepEqual(await read([]), [false]);
+    assert.deepEqual(await read(['steps.create.user_id']), [true], 'FAILED: the paths come from the history');
+    sfn.destroy();
+  });
+
   test('causes are masked and bounded, and never show a stack trace', () => {
     assert.equal(
       publicCause(
