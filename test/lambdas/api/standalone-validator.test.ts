@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import type { BodyValidator } from '../../../lambdas/api/body-validator.ts';
 import { compileBodyValidator } from '../../../lambdas/api/schema-validator.ts';
 import { generateValidatorModule } from '../../../lambdas/api/standalone-validator.ts';
 import { loadValidatorModule } from '../../../lambdas/api/standalone-validator-loader.ts';
 import { bodyValidatorFor } from '../../../lambdas/api/start-execution.ts';
+import { API_ENV, ENV } from '../../../lambdas/contracts.ts';
 import { schemaCases } from '../../reliability/hostile-body-cases.ts';
-import { registrationSchema, validBody } from './support.ts';
+import { machineArn, startLocalSfn } from './local-sfn.ts';
+import { registrationSchema, startTable, validBody } from './support.ts';
+
+const run = promisify(execFile);
 
 /** A schema with what the registration one lacks: function formats, unicode lengths, nesting. */
 const formatsSchema = {
@@ -117,5 +123,54 @@ describe('ajv standalone: the validator generated at synth answers exactly like 
       bodyValidatorFor({ schema: {}, validatorModule: join(dir, 'empty.mjs') }),
       /^Error: WORKFLOW_VALIDATOR_MODULE '.*empty\.mjs' exports no validate function$/,
     );
+  });
+
+  test('the Lambda entry point, configured from its environment, validates with the module and starts', async () => {
+    const table = await startTable('entry');
+    const local = await startLocalSfn([
+      {
+        name: 'entry',
+        definition: { StartAt: 'Done', States: { Done: { Type: 'Succeed' } } },
+        invoke: async () => ({}),
+      },
+    ]);
+    try {
+      const path = join(dir, 'entry.mjs');
+      writeFileSync(path, generateValidatorModule(formatsSchema, { absoluteImports: true }));
+      const script = `
+        const { handler } = await import(${JSON.stringify(new URL('../../../lambdas/api/start-execution.ts', import.meta.url).href)});
+        const event = (body) => ({ resource: '/orders', path: '/orders', httpMethod: 'POST', headers: { 'Content-Type': 'application/json', 'X-Correlation-ID': 'entry-1' },
+          multiValueHeaders: {}, queryStringParameters: null, multiValueQueryStringParameters: null, pathParameters: null, stageVariables: null,
+          body: JSON.stringify(body), isBase64Encoded: false, requestContext: { domainName: 'api.test', path: '/orders', identity: {} } });
+        const refused = await handler(event({ order_id: 'a' }));
+        const accepted = await handler(event({ order_id: 'ab' }));
+        console.log(JSON.stringify([refused.statusCode, JSON.parse(refused.body).errors, accepted.statusCode]));`;
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+        env: {
+          PATH: process.env.PATH,
+          [ENV.tableName]: 'entry',
+          [ENV.stateMachineArn]: machineArn('entry'),
+          [ENV.apiResource]: 'orders',
+          // The registration schema: the module, generated from the orders schema, must be what decides.
+          [ENV.workflowSchema]: JSON.stringify(registrationSchema()),
+          [API_ENV.validatorModule]: path,
+          [ENV.powertoolsLogLevel]: 'ERROR',
+          AWS_ENDPOINT_URL_DYNAMODB: table.dynamo.endpoint,
+          AWS_ENDPOINT_URL_SFN: local.endpoint.url,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+        },
+      });
+      assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1) ?? ''), [
+        400,
+        [{ field: '/order_id', problem: 'must NOT have fewer than 2 characters' }],
+        202,
+      ]);
+      assert.equal(local.endpoint.executions().filter((e) => e.name === 'entry-1').length, 1);
+    } finally {
+      await local.close();
+      await table.close();
+    }
   });
 });
