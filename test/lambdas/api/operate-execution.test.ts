@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -10,6 +12,7 @@ import { compileBodyValidator } from '../../../lambdas/api/schema-validator.ts';
 import { createStartExecutionHandler } from '../../../lambdas/api/start-execution.ts';
 import {
   COMPENSATED_FAIL_STATE,
+  ENV,
   OPERATION_CONFLICTS,
   OPERATION_PATHS,
   type OperatorPayload,
@@ -540,5 +543,32 @@ describe('the operator routes: list, stop, redrive, resolve and fail through the
       assert.equal(result.statusCode, 400, JSON.stringify(query));
       assert.equal(JSON.parse(result.body).errors[0].field, field, JSON.stringify(query));
     }
+  });
+
+  test('the Lambda entry point, configured from its environment, serves the list route', async () => {
+    const script = `
+      const { handler } = await import(${JSON.stringify(new URL('../../../lambdas/api/operate-execution.ts', import.meta.url).href)});
+      const answer = await handler({ resource: '/orders', path: '/orders', httpMethod: 'GET', headers: {}, multiValueHeaders: {},
+        queryStringParameters: { status: 'FAILED', limit: '1' }, multiValueQueryStringParameters: null, pathParameters: null,
+        stageVariables: null, body: null, isBase64Encoded: false, requestContext: { identity: {} } });
+      console.log(JSON.stringify([answer.statusCode, JSON.parse(answer.body).executions.map((e) => e.correlation_id)]));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        [ENV.tableName]: 'operate',
+        [ENV.stateMachineArn]: machineArn('saga'),
+        [ENV.apiResource]: 'orders',
+        [ENV.powertoolsLogLevel]: 'ERROR',
+        AWS_ENDPOINT_URL_DYNAMODB: table.dynamo.endpoint,
+        AWS_ENDPOINT_URL_SFN: local.endpoint.url,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+      },
+    });
+    const [status, ids] = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as [number, string[]];
+    assert.equal(status, 200);
+    assert.equal(ids.length, 1);
+    assert.equal(execution(ids[0]!).status, 'FAILED');
   });
 });
