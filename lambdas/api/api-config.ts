@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DEFAULTS, ENV } from '../contracts.ts';
+import { API_ENV, DEFAULTS, ENV } from '../contracts.ts';
 import { parseWorkflowGraph, type WorkflowGraph } from '../graph/index.ts';
 import { createStepLogger } from '../runtime/logger.ts';
 import { ExecutionStore } from './execution-store.ts';
@@ -21,6 +21,11 @@ export interface ApiConfig {
   readonly idempotencyTtlSeconds: number;
   /** `POWERTOOLS_LOG_LEVEL`. @default 'INFO' */
   readonly logLevel: string;
+  /**
+   * `WORKFLOW_VALIDATOR_MODULE`: the validator generated at synth (standalone-validator.ts).
+   * @default none: the schema is compiled with ajv on the first request
+   */
+  readonly validatorModule: string | undefined;
 }
 
 /** What the status Lambda reads from its environment. */
@@ -75,6 +80,7 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
     schema: schema as Record<string, unknown>,
     idempotencyTtlSeconds: ttl,
     logLevel: env[ENV.powertoolsLogLevel] || DEFAULTS.logLevel,
+    validatorModule: env[API_ENV.validatorModule] || undefined,
   };
 }
 

@@ -123,7 +123,14 @@ export async function describeExecution(
     if ((error as Error).name === 'ExecutionDoesNotExist') throw notFound;
     throw error;
   }
-  const events = await readHistory(deps, mapping.executionArn);
+  const allowed = deps.statusOutput ?? [];
+  // Without allow-listed paths to read from a state, the history is read without its data: the
+  // status function never receives the inputs and outputs (personal data, up to 256 KB each).
+  const events = await readHistory(
+    deps,
+    mapping.executionArn,
+    allowed.length > 0 && execution.status !== 'SUCCEEDED',
+  );
   const running = execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE';
   const steps = summarizeSteps(events, { running, stoppedAt: execution.stopDate }, deps.stepNames ?? []);
   const document: ExecutionDocument = {
@@ -133,11 +140,11 @@ export async function describeExecution(
     started_at: execution.startDate?.toISOString() ?? null,
     stopped_at: execution.stopDate?.toISOString() ?? null,
     execution_arn: mapping.executionArn,
+    redrive_count: execution.redriveCount ?? 0,
     steps,
     failed_steps: steps.filter((step) => step.status === 'failed').map((step) => step.name),
     console_url: consoleUrlFor(mapping.executionArn),
   };
-  const allowed = deps.statusOutput ?? [];
   if (allowed.length > 0) {
     const output = pickAllowedOutput(latestState(execution, events), allowed);
     if (output !== undefined) document.output = output;
@@ -197,13 +204,17 @@ function latestState(execution: DescribeExecutionCommandOutput, events: readonly
 }
 
 /** The whole history through the SDK's paginator, bounded by `maxHistoryPages`. */
-async function readHistory(deps: GetExecutionDeps, executionArn: string): Promise<HistoryEvent[]> {
+async function readHistory(
+  deps: GetExecutionDeps,
+  executionArn: string,
+  includeExecutionData: boolean,
+): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
   const maxPages = deps.maxHistoryPages ?? 26;
   let pages = 0;
   const paginator = paginateGetExecutionHistory(
     { client: deps.sfn, pageSize: deps.historyPageSize ?? 1000 },
-    { executionArn, includeExecutionData: true },
+    { executionArn, includeExecutionData },
   );
   for await (const page of paginator) {
     events.push(...(page.events ?? []));

@@ -2,7 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { STATUS_TOKEN_PARAM, STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES } from '../contracts.ts';
-import { type ApiLog, createApiLog, createClients, executionArnFor, readApiConfig } from './api-config.ts';
+import {
+  type ApiConfig,
+  type ApiLog,
+  createApiLog,
+  createClients,
+  executionArnFor,
+  readApiConfig,
+} from './api-config.ts';
+import type { BodyValidator } from './body-validator.ts';
 import { canonicalJson } from './canonical-json.ts';
 import type { CorrelationRecord, ExecutionStore, StoredResponse } from './execution-store.ts';
 import {
@@ -15,7 +23,6 @@ import {
   listedProblems,
 } from './http.ts';
 import { readJsonBody } from './request-body.ts';
-import { type BodyValidator, compileBodyValidator } from './schema-validator.ts';
 import { startExactlyOnce } from './start-protocol.ts';
 import { callerArn, statusTokenFor } from './status-access.ts';
 import { maskPersonalText } from './status-privacy.ts';
@@ -145,6 +152,8 @@ async function startExecution(
   const correlationId = request.clientCorrelationId ?? generateCorrelationId();
   // Checked before any write: an input Step Functions would refuse must leave no trace.
   inputFor(request, correlationId);
+  // The correlation record this request bound, when it started (or finished starting) the execution.
+  let bound: CorrelationRecord | undefined;
   const outcome = await startExactlyOnce(
     {
       store: deps.store,
@@ -161,11 +170,14 @@ async function startExecution(
       owner: request.owner,
       executionArnOf: (id) => executionArnFor(deps.stateMachineArn, id),
     },
-    (id, binding) => startAndAnswer(deps, request, id, binding),
+    (id, binding) => {
+      bound = binding;
+      return startAndAnswer(deps, request, id);
+    },
   );
   switch (outcome.kind) {
     case 'answered':
-      return replay(outcome.response);
+      return answer(await withStatusToken(deps.store, request, outcome.response, bound));
     case 'key-reused':
       throw new ApiError(422, 'Idempotency-Key was already used with a different request body', [
         { field: 'header Idempotency-Key', problem: 'reuse it only to retry the identical request' },
@@ -180,17 +192,16 @@ async function startExecution(
 }
 
 /**
- * StartExecution under `correlationId`, and the 202 the client (and every duplicate) gets; its
- * status URL carries the token derived from the winning correlation record's key.
+ * StartExecution under `correlationId`, and the 202 the client (and every duplicate) gets, as
+ * stored for the Idempotency-Key: without the status token, which {@link withStatusToken} adds to
+ * each answer, so the token is never written to the table.
  */
 async function startAndAnswer(
   deps: StartExecutionDeps,
   request: AcceptedRequest,
   correlationId: string,
-  binding: CorrelationRecord,
 ): Promise<StoredResponse> {
   const input = inputFor(request, correlationId);
-  const token = statusTokenFor(binding.statusTokenKey, input);
   try {
     await startExecutionOnce(deps.sfn, deps.stateMachineArn, correlationId, input);
   } catch (error) {
@@ -207,7 +218,7 @@ async function startAndAnswer(
     body: JSON.stringify({
       correlation_id: correlationId,
       execution_arn: executionArnFor(deps.stateMachineArn, correlationId),
-      status_url: `${request.baseUrl}/${deps.resource}/${correlationId}?${STATUS_TOKEN_PARAM}=${token}`,
+      status_url: `${request.baseUrl}/${deps.resource}/${correlationId}`,
     }),
   };
 }
@@ -246,7 +257,30 @@ async function startExecutionOnce(
   }
 }
 
-function replay(stored: StoredResponse): APIGatewayProxyResult {
+/**
+ * The stored answer with the status token in its `status_url`, recomputed from the correlation
+ * record's key and this request's input (identical to the first request's, or the protocol would
+ * not have answered it). `bound` saves the read when this request bound the record itself.
+ */
+async function withStatusToken(
+  store: ExecutionStore,
+  request: AcceptedRequest,
+  stored: StoredResponse,
+  bound: CorrelationRecord | undefined,
+): Promise<StoredResponse> {
+  const body = JSON.parse(stored.body) as Record<string, unknown>;
+  const id = body.correlation_id;
+  if (typeof id !== 'string' || typeof body.status_url !== 'string' || body.status_url.includes('?')) {
+    return stored;
+  }
+  const record = bound?.correlationId === id ? bound : await store.getCorrelation(id);
+  if (!record?.statusTokenKey) return stored;
+  const token = statusTokenFor(record.statusTokenKey, inputFor(request, id));
+  body.status_url = `${body.status_url}?${STATUS_TOKEN_PARAM}=${token}`;
+  return { statusCode: stored.statusCode, body: JSON.stringify(body) };
+}
+
+function answer(stored: StoredResponse): APIGatewayProxyResult {
   const { correlation_id = '', status_url = '' } = JSON.parse(stored.body) as Record<string, string>;
   return {
     statusCode: stored.statusCode,
@@ -269,22 +303,42 @@ export function generateCorrelationId(now = Date.now()): string {
   return `exec_${Math.floor(now / 1000)}_${randomBytes(4).toString('hex')}`;
 }
 
-let cached: ((event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | undefined;
+/**
+ * The body validator the configuration asks for: the module generated at synth when
+ * `WORKFLOW_VALIDATOR_MODULE` names one (no ajv compile on the cold path), else the schema compiled
+ * with ajv. Both are imported on demand, so a bundle can leave out the one it does not use.
+ */
+export async function bodyValidatorFor(
+  config: Pick<ApiConfig, 'schema' | 'validatorModule'>,
+): Promise<BodyValidator> {
+  if (config.validatorModule !== undefined) {
+    const { loadValidatorModule } = await import('./standalone-validator-loader.ts');
+    return loadValidatorModule(config.validatorModule, config.schema);
+  }
+  const { compileBodyValidator } = await import('./schema-validator.ts');
+  return compileBodyValidator(config.schema);
+}
 
-/** The Lambda entry point: configuration and clients are built on the first invocation. */
+let cached: Promise<(event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>> | undefined;
+
+/** The Lambda entry point: configuration, clients and the validator are built on the first invocation. */
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  if (!cached) {
+  cached ??= (async () => {
     const config = readApiConfig();
     const { sfn, store } = createClients(config.tableName);
-    cached = createStartExecutionHandler({
+    return createStartExecutionHandler({
       log: createApiLog('start-execution', config.logLevel),
       store,
       sfn,
       stateMachineArn: config.stateMachineArn,
       resource: config.resource,
-      validate: compileBodyValidator(config.schema),
+      validate: await bodyValidatorFor(config),
       idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     });
-  }
-  return cached(event);
+  })().catch((error: unknown) => {
+    // A broken configuration is retried on the next invocation, as before the first success.
+    cached = undefined;
+    throw error;
+  });
+  return (await cached)(event);
 }

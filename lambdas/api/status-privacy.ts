@@ -25,11 +25,17 @@ export function publicCause(cause: string | undefined): string {
   return masked.length > MAX_CAUSE_CHARS ? `${masked.slice(0, MAX_CAUSE_CHARS)}… (truncated)` : masked;
 }
 
-/** Email addresses and phone-like numbers (7+ digits) masked in free text or a field pointer. */
+/** Email addresses and phone-like numbers (7-15 digits) masked in free text or a field pointer. */
 export function maskPersonalText(text: string): string {
   return maskEmailsInText(text).replace(PHONE_PATTERN, (match) =>
-    match.replace(/\D/g, '').length >= 7 ? maskPhone(match) : match,
+    looksLikePhone(match) ? maskPhone(match) : match,
   );
+}
+
+/** 7-15 digits (E.164 allows at most 15), and not an ISO date such as `2026-12-02`. */
+function looksLikePhone(match: string): boolean {
+  const digits = match.replace(/\D/g, '').length;
+  return digits >= 7 && digits <= 15 && !/^\d{4}-\d\d-\d\d$/.test(match.trim());
 }
 
 /**

@@ -73,6 +73,22 @@ test('attributes retries, fallbacks and failures to their steps across parallel 
   assert.equal(running[0]?.duration_ms, 1000);
   assert.deepEqual(running[2]?.error, { error: RETRYABLE_ERROR, cause: 'preferences down' });
 
+  // Read without execution data (no payloads): the previousEventId chains alone give the same.
+  const withoutData = h.events.map((event) =>
+    event.lambdaFunctionScheduledEventDetails
+      ? { ...event, lambdaFunctionScheduledEventDetails: { resource: 'arn' } }
+      : event,
+  );
+  assert.deepEqual(
+    summarizeSteps(withoutData, { running: true, stoppedAt: undefined, now: new Date(1_005_000) }, [
+      'create_user_account',
+      'setup_billing_profile',
+      'initialize_preferences',
+      'send_welcome_sequence',
+    ]),
+    running,
+  );
+
   const failedRun = summarizeSteps(h.events, { running: false, stoppedAt: new Date(1_004_000) });
   const billingStep = failedRun.find((s) => s.name === 'setup_billing_profile');
   assert.equal(billingStep?.status, 'failed');

@@ -100,7 +100,12 @@ describe('idempotency edges of POST /<resource>', () => {
     assert.deepEqual(viaAbsent, viaEmpty);
   });
 
-  test('a required object sent empty is kept and validated as sent', async () => {
+  test('a required object sent empty is kept and validated as sent; so is {} for a string', async () => {
+    const phone = await post(validBody({ user_info: { email: 'a@b.co', name: 'A', phone: {} } }));
+    assert.equal(phone.statusCode, 400);
+    assert.deepEqual(JSON.parse(phone.body).errors, [
+      { field: '/user_info/phone', problem: 'must be string' },
+    ]);
     const result = await post({ user_info: {} });
     assert.equal(result.statusCode, 400);
     assert.deepEqual(
@@ -114,6 +119,9 @@ describe('idempotency edges of POST /<resource>', () => {
       e: { f: {} },
       g: { h: 1, i: {} },
       x: {},
+      s: {},
+      u: {},
+      n: { type: {} },
     };
     dropEmptyOptionalObjects(body, {
       type: 'object',
@@ -123,13 +131,16 @@ describe('idempotency edges of POST /<resource>', () => {
         b: { type: 'object', properties: { c: { type: 'object' } } },
         d: {},
         e: { type: 'object', required: ['f'], properties: { f: { type: 'object' } } },
-        g: { type: 'object', properties: { i: {} } },
+        g: { type: 'object', properties: { i: { type: 'object' } } },
+        s: { type: 'string' },
+        u: {},
+        n: { properties: { type: { type: 'object' } } },
       },
     });
     assert.deepEqual(
       body,
-      { d: {}, e: { f: {} }, g: { h: 1 }, x: {} },
-      'innermost first; required ones and properties the schema does not name stay',
+      { d: {}, e: { f: {} }, g: { h: 1 }, x: {}, s: {}, u: {} },
+      'innermost first; required ones, non-object ones and ones the schema does not name stay',
     );
   });
 });

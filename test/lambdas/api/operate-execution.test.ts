@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -10,6 +12,7 @@ import { compileBodyValidator } from '../../../lambdas/api/schema-validator.ts';
 import { createStartExecutionHandler } from '../../../lambdas/api/start-execution.ts';
 import {
   COMPENSATED_FAIL_STATE,
+  ENV,
   OPERATION_CONFLICTS,
   OPERATION_PATHS,
   type OperatorPayload,
@@ -249,6 +252,7 @@ describe('the operator routes: list, stop, redrive, resolve and fail through the
     return JSON.parse(result.body) as {
       status: string;
       outcome: string;
+      redrive_count: number;
       steps: Array<{
         name: string;
         status: string;
@@ -330,6 +334,21 @@ describe('the operator routes: list, stop, redrive, resolve and fail through the
     assert.equal(doc.steps[1]?.error?.error, 'RejectedByOperator');
   });
 
+  test('a token left behind by a wait that ended (the execution was stopped) gives 409 and is cleaned up', async () => {
+    await begin('operated', 'op-stale');
+    await waitForOperatorRecord('op-stale', 'review');
+    assert.equal((await operate(opEvent('stop', 'op-stale'))).statusCode, 200);
+    await execution('op-stale').done;
+    assert.ok(await operators.get('op-stale', 'review'), 'the record outlived its wait');
+    const stale = await operate(
+      opEvent('resolve', 'op-stale', { step: 'review', body: { result: { ok: true } } }),
+    );
+    assert.equal(stale.statusCode, 409, stale.body);
+    assert.equal(JSON.parse(stale.body).reason, OPERATION_CONFLICTS.notAwaitingOperator);
+    assert.equal(await operators.get('op-stale', 'review'), undefined);
+    assert.equal(execution('op-stale').status, 'ABORTED');
+  });
+
   test('resolve refuses a step that is not waiting (409) and a malformed result (400)', async () => {
     await begin('flaky', 'op-not-waiting');
     const notWaiting = await operate(
@@ -368,7 +387,8 @@ describe('the operator routes: list, stop, redrive, resolve and fail through the
     await execution('op-redrive').done;
     assert.equal(execution('op-redrive').status, 'SUCCEEDED');
     assert.equal(calls.get('create'), createsBefore, 'the step that succeeded is not run again');
-    assert.equal((await statusOf('op-redrive')).outcome, 'succeeded');
+    const redrivenDoc = await statusOf('op-redrive');
+    assert.deepEqual([redrivenDoc.outcome, redrivenDoc.redrive_count], ['succeeded', 1]);
 
     const again = await operate(opEvent('redrive', 'op-redrive'));
     assert.equal(again.statusCode, 409);
@@ -391,6 +411,42 @@ describe('the operator routes: list, stop, redrive, resolve and fail through the
     assert.equal(refused.statusCode, 409);
     assert.equal(JSON.parse(refused.body).reason, OPERATION_CONFLICTS.compensated);
     assert.equal(execution('op-saga').redriveCount, 0);
+    const mermaid = await status({
+      ...postEvent(null, {}),
+      httpMethod: 'GET',
+      resource: '/orders/{correlation_id}',
+      pathParameters: { correlation_id: 'op-saga' },
+      queryStringParameters: { format: 'mermaid' },
+    });
+    assert.equal(mermaid.statusCode, 200);
+    assert.match(mermaid.body, /^ {2}class n0 compensated$/m);
+    assert.match(mermaid.body, /^ {2}class n1 failed$/m);
+  });
+
+  test('prototype-named keys in bodies, queries and paths are 4xx answers, never a crash', async () => {
+    await begin('slow', 'op-proto');
+    const bodies = [
+      '{"__proto__":{"x":1}}',
+      '{"constructor":{"prototype":{}}}',
+      '{"toString":"x"}',
+      '{"result":{"__proto__":{}}}',
+    ];
+    for (const body of bodies) {
+      for (const route of ['stop', 'resolve', 'fail'] as const) {
+        const event = { ...opEvent(route, 'op-proto', { step: 'hold', body: {} }), body };
+        const result = await operate(event);
+        assert.equal(result.statusCode, 400, `${route} ${body}: ${result.body}`);
+      }
+    }
+    for (const query of [{ status: 'constructor' }, { limit: 'toString' }, { next_token: '__proto__' }]) {
+      const result = await operate(listEvent('slow', query));
+      assert.equal(result.statusCode, 400, JSON.stringify(query));
+    }
+    const protoStep = await operate(
+      opEvent('resolve', 'op-proto', { step: '__proto__', body: { result: {} } }),
+    );
+    assert.equal(protoStep.statusCode, 409);
+    assert.equal(execution('op-proto').status, 'RUNNING');
   });
 
   test('a compensation that finally fails shows compensation_failed with its error', async () => {
@@ -487,5 +543,32 @@ describe('the operator routes: list, stop, redrive, resolve and fail through the
       assert.equal(result.statusCode, 400, JSON.stringify(query));
       assert.equal(JSON.parse(result.body).errors[0].field, field, JSON.stringify(query));
     }
+  });
+
+  test('the Lambda entry point, configured from its environment, serves the list route', async () => {
+    const script = `
+      const { handler } = await import(${JSON.stringify(new URL('../../../lambdas/api/operate-execution.ts', import.meta.url).href)});
+      const answer = await handler({ resource: '/orders', path: '/orders', httpMethod: 'GET', headers: {}, multiValueHeaders: {},
+        queryStringParameters: { status: 'FAILED', limit: '1' }, multiValueQueryStringParameters: null, pathParameters: null,
+        stageVariables: null, body: null, isBase64Encoded: false, requestContext: { identity: {} } });
+      console.log(JSON.stringify([answer.statusCode, JSON.parse(answer.body).executions.map((e) => e.correlation_id)]));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        [ENV.tableName]: 'operate',
+        [ENV.stateMachineArn]: machineArn('saga'),
+        [ENV.apiResource]: 'orders',
+        [ENV.powertoolsLogLevel]: 'ERROR',
+        AWS_ENDPOINT_URL_DYNAMODB: table.dynamo.endpoint,
+        AWS_ENDPOINT_URL_SFN: local.endpoint.url,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+      },
+    });
+    const [status, ids] = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as [number, string[]];
+    assert.equal(status, 200);
+    assert.equal(ids.length, 1);
+    assert.equal(execution(ids[0]!).status, 'FAILED');
   });
 });

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { readApiConfig, readOperateConfig, readStatusConfig } from '../../../lambdas/api/api-config.ts';
 import { createGetExecutionHandler } from '../../../lambdas/api/get-execution.ts';
 import { compileBodyValidator } from '../../../lambdas/api/schema-validator.ts';
 import { createStartExecutionHandler } from '../../../lambdas/api/start-execution.ts';
 import { publicCause } from '../../../lambdas/api/status-privacy.ts';
-import { PERMANENT_ERROR, STATUS_TOKEN_PARAM } from '../../../lambdas/contracts.ts';
+import { API_ENV, ENV, PERMANENT_ERROR, STATUS_TOKEN_PARAM } from '../../../lambdas/contracts.ts';
 import { machineArn, startLocalSfn } from './local-sfn.ts';
 import { CALLER_ARN, getEvent, postEvent, registrationSchema, startTable, validBody } from './support.ts';
 
@@ -158,6 +159,56 @@ describe('status privacy: only the owner or the token holder reads a status, and
     assert.ok(!JSON.stringify(failed).includes('ada@example.com'));
   });
 
+  test('the token is never stored: not in the key record replayed for duplicates, not in the correlation record', async () => {
+    const post = () =>
+      start('ok')(
+        postEvent(JSON.stringify(validBody()), {
+          'Content-Type': 'application/json',
+          'Idempotency-Key': 'priv-key',
+        }),
+      );
+    const first = await post();
+    const token = new URL(JSON.parse(first.body).status_url).searchParams.get(STATUS_TOKEN_PARAM)!;
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual(await post(), first, 'a duplicate gets the token back, recomputed');
+    const { dynamo } = table;
+    const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
+    const items = await dynamo.client.send(new ScanCommand({ TableName: 'privacy' }));
+    const stored = JSON.stringify(items.Items);
+    assert.ok(stored.includes('priv-key'), 'the scan sees the key record');
+    assert.ok(!stored.includes(token), 'the token is in the table');
+    const id = JSON.parse(first.body).correlation_id as string;
+    const withToken = await status(getEvent(id, { userArn: null, query: { token } }));
+    assert.equal(withToken.statusCode, 200);
+  });
+
+  test('the history is read without its data unless an allow-listed path must come from it', async () => {
+    const { SFNClient } = await import('@aws-sdk/client-sfn');
+    const { LOCAL_AWS_CLIENT_CONFIG } = await import('../../../local/dynamo.ts');
+    /** includeExecutionData of each GetExecutionHistory call (the only command that has it). */
+    const asked: unknown[] = [];
+    const sfn = new SFNClient({ ...LOCAL_AWS_CLIENT_CONFIG, endpoint: local.endpoint.url });
+    sfn.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as Record<string, unknown>;
+        if (Object.hasOwn(input, 'includeExecutionData')) asked.push(input.includeExecutionData);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const read = async (statusOutput: string[]) => {
+      asked.length = 0;
+      const answer = await createGetExecutionHandler({ store: table.store, sfn, statusOutput })(
+        getEvent('priv-doc'),
+      );
+      assert.equal(answer.statusCode, 200);
+      return [...asked];
+    };
+    assert.deepEqual(await read([]), [false]);
+    assert.deepEqual(await read(['steps.create.user_id']), [true], 'FAILED: the paths come from the history');
+    sfn.destroy();
+  });
+
   test('causes are masked and bounded, and never show a stack trace', () => {
     assert.equal(
       publicCause(
@@ -166,8 +217,50 @@ describe('status privacy: only the owner or the token holder reads a status, and
       'mail j***@***',
     );
     assert.equal(publicCause('order 12345 failed'), 'order 12345 failed', 'short numbers are not phones');
+    assert.equal(publicCause('call 5551234567 or +44 20 7946 0958'), 'call ***67 or ***58');
+    assert.equal(
+      publicCause('expired 2026-12-02T07:10:00Z, trace 1234567890123456789'),
+      'expired 2026-12-02T07:10:00Z, trace 1234567890123456789',
+      'dates and IDs longer than any phone number stay',
+    );
     const long = publicCause('x'.repeat(5000));
     assert.equal(long.length, 1000 + '… (truncated)'.length);
     assert.equal(publicCause(undefined), '');
   });
+});
+
+test('STATUS_OUTPUT is a JSON list of dotted paths; anything else is a deployment error naming it', () => {
+  const env = { [ENV.tableName]: 't' };
+  assert.deepEqual(readStatusConfig(env).statusOutput, []);
+  assert.deepEqual(
+    readStatusConfig({ ...env, [ENV.statusOutput]: '["steps.create.user_id","steps.a-b.0"]' }).statusOutput,
+    ['steps.create.user_id', 'steps.a-b.0'],
+  );
+  for (const bad of ['{', '"steps.x"', '["steps..x"]', '["steps.__proto__.x"]', '[1]', '["a b"]']) {
+    assert.throws(() => readStatusConfig({ ...env, [ENV.statusOutput]: bad }), /^Error: STATUS_OUTPUT /, bad);
+  }
+});
+
+test('the operations function names a missing variable; the start function reads WORKFLOW_VALIDATOR_MODULE', () => {
+  const env = {
+    [ENV.tableName]: 't',
+    [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:000000000000:stateMachine:m',
+    [ENV.apiResource]: 'orders',
+  };
+  assert.deepEqual(readOperateConfig(env), {
+    tableName: 't',
+    stateMachineArn: env[ENV.stateMachineArn],
+    resource: 'orders',
+    logLevel: 'INFO',
+  });
+  assert.throws(
+    () => readOperateConfig({ ...env, [ENV.apiResource]: '' }),
+    /^Error: Environment variable API_RESOURCE is not set$/,
+  );
+  const startEnv = { ...env, [ENV.workflowSchema]: '{"type":"object"}' };
+  assert.equal(readApiConfig(startEnv).validatorModule, undefined);
+  assert.equal(
+    readApiConfig({ ...startEnv, [API_ENV.validatorModule]: './validator.mjs' }).validatorModule,
+    './validator.mjs',
+  );
 });
