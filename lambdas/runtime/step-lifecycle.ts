@@ -92,6 +92,7 @@ export function stepLifecycle(parts: LifecycleParts): MiddlewareObj {
       invocation.logger.appendPersistentKeys({
         correlation_id: invocation.stepContext.correlationId,
         attempt: invocation.stepContext.attempt,
+        ...(invocation.stepContext.compensating ? { compensation: true } : {}),
       });
       invocation.logger.info('step started');
     },
@@ -152,7 +153,8 @@ function stepContextFor(parts: LifecycleParts, payload: StepPayload<StepState>, 
     logger,
     request: payload.request,
     invocationStep,
-    compensating: invocationStep === undoStepId(config.step),
+    // Step names are identifiers, so only a compensation's payload ends in the undo suffix.
+    compensating: invocationStep.endsWith(undoStepId('')),
     emit: (name, properties) => parts.metrics.emit(name, properties),
     http: createServiceClient({
       breaker,
