@@ -32,6 +32,13 @@ export interface StepDefinition<S extends z.ZodMiniType<StepState>> {
   readonly inputSchema: S;
   /** The business logic: plain, testable without middy. */
   readonly run: (input: z.infer<S>, ctx: StepContext) => Promise<StepResult>;
+  /**
+   * For a function shared by many steps: the variables this invocation's payload carries for its
+   * step, laid over the environment (`{...env, ...payloadEnv(event)}`); undefined when it carries
+   * none. Each distinct set gets a configuration and middy chain of its own, built once.
+   * @default none: the environment alone configures the function
+   */
+  readonly payloadEnv?: (event: unknown, env: Env) => Env | undefined;
 }
 
 /** Types a step definition (the identity: it lets TypeScript infer the schema once). */
@@ -78,12 +85,30 @@ export type StepHandler = (event: unknown, context: Context) => Promise<StepResu
 export function createStepHandler<S extends z.ZodMiniType<StepState>>(
   opts: StepHandlerOptions<S>,
 ): StepHandler {
+  const env = opts.env ?? process.env;
   let chain: StepHandler | undefined;
+  const perStep = new Map<string, StepHandler>();
   return async (event, context) => {
-    chain ??= buildChain(opts, readStepConfig(opts.step, opts.env ?? process.env));
-    return chain(event, context);
+    const overlay = opts.payloadEnv?.(event, env);
+    if (overlay === undefined) {
+      chain ??= buildChain(opts, readStepConfig(opts.step, env));
+      return chain(event, context);
+    }
+    const key = JSON.stringify(Object.entries(overlay).sort(([a], [b]) => (a < b ? -1 : 1)));
+    let own = perStep.get(key);
+    if (own === undefined) {
+      own = buildChain(opts, readStepConfig(opts.step, { ...env, ...overlay }));
+      // A shared function serves a bounded set of steps; the bound only guards against a payload
+      // that varies its variables on every call.
+      if (perStep.size >= MAX_PAYLOAD_CONFIGS) perStep.delete(perStep.keys().next().value as string);
+      perStep.set(key, own);
+    }
+    return own(event, context);
   };
 }
+
+/** Configurations a function shared by many steps keeps built (one per step it serves). */
+const MAX_PAYLOAD_CONFIGS = 1000;
 
 function envelopeSchema(inputSchema: z.ZodMiniType): z.ZodMiniType {
   return z.object({
