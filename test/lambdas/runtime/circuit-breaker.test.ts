@@ -12,14 +12,17 @@ import {
   PERMANENT_ERROR,
   RETRYABLE_ERROR,
 } from '../../../lambdas/contracts.ts';
-import { CLOSED_BREAKER } from '../../../lambdas/runtime/breaker-store.ts';
+import { type BreakerStore, CLOSED_BREAKER } from '../../../lambdas/runtime/breaker-store.ts';
 import {
   admission,
   afterCall,
   type BreakerSettings,
+  createBreakerGuard,
   parseBreakerSettings,
 } from '../../../lambdas/runtime/circuit-breaker.ts';
 import { definition as httpStep } from '../../../lambdas/runtime/http-step.ts';
+import { createStepLogger } from '../../../lambdas/runtime/logger.ts';
+import { createStepMetrics } from '../../../lambdas/runtime/metrics.ts';
 import { defineStep, type StepHandler } from '../../../lambdas/runtime/step-handler.ts';
 import {
   buildHandler,
@@ -103,6 +106,37 @@ describe('circuit breaker protocol (pure)', () => {
     );
     assert.equal(afterCall(half, 'answered', T + 6_000, SETTINGS, 'other'), undefined);
     assert.equal(afterCall(half, 'failed', T + 6_000, SETTINGS, 'other'), undefined);
+  });
+});
+
+describe('circuit breaker guard: the table unreachable', () => {
+  test('the call goes out (the breaker fails open) and a warning names the failure', async () => {
+    const unreachable: BreakerStore = {
+      read: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
+      write: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
+    };
+    const warnings: unknown[] = [];
+    const logger = createStepLogger({ service: 'ledger' });
+    logger.warn = ((message: string, fields: unknown) =>
+      warnings.push([message, fields])) as typeof logger.warn;
+    const guard = createBreakerGuard({
+      service: 'ledger',
+      settings: SETTINGS,
+      store: unreachable,
+      logger,
+      metrics: createStepMetrics({ service: 'ledger', step: 's', customEvents: [] }),
+      probeLeaseMs: 1_000,
+    });
+    await guard.admit();
+    await guard.record('failed');
+    assert.deepEqual(
+      warnings.map((w) => (w as [string])[0]),
+      [
+        'circuit breaker read failed; the call goes on without it',
+        'circuit breaker update failed; the call goes on without it',
+      ],
+    );
+    assert.match(JSON.stringify(warnings[0]), /ECONNREFUSED/);
   });
 });
 
