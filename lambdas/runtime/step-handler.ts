@@ -148,7 +148,7 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
     const invocation = byContext.get(context)!;
     const ctx = invocation.stepContext!;
     const result = await opts.run(invocation.payload!.state as z.infer<S>, ctx);
-    return { ...result, correlation_id: ctx.correlationId };
+    return withoutUndefined({ ...result, correlation_id: ctx.correlationId }) as StepResult;
   };
 
   // The breaker lives in the workflow table: without one (ad-hoc runs) there is no breaker.
@@ -183,4 +183,19 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
   }
   chain.use(link);
   return chain as unknown as StepHandler;
+}
+
+/**
+ * The result as Step Functions will see it (the Lambda runtime's JSON drops `undefined`), so the
+ * idempotency record can store it: DynamoDB's marshaller refuses `undefined` values, which would
+ * fail a step whose call already succeeded (`{billing_id: undefined}` from an answer without id).
+ */
+function withoutUndefined(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : withoutUndefined(item)));
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) {
+    return value;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) if (item !== undefined) out[key] = withoutUndefined(item);
+  return out;
 }
