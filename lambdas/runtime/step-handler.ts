@@ -2,7 +2,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { dynamoBreakerStore } from './breaker-store.ts';
+import { KEY_PREFIX } from '../contracts.ts';
+import { dynamoBreakerStore, dynamoCircuitWaits } from './breaker-store.ts';
 import { type Env, readStepConfig, type StepConfig } from './config.ts';
 import { sharedDynamoClient } from './dynamodb.ts';
 import { stepIdempotency } from './idempotency.ts';
@@ -152,13 +153,21 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
   };
 
   // The breaker lives in the workflow table: without one (ad-hoc runs) there is no breaker.
+  const keyPrefix = config.functionName ?? `${config.workflow}.${config.step}`;
+  const tableName = config.circuitBreaker === 'off' ? undefined : config.tableName;
+  const client = tableName === undefined ? undefined : (opts.dynamodb ?? sharedDynamoClient(config.region));
   const breakerStore =
-    config.tableName === undefined || config.circuitBreaker === 'off'
-      ? undefined
-      : dynamoBreakerStore({
-          client: opts.dynamodb ?? sharedDynamoClient(config.region),
-          tableName: config.tableName,
-        });
+    tableName !== undefined && client !== undefined ? dynamoBreakerStore({ client, tableName }) : undefined;
+  const circuitWaits =
+    tableName !== undefined && client !== undefined && config.honorRetryAfter
+      ? dynamoCircuitWaits({
+          client,
+          tableName,
+          // The step's own record partition, the one Powertools writes (and its role may).
+          partition: `${KEY_PREFIX.stepRecord}${keyPrefix}`,
+          ttlSeconds: config.idempotencyTtlSeconds,
+        })
+      : undefined;
   const chain = middy(run).use(
     stepLifecycle({
       config,
@@ -167,6 +176,7 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
       payloadSchema: envelopeSchema(opts.inputSchema),
       invocationOf,
       breakerStore,
+      circuitWaits,
     }),
   );
   if (config.tableName !== undefined) {
@@ -174,7 +184,7 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
       stepIdempotency({
         tableName: config.tableName,
         ttlSeconds: config.idempotencyTtlSeconds,
-        keyPrefix: config.functionName ?? `${config.workflow}.${config.step}`,
+        keyPrefix,
         region: config.region,
         ...(opts.dynamodb === undefined ? {} : { client: opts.dynamodb }),
         onReplay: (request) => reportReplay(invocationOf(request), metrics),

@@ -10,6 +10,7 @@ import {
   DEFAULTS,
   ENV,
   PERMANENT_ERROR,
+  RETRIES_EXHAUSTED_ERROR,
   RETRYABLE_ERROR,
 } from '../../../lambdas/contracts.ts';
 import { type BreakerStore, CLOSED_BREAKER } from '../../../lambdas/runtime/breaker-store.ts';
@@ -323,6 +324,34 @@ describe('circuit breaker (dynalite, two handlers, a real service on 127.0.0.1)'
     assert.deepEqual(results, Array(8).fill(RETRYABLE_ERROR));
     assert.equal(service.received.length, 8);
     assert.equal(await record(), undefined);
+  });
+
+  test("honor_retry_after: open-breaker waits do not spend the step's own retries", async () => {
+    const settings = { failure_threshold: 1, window_seconds: 30, cool_down_seconds: 1 };
+    const handler = buildHandler(h, httpStep, {
+      ...env(settings),
+      [ENV.honorRetryAfter]: 'true',
+      [ENV.retryLimit]: '2',
+    });
+    const correlationId = newCorrelationId();
+    const at = (attempt: number) =>
+      handler(httpStepPayload(charge, correlationId, attempt), lambdaContext(STEP)).then(
+        () => 'ok',
+        (error: Error) => error.name,
+      );
+    service.answer(() => ({ status: 503 }));
+    assert.equal(await at(0), RETRYABLE_ERROR); // own attempt 1 of 3; the breaker opens
+    assert.deepEqual([await at(1), await at(2), await at(3)], Array(3).fill(CIRCUIT_OPEN_ERROR));
+    await sleep(1_100);
+    // RetryCount 4 is past the limit of 2, but 3 of those retries were waits: own attempt 2 of 3.
+    assert.equal(await at(4), RETRYABLE_ERROR);
+    assert.equal(await at(5), CIRCUIT_OPEN_ERROR);
+    await sleep(1_100);
+    // Own attempt 3 of 3 (RetryCount 6, 4 waits): now the step has used its retries.
+    const last = await rejection(handler(httpStepPayload(charge, correlationId, 6), lambdaContext(STEP)));
+    assert.equal(last.name, RETRIES_EXHAUSTED_ERROR);
+    assert.match(last.message, /^gave up after 3 attempts: /);
+    assert.equal(service.received.length, 3, 'three calls: the first and two probes');
   });
 
   test('module steps and the built-in HTTP step of one service share its breaker', async () => {
