@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BREAKER_STATES, type BreakerState, breakerRecordKey } from '../contracts.ts';
 
 /** A service's breaker as stored; what the protocol (circuit-breaker.ts) decides on. */
@@ -124,4 +124,51 @@ function snapshotOf(item: Record<string, unknown>): BreakerSnapshot {
 
 function numberOr0(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+/**
+ * How many times one invocation identity (correlation ID and payload step) waited out an open
+ * breaker. `$$.State.RetryCount` counts those waits too; a step with `honor_retry_after`, which
+ * enforces its retry limit itself, subtracts them so an outage does not spend its own retries.
+ */
+export interface CircuitWaitStore {
+  add(id: string): Promise<void>;
+  count(id: string): Promise<number>;
+}
+
+/** Options for {@link dynamoCircuitWaits}. */
+export interface DynamoCircuitWaitsOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** The step's own record partition (`idempotency#<function name>`), which its role may write. */
+  readonly partition: string;
+  /** How long a count is kept (the step's idempotency TTL). */
+  readonly ttlSeconds: number;
+}
+
+/** The counts in the step's own partition, sk `circuit_open#<id>`: an atomic ADD, a consistent read. */
+export function dynamoCircuitWaits(opts: DynamoCircuitWaitsOptions): CircuitWaitStore {
+  const doc = DynamoDBDocumentClient.from(opts.client);
+  const key = (id: string) => ({ pk: opts.partition, sk: `circuit_open#${id}` });
+  return {
+    async add(id) {
+      await doc.send(
+        new UpdateCommand({
+          TableName: opts.tableName,
+          Key: key(id),
+          UpdateExpression: 'ADD waits :one SET expires_at = :expires',
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':expires': Math.ceil(Date.now() / 1000) + opts.ttlSeconds,
+          },
+        }),
+      );
+    },
+    async count(id) {
+      const { Item } = await doc.send(
+        new GetCommand({ TableName: opts.tableName, Key: key(id), ConsistentRead: true }),
+      );
+      return numberOr0(Item?.waits);
+    },
+  };
 }

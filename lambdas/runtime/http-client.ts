@@ -6,7 +6,10 @@ import { PermanentError, RetryableError, RUNTIME_ERROR_CODES } from './errors.ts
 import { classifyStatus, errorForStatus } from './http-policy.ts';
 import type { StepMetrics } from './metrics.ts';
 
-/** A downstream answer the handler gets to look at: 2xx, or 409 for idempotency resolution. */
+/**
+ * A downstream answer the handler gets to look at: 2xx, 409 for idempotency resolution, or 404
+ * when the request said `notFound: 'resolve'`.
+ */
 export interface ServiceResponse<T = unknown> {
   readonly status: number;
   readonly body: T;
@@ -35,6 +38,12 @@ export interface RequestOptions {
    * @default 'resolve'
    */
   readonly conflict?: 'resolve' | 'fail';
+  /**
+   * What a 404 is: `fail` throws `PermanentError` `NOT_FOUND`; `resolve` returns it to the caller,
+   * for a compensation, where "not found" means "already undone".
+   * @default 'fail'
+   */
+  readonly notFound?: 'resolve' | 'fail';
   /**
    * How an answer's body is read: `json` parses it (empty = `{}`; not JSON = `RetryableError`,
    * since the handler cannot work with it), `json-or-null` gives null for an empty or non-JSON body.
@@ -183,7 +192,10 @@ function interpret<T>(
   const durationMs = elapsedMs(call);
   const logFields = { ...fields, status_code: response.status, duration_ms: durationMs };
   const statusClass = classifyStatus(response.status);
-  const returned = statusClass === 'success' || (statusClass === 'conflict' && options.conflict !== 'fail');
+  const returned =
+    statusClass === 'success' ||
+    (statusClass === 'conflict' && options.conflict !== 'fail') ||
+    (response.status === 404 && options.notFound === 'resolve');
   if (!returned) {
     const failure = errorForStatus({
       ...fields,

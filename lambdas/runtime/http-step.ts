@@ -19,6 +19,10 @@ const httpStepState = z.object({ correlation_id: z.string().check(z.minLength(1)
  * `correlation_id`). A 409 fails the step (`PermanentError` `CONFLICT`): unlike a module step, an
  * HTTP step has no logic that could tell "already done" from a real conflict. The body is the
  * answer's JSON, or null when it was empty or not JSON (whatever its Content-Type says).
+ *
+ * A step's `compensate: {request}` runs here too, with the payload's `step` = `undoStepId(step)`:
+ * its own Idempotency-Key and step record, and a 404 is success (`{status: 404, ...}`: already
+ * undone), so a compensation retried after a lost answer, or run twice, still succeeds.
  */
 export async function runHttpStep(
   _state: z.infer<typeof httpStepState>,
@@ -29,6 +33,8 @@ export async function runHttpStep(
     query: request.query,
     headers: request.headers,
     conflict: 'fail',
+    // A compensation whose target is gone has nothing left to undo: done, not failed.
+    notFound: ctx.compensating ? 'resolve' : 'fail',
     responseBody: 'json-or-null',
     ...(request.body === undefined ? {} : { body: request.body }),
   });

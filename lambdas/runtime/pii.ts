@@ -52,6 +52,24 @@ export function maskEmailsInText(text: string): string {
   return text.replace(EMAIL_PATTERN, (match) => maskEmail(match)).replace(ENCODED_EMAIL_PATTERN, '***');
 }
 
+// A phone number written as text: an optional '+', then 7 to 15 digits with the usual separators.
+const PHONE_PATTERN = /^\+?[\d\s().-]+$/;
+
+function looksLikePhone(text: string): boolean {
+  if (!PHONE_PATTERN.test(text)) return false;
+  const digits = text.replace(/\D/g, '').length;
+  return digits >= 7 && digits <= 15;
+}
+
+/**
+ * Masks a field name by the rules the values follow: a name is no place for personal data, but a
+ * hostile body can put an email address or a phone number there (`{"+1 555 010 4477": true}`).
+ */
+export function maskKey(key: string): string {
+  if (looksLikePhone(key.trim())) return maskPhone(key);
+  return maskEmailsInText(key);
+}
+
 /** Masks one value by the key it sits under. */
 export function maskValue(key: string, value: string): string {
   const lower = key.toLowerCase();
@@ -85,7 +103,31 @@ function isErrorName(value: string): boolean {
  * object, so an error's `name` is told apart from a person's by its shape.
  */
 export function piiReplacer(key: string, value: unknown): unknown {
-  if (typeof value !== 'string') return value;
+  if (typeof value !== 'string') return isPlainObject(value) ? withMaskedKeys(value) : value;
   if (key === 'name' && isErrorName(value)) return value;
   return maskValue(key, value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * The object itself when no key needs masking (the common case: no copy), else a copy with masked
+ * keys; masked keys that collide get `#2`, `#3` ... so no value disappears. The copy has no
+ * prototype, so a key such as `__proto__` stays a plain field.
+ */
+function withMaskedKeys(value: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(value);
+  if (!keys.some((key) => maskKey(key) !== key)) return value;
+  const copy: Record<string, unknown> = Object.create(null);
+  for (const key of keys) {
+    const masked = maskKey(key);
+    let name = masked;
+    for (let n = 2; Object.hasOwn(copy, name); n++) name = `${masked}#${n}`;
+    copy[name] = value[key];
+  }
+  return copy;
 }

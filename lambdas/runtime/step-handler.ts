@@ -2,7 +2,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { dynamoBreakerStore } from './breaker-store.ts';
+import { KEY_PREFIX } from '../contracts.ts';
+import { dynamoBreakerStore, dynamoCircuitWaits } from './breaker-store.ts';
 import { type Env, readStepConfig, type StepConfig } from './config.ts';
 import { sharedDynamoClient } from './dynamodb.ts';
 import { stepIdempotency } from './idempotency.ts';
@@ -32,6 +33,13 @@ export interface StepDefinition<S extends z.ZodMiniType<StepState>> {
   readonly inputSchema: S;
   /** The business logic: plain, testable without middy. */
   readonly run: (input: z.infer<S>, ctx: StepContext) => Promise<StepResult>;
+  /**
+   * For a function shared by many steps: the variables this invocation's payload carries for its
+   * step, laid over the environment (`{...env, ...payloadEnv(event)}`); undefined when it carries
+   * none. Each distinct set gets a configuration and middy chain of its own, built once.
+   * @default none: the environment alone configures the function
+   */
+  readonly payloadEnv?: (event: unknown, env: Env) => Env | undefined;
 }
 
 /** Types a step definition (the identity: it lets TypeScript infer the schema once). */
@@ -78,12 +86,30 @@ export type StepHandler = (event: unknown, context: Context) => Promise<StepResu
 export function createStepHandler<S extends z.ZodMiniType<StepState>>(
   opts: StepHandlerOptions<S>,
 ): StepHandler {
+  const env = opts.env ?? process.env;
   let chain: StepHandler | undefined;
+  const perStep = new Map<string, StepHandler>();
   return async (event, context) => {
-    chain ??= buildChain(opts, readStepConfig(opts.step, opts.env ?? process.env));
-    return chain(event, context);
+    const overlay = opts.payloadEnv?.(event, env);
+    if (overlay === undefined) {
+      chain ??= buildChain(opts, readStepConfig(opts.step, env));
+      return chain(event, context);
+    }
+    const key = JSON.stringify(Object.entries(overlay).sort(([a], [b]) => (a < b ? -1 : 1)));
+    let own = perStep.get(key);
+    if (own === undefined) {
+      own = buildChain(opts, readStepConfig(opts.step, { ...env, ...overlay }));
+      // A shared function serves a bounded set of steps; the bound only guards against a payload
+      // that varies its variables on every call.
+      if (perStep.size >= MAX_PAYLOAD_CONFIGS) perStep.delete(perStep.keys().next().value as string);
+      perStep.set(key, own);
+    }
+    return own(event, context);
   };
 }
+
+/** Configurations a function shared by many steps keeps built (one per step it serves). */
+const MAX_PAYLOAD_CONFIGS = 1000;
 
 function envelopeSchema(inputSchema: z.ZodMiniType): z.ZodMiniType {
   return z.object({
@@ -123,17 +149,25 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
     const invocation = byContext.get(context)!;
     const ctx = invocation.stepContext!;
     const result = await opts.run(invocation.payload!.state as z.infer<S>, ctx);
-    return { ...result, correlation_id: ctx.correlationId };
+    return withoutUndefined({ ...result, correlation_id: ctx.correlationId }) as StepResult;
   };
 
   // The breaker lives in the workflow table: without one (ad-hoc runs) there is no breaker.
+  const keyPrefix = config.functionName ?? `${config.workflow}.${config.step}`;
+  const tableName = config.circuitBreaker === 'off' ? undefined : config.tableName;
+  const client = tableName === undefined ? undefined : (opts.dynamodb ?? sharedDynamoClient(config.region));
   const breakerStore =
-    config.tableName === undefined || config.circuitBreaker === 'off'
-      ? undefined
-      : dynamoBreakerStore({
-          client: opts.dynamodb ?? sharedDynamoClient(config.region),
-          tableName: config.tableName,
-        });
+    tableName !== undefined && client !== undefined ? dynamoBreakerStore({ client, tableName }) : undefined;
+  const circuitWaits =
+    tableName !== undefined && client !== undefined && config.honorRetryAfter
+      ? dynamoCircuitWaits({
+          client,
+          tableName,
+          // The step's own record partition, the one Powertools writes (and its role may).
+          partition: `${KEY_PREFIX.stepRecord}${keyPrefix}`,
+          ttlSeconds: config.idempotencyTtlSeconds,
+        })
+      : undefined;
   const chain = middy(run).use(
     stepLifecycle({
       config,
@@ -142,6 +176,7 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
       payloadSchema: envelopeSchema(opts.inputSchema),
       invocationOf,
       breakerStore,
+      circuitWaits,
     }),
   );
   if (config.tableName !== undefined) {
@@ -149,7 +184,7 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
       stepIdempotency({
         tableName: config.tableName,
         ttlSeconds: config.idempotencyTtlSeconds,
-        keyPrefix: config.functionName ?? `${config.workflow}.${config.step}`,
+        keyPrefix,
         region: config.region,
         ...(opts.dynamodb === undefined ? {} : { client: opts.dynamodb }),
         onReplay: (request) => reportReplay(invocationOf(request), metrics),
@@ -158,4 +193,19 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
   }
   chain.use(link);
   return chain as unknown as StepHandler;
+}
+
+/**
+ * The result as Step Functions will see it (the Lambda runtime's JSON drops `undefined`), so the
+ * idempotency record can store it: DynamoDB's marshaller refuses `undefined` values, which would
+ * fail a step whose call already succeeded (`{billing_id: undefined}` from an answer without id).
+ */
+function withoutUndefined(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : withoutUndefined(item)));
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) {
+    return value;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) if (item !== undefined) out[key] = withoutUndefined(item);
+  return out;
 }

@@ -1,8 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type * as z from 'zod/mini';
-import { type StepPayload, undoStepId } from '../contracts.ts';
-import type { BreakerStore } from './breaker-store.ts';
+import {
+  CIRCUIT_OPEN_ERROR,
+  IDEMPOTENCY_IN_PROGRESS_ERROR,
+  RETRYABLE_ERROR,
+  type StepPayload,
+  undoStepId,
+} from '../contracts.ts';
+import type { BreakerStore, CircuitWaitStore } from './breaker-store.ts';
 import { createBreakerGuard } from './circuit-breaker.ts';
 import type { StepConfig } from './config.ts';
 import { applyRetryPolicy, normalizeStepError } from './errors.ts';
@@ -70,6 +76,12 @@ export interface LifecycleParts {
    * @default none: no breaker (no table, or `CIRCUIT_BREAKER=off`)
    */
   readonly breakerStore?: BreakerStore | undefined;
+  /**
+   * Steps with `honor_retry_after` (which enforce their retry limit themselves): where the
+   * invocation's open-breaker waits are counted, so they do not spend the step's own retries.
+   * @default none: every retry counts
+   */
+  readonly circuitWaits?: CircuitWaitStore | undefined;
 }
 
 /**
@@ -92,6 +104,7 @@ export function stepLifecycle(parts: LifecycleParts): MiddlewareObj {
       invocation.logger.appendPersistentKeys({
         correlation_id: invocation.stepContext.correlationId,
         attempt: invocation.stepContext.attempt,
+        ...(invocation.stepContext.compensating ? { compensation: true } : {}),
       });
       invocation.logger.info('step started');
     },
@@ -100,10 +113,11 @@ export function stepLifecycle(parts: LifecycleParts): MiddlewareObj {
       invocation.logger.info('step completed', { duration_ms: elapsedMs(invocation) });
       metrics.flush();
     },
-    onError: (request) => {
+    onError: async (request) => {
       const invocation = parts.invocationOf(request);
-      const error = applyRetryPolicy(normalizeStepError(request.error), {
-        attempt: invocation.payload?.attempt ?? 0,
+      const normalized = normalizeStepError(request.error);
+      const error = applyRetryPolicy(normalized, {
+        attempt: await ownAttempt(parts, invocation, normalized),
         retryLimit: config.retryLimit,
         honorRetryAfter: config.honorRetryAfter,
         maxRetryAfterSeconds: config.maxRetryAfterSeconds,
@@ -117,6 +131,34 @@ export function stepLifecycle(parts: LifecycleParts): MiddlewareObj {
       request.error = error;
     },
   };
+}
+
+/**
+ * The attempt as the step's own retry limit sees it: `$$.State.RetryCount` less the times this
+ * invocation identity waited out an open breaker (its CircuitOpen Retrier has a budget of its
+ * own). Counted only for steps that enforce their limit (`honor_retry_after`), and read only at
+ * the limit; if the count cannot be read or written, every retry counts (logged).
+ */
+async function ownAttempt(parts: LifecycleParts, invocation: Invocation, error: Error): Promise<number> {
+  const attempt = invocation.payload?.attempt ?? 0;
+  const waits = parts.circuitWaits;
+  const ctx = invocation.stepContext;
+  if (!parts.config.honorRetryAfter || waits === undefined || ctx === undefined) return attempt;
+  const id = `${ctx.correlationId}#${ctx.invocationStep}`;
+  try {
+    if (error.name === CIRCUIT_OPEN_ERROR) {
+      await waits.add(id);
+      return attempt;
+    }
+    const retryable = error.name === RETRYABLE_ERROR || error.name === IDEMPOTENCY_IN_PROGRESS_ERROR;
+    if (!retryable || attempt < parts.config.retryLimit) return attempt;
+    return Math.max(0, attempt - (await waits.count(id)));
+  } catch (failure) {
+    invocation.logger.warn('open-breaker waits not counted; every retry counts', {
+      reason: failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure),
+    });
+    return attempt;
+  }
 }
 
 /** The log line and metrics flush of an invocation answered from the idempotency store. */
@@ -152,7 +194,8 @@ function stepContextFor(parts: LifecycleParts, payload: StepPayload<StepState>, 
     logger,
     request: payload.request,
     invocationStep,
-    compensating: invocationStep === undoStepId(config.step),
+    // Step names are identifiers, so only a compensation's payload ends in the undo suffix.
+    compensating: invocationStep.endsWith(undoStepId('')),
     emit: (name, properties) => parts.metrics.emit(name, properties),
     http: createServiceClient({
       breaker,

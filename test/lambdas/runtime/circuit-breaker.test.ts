@@ -10,16 +10,20 @@ import {
   DEFAULTS,
   ENV,
   PERMANENT_ERROR,
+  RETRIES_EXHAUSTED_ERROR,
   RETRYABLE_ERROR,
 } from '../../../lambdas/contracts.ts';
-import { CLOSED_BREAKER } from '../../../lambdas/runtime/breaker-store.ts';
+import { type BreakerStore, CLOSED_BREAKER } from '../../../lambdas/runtime/breaker-store.ts';
 import {
   admission,
   afterCall,
   type BreakerSettings,
+  createBreakerGuard,
   parseBreakerSettings,
 } from '../../../lambdas/runtime/circuit-breaker.ts';
 import { definition as httpStep } from '../../../lambdas/runtime/http-step.ts';
+import { createStepLogger } from '../../../lambdas/runtime/logger.ts';
+import { createStepMetrics } from '../../../lambdas/runtime/metrics.ts';
 import { defineStep, type StepHandler } from '../../../lambdas/runtime/step-handler.ts';
 import {
   buildHandler,
@@ -103,6 +107,37 @@ describe('circuit breaker protocol (pure)', () => {
     );
     assert.equal(afterCall(half, 'answered', T + 6_000, SETTINGS, 'other'), undefined);
     assert.equal(afterCall(half, 'failed', T + 6_000, SETTINGS, 'other'), undefined);
+  });
+});
+
+describe('circuit breaker guard: the table unreachable', () => {
+  test('the call goes out (the breaker fails open) and a warning names the failure', async () => {
+    const unreachable: BreakerStore = {
+      read: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
+      write: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
+    };
+    const warnings: unknown[] = [];
+    const logger = createStepLogger({ service: 'ledger' });
+    logger.warn = ((message: string, fields: unknown) =>
+      warnings.push([message, fields])) as typeof logger.warn;
+    const guard = createBreakerGuard({
+      service: 'ledger',
+      settings: SETTINGS,
+      store: unreachable,
+      logger,
+      metrics: createStepMetrics({ service: 'ledger', step: 's', customEvents: [] }),
+      probeLeaseMs: 1_000,
+    });
+    await guard.admit();
+    await guard.record('failed');
+    assert.deepEqual(
+      warnings.map((w) => (w as [string])[0]),
+      [
+        'circuit breaker read failed; the call goes on without it',
+        'circuit breaker update failed; the call goes on without it',
+      ],
+    );
+    assert.match(JSON.stringify(warnings[0]), /ECONNREFUSED/);
   });
 });
 
@@ -289,6 +324,34 @@ describe('circuit breaker (dynalite, two handlers, a real service on 127.0.0.1)'
     assert.deepEqual(results, Array(8).fill(RETRYABLE_ERROR));
     assert.equal(service.received.length, 8);
     assert.equal(await record(), undefined);
+  });
+
+  test("honor_retry_after: open-breaker waits do not spend the step's own retries", async () => {
+    const settings = { failure_threshold: 1, window_seconds: 30, cool_down_seconds: 1 };
+    const handler = buildHandler(h, httpStep, {
+      ...env(settings),
+      [ENV.honorRetryAfter]: 'true',
+      [ENV.retryLimit]: '2',
+    });
+    const correlationId = newCorrelationId();
+    const at = (attempt: number) =>
+      handler(httpStepPayload(charge, correlationId, attempt), lambdaContext(STEP)).then(
+        () => 'ok',
+        (error: Error) => error.name,
+      );
+    service.answer(() => ({ status: 503 }));
+    assert.equal(await at(0), RETRYABLE_ERROR); // own attempt 1 of 3; the breaker opens
+    assert.deepEqual([await at(1), await at(2), await at(3)], Array(3).fill(CIRCUIT_OPEN_ERROR));
+    await sleep(1_100);
+    // RetryCount 4 is past the limit of 2, but 3 of those retries were waits: own attempt 2 of 3.
+    assert.equal(await at(4), RETRYABLE_ERROR);
+    assert.equal(await at(5), CIRCUIT_OPEN_ERROR);
+    await sleep(1_100);
+    // Own attempt 3 of 3 (RetryCount 6, 4 waits): now the step has used its retries.
+    const last = await rejection(handler(httpStepPayload(charge, correlationId, 6), lambdaContext(STEP)));
+    assert.equal(last.name, RETRIES_EXHAUSTED_ERROR);
+    assert.match(last.message, /^gave up after 3 attempts: /);
+    assert.equal(service.received.length, 3, 'three calls: the first and two probes');
   });
 
   test('module steps and the built-in HTTP step of one service share its breaker', async () => {

@@ -233,6 +233,47 @@ describe('HTTP step: exactly once', () => {
     );
   });
 
+  test('a compensation (compensate: request) answered 404 has nothing left to undo: success with status 404', async () => {
+    s.service.answer(() => ({ status: 404, body: { error: 'CHARGE_NOT_FOUND' } }));
+    const correlationId = newCorrelationId();
+    const handler = buildHandler(s.harness, definition, s.env());
+    const undo = {
+      ...httpStepPayload({ method: 'POST', path: '/charges/ch_1/refund' }, correlationId),
+      step: undoStepId(STEP),
+    };
+    const result = await handler(undo, lambdaContext(STEP));
+    assert.deepEqual(result, {
+      status: 404,
+      body: { error: 'CHARGE_NOT_FOUND' },
+      correlation_id: correlationId,
+    });
+    assert.equal(
+      s.service.received[0]?.headers['idempotency-key'],
+      deriveIdempotencyKey(correlationId, undoStepId(STEP)),
+    );
+    // The step itself still fails on a 404, and a compensation still fails on the other 4xx.
+    const forward = await rejection(s.invoke(charge));
+    assert.match(forward.message, /^NOT_FOUND: POST \/charges answered 404/);
+    s.service.answer(() => ({ status: 422 }));
+    const refused = await rejection(
+      handler({ ...undo, state: { correlation_id: newCorrelationId() } }, lambdaContext(STEP)),
+    );
+    assert.equal(refused.name, PERMANENT_ERROR);
+  });
+
+  test("a compensation's log lines say so (compensation: true)", async () => {
+    const handler = buildHandler(s.harness, definition, s.env());
+    const correlationId = newCorrelationId();
+    const from = s.harness.lines.length;
+    await handler({ ...httpStepPayload(charge, correlationId), step: undoStepId(STEP) }, lambdaContext(STEP));
+    const started = s.harness.lines
+      .slice(from)
+      .map((line) => JSON.parse(line))
+      .find((line) => line.message === 'step started');
+    assert.equal(started?.compensation, true);
+    assert.equal(started?.step, STEP);
+  });
+
   test('a failed call leaves no record: the retry calls again', async () => {
     s.service.answer(() => ({ status: 500 }));
     const correlationId = newCorrelationId();
