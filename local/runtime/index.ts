@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import type { WorkflowSpec } from '../../infra/workflow/types.ts';
 import { startLocalApi } from '../api/server.ts';
 import { createWorkflowTable, startDynalite } from '../dynamo.ts';
 import type { RunningServices } from '../simulators/index.ts';
@@ -119,6 +120,8 @@ export interface LocalWorkflow {
   readonly services: RunningServices | undefined;
   /** How each step reaches its service. */
   readonly steps: readonly StepServiceRoute[];
+  /** The parsed workflow file (the console draws its graph from it). */
+  readonly spec: WorkflowSpec;
 }
 
 /** The running offline stack. */
@@ -213,6 +216,7 @@ function workflowOf(
     mockFile: services?.mockFile,
     services: services?.services,
     steps: services?.steps ?? [],
+    spec,
   };
 }
 
