@@ -36,9 +36,10 @@ const USAGE = `Usage: npm start -- [options]
   --port N             local API port, every workflow at its resource (default: $PORT or 3000)
   --sfn-port N         Step Functions endpoint port (default 8083)
   --dynamodb-port N    DynamoDB (dynalite) port (default 8000)
-  --console-port N     local console port (default 3001)
+  --console-port N     local console port (default 3001; when 3001 is taken and the
+                       flag was not given, npm start serves without the console)
                        (0 = any free port)
-  --no-console         do not serve the local console
+  --no-console         do not serve the local console (--once never serves it)
   --environment E      the workflows' Tasker environments.<E> overrides (default development)
   --workflow W         demo only workflow W
   --config-dir D       workflow files folder (default config/)
@@ -208,13 +209,16 @@ async function main(): Promise<number> {
   if (typeof ports === 'string') return fail(ports, 2);
   const flags = runtimeFlags(values);
   if (typeof flags === 'string') return fail(flags, 2);
+  // --once exits after the demos: nobody would open the console.
+  const consoleWanted = !values['no-console'] && !values.once;
   if (values.once && values['no-demo']) return fail(`--once and --no-demo exclude each other\n${USAGE}`, 2);
 
   try {
     // Before the synthesis, which takes seconds: a taken port fails fast, naming its flag.
     await assertPortsFree(
       (Object.keys(PORT_FLAGS) as PortFlag[])
-        .filter((flag) => flag !== 'console-port' || !values['no-console'])
+        // An explicit --console-port must be free; the default is only tried (see serveConsole).
+        .filter((flag) => flag !== 'console-port' || (consoleWanted && values['console-port'] !== undefined))
         .map((flag) => ({
           name: PORT_FLAGS[flag].name,
           port: ports[flag],
@@ -241,7 +245,8 @@ async function main(): Promise<number> {
     })();
     return closing;
   };
-  if (!values['no-console']) {
+  let consoleNote: string | undefined;
+  if (consoleWanted) {
     try {
       consoleServer = await startConsole({
         port: ports['console-port'],
@@ -252,13 +257,17 @@ async function main(): Promise<number> {
         ),
       });
     } catch (error) {
-      await shutdown();
-      return fail(`Could not start the local console: ${(error as Error).message}`, 1);
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' && values['console-port'] === undefined) {
+        consoleNote = `not served: port ${ports['console-port']} is in use (--console-port N picks another)`;
+      } else {
+        await shutdown();
+        return fail(`Could not start the local console: ${(error as Error).message}`, 1);
+      }
     }
   }
   out(`Ready in ${formatMs(performance.now())}:`);
   printEndpoints(runtime, out);
-  if (consoleServer) out(`  Local console         ${consoleServer.url}`);
+  if (consoleServer ?? consoleNote) out(`  Local console         ${consoleServer?.url ?? consoleNote}`);
   if (values['data-dir'])
     out(`  Data dir              ${values['data-dir']} (${runtime.restoredExecutions} executions restored)`);
   else out('  Data                  in memory: a restart is a clean slate (--data-dir DIR keeps it)');

@@ -66,6 +66,8 @@ export interface LocalRuntimeOptions {
   readonly seed?: number;
   /** Warm workers per function at most; further invocations queue. @default os.availableParallelism() */
   readonly maxConcurrencyPerFunction?: number;
+  /** Young generation cap of each Lambda sandbox's heap, in MB. @default 8 */
+  readonly maxYoungGenerationSizeMb?: number;
   /** Load every function's module before returning (no cold starts in the first run). @default true */
   readonly prewarm?: boolean;
   /**
@@ -285,6 +287,7 @@ function adapterFor(
     },
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
     ...(opts.maxConcurrencyPerFunction ? { maxConcurrencyPerFunction: opts.maxConcurrencyPerFunction } : {}),
+    ...(opts.maxYoungGenerationSizeMb ? { maxYoungGenerationSizeMb: opts.maxYoungGenerationSizeMb } : {}),
   });
 }
 
