@@ -66,7 +66,7 @@ export interface LocalRuntimeOptions {
   readonly seed?: number;
   /** Warm workers per function at most; further invocations queue. @default os.availableParallelism() */
   readonly maxConcurrencyPerFunction?: number;
-  /** Young generation cap of each Lambda sandbox's heap, in MB. @default 8 */
+  /** Young generation cap of each Lambda sandbox's heap, in MB. @default 4 */
   readonly maxYoungGenerationSizeMb?: number;
   /** Load every function's module before returning (no cold starts in the first run). @default true */
   readonly prewarm?: boolean;

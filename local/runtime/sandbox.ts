@@ -46,7 +46,8 @@ export interface SandboxOptions {
   readonly onGone: () => void;
   /**
    * Young generation cap of the worker's heap (V8 semi-spaces). Small caps keep many sandboxes
-   * lean; too small costs scavenges. @default 8
+   * lean; too small costs scavenges. At c=100 on the flagship: 16 MB peaked at 1036 MB RSS, 8 at
+   * 959, 4 at 917, with the same CPU per registration. @default 4
    */
   readonly maxYoungGenerationSizeMb?: number;
 }
@@ -135,7 +136,7 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     stderr: true,
     resourceLimits: {
       maxOldGenerationSizeMb: heapLimitMb(fn.memoryMb),
-      maxYoungGenerationSizeMb: opts.maxYoungGenerationSizeMb ?? 8,
+      maxYoungGenerationSizeMb: opts.maxYoungGenerationSizeMb ?? 4,
     },
   });
   const sink = (line: string): void => opts.onLog?.(line, fn.logicalId);
