@@ -222,7 +222,9 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
   const acquire = (pool: Pool): Promise<Sandbox | undefined> => {
     for (let warm = pool.idle.pop(); warm; warm = pool.idle.pop()) {
       pool.idleSince.delete(warm);
-      if (!warm.dead) return Promise.resolve(warm);
+      // threadId is -1 once the thread stopped, which can be before its 'exit' event arrives.
+      if (!warm.dead && warm.worker.threadId !== -1) return Promise.resolve(warm);
+      if (!warm.dead) killedIdle.add(warm);
     }
     if (canSpawn(pool)) return Promise.resolve(spawn(pool));
     return new Promise((resolve) => pool.waiters.push(resolve));
