@@ -124,6 +124,11 @@ export interface LocalWorkflow {
   readonly steps: readonly StepServiceRoute[];
   /** The parsed workflow file (the console draws its graph from it). */
   readonly spec: WorkflowSpec;
+  /**
+   * The Lambda function (its name, for `lambdas.killSandboxes`/`find`) each step runs on
+   * (`Stepflow:Step` metadata); HTTP steps sharing one function map to the same name.
+   */
+  readonly stepFunctions: Readonly<Record<string, string>>;
 }
 
 /** The running offline stack. */
@@ -219,6 +224,9 @@ function workflowOf(
     services: services?.services,
     steps: services?.steps ?? [],
     spec,
+    stepFunctions: Object.fromEntries(
+      model.functions.flatMap((fn) => (fn.step === undefined ? [] : [[fn.step, fn.functionName]])),
+    ),
   };
 }
 

@@ -102,6 +102,17 @@ describe('npm start --data-dir: DynamoDB and execution histories survive a resta
     const second = await start(true);
     try {
       assert.equal(second.restoredExecutions, 2);
+      const order = second.workflow('order_fulfillment');
+      assert.deepEqual(Object.keys(order.stepFunctions).sort(), [
+        'charge_payment',
+        'reserve_inventory',
+        'schedule_shipment',
+        'send_confirmation',
+      ]);
+      assert.ok(
+        second.lambdas.find(order.stepFunctions.schedule_shipment ?? ''),
+        'each step names its function',
+      );
       const status = await fetch(`${second.apiUrl}/orders/${done.correlation_id}`);
       assert.equal(status.status, 200, 'the correlation record and the history survived');
       const finished = await second.sfnClient.send(
