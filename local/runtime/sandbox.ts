@@ -175,6 +175,10 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     sandbox.kill();
   };
   worker.on('message', (reply: WorkerReply) => {
+    if (reply.type === 'fatal') {
+      crash(reply.error);
+      return;
+    }
     if (reply.type === 'ready') {
       clearTimeout(initTimer);
       settleReady(undefined);
