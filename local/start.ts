@@ -51,6 +51,8 @@ const USAGE = `Usage: npm start -- [options]
                        callers are anonymous: a status is readable only with its status_url token
   --public-url URL     the local API's base URL as clients reach it (a proxy in front)
   --max-sandboxes N    Lambda sandboxes per function at most (default: the number of cores)
+  --max-finished-executions N
+                       finished executions kept, the oldest dropped beyond (default 1000)
   --quiet-events       do not print a line per execution status change
   --once               run the demos, then exit (exit code 0 when every demo succeeded)
   --no-demo            only serve
@@ -67,6 +69,7 @@ const OPTIONS = {
   'require-status-token': { type: 'boolean' },
   'public-url': { type: 'string' },
   'max-sandboxes': { type: 'string' },
+  'max-finished-executions': { type: 'string' },
   'quiet-events': { type: 'boolean' },
   environment: { type: 'string' },
   workflow: { type: 'string' },
@@ -107,13 +110,21 @@ function eventSink(values: Values, webhook: WebhookSink | undefined): (event: Ex
   };
 }
 
+/** What the optional flags ask of the runtime. */
+interface RuntimeFlags {
+  readonly maxSandboxes?: number;
+  readonly maxFinishedExecutions?: number;
+  readonly webhook?: WebhookSink;
+}
+
 /** The optional flags' values, checked: an error message, or the runtime options they give. */
-function runtimeFlags(values: Values): string | { maxSandboxes?: number; webhook?: WebhookSink } {
-  let maxSandboxes: number | undefined;
-  if (values['max-sandboxes'] !== undefined) {
-    maxSandboxes = Number(values['max-sandboxes']);
-    if (!/^\d+$/.test(values['max-sandboxes']) || maxSandboxes < 1)
-      return `--max-sandboxes must be a positive integer, got '${values['max-sandboxes']}'`;
+function runtimeFlags(values: Values): string | RuntimeFlags {
+  const counts: Partial<Record<'max-sandboxes' | 'max-finished-executions', number>> = {};
+  for (const flag of ['max-sandboxes', 'max-finished-executions'] as const) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    if (!/^\d+$/.test(text) || Number(text) < 1) return `--${flag} must be a positive integer, got '${text}'`;
+    counts[flag] = Number(text);
   }
   if (values['public-url'] !== undefined && !URL.canParse(values['public-url']))
     return `--public-url must be a URL, got '${values['public-url']}'`;
@@ -130,13 +141,19 @@ function runtimeFlags(values: Values): string | { maxSandboxes?: number; webhook
       return (error as Error).message;
     }
   }
-  return { ...(maxSandboxes ? { maxSandboxes } : {}), ...(webhook ? { webhook } : {}) };
+  return {
+    ...(counts['max-sandboxes'] ? { maxSandboxes: counts['max-sandboxes'] } : {}),
+    ...(counts['max-finished-executions']
+      ? { maxFinishedExecutions: counts['max-finished-executions'] }
+      : {}),
+    ...(webhook ? { webhook } : {}),
+  };
 }
 
 async function start(
   values: Values,
   ports: Record<PortFlag, number>,
-  flags: { maxSandboxes?: number; webhook?: WebhookSink },
+  flags: RuntimeFlags,
 ): Promise<{ runtime: LocalRuntime; logFile: NodeJS.WritableStream | undefined } | number> {
   const logDir = join(tmpdir(), 'stepflow-local');
   mkdirSync(logDir, { recursive: true });
@@ -154,6 +171,7 @@ async function start(
       ...(values['public-url'] ? { apiPublicUrl: values['public-url'] } : {}),
       ...(values['require-status-token'] ? { requireStatusToken: true } : {}),
       ...(flags.maxSandboxes ? { maxConcurrencyPerFunction: flags.maxSandboxes } : {}),
+      ...(flags.maxFinishedExecutions ? { maxFinishedExecutions: flags.maxFinishedExecutions } : {}),
       onExecutionStatusChange: eventSink(values, flags.webhook),
       onLog: (line, functionId) => {
         if (logFile) logFile.write(`${functionId} ${line}\n`);
