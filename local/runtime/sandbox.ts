@@ -52,6 +52,29 @@ export interface SandboxOptions {
   readonly maxYoungGenerationSizeMb?: number;
 }
 
+/**
+ * Options of the parent process a worker must not inherit: they name the parent's own entry
+ * (`-e`, `--input-type`, `--print`) or its debugger port. With them every sandbox fails to start.
+ */
+const PARENT_ONLY_OPTION =
+  /^(--input-type|--eval|-e|--print|-p|--inspect|--inspect-brk|--inspect-port|--debug-port)(=|$)/;
+
+/** The parent's Node options a sandbox keeps (`--enable-source-maps`, `--conditions`, ...). */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const option = execArgv[i]!;
+    if (!PARENT_ONLY_OPTION.test(option)) {
+      kept.push(option);
+      continue;
+    }
+    // `-e CODE`, `--input-type module`: the value is the next argument.
+    const next = execArgv[i + 1];
+    if (!option.includes('=') && next !== undefined && !next.startsWith('-')) i += 1;
+  }
+  return kept;
+}
+
 /** The V8 heap limit of a sandbox: the function's memory, as Lambda's process limit (at least 64 MB). */
 export function heapLimitMb(memoryMb: number): number {
   return Math.max(64, memoryMb);
@@ -134,6 +157,7 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     env,
     stdout: true,
     stderr: true,
+    execArgv: workerExecArgv(process.execArgv),
     resourceLimits: {
       maxOldGenerationSizeMb: heapLimitMb(fn.memoryMb),
       maxYoungGenerationSizeMb: opts.maxYoungGenerationSizeMb ?? 4,
