@@ -46,8 +46,18 @@ export async function runDemo(workflow: LocalWorkflow, print: Print): Promise<Ex
     idempotencyKey: `demo-${workflow.name}-${Date.now()}`,
   });
   print(`  POST /${workflow.resource} -> ${started.status} correlation_id=${started.body.correlation_id}`);
+  // The status_url carries the status token: the demo reads through it, so it works with
+  // --require-status-token too (callers are then anonymous).
+  const statusUrl = started.body.status_url;
+  const readStatus = statusUrl?.includes('token=')
+    ? async (): Promise<ExecutionStatusDocument> => {
+        const res = await fetch(statusUrl);
+        if (!res.ok) throw new Error(`GET ${statusUrl} answered ${res.status}`);
+        return (await res.json()) as ExecutionStatusDocument;
+      }
+    : () => client.status(started.body.correlation_id);
   const final = await followExecution(
-    () => client.status(started.body.correlation_id),
+    readStatus,
     (status, previous) => {
       for (const line of stepTransitions(previous?.steps, status.steps)) print(line);
     },

@@ -17,6 +17,11 @@ export interface StartDynaliteOptions {
   readonly host?: string;
   /** @default 0 (a free port) */
   readonly port?: number;
+  /**
+   * Folder of an on-disk LevelDB store (dynalite's `path`), so tables and items survive a restart.
+   * @default in memory (a clean slate on every start)
+   */
+  readonly path?: string;
 }
 
 /**
@@ -40,8 +45,13 @@ export const LOCAL_AWS_CLIENT_CONFIG = {
  */
 export async function startDynalite(opts: StartDynaliteOptions = {}): Promise<LocalDynamo> {
   const host = opts.host ?? '127.0.0.1';
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  answerTimeToLive(server);
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(opts.path === undefined ? {} : { path: opts.path }),
+  });
+  const inFlight = answerTimeToLive(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {
@@ -60,6 +70,11 @@ export async function startDynalite(opts: StartDynaliteOptions = {}): Promise<Lo
       if (closed) return;
       closed = true;
       client.destroy();
+      // A request already read still runs against the store; closing the store under it makes
+      // dynalite throw out of its callback ("Database is closed"), so let those finish first.
+      for (let waited = 0; inFlight.count > 0 && waited < 5000; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -76,7 +91,8 @@ const TTL_TARGET = /^DynamoDB_20120810\.(DescribeTimeToLive|UpdateTimeToLive)$/;
  * DynamoDB's JSON protocol. Items are not deleted on expiry (readers check `expires_at` themselves,
  * as Powertools does). Every other request goes to dynalite untouched.
  */
-function answerTimeToLive(server: Server): void {
+function answerTimeToLive(server: Server): { readonly count: number } {
+  const inFlight = { count: 0 };
   const ttl = new Map<string, { AttributeName: string; Enabled: boolean }>();
   const dynaliteHandlers = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
@@ -112,15 +128,40 @@ function answerTimeToLive(server: Server): void {
       );
       return;
     }
+    // Counted until dynalite answers (its store work is done by then), even on a closed socket.
+    inFlight.count += 1;
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    let settled = false;
+    res.end = ((...args: unknown[]) => {
+      if (!settled) {
+        settled = true;
+        inFlight.count -= 1;
+      }
+      return end(...args);
+    }) as ServerResponse['end'];
     for (const handler of dynaliteHandlers) handler.call(server, req, res);
   });
+  return inFlight;
 }
 
 /**
  * Creates the project's one table with the stack's key schema (`pk` S HASH, `sk` S RANGE) and its
- * TTL on {@link TTL_ATTRIBUTE} enabled, as the template declares it.
+ * TTL on {@link TTL_ATTRIBUTE} enabled, as the template declares it. A table that already exists
+ * (an on-disk store from an earlier run) is kept as it is, with its items.
  */
 export async function createWorkflowTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await createTable(client, tableName).catch((error: unknown) => {
+    if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
+  });
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    }),
+  );
+}
+
+async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -133,12 +174,6 @@ export async function createWorkflowTable(client: DynamoDBClient, tableName: str
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
-    }),
-  );
-  await client.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
     }),
   );
 }

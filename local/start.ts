@@ -11,15 +11,24 @@ import { parseArgs } from 'node:util';
 import { formatDiagnostic, WorkflowError } from '../infra/workflow/diagnostics.ts';
 import { removeRuntimeInfo, writeRuntimeInfo } from './cli/local-target.ts';
 import { formatMs } from './cli/step-lines.ts';
+import { localConsoleWorkflows } from './console/local-workflows.ts';
+import { type ConsoleServer, startConsole } from './console/server.ts';
 import { printEndpoints, printExamples, runDemo } from './demo.ts';
 import { type LocalRuntime, type LocalWorkflow, PortInUseError, startLocalRuntime } from './runtime/index.ts';
 import { assertPortsFree } from './runtime/ports.ts';
+import {
+  createWebhookSink,
+  type ExecutionStatusEvent,
+  formatStatusLine,
+  type WebhookSink,
+} from './runtime/status-events.ts';
 
 /** The fixed ports and their flags (`--console-port` joins them with the console). */
 const PORT_FLAGS = {
   port: { name: 'local API', fallback: () => process.env.PORT || '3000' },
   'sfn-port': { name: 'Step Functions endpoint', fallback: () => '8083' },
   'dynamodb-port': { name: 'DynamoDB (dynalite)', fallback: () => '8000' },
+  'console-port': { name: 'local console', fallback: () => '3001' },
 } as const;
 type PortFlag = keyof typeof PORT_FLAGS;
 
@@ -27,10 +36,24 @@ const USAGE = `Usage: npm start -- [options]
   --port N             local API port, every workflow at its resource (default: $PORT or 3000)
   --sfn-port N         Step Functions endpoint port (default 8083)
   --dynamodb-port N    DynamoDB (dynalite) port (default 8000)
+  --console-port N     local console port (default 3001; when 3001 is taken and the
+                       flag was not given, npm start serves without the console)
                        (0 = any free port)
+  --no-console         do not serve the local console (--once never serves it)
   --environment E      the workflows' Tasker environments.<E> overrides (default development)
   --workflow W         demo only workflow W
   --config-dir D       workflow files folder (default config/)
+  --data-dir DIR       keep DynamoDB and execution histories in DIR across restarts; executions
+                       cut off by a restart come back ABORTED and redrivable (default: a clean
+                       slate on every start)
+  --events-webhook URL POST every execution status-change event (EventBridge's shape) to URL
+  --require-status-token
+                       callers are anonymous: a status is readable only with its status_url token
+  --public-url URL     the local API's base URL as clients reach it (a proxy in front)
+  --max-sandboxes N    Lambda sandboxes per function at most (default: the number of cores)
+  --max-finished-executions N
+                       finished executions kept, the oldest dropped beyond (default 1000)
+  --quiet-events       do not print a line per execution status change
   --once               run the demos, then exit (exit code 0 when every demo succeeded)
   --no-demo            only serve
   --verbose            print the handlers' log lines (default: written to a log file)`;
@@ -39,6 +62,15 @@ const OPTIONS = {
   port: { type: 'string' },
   'sfn-port': { type: 'string' },
   'dynamodb-port': { type: 'string' },
+  'console-port': { type: 'string' },
+  'no-console': { type: 'boolean' },
+  'data-dir': { type: 'string' },
+  'events-webhook': { type: 'string' },
+  'require-status-token': { type: 'boolean' },
+  'public-url': { type: 'string' },
+  'max-sandboxes': { type: 'string' },
+  'max-finished-executions': { type: 'string' },
+  'quiet-events': { type: 'boolean' },
   environment: { type: 'string' },
   workflow: { type: 'string' },
   'config-dir': { type: 'string' },
@@ -70,9 +102,58 @@ function portsOf(values: Values): Record<PortFlag, number> | string {
   return ports;
 }
 
+/** Where status-change events go: a printed line each, and the webhook when given. */
+function eventSink(values: Values, webhook: WebhookSink | undefined): (event: ExecutionStatusEvent) => void {
+  return (event) => {
+    if (!values['quiet-events']) out(`  event  ${formatStatusLine(event)}`);
+    webhook?.send(event);
+  };
+}
+
+/** What the optional flags ask of the runtime. */
+interface RuntimeFlags {
+  readonly maxSandboxes?: number;
+  readonly maxFinishedExecutions?: number;
+  readonly webhook?: WebhookSink;
+}
+
+/** The optional flags' values, checked: an error message, or the runtime options they give. */
+function runtimeFlags(values: Values): string | RuntimeFlags {
+  const counts: Partial<Record<'max-sandboxes' | 'max-finished-executions', number>> = {};
+  for (const flag of ['max-sandboxes', 'max-finished-executions'] as const) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    if (!/^\d+$/.test(text) || Number(text) < 1) return `--${flag} must be a positive integer, got '${text}'`;
+    counts[flag] = Number(text);
+  }
+  if (values['public-url'] !== undefined && !URL.canParse(values['public-url']))
+    return `--public-url must be a URL, got '${values['public-url']}'`;
+  let webhook: WebhookSink | undefined;
+  if (values['events-webhook'] !== undefined) {
+    try {
+      webhook = createWebhookSink(values['events-webhook'], {
+        onError: (error, event) =>
+          process.stderr.write(
+            `events webhook: ${event.detail.status} of ${event.detail.name} not delivered: ${error.message}\n`,
+          ),
+      });
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+  return {
+    ...(counts['max-sandboxes'] ? { maxSandboxes: counts['max-sandboxes'] } : {}),
+    ...(counts['max-finished-executions']
+      ? { maxFinishedExecutions: counts['max-finished-executions'] }
+      : {}),
+    ...(webhook ? { webhook } : {}),
+  };
+}
+
 async function start(
   values: Values,
   ports: Record<PortFlag, number>,
+  flags: RuntimeFlags,
 ): Promise<{ runtime: LocalRuntime; logFile: NodeJS.WritableStream | undefined } | number> {
   const logDir = join(tmpdir(), 'stepflow-local');
   mkdirSync(logDir, { recursive: true });
@@ -86,6 +167,12 @@ async function start(
       ports: { api: ports.port, sfn: ports['sfn-port'], dynamodb: ports['dynamodb-port'] },
       ...(values.environment ? { environment: values.environment } : {}),
       ...(values['config-dir'] ? { configDir: values['config-dir'] } : {}),
+      ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+      ...(values['public-url'] ? { apiPublicUrl: values['public-url'] } : {}),
+      ...(values['require-status-token'] ? { requireStatusToken: true } : {}),
+      ...(flags.maxSandboxes ? { maxConcurrencyPerFunction: flags.maxSandboxes } : {}),
+      ...(flags.maxFinishedExecutions ? { maxFinishedExecutions: flags.maxFinishedExecutions } : {}),
+      onExecutionStatusChange: eventSink(values, flags.webhook),
       onLog: (line, functionId) => {
         if (logFile) logFile.write(`${functionId} ${line}\n`);
         else process.stderr.write(`[${functionId}] ${line}\n`);
@@ -138,36 +225,73 @@ async function main(): Promise<number> {
   }
   const ports = portsOf(values);
   if (typeof ports === 'string') return fail(ports, 2);
+  const flags = runtimeFlags(values);
+  if (typeof flags === 'string') return fail(flags, 2);
+  // --once exits after the demos: nobody would open the console.
+  const consoleWanted = !values['no-console'] && !values.once;
   if (values.once && values['no-demo']) return fail(`--once and --no-demo exclude each other\n${USAGE}`, 2);
 
   try {
     // Before the synthesis, which takes seconds: a taken port fails fast, naming its flag.
     await assertPortsFree(
-      (Object.keys(PORT_FLAGS) as PortFlag[]).map((flag) => ({
-        name: PORT_FLAGS[flag].name,
-        port: ports[flag],
-        flag: `--${flag}`,
-      })),
+      (Object.keys(PORT_FLAGS) as PortFlag[])
+        // An explicit --console-port must be free; the default is only tried (see serveConsole).
+        .filter((flag) => flag !== 'console-port' || (consoleWanted && values['console-port'] !== undefined))
+        .map((flag) => ({
+          name: PORT_FLAGS[flag].name,
+          port: ports[flag],
+          flag: `--${flag}`,
+        })),
       '127.0.0.1',
     );
   } catch (error) {
     return fail((error as Error).message, 1);
   }
-  const started = await start(values, ports);
+  const started = await start(values, ports, flags);
   if (typeof started === 'number') return started;
   const { runtime, logFile } = started;
   const infoPath = writeRuntimeInfo(runtime);
+  let consoleServer: ConsoleServer | undefined;
   let closing: Promise<void> | undefined;
   const shutdown = () => {
     closing ??= (async () => {
       removeRuntimeInfo(runtime.apiUrl);
+      await consoleServer?.close();
       await runtime.close();
+      await flags.webhook?.flush();
       logFile?.end();
     })();
     return closing;
   };
+  let consoleNote: string | undefined;
+  if (consoleWanted) {
+    try {
+      consoleServer = await startConsole({
+        port: ports['console-port'],
+        sfnEndpoint: runtime.sfnEndpoint,
+        workflows: localConsoleWorkflows(
+          runtime,
+          runtime.workflows.map((workflow) => workflow.spec),
+        ),
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' && values['console-port'] === undefined) {
+        consoleNote = `not served: port ${ports['console-port']} is in use (--console-port N picks another)`;
+      } else {
+        await shutdown();
+        return fail(`Could not start the local console: ${(error as Error).message}`, 1);
+      }
+    }
+  }
   out(`Ready in ${formatMs(performance.now())}:`);
   printEndpoints(runtime, out);
+  if (consoleServer ?? consoleNote) out(`  Local console         ${consoleServer?.url ?? consoleNote}`);
+  if (values['data-dir'])
+    out(`  Data dir              ${values['data-dir']} (${runtime.restoredExecutions} executions restored)`);
+  else out('  Data                  in memory: a restart is a clean slate (--data-dir DIR keeps it)');
+  if (values['events-webhook']) out(`  Events webhook        ${values['events-webhook']}`);
+  if (values['require-status-token'])
+    out('  Status reads          need the status_url token (--require-status-token)');
   out(
     `  Handler logs          ${values.verbose ? 'stderr (--verbose)' : join(tmpdir(), 'stepflow-local', `handlers-${ports.port}.log`)}`,
   );

@@ -3,7 +3,7 @@
  * integrations and task tokens shared by every execution it starts.
  */
 import { type MachineDefinition, validateDefinition } from './definition.ts';
-import { Execution, type MachineInfo } from './execution.ts';
+import { Execution, type ExecutionSnapshot, type MachineInfo } from './execution.ts';
 import { type InvokeFunction, type TaskIntegration, TaskIntegrations } from './integrations.ts';
 import { TaskTokens } from './task-tokens.ts';
 
@@ -33,6 +33,8 @@ export interface StateMachine {
   readonly info: MachineInfo;
   readonly tokens: TaskTokens;
   start(executionArn: string, name: string, input: string): Execution;
+  /** Brings back a saved execution (see ExecutionOptions.restore); nothing runs until a redrive. */
+  restore(snapshot: ExecutionSnapshot): Execution;
 }
 
 /**
@@ -57,20 +59,25 @@ export function createStateMachine(opts: StateMachineOptions): StateMachine {
     roleArn: opts.roleArn ?? `arn:aws:iam::000000000000:role/${opts.name}-role`,
   };
   const tokens = new TaskTokens();
+  const shared = {
+    machine: info,
+    integrations,
+    tokens,
+    ...(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale }),
+    ...(opts.random === undefined ? {} : { random: opts.random }),
+    ...(opts.onStatusChange === undefined ? {} : { onStatusChange: opts.onStatusChange }),
+  };
   return {
     info,
     tokens,
-    start: (executionArn, name, input) =>
+    start: (executionArn, name, input) => new Execution({ ...shared, executionArn, name, input }),
+    restore: (snapshot) =>
       new Execution({
-        machine: info,
-        executionArn,
-        name,
-        input,
-        integrations,
-        tokens,
-        ...(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale }),
-        ...(opts.random === undefined ? {} : { random: opts.random }),
-        ...(opts.onStatusChange === undefined ? {} : { onStatusChange: opts.onStatusChange }),
+        ...shared,
+        executionArn: snapshot.executionArn,
+        name: snapshot.name,
+        input: snapshot.input,
+        restore: snapshot,
       }),
   };
 }

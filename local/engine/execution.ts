@@ -45,7 +45,39 @@ export interface ExecutionOptions {
    * @default none
    */
   readonly onStatusChange?: (execution: Execution) => void;
+  /**
+   * Bring back an execution saved by {@link Execution.snapshot} instead of starting one: nothing
+   * runs. One that was RUNNING when it was saved comes back ABORTED (see RESTART_ERROR), with the
+   * checkpoint it had, so RedriveExecution goes on from the state it was in.
+   */
+  readonly restore?: ExecutionSnapshot;
 }
+
+/** Everything an execution needs to come back after a restart: JSON-serializable. */
+export interface ExecutionSnapshot {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly input: string;
+  readonly status: ExecutionStatus;
+  /** Epoch milliseconds. */
+  readonly startDate: number;
+  readonly stopDate?: number;
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly redriveCount: number;
+  readonly redriveDate?: number;
+  /** History events with epoch-millisecond timestamps. */
+  readonly events: ReadonlyArray<Record<string, unknown> & { readonly timestamp: number }>;
+  readonly waits: readonly RecordedWait[];
+  /** Where a redrive goes on (also for a RUNNING execution: the state it is in). */
+  readonly checkpoint?: Checkpoint;
+}
+
+/** The error of an execution that was RUNNING when the offline runtime stopped (redrivable). */
+export const RESTART_ERROR = 'Local.RuntimeRestarted';
+export const RESTART_CAUSE =
+  'The offline runtime stopped while this execution was running. It was restored ABORTED from --data-dir; RedriveExecution goes on from the state it was in.';
 
 const TIMEOUT_CAUSE = 'The execution timed out (TimeoutSeconds elapsed).';
 
@@ -81,10 +113,15 @@ export class Execution {
     this.name = opts.name;
     this.input = opts.input;
     this.clock = new VirtualClock({ timeScale: opts.timeScale ?? 1 });
-    this.startDate = this.clock.now();
     this.#log = new HistoryLog(() => this.clock.now());
     this.events = this.#log.events;
     this.#done = Promise.withResolvers<void>();
+    if (opts.restore) {
+      this.startDate = new Date(opts.restore.startDate);
+      this.#restore(opts.restore);
+      return;
+    }
+    this.startDate = this.clock.now();
     this.#log.add('ExecutionStarted', {
       input: opts.input,
       inputDetails: payloadDetails(),
@@ -93,6 +130,57 @@ export class Execution {
     // RUNNING is reported before the run can reach (and report) a terminal status.
     opts.onStatusChange?.(this);
     this.#run(JSON.parse(opts.input) as Json, 0, undefined);
+  }
+
+  /** What {@link ExecutionOptions.restore} needs to bring this execution back. */
+  snapshot(): ExecutionSnapshot {
+    const checkpoint = this.status === 'RUNNING' ? this.#root?.checkpoint : this.#checkpoint;
+    return {
+      executionArn: this.executionArn,
+      name: this.name,
+      input: this.input,
+      status: this.status,
+      startDate: this.startDate.getTime(),
+      ...(this.stopDate ? { stopDate: this.stopDate.getTime() } : {}),
+      ...(this.output === undefined ? {} : { output: this.output }),
+      ...(this.error === undefined ? {} : { error: this.error }),
+      ...(this.cause === undefined ? {} : { cause: this.cause }),
+      redriveCount: this.redriveCount,
+      ...(this.redriveDate ? { redriveDate: this.redriveDate.getTime() } : {}),
+      events: this.events.map((event) => ({ ...event, timestamp: event.timestamp.getTime() })),
+      waits: [...this.waits],
+      // A deep copy: a running Parallel keeps writing into its live checkpoint.
+      ...(checkpoint ? { checkpoint: structuredClone(checkpoint) } : {}),
+    };
+  }
+
+  #restore(saved: ExecutionSnapshot): void {
+    for (const event of saved.events) {
+      this.events.push({ ...event, timestamp: new Date(event.timestamp) } as unknown as HistoryEvent);
+    }
+    this.waits.push(...saved.waits);
+    // Time never runs backwards for this execution: its clock resumes after its last event.
+    const last = saved.events.at(-1)?.timestamp ?? saved.startDate;
+    if (last > this.clock.nowMs()) this.clock.advanceTo(last);
+    this.redriveCount = saved.redriveCount;
+    if (saved.redriveDate !== undefined) this.redriveDate = new Date(saved.redriveDate);
+    if (saved.output !== undefined) this.output = saved.output;
+    if (saved.error !== undefined) this.error = saved.error;
+    if (saved.cause !== undefined) this.cause = saved.cause;
+    this.#checkpoint = saved.checkpoint;
+    this.status = saved.status;
+    this.#log.closed = true;
+    if (saved.stopDate !== undefined) this.stopDate = new Date(saved.stopDate);
+    if (saved.status === 'RUNNING') {
+      this.error = RESTART_ERROR;
+      this.cause = RESTART_CAUSE;
+      this.status = 'ABORTED';
+      this.#log.closed = false;
+      this.#log.add('ExecutionAborted', { error: RESTART_ERROR, cause: RESTART_CAUSE });
+      this.#log.closed = true;
+      this.stopDate = this.clock.now();
+    }
+    this.#done.resolve();
   }
 
   /** Settles when the execution reaches a terminal status (again, after a redrive). */

@@ -6,7 +6,14 @@ export { VirtualClock } from './clock.ts';
 export type { MachineDefinition, StateDefinition, StateList } from './definition.ts';
 export { createStateMachine, type StateMachine, type StateMachineOptions } from './engine.ts';
 export * from './errors.ts';
-export { Execution, type ExecutionStatus, type MachineInfo } from './execution.ts';
+export {
+  Execution,
+  type ExecutionSnapshot,
+  type ExecutionStatus,
+  type MachineInfo,
+  RESTART_CAUSE,
+  RESTART_ERROR,
+} from './execution.ts';
 export { EventChain, type HistoryEvent, HistoryLog, payloadDetails } from './history.ts';
 export {
   DEFAULT_INTEGRATIONS,

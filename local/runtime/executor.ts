@@ -7,6 +7,7 @@
 import {
   createStateMachine,
   type Execution,
+  type ExecutionSnapshot,
   type ExecutionStatus,
   type InvokeFunction,
   type MachineDefinition,
@@ -15,7 +16,7 @@ import {
 } from '../engine/index.ts';
 import { LOCAL_ACCOUNT, LOCAL_PARTITION, type LocalStateMachine } from './template.ts';
 
-export type { ExecutionStatus, InvokeFunction, RecordedWait };
+export type { ExecutionSnapshot, ExecutionStatus, InvokeFunction, RecordedWait };
 
 /** One execution: what DescribeExecution and GetExecutionHistory read. */
 export type ExecutionRecord = Execution;
@@ -82,6 +83,8 @@ export interface StateMachineExecutor {
   /** Task tokens of this machine's `.waitForTaskToken` tasks (SendTask* look them up here). */
   readonly tokens: TaskTokens;
   start(name: string, input: string): ExecutionRecord;
+  /** Brings back an execution saved with `record.snapshot()` (one that was RUNNING comes back ABORTED). */
+  restore(snapshot: ExecutionSnapshot): ExecutionRecord;
 }
 
 /**
@@ -110,5 +113,6 @@ export async function createExecutor(opts: ExecutorOptions): Promise<StateMachin
     machine,
     tokens: engine.tokens,
     start: (name, input) => engine.start(`${executionPrefix}:${name}`, name, input),
+    restore: (snapshot) => engine.restore(snapshot),
   };
 }

@@ -5,13 +5,15 @@
  * offline services (loopback URLs as is, else its mock file), a Step Functions JSON endpoint and
  * one local API serving every workflow at its resource.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import type { WorkflowSpec } from '../../infra/workflow/types.ts';
 import { startLocalApi } from '../api/server.ts';
 import { createWorkflowTable, startDynalite } from '../dynamo.ts';
 import type { RunningServices } from '../simulators/index.ts';
+import { type ExecutionFiles, openExecutionFiles } from './execution-files.ts';
 import { createExecutor, type ExecutionRecord, type StateMachineExecutor } from './executor.ts';
 import { createLambdaAdapter, type LambdaAdapter } from './lambda-adapter.ts';
 import { type LoadedWorkflow, loadModels } from './load-models.ts';
@@ -64,6 +66,8 @@ export interface LocalRuntimeOptions {
   readonly seed?: number;
   /** Warm workers per function at most; further invocations queue. @default os.availableParallelism() */
   readonly maxConcurrencyPerFunction?: number;
+  /** Young generation cap of each Lambda sandbox's heap, in MB. @default 4 */
+  readonly maxYoungGenerationSizeMb?: number;
   /** Load every function's module before returning (no cold starts in the first run). @default true */
   readonly prewarm?: boolean;
   /**
@@ -84,6 +88,14 @@ export interface LocalRuntimeOptions {
    * EventBridge "Step Functions Execution Status Change" event AWS would deliver. @default none
    */
   onExecutionStatusChange?(event: ExecutionStatusEvent): void;
+  /**
+   * Keep DynamoDB (`<dataDir>/dynamodb`) and the execution histories (`<dataDir>/executions`)
+   * across restarts. Executions that were RUNNING when the runtime stopped come back ABORTED
+   * (`Local.RuntimeRestarted`) and redrivable. @default none: every start is a clean slate
+   */
+  readonly dataDir?: string;
+  /** Finished executions kept; older ones are dropped (and their files deleted). @default 1000 */
+  readonly maxFinishedExecutions?: number;
 }
 
 /** A workflow as the runtime runs it. */
@@ -110,6 +122,13 @@ export interface LocalWorkflow {
   readonly services: RunningServices | undefined;
   /** How each step reaches its service. */
   readonly steps: readonly StepServiceRoute[];
+  /** The parsed workflow file (the console draws its graph from it). */
+  readonly spec: WorkflowSpec;
+  /**
+   * The Lambda function (its name, for `lambdas.killSandboxes`/`find`) each step runs on
+   * (`Stepflow:Step` metadata); HTTP steps sharing one function map to the same name.
+   */
+  readonly stepFunctions: Readonly<Record<string, string>>;
 }
 
 /** The running offline stack. */
@@ -137,6 +156,8 @@ export interface LocalRuntime {
   getExecution(executionArn: string): ExecutionRecord | undefined;
   /** Milliseconds from the call to ready. */
   readonly startupMs: number;
+  /** Executions brought back from `dataDir` at start (0 without it). */
+  readonly restoredExecutions: number;
   close(): Promise<void>;
 }
 
@@ -161,6 +182,25 @@ async function startExecutors(
   return executors;
 }
 
+/** Serves the saved executions again; those that were RUNNING are saved again as ABORTED. */
+function restoreExecutions(
+  files: ExecutionFiles,
+  executors: readonly StateMachineExecutor[],
+  endpoint: SfnEndpoint,
+): number {
+  let restored = 0;
+  for (const saved of files.load()) {
+    // A workflow that is gone (renamed, removed from config/) keeps its files for when it is back.
+    const executor = executors.find((candidate) => candidate.machine.arn === saved.stateMachineArn);
+    if (!executor) continue;
+    const record = executor.restore(saved.snapshot);
+    endpoint.adopt(record, saved.startedVia);
+    if (saved.snapshot.status !== record.status) files.touch(record);
+    restored += 1;
+  }
+  return restored;
+}
+
 function workflowOf(
   loaded: LoadedWorkflow,
   apiUrl: string,
@@ -183,6 +223,10 @@ function workflowOf(
     mockFile: services?.mockFile,
     services: services?.services,
     steps: services?.steps ?? [],
+    spec,
+    stepFunctions: Object.fromEntries(
+      model.functions.flatMap((fn) => (fn.step === undefined ? [] : [[fn.step, fn.functionName]])),
+    ),
   };
 }
 
@@ -197,6 +241,7 @@ function runtimeView(parts: {
   environment: string;
   timeScale: number;
   startedAt: number;
+  restoredExecutions: number;
   close: () => Promise<void>;
 }): LocalRuntime {
   const workflows = parts.loaded.map((loaded) =>
@@ -228,6 +273,7 @@ function runtimeView(parts: {
     lambdas: parts.lambdas,
     getExecution: (arn) => parts.endpoint.getExecution(arn),
     startupMs: Math.round(performance.now() - parts.startedAt),
+    restoredExecutions: parts.restoredExecutions,
     close: parts.close,
   };
 }
@@ -249,6 +295,7 @@ function adapterFor(
     },
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
     ...(opts.maxConcurrencyPerFunction ? { maxConcurrencyPerFunction: opts.maxConcurrencyPerFunction } : {}),
+    ...(opts.maxYoungGenerationSizeMb ? { maxYoungGenerationSizeMb: opts.maxYoungGenerationSizeMb } : {}),
   });
 }
 
@@ -296,7 +343,12 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       { rootDir, host, seed: opts.seed ?? 1 },
     );
     closers.push(offline.close);
-    const dynamo = await startDynalite({ host, port: ports.dynamodb ?? 0 });
+    const dataDir = opts.dataDir === undefined ? undefined : resolve(opts.dataDir);
+    const dynamo = await startDynalite({
+      host,
+      port: ports.dynamodb ?? 0,
+      ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}),
+    });
     closers.push(() => dynamo.close());
     const tables = loaded.flatMap(({ model }) => Object.values(model.tables));
     await Promise.all(tables.map((table) => createWorkflowTable(dynamo.client, table)));
@@ -305,12 +357,29 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     const invoke = (functionArn: string, payload: unknown): Promise<unknown> =>
       lambdas!.invoke(functionArn, payload);
     let sfnEndpoint: SfnEndpoint | undefined;
-    const onStatusChange = opts.onExecutionStatusChange
-      ? statusEventListener(opts.onExecutionStatusChange.bind(opts), (arn) => sfnEndpoint?.startedVia(arn))
+    let files: ExecutionFiles | undefined;
+    const startedVia = (arn: string) => sfnEndpoint?.startedVia(arn);
+    const events = opts.onExecutionStatusChange
+      ? statusEventListener(opts.onExecutionStatusChange.bind(opts), startedVia)
       : undefined;
+    const onStatusChange = (record: ExecutionRecord): void => {
+      events?.(record);
+      // After StartExecution returned, so the file carries the alias/version it was started through.
+      if (files) queueMicrotask(() => files?.touch(record));
+    };
     const executors = await startExecutors(loaded, invoke, timeScale, onStatusChange);
-    const endpoint = await startSfnEndpoint({ executors, host, port: ports.sfn ?? 0 });
+    const endpoint = await startSfnEndpoint({
+      executors,
+      host,
+      port: ports.sfn ?? 0,
+      ...(opts.maxFinishedExecutions === undefined
+        ? {}
+        : { maxFinishedExecutions: opts.maxFinishedExecutions }),
+      onDropped: (record) => files?.remove(record.executionArn),
+    });
     sfnEndpoint = endpoint;
+    if (dataDir) files = openExecutionFiles(join(dataDir, 'executions'), { startedVia });
+    const restoredExecutions = files ? restoreExecutions(files, executors, endpoint) : 0;
     closers.push(() => endpoint.close());
     const adapter = adapterFor(offline.functions, endpoint, dynamo.endpoint, opts);
     lambdas = adapter;
@@ -322,6 +391,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         if (record.status === 'RUNNING') record.stop('Local.Shutdown', 'runtime closed');
       }
     });
+    // Runs before the executions are stopped: they are saved as they were, RUNNING, and come
+    // back ABORTED (Local.RuntimeRestarted) on the next start, as after a crash.
+    if (files) closers.push(async () => files?.close());
     if (opts.prewarm !== false) await adapter.prewarm();
 
     // One API for every workflow: resources are unique across files (the loader checks).
@@ -351,6 +423,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       environment,
       timeScale,
       startedAt,
+      restoredExecutions,
       close,
     });
   } catch (error) {

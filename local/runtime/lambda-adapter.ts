@@ -41,7 +41,7 @@ export interface LambdaAdapterOptions {
    * warm). 0 never reaps. @default 30000
    */
   readonly idleTimeoutMs?: number;
-  /** Young generation cap of each worker's heap (MB). @default 8 */
+  /** Young generation cap of each worker's heap (MB). @default 4 */
   readonly maxYoungGenerationSizeMb?: number;
   /**
    * Limit for loading the handler module. Lambda's init phase allows 10 s; locally many sandboxes
@@ -222,7 +222,9 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
   const acquire = (pool: Pool): Promise<Sandbox | undefined> => {
     for (let warm = pool.idle.pop(); warm; warm = pool.idle.pop()) {
       pool.idleSince.delete(warm);
-      if (!warm.dead) return Promise.resolve(warm);
+      // threadId is -1 once the thread stopped, which can be before its 'exit' event arrives.
+      if (!warm.dead && warm.worker.threadId !== -1) return Promise.resolve(warm);
+      if (!warm.dead) killedIdle.add(warm);
     }
     if (canSpawn(pool)) return Promise.resolve(spawn(pool));
     return new Promise((resolve) => pool.waiters.push(resolve));

@@ -43,4 +43,6 @@ export type WorkerReply =
   | { readonly type: 'ready' }
   | { readonly type: 'init-error'; readonly error: LambdaErrorPayload }
   | { readonly type: 'result'; readonly id: number; readonly ok: true; readonly body: string }
-  | { readonly type: 'result'; readonly id: number; readonly ok: false; readonly error: LambdaErrorPayload };
+  | { readonly type: 'result'; readonly id: number; readonly ok: false; readonly error: LambdaErrorPayload }
+  /** The sandbox is about to die (an unhandled rejection): the running invocation fails with this. */
+  | { readonly type: 'fatal'; readonly error: LambdaErrorPayload };

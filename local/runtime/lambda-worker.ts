@@ -131,6 +131,19 @@ function run(handler: Handler, request: WorkerRequest): Promise<unknown> {
   });
 }
 
+/**
+ * Like the Node.js Lambda runtime: a promise rejection nobody handles ends the sandbox, and the
+ * invocation fails with `Runtime.UnhandledPromiseRejection` (retried as a crash by the compiler).
+ */
+process.on('unhandledRejection', (reason) => {
+  const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+  port.postMessage({
+    type: 'fatal',
+    error: { errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: text, trace: [] },
+  } satisfies WorkerReply);
+  process.exit(128);
+});
+
 const loaded = await loadHandler();
 if (typeof loaded !== 'function') {
   port.postMessage({ type: 'init-error', error: loaded } satisfies WorkerReply);

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionRecord, StateMachineExecutor } from './executor.ts';
-import { type EndpointState, OPERATIONS, type StartedVia } from './sfn-operations.ts';
+import { type EndpointState, OPERATIONS, pruneFinished, type StartedVia } from './sfn-operations.ts';
 import { type Body, SfnError } from './sfn-validation.ts';
 
 export { MAX_INPUT_BYTES } from './sfn-operations.ts';
@@ -22,6 +22,13 @@ export interface SfnEndpointOptions {
   readonly host?: string;
   /** @default 0 (a free port) */
   readonly port?: number;
+  /**
+   * Finished executions kept in memory; beyond it the oldest are dropped (DescribeExecution then
+   * answers ExecutionDoesNotExist, as AWS does once it dropped a history). @default 1000
+   */
+  readonly maxFinishedExecutions?: number;
+  /** Called for each execution the bound drops. @default none */
+  readonly onDropped?: (record: ExecutionRecord) => void;
 }
 
 /** The running endpoint; `getExecution` gives tests and tools the in-process record. */
@@ -32,6 +39,8 @@ export interface SfnEndpoint {
   executions(): readonly ExecutionRecord[];
   /** The version and alias ARNs an execution was started through, if any. */
   startedVia(executionArn: string): StartedVia | undefined;
+  /** Serves an execution restored from disk (oldest first), as if it had been started here. */
+  adopt(record: ExecutionRecord, startedVia?: StartedVia): void;
   close(): Promise<void>;
 }
 
@@ -107,6 +116,8 @@ export async function startSfnEndpoint(opts: SfnEndpointOptions): Promise<SfnEnd
     started: new Date(),
     redriveTokens: new Map(),
     startedVia: new Map(),
+    maxFinishedExecutions: opts.maxFinishedExecutions ?? 1000,
+    onDropped: opts.onDropped ?? (() => undefined),
   };
   const server = createServer((req, res) => void handle(req, res, state));
   await new Promise<void>((resolve, reject) => {
@@ -119,6 +130,13 @@ export async function startSfnEndpoint(opts: SfnEndpointOptions): Promise<SfnEnd
     getExecution: (executionArn) => state.byArn.get(executionArn),
     executions: () => state.ordered,
     startedVia: (executionArn) => state.startedVia.get(executionArn),
+    adopt(record, startedVia) {
+      if (state.byArn.has(record.executionArn)) return;
+      state.byArn.set(record.executionArn, record);
+      state.ordered.push(record);
+      if (startedVia) state.startedVia.set(record.executionArn, startedVia);
+      pruneFinished(state);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         // Running executions would keep waiting on timers; stop them as a shutdown would.

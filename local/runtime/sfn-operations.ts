@@ -38,6 +38,31 @@ export interface EndpointState {
   readonly redriveTokens: Map<string, Map<string, Date>>;
   /** The version and alias an execution was started through (StartExecution on a qualified ARN). */
   readonly startedVia: Map<string, StartedVia>;
+  /** Finished executions kept at most (the oldest are dropped beyond it, as AWS drops old ones). */
+  readonly maxFinishedExecutions: number;
+  /** Called for each execution dropped by the bound. */
+  readonly onDropped: (record: ExecutionRecord) => void;
+}
+
+/**
+ * Drops the oldest finished executions beyond the bound. Runs only once the list is a tenth
+ * (at least 16) over it, so the cost is spread over many starts.
+ */
+export function pruneFinished(state: EndpointState): void {
+  const slack = Math.max(16, Math.floor(state.maxFinishedExecutions / 10));
+  if (state.ordered.length <= state.maxFinishedExecutions + slack) return;
+  let excess = state.ordered.length - state.maxFinishedExecutions;
+  const kept: ExecutionRecord[] = [];
+  for (const record of state.ordered) {
+    if (excess > 0 && record.status !== 'RUNNING') {
+      excess -= 1;
+      state.byArn.delete(record.executionArn);
+      state.startedVia.delete(record.executionArn);
+      state.redriveTokens.delete(record.executionArn);
+      state.onDropped(record);
+    } else kept.push(record);
+  }
+  state.ordered.splice(0, state.ordered.length, ...kept);
 }
 
 /** DescribeExecution's `stateMachineVersionArn` and `stateMachineAliasArn`. */
@@ -112,6 +137,7 @@ const startExecution: Operation = (body, state) => {
   state.ordered.push(record);
   const via = startedVia(executor, String(body.stateMachineArn));
   if (via) state.startedVia.set(record.executionArn, via);
+  pruneFinished(state);
   return { executionArn: record.executionArn, startDate: seconds(record.startDate) };
 };
 

@@ -79,6 +79,18 @@ describe('local Lambda adapter: crashed sandboxes', () => {
     assert.deepEqual(next.ok ? next.result : next.error, { calls: 1, threadCalls: 1 });
   });
 
+  test('an unhandled promise rejection fails the invocation with Runtime.UnhandledPromiseRejection', async () => {
+    const [rejected, rejectedMs] = await timed(() => adapter.invokeRaw('ExitFn', { rejectUnhandled: true }));
+    assert.deepEqual(rejected.ok ? rejected.result : rejected.error, {
+      errorType: 'Runtime.UnhandledPromiseRejection',
+      errorMessage: 'TypeError: lost in a floating promise',
+      trace: [],
+    });
+    assert.ok(rejectedMs < FAST_MS, `reported after ${rejectedMs} ms`);
+    const next = await adapter.invokeRaw('ExitFn', {});
+    assert.deepEqual(next.ok ? next.result : next.error, { calls: 1, threadCalls: 1 });
+  });
+
   test('killSandboxes kills a running invocation (Runtime.ExitError) and idle sandboxes alike', async () => {
     const running = adapter.invokeRaw('KillFn', { sleepMs: 5_000 });
     await until(() => adapter.stats().KillFn?.alive === 1 && adapter.stats().KillFn?.idle === 0, 'the call');

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { workerExecArgv } from '../../../local/runtime/sandbox.ts';
+
+const ROOT = new URL('../../..', import.meta.url).pathname;
+
+describe('sandboxes and the parent process options', () => {
+  test("drop the options that name the parent's own entry or debugger, keep the rest", () => {
+    assert.deepEqual(
+      workerExecArgv([
+        '--input-type=module',
+        '--enable-source-maps',
+        '-e',
+        'code()',
+        '--inspect=9230',
+        '--conditions',
+        'development',
+        '--print',
+        '--max-old-space-size=512',
+      ]),
+      ['--enable-source-maps', '--conditions', 'development', '--max-old-space-size=512'],
+    );
+  });
+
+  test('a runtime started from `node --input-type=module -e` runs its functions', () => {
+    const script = `
+      import { createLambdaAdapter } from './local/runtime/lambda-adapter.ts';
+      import { localFunctionArn } from './local/runtime/template.ts';
+      const adapter = createLambdaAdapter({ compileCacheDir: '', functions: [{ logicalId: 'F', functionName: 'F',
+        arn: localFunctionArn('F'), modulePath: './test/local/runtime/fixtures/echo.ts', handler: 'handler',
+        env: {}, timeoutSeconds: 10, memoryMb: 128 }] });
+      const outcome = await adapter.invokeRaw('F', { n: 7 });
+      process.stdout.write(JSON.stringify(outcome.ok ? outcome.result : outcome.error));
+      await adapter.close();`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.deepEqual(JSON.parse(out), {
+      event: { n: 7 },
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:F',
+      functionVersion: '$LATEST',
+    });
+  });
+});
