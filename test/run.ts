@@ -8,7 +8,11 @@
  * three failed. Extra arguments go to `node --test` (e.g. `npm test -- --test-name-pattern=x`).
  */
 import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
 interface Check {
   readonly name: string;
@@ -57,6 +61,9 @@ function run(check: Check): Promise<Outcome> {
   });
 }
 
+// Every process the tests spawn (synths, npm start, the CLI) loads aws-cdk-lib and the SDK again:
+// V8's on-disk compile cache lets them skip recompiling it (about half their start-up CPU here).
+process.env.NODE_COMPILE_CACHE ??= join(REPO_ROOT, 'node_modules', '.cache', 'node-compile-cache');
 const outcomes = await Promise.all(CHECKS.map(run));
 for (const outcome of outcomes) {
   if (!outcome.check.live && outcome.code !== 0) {
