@@ -139,6 +139,21 @@ describe('operating executions with npx stepflow on the local stack', () => {
     const id = started.correlation_id;
     assert.equal(doc.status, 'RUNNING');
     assert.match(JSON.stringify(stepOf(doc, 'verify_address')?.error), /PermanentError/);
+    // What the operator sees through the CLI: the raw status document.
+    const shown = await stepflow([
+      'status',
+      id,
+      '--no-follow',
+      '--json',
+      '--workflow',
+      'address_review',
+      ...api,
+    ]);
+    assert.equal(shown.code, 0, `npx stepflow status exited ${shown.code}: ${shown.stderr}`);
+    assert.equal(
+      stepOf(JSON.parse(shown.stdout) as StatusBody, 'verify_address')?.status,
+      'awaiting_operator',
+    );
     const result = { body: { address: '1 Verified Way', verified_by: 'phone' } };
     const resolved = await stepflow([
       'resolve',
