@@ -6,7 +6,13 @@
  * Retry-After, timeouts, step idempotency, PII-safe logs). docs/handlers.md has the tables.
  */
 import * as z from 'zod/mini';
-import { type HttpStepResult, STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES } from '../contracts.ts';
+import {
+  type HttpStepResult,
+  SHARED_HTTP_STEPS_ENV,
+  STEP_CONFIG_PAYLOAD_KEY,
+  STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES,
+} from '../contracts.ts';
+import type { Env } from './config.ts';
 import { PermanentError, RUNTIME_ERROR_CODES } from './errors.ts';
 import { checkHttpStepRequest } from './http-step-request.ts';
 import { createStepHandler, defineStep, type StepContext } from './step-handler.ts';
@@ -64,7 +70,16 @@ function checkResultSize(
 }
 
 /** The HTTP step as the runtime runs it: no step name of its own, `STEP_NAME` says which step. */
-export const definition = defineStep({ inputSchema: httpStepState, run: runHttpStep });
+export const definition = defineStep({
+  inputSchema: httpStepState,
+  run: runHttpStep,
+  // One function shared by a workflow's HTTP steps (the stack's choice past CloudFormation's
+  // resource limit): each step's own variables arrive in its Task payload.
+  payloadEnv: (event, env) =>
+    env[SHARED_HTTP_STEPS_ENV] === 'true'
+      ? ((event as Record<string, unknown> | null)?.[STEP_CONFIG_PAYLOAD_KEY] as Env | undefined)
+      : undefined,
+});
 
 /** The Lambda entry point (template metadata `Stepflow:Handler`) of every declarative HTTP step. */
 export const handler = createStepHandler(definition);
