@@ -75,6 +75,14 @@ export function workerExecArgv(execArgv: readonly string[]): string[] {
   return kept;
 }
 
+function inheritedExecArgv(): { execArgv?: string[] } {
+  // Only an entry option (`-e`, `--input-type`, `--print`) breaks the inherited list; anything
+  // else (the runner's own list, a debugger port) a worker inherits fine by default.
+  const entry = /^(--input-type|--eval|-e|--print|-p)(=|$)/;
+  if (!process.execArgv.some((option) => entry.test(option))) return {};
+  return { execArgv: workerExecArgv(process.execArgv) };
+}
+
 /** The V8 heap limit of a sandbox: the function's memory, as Lambda's process limit (at least 64 MB). */
 export function heapLimitMb(memoryMb: number): number {
   return Math.max(64, memoryMb);
@@ -157,7 +165,10 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     env,
     stdout: true,
     stderr: true,
-    execArgv: workerExecArgv(process.execArgv),
+    // Only when an option had to go: Node validates an explicit execArgv more strictly than the
+    // one a worker inherits by default (under `node --test` the inherited list holds per-process
+    // options, such as --v8-pool-size, that an explicit list may not).
+    ...inheritedExecArgv(),
     resourceLimits: {
       maxOldGenerationSizeMb: heapLimitMb(fn.memoryMb),
       maxYoungGenerationSizeMb: opts.maxYoungGenerationSizeMb ?? 4,
