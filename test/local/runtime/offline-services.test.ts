@@ -74,7 +74,7 @@ describe('offline services, resolved per step at start', () => {
       assert.equal(isLoopbackUrl(url), false, url);
   });
 
-  test('a mocked service is started and only its step is pointed at it; a loopback URL is left as is', async () => {
+  test('a mocked service is started and every function is pointed at it; a loopback URL is left as is', async () => {
     const { spec, functions } = workflow(
       'orders',
       {
@@ -107,7 +107,10 @@ describe('offline services, resolved per step at start', () => {
         'https://payments.example.com',
         'the template URL is kept',
       );
-      assert.equal(byStep.get('notify')?.[ENV.serviceUrlOverrides], undefined);
+      // Every function knows the mocked services (compensations and shared functions call them
+      // too); a service a step reaches on loopback is never overridden.
+      assert.deepEqual(JSON.parse(byStep.get('notify')?.[ENV.serviceUrlOverrides] ?? '{}'), overrides);
+      assert.ok(!('notifications' in overrides));
       const answer = await fetch(`${overrides.payments}/charges`, { method: 'POST', body: '{}' });
       assert.deepEqual(await answer.json(), { id: 'ch_1' });
     } finally {
