@@ -206,6 +206,14 @@ function withoutUndefined(value: unknown): unknown {
     return value;
   }
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) if (item !== undefined) out[key] = withoutUndefined(item);
+  // defineProperty, not `out[key] =`: a service answering with a `__proto__` key must stay data.
+  for (const [key, item] of Object.entries(value))
+    if (item !== undefined)
+      Object.defineProperty(out, key, {
+        value: withoutUndefined(item),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   return out;
 }
