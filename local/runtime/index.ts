@@ -5,11 +5,13 @@
  * offline services (loopback URLs as is, else its mock file), a Step Functions JSON endpoint and
  * one local API serving every workflow at its resource.
  */
+
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { WorkflowSpec } from '../../infra/workflow/types.ts';
+import { DEFAULTS, ENV } from '../../lambdas/contracts.ts';
 import { startLocalApi } from '../api/server.ts';
 import { createWorkflowTable, startDynalite } from '../dynamo.ts';
 import type { RunningServices } from '../simulators/index.ts';
@@ -278,6 +280,33 @@ function runtimeView(parts: {
   };
 }
 
+/**
+ * The breaker's cool-down and window on the runtime's clock: its CircuitOpen Retrier waits
+ * `cool_down_seconds / timeScale` offline, so the handlers' breaker (wall clock) must cool down
+ * as fast, or a scaled run spends the outage budget before one probe.
+ */
+function scaledBreaker(env: Readonly<Record<string, string>>, timeScale: number): Record<string, string> {
+  const raw = env[ENV.circuitBreaker];
+  if (timeScale === 1 || raw === undefined || raw.trim() === '' || raw.trim() === 'off') return {};
+  let settings: Record<string, unknown>;
+  try {
+    settings = { ...DEFAULTS_BREAKER_JSON, ...(JSON.parse(raw) as Record<string, unknown>) };
+  } catch {
+    return {}; // the handler reports the bad value itself
+  }
+  for (const key of ['window_seconds', 'cool_down_seconds'] as const) {
+    if (typeof settings[key] === 'number') settings[key] = (settings[key] as number) / timeScale;
+  }
+  return { [ENV.circuitBreaker]: JSON.stringify(settings) };
+}
+
+const DEFAULTS_BREAKER_JSON = {
+  failure_threshold: DEFAULTS.circuitBreaker.failureThreshold,
+  window_seconds: DEFAULTS.circuitBreaker.windowSeconds,
+  cool_down_seconds: DEFAULTS.circuitBreaker.coolDownSeconds,
+  max_outage_seconds: DEFAULTS.circuitBreaker.maxOutageSeconds,
+};
+
 function adapterFor(
   functions: readonly LocalFunction[],
   endpoint: SfnEndpoint,
@@ -286,7 +315,10 @@ function adapterFor(
 ): LambdaAdapter {
   const overrides = opts.envOverrides ?? {};
   return createLambdaAdapter({
-    functions: functions.map((fn) => ({ ...fn, env: { ...fn.env, ...overrides } })),
+    functions: functions.map((fn) => ({
+      ...fn,
+      env: { ...fn.env, ...scaledBreaker(fn.env, opts.timeScale ?? 1), ...overrides },
+    })),
     sharedEnv: {
       AWS_ENDPOINT_URL_SFN: endpoint.url,
       AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
