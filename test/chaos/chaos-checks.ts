@@ -4,6 +4,7 @@
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { readableCause } from '../../lambdas/api/execution-steps.ts';
+import { CIRCUIT_OPEN_ERROR } from '../../lambdas/contracts.ts';
 import { causeKind } from '../../local/chaos/chaos-run.ts';
 import type { RequestRecord } from '../../local/simulators/types.ts';
 import type { ServiceName, SimulatorEntities } from '../../local/simulators/user_registration/types.ts';
@@ -87,12 +88,17 @@ export function explainFailure(
   const calls = log({ ...target, correlationId: registration.correlationId });
   const unprovoked = calls.filter((call) => call.fault === undefined).length;
   const limit = limits[stepName] ?? -1;
-  if (step.attempts !== limit + 1) {
-    const problem = `${key}: gave up after ${step.attempts} attempts, limit is ${limit} retries`;
+  const failures = stepFailures(events, stepName);
+  // Waits on an open circuit breaker have a Retrier (and budget) of their own: they spend none of
+  // the step's retries, so they are not counted against its limit.
+  const breakerWaits = failures.filter((failure) => failure.error === CIRCUIT_OPEN_ERROR).length;
+  if (step.attempts - breakerWaits !== limit + 1) {
+    const problem = `${key}: gave up after ${step.attempts} attempts (${breakerWaits} on an open breaker), limit is ${limit} retries`;
     return { key, problem, unprovoked };
   }
-  const failures = stepFailures(events, stepName);
-  const unexpected = failures.filter((failure) => !RETRIED_ERRORS.test(failure.error));
+  const unexpected = failures.filter(
+    (failure) => failure.error !== CIRCUIT_OPEN_ERROR && !RETRIED_ERRORS.test(failure.error),
+  );
   if (failures.length !== step.attempts || unexpected.length > 0) {
     const seen = failures.map((failure) => `${failure.error}: ${failure.message.slice(0, 200)}`).join(' | ');
     return { key, problem: `${key}: attempts failed with ${seen}`, unprovoked };
