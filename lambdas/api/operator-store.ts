@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { KEY_PREFIX } from '../contracts.ts';
+import { operatorRecordKey } from '../contracts.ts';
 
 /** What the operator routes need of a step's task token record. */
 export interface AwaitingStep {
@@ -10,14 +10,8 @@ export interface AwaitingStep {
   readonly error: { readonly Error?: string; readonly Cause?: string };
 }
 
-/**
- * pk `OPERATOR#<correlation ID>`, sk `STEP#<step>`: the record the operator function
- * (OPERATOR_ENTRY, lambdas/runtime/await-operator.ts) writes with `task_token`, `error`,
- * `execution_id` and `expires_at`. Mirrors `operatorRecordKey` of the runtime's contracts block.
- */
-export function operatorKeyOf(correlationId: string, step: string): { pk: string; sk: string } {
-  return { pk: `${KEY_PREFIX.operator}${correlationId}`, sk: `STEP#${step}` };
-}
+/** The record the operator function (OPERATOR_ENTRY) writes: its key is the contract's. */
+export const operatorKeyOf = operatorRecordKey;
 
 /** The task token records of steps awaiting an operator: read one, delete it once settled. */
 export class OperatorStore {
