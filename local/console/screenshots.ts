@@ -2,7 +2,9 @@
  * `npm run screenshots`: starts the offline runtime and the console, runs a registration whose
  * billing call is retried after a 503, whose preferences fall back after every attempt failed
  * and whose welcome sequence waits out a Retry-After, then writes PNGs of the console's three
- * pages and the flagship's graph (SVG from `stepflow graph`, PNG rendered by chromium) to docs/.
+ * pages and the flagship's graph (SVG from `stepflow graph`, PNG rendered by chromium) to docs/,
+ * and one of a registration whose last step exhausted its retries against a failing user service:
+ * FAILED, held for redrive, with the page's Operate buttons.
  * It also prints each page's first contentful paint and the JavaScript it loaded.
  */
 import { mkdirSync } from 'node:fs';
@@ -62,6 +64,10 @@ async function main(): Promise<number> {
     });
     await register(resourceUrl, 'docs-retry-and-fallback', 'ada@example.com');
     faults.clear();
+    // Retryable failures until the retries run out: held for redrive, nothing compensated.
+    faults.set('user', 'PATCH /users/{id}/status', { kind: 'status', status: 503 });
+    await register(resourceUrl, 'docs-held-for-redrive', 'mary@example.com');
+    faults.clear();
 
     const page = await chromium.browser.newPage();
     await page.setViewport({ width: 1200, height: 900, deviceScaleFactor: 1 });
@@ -69,6 +75,7 @@ async function main(): Promise<number> {
       ['console-home.png', ''],
       ['console-workflow.png', 'workflows/user_registration'],
       ['console-execution.png', 'workflows/user_registration/executions/docs-retry-and-fallback'],
+      ['console-operate.png', 'workflows/user_registration/executions/docs-held-for-redrive'],
     ];
     for (const [file, path] of shots) {
       await page.goto(`${server.url}${path}`, { waitUntil: 'networkidle0' });
