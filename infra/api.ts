@@ -114,7 +114,7 @@ export class ExecutionApi extends Construct {
       // The deployed bundle validates with the schema's ajv standalone code, generated here, and
       // carries no ajv compiler. Without bundling (in-process synthesis) nothing is generated.
       ...(Stack.of(this).bundlingRequired
-        ? { bundleEntry: writeStartEntry(props.rootDir, spec.schema) }
+        ? { bundleEntry: writeStartEntry(props.rootDir, spec.schema).entry }
         : {}),
       timeout: Duration.seconds(15),
       description: `POST /${resource}: starts workflow ${spec.name}`,

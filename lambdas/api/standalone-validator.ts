@@ -82,6 +82,14 @@ export function generateValidatorModule(
 /** Where {@link writeStartEntry} writes, under the project root (`.cache/` is not committed). */
 export const START_ENTRY_DIR = '.cache/start-validators';
 
+/** What {@link writeStartEntry} wrote (absolute paths). */
+export interface StartEntry {
+  /** `index.mjs`: the start function's bundling entry. */
+  readonly entry: string;
+  /** `validator.mjs`: the schema's ajv standalone validator, which the entry imports. */
+  readonly validatorModule: string;
+}
+
 /** The start function's logic without a validator, which the generated entry imports. */
 export const START_HANDLER_MODULE = 'lambdas/api/start-handler.ts';
 
@@ -92,13 +100,17 @@ export const START_HANDLER_MODULE = 'lambdas/api/start-handler.ts';
  * folder is named after a hash of both files: the same schema gives the same path (a stable asset
  * hash), and concurrent synths write the same bytes (each renames its own copy into place).
  *
- * @returns the absolute path of `index.mjs`, under `rootDir` as NodejsFunction requires
+ * `validator.mjs` also runs as it is (Node resolves its bare imports from `rootDir`'s
+ * node_modules): the offline runtime points `WORKFLOW_VALIDATOR_MODULE` at it.
+ *
+ * @returns the absolute paths of `index.mjs` (under `rootDir`, as NodejsFunction requires) and
+ *   of `validator.mjs`
  * @throws Error naming the module when `rootDir` has no start-handler.ts, or naming
  *   `WORKFLOW_SCHEMA` when the schema is not a valid JSON Schema
  * @example
- * const entry = writeStartEntry(rootDir, spec.schema); // <rootDir>/.cache/start-validators/<hash>/index.mjs
+ * const { entry } = writeStartEntry(rootDir, spec.schema); // <rootDir>/.cache/start-validators/<hash>/index.mjs
  */
-export function writeStartEntry(rootDir: string, schema: Record<string, unknown>): string {
+export function writeStartEntry(rootDir: string, schema: Record<string, unknown>): StartEntry {
   const handlerModule = join(rootDir, START_HANDLER_MODULE);
   if (!existsSync(handlerModule)) {
     throw new Error(`built-in handler module ${START_HANDLER_MODULE} not found under ${rootDir}`);
@@ -124,7 +136,8 @@ export function writeStartEntry(rootDir: string, schema: Record<string, unknown>
     .slice(0, 16);
   const dir = join(rootDir, START_ENTRY_DIR, hash);
   const entry = join(dir, 'index.mjs');
-  if (existsSync(entry)) return entry;
+  const written = { entry, validatorModule: join(dir, 'validator.mjs') };
+  if (existsSync(entry)) return written;
   const staging = `${dir}.${process.pid}.${Date.now()}.tmp`;
   mkdirSync(staging, { recursive: true });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(staging, name), text);
@@ -135,5 +148,5 @@ export function writeStartEntry(rootDir: string, schema: Record<string, unknown>
     rmSync(staging, { recursive: true, force: true });
     if (!existsSync(entry)) throw error;
   }
-  return entry;
+  return written;
 }
