@@ -111,36 +111,32 @@ describe('buildApp', () => {
     }
   });
 
-  test('names a missing API module', () => {
+  /** A project with `present` modules only: buildApp names the first built-in one missing. */
+  const assertMissingModule = (present: readonly string[], missing: string) => {
     const partial = mkdtempSync(join(tmpdir(), 'build-app-partial-'));
     try {
       writeFileSync(join(partial, 'package-lock.json'), '{}');
-      for (const entry of stepEntries) {
+      for (const entry of present) {
         mkdirSync(dirname(join(partial, entry)), { recursive: true });
         writeFileSync(join(partial, entry), 'export const handler = async () => ({});\n');
       }
       assert.throws(() => buildApp({ rootDir: partial, configDir, ...FAST }), {
-        message: `built-in handler module lambdas/api/start-execution.ts not found under ${partial}`,
+        message: `built-in handler module ${missing} not found under ${partial}`,
       });
     } finally {
       rmSync(partial, { recursive: true, force: true });
     }
+  };
+
+  test('names a missing API module', () => {
+    assertMissingModule(stepEntries, 'lambdas/api/start-execution.ts');
   });
 
   test('names a missing operations module: the operator routes are part of every API', () => {
-    const partial = mkdtempSync(join(tmpdir(), 'build-app-operations-'));
-    try {
-      writeFileSync(join(partial, 'package-lock.json'), '{}');
-      for (const entry of [...stepEntries, API_ENTRIES.start, API_ENTRIES.status]) {
-        mkdirSync(dirname(join(partial, entry)), { recursive: true });
-        writeFileSync(join(partial, entry), 'export const handler = async () => ({});\n');
-      }
-      assert.throws(() => buildApp({ rootDir: partial, configDir, ...FAST }), {
-        message: `built-in handler module lambdas/api/operate-execution.ts not found under ${partial}`,
-      });
-    } finally {
-      rmSync(partial, { recursive: true, force: true });
-    }
+    assertMissingModule(
+      [...stepEntries, API_ENTRIES.start, API_ENTRIES.status],
+      'lambdas/api/operate-execution.ts',
+    );
   });
 
   test('the operator function keeps a task token as long as the longest operator wait', async () => {
