@@ -3,8 +3,10 @@
  * module when the stack synthesizes, so a cold start imports plain code instead of compiling the
  * JSON Schema with ajv on its first request. The generated function has the options of
  * `compileBodyValidator` (AJV_OPTIONS, ajv-formats) and goes through the same `validatorFrom`, so
- * clients get the same errors and the same defaults either way. The start function loads the
- * module with standalone-validator-loader.ts, which imports no ajv.
+ * clients get the same errors and the same defaults either way. `writeStartEntry` (called by
+ * infra/api.ts when the stack bundles) writes it with the entry the start function is bundled
+ * from, which imports it statically; `npm start` loads the same file with
+ * standalone-validator-loader.ts (`WORKFLOW_VALIDATOR_MODULE`). Neither imports ajv's compiler.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
