@@ -382,7 +382,7 @@ async function measureStartFunction(
         'empty body, which the schema refuses (400) before any DynamoDB or Step Functions call. The first request ' +
         'includes reading the configuration and creating the clients and the validator; "first validation" times ' +
         'only creating the validator and its first call, in another fresh process with the modules imported. ' +
-        "All three are wall time in the process (its thread CPU time reads 0 for sub-millisecond spans here), " +
+        'All three are wall time in the process (its thread CPU time reads 0 for sub-millisecond spans here), ' +
         'so load on the machine inflates them: the minimum is the closest to an idle machine. No Node compile ' +
         'cache, as in Lambda.',
       `Targets (issue 14): bundle ≤ 60 KB: ${generated.bytes <= 60 * 1024 ? 'met' : 'missed'} (${generated.bytes} bytes); ` +
