@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { writeStartEntry } from '../lambdas/api/standalone-validator.ts';
 import { ENV, KEY_PREFIX, OPERATION_PATHS } from '../lambdas/contracts.ts';
 import { serializeWorkflowGraph, WORKFLOW_GRAPH_ENV } from '../lambdas/graph/index.ts';
 import type { LiveAlias } from './deployment.ts';
@@ -18,17 +17,15 @@ import { grantTableKeys } from './table-access.ts';
 import type { WorkflowSpec } from './workflow/index.ts';
 import { statusOutputOf } from './workflow-options.ts';
 
-/** Handler modules behind the API (repo-relative). */
+/** The operations function behind the list, stop, redrive, resolve and fail routes. */
+export const OPERATIONS_ENTRY = 'lambdas/api/operate-execution.ts';
+
+/** Handler modules behind the API (repo-relative); each one must exist (`buildApp` checks). */
 export const API_ENTRIES = {
   start: 'lambdas/api/start-execution.ts',
   status: 'lambdas/api/get-execution.ts',
+  operations: OPERATIONS_ENTRY,
 } as const;
-
-/**
- * The operations function behind the list, stop, redrive, resolve and fail routes (w3-api writes
- * it). Until the module exists the API is built without those routes and `buildApp` warns.
- */
-export const OPERATIONS_ENTRY = 'lambdas/api/operate-execution.ts';
 
 /**
  * Access log fields. Deliberately no `$context.requestBody`/response body, no headers and no
@@ -93,8 +90,8 @@ export class ExecutionApi extends Construct {
   readonly startFunction: HandlerFunction;
   /** The function behind `GET /<resource>/{correlation_id}`. */
   readonly statusFunction: HandlerFunction;
-  /** The function behind the operator routes; absent while its module does not exist. */
-  readonly operationsFunction?: HandlerFunction;
+  /** The function behind the operator routes (list, stop, redrive, resolve, fail). */
+  readonly operationsFunction: HandlerFunction;
 
   constructor(scope: Construct, id: string, props: ExecutionApiProps) {
     super(scope, id);
@@ -114,6 +111,11 @@ export class ExecutionApi extends Construct {
       ...common,
       environment: { ...environment, [ENV.stateMachineArn]: props.live.aliasArn },
       entry: API_ENTRIES.start,
+      // The deployed bundle validates with the schema's ajv standalone code, generated here, and
+      // carries no ajv compiler. Without bundling (in-process synthesis) nothing is generated.
+      ...(Stack.of(this).bundlingRequired
+        ? { bundleEntry: writeStartEntry(props.rootDir, spec.schema).entry }
+        : {}),
       timeout: Duration.seconds(15),
       description: `POST /${resource}: starts workflow ${spec.name}`,
       ...(props.startReservedConcurrency === null
@@ -148,9 +150,7 @@ export class ExecutionApi extends Construct {
       'states:DescribeExecution',
       'states:GetExecutionHistory',
     );
-    if (existsSync(join(props.rootDir, OPERATIONS_ENTRY))) {
-      this.operationsFunction = this.#operationsFunction(props, environment);
-    }
+    this.operationsFunction = this.#operationsFunction(props, environment);
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });
     const authorizationType =
@@ -218,9 +218,7 @@ export class ExecutionApi extends Construct {
         requestParameters: { 'method.request.path.correlation_id': true },
       },
     );
-    if (this.operationsFunction !== undefined) {
-      this.#operationRoutes(executions, validator, this.operationsFunction);
-    }
+    this.#operationRoutes(executions, validator, this.operationsFunction);
 
     Validations.of(api).acknowledge(...API_ACKNOWLEDGEMENTS);
     if (props.authorization === 'NONE') {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { App, type Environment } from 'aws-cdk-lib';
 import { HTTP_STEP_ENTRY, OPERATOR_ENTRY } from '../lambdas/contracts.ts';
-import { API_ENTRIES, OPERATIONS_ENTRY } from './api.ts';
+import { API_ENTRIES } from './api.ts';
 import { REPO_ROOT } from './repo-root.ts';
 import { contextEnvironment, contextOptions, environmentStackName } from './stack-options.ts';
 import {
@@ -147,11 +147,6 @@ export function buildApp(opts: BuildAppOptions = {}): BuiltApp {
     environment,
     warnings: [
       ...environmentWarnings(environment, specs),
-      ...(existsSync(join(rootDir, OPERATIONS_ENTRY))
-        ? []
-        : [
-            `warning: ${OPERATIONS_ENTRY} not found: the APIs are built without the operator routes (list, stop, redrive, resolve, fail)`,
-          ]),
       ...workflows.flatMap((workflow) => workflow.stack.warnings),
     ],
   };
@@ -196,7 +191,8 @@ function builtWorkflow(workflow: AnalyzedWorkflow, stack: WorkflowStack): BuiltW
 }
 
 /**
- * The modules the project itself provides: the API handlers, the HTTP step handler when used
+ * The modules the project itself provides: the API handlers (start, status, operations), the
+ * HTTP step handler when used
  * (HTTP steps and `compensate.request` run it), the operator function when a step awaits one.
  */
 function checkBuiltInModules(rootDir: string, specs: readonly WorkflowSpec[]): void {

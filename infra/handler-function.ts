@@ -38,6 +38,13 @@ export interface HandlerFunctionProps {
   readonly rootDir: string;
   /** Repo-relative handler module, e.g. `lambdas/steps/create-user-account.ts`. */
   readonly entry: string;
+  /**
+   * The file esbuild bundles when it is not `entry` (absolute, under `rootDir`): the start
+   * function's entry generated at synth. `Stepflow:Entry` still names `entry`, the source module
+   * the offline runtime runs.
+   * @default `entry`
+   */
+  readonly bundleEntry?: string;
   /** Environment variables, exactly as the handler reads them. */
   readonly environment: Record<string, string>;
   /** Lambda timeout. */
@@ -101,7 +108,7 @@ export class HandlerFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     this.function = new NodejsFunction(this, 'Function', {
-      entry: join(props.rootDir, props.entry),
+      entry: props.bundleEntry ?? join(props.rootDir, props.entry),
       handler: 'handler',
       projectRoot: props.rootDir,
       depsLockFilePath: join(props.rootDir, 'package-lock.json'),

@@ -11,10 +11,12 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
+  DEFAULTS,
   ENV,
   HTTP_STEP_ENTRY,
   KEY_PREFIX,
   OPERATOR_ENTRY,
+  OPERATOR_ENV,
   SHARED_HTTP_STEPS_ENV,
 } from '../lambdas/contracts.ts';
 import { HandlerFunction } from './handler-function.ts';
@@ -104,11 +106,20 @@ export class WorkflowFunctions extends Construct {
     this.steps = steps;
     this.stepVersions = versions;
 
-    if (spec.steps.some(awaitsOperator)) {
+    const awaiting = spec.steps.filter(awaitsOperator);
+    if (awaiting.length > 0) {
       this.operator = new HandlerFunction(this, 'Operator', {
         rootDir: props.rootDir,
         entry: OPERATOR_ENTRY,
-        environment: { ...props.environment },
+        // A stored task token is kept as long as the longest wait may last (its record's TTL).
+        environment: {
+          ...props.environment,
+          [OPERATOR_ENV.timeoutSeconds]: String(
+            Math.max(
+              ...awaiting.map((step) => step.operatorTimeoutSeconds ?? DEFAULTS.operatorTimeoutSeconds),
+            ),
+          ),
+        },
         timeout: Duration.seconds(10),
         logRetention: props.logRetention,
         description: `await_operator steps of ${spec.name}: stores the task token for an operator`,

@@ -2,12 +2,18 @@
  * The artifacts the offline runtime runs: each stack's synthesized template (in-process, or the
  * bundled cloud assembly in `cdk.out`) read into a local model, with the workflow spec it was
  * built from (for file:line messages, the API resource and the input examples).
+ *
+ * In-process, the start function runs from source: it gets `WORKFLOW_VALIDATOR_MODULE`, the
+ * validator module the synth step generates for its bundle (standalone-validator.ts), so local
+ * requests validate with the same generated code as the deployed function and no sandbox compiles
+ * the schema with ajv. A bundled `cdk.out` asset has that module inside already.
  */
 import { readFileSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { WorkflowSpec } from '../../infra/workflow/types.ts';
+import { API_ENV } from '../../lambdas/contracts.ts';
 import { type CfnTemplate, type LocalModel, readTemplate } from './template.ts';
 
 /** What {@link loadModels} reads. */
@@ -47,9 +53,14 @@ function readCloudAssembly(cdkOutDir: string): Array<[string, CfnTemplate]> {
   return templates;
 }
 
-async function synthesize(
-  opts: LoadModelsOptions,
-): Promise<{ templates: Array<[string, CfnTemplate]>; specs: WorkflowSpec[] }> {
+interface Synthesized {
+  readonly templates: Array<[string, CfnTemplate]>;
+  readonly specs: WorkflowSpec[];
+  /** Gives a model's start function the generated validator module (in-process synthesis only). */
+  readonly withValidatorModule?: (model: LocalModel, spec: WorkflowSpec) => LocalModel;
+}
+
+async function synthesize(opts: LoadModelsOptions): Promise<Synthesized> {
   // aws-cdk-lib is large: Node's on-disk compile cache makes later starts load it faster.
   enableCompileCache(join(tmpdir(), 'stepflow-node-compile-cache'));
   const { buildApp } = await import('../../infra/build-app.ts');
@@ -63,12 +74,25 @@ async function synthesize(
     ...(opts.environment === undefined ? {} : { environment: opts.environment }),
   });
   const assembly = app.synth();
+  const { API_ENTRIES } = await import('../../infra/api.ts');
+  const { writeStartEntry } = await import('../../lambdas/api/standalone-validator.ts');
+  const startModule = join(opts.rootDir, API_ENTRIES.start);
   return {
     templates: stacks.map((stack) => [
       stack.stackName,
       assembly.getStackByName(stack.stackName).template as CfnTemplate,
     ]),
     specs: stacks.map((stack) => stack.spec),
+    withValidatorModule: (model, spec) => {
+      if (!model.functions.some((fn) => fn.modulePath === startModule)) return model;
+      const { validatorModule } = writeStartEntry(opts.rootDir, spec.schema);
+      const functions = model.functions.map((fn) =>
+        fn.modulePath === startModule
+          ? { ...fn, env: { ...fn.env, [API_ENV.validatorModule]: validatorModule } }
+          : fn,
+      );
+      return { ...model, functions };
+    },
   };
 }
 
@@ -84,7 +108,7 @@ async function loadSpecs(opts: LoadModelsOptions): Promise<WorkflowSpec[]> {
  */
 export async function loadModels(opts: LoadModelsOptions): Promise<LoadedWorkflow[]> {
   const cdkOutDir = opts.bundled ? resolve(opts.cdkOutDir ?? join(opts.rootDir, 'cdk.out')) : undefined;
-  const { templates, specs } = cdkOutDir
+  const { templates, specs, withValidatorModule }: Synthesized = cdkOutDir
     ? { templates: readCloudAssembly(cdkOutDir), specs: await loadSpecs(opts) }
     : await synthesize(opts);
   if (templates.length === 0) throw new Error('no workflow stack found to run');
@@ -103,6 +127,6 @@ export async function loadModels(opts: LoadModelsOptions): Promise<LoadedWorkflo
         `stack ${stackName} runs workflow '${workflow}', which no workflow file defines${cdkOutDir ? ` (is ${cdkOutDir} older than the workflow files? run 'npx cdk synth')` : ''}`,
       );
     }
-    return { model, spec };
+    return { model: withValidatorModule?.(model, spec) ?? model, spec };
   });
 }

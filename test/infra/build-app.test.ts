@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -8,8 +16,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { API_ENTRIES } from '../../infra/api.ts';
 import { buildApp, REPO_ROOT } from '../../infra/build-app.ts';
 import { WorkflowError } from '../../infra/workflow/index.ts';
-import { HTTP_STEP_ENTRY } from '../../lambdas/contracts.ts';
-import { FAST, handlerModulesOf } from './stack-fixture.ts';
+import { HTTP_STEP_ENTRY, OPERATOR_ENV, operatorRecordKey } from '../../lambdas/contracts.ts';
+import { createOperatorHandler } from '../../lambdas/runtime/await-operator.ts';
+import { createWorkflowTable, startDynalite } from '../../local/dynamo.ts';
+import { FAST, handlerModulesOf, stubProject } from './stack-fixture.ts';
 
 /**
  * A throwaway project: three workflow files (the real one and two plain Tasker templates) and a
@@ -101,19 +111,84 @@ describe('buildApp', () => {
     }
   });
 
-  test('names a missing API module', () => {
+  /** A project with `present` modules only: buildApp names the first built-in one missing. */
+  const assertMissingModule = (present: readonly string[], missing: string) => {
     const partial = mkdtempSync(join(tmpdir(), 'build-app-partial-'));
     try {
       writeFileSync(join(partial, 'package-lock.json'), '{}');
-      for (const entry of stepEntries) {
+      for (const entry of present) {
         mkdirSync(dirname(join(partial, entry)), { recursive: true });
         writeFileSync(join(partial, entry), 'export const handler = async () => ({});\n');
       }
       assert.throws(() => buildApp({ rootDir: partial, configDir, ...FAST }), {
-        message: `built-in handler module lambdas/api/start-execution.ts not found under ${partial}`,
+        message: `built-in handler module ${missing} not found under ${partial}`,
       });
     } finally {
       rmSync(partial, { recursive: true, force: true });
+    }
+  };
+
+  test('names a missing API module', () => {
+    assertMissingModule(stepEntries, 'lambdas/api/start-execution.ts');
+  });
+
+  test('names a missing operations module: the operator routes are part of every API', () => {
+    assertMissingModule(
+      [...stepEntries, API_ENTRIES.start, API_ENTRIES.status],
+      'lambdas/api/operate-execution.ts',
+    );
+  });
+
+  test('the operator function keeps a task token as long as the longest operator wait', async () => {
+    // Two await_operator steps: 3600 s (the fixture's) and 7200 s.
+    const yaml = readFileSync(
+      join(REPO_ROOT, 'test/fixtures/workflows/valid/operated-orders.yaml'),
+      'utf8',
+    ).replace(
+      /( {2}- name: notify_customer\n {4}depends_on_step: charge_card\n)/,
+      '$1    on_failure: await_operator\n    operator_timeout_seconds: 7200\n',
+    );
+    assert.match(yaml, /operator_timeout_seconds: 7200/);
+    const project = stubProject({ 'orders.yaml': yaml });
+    const dynamo = await startDynalite();
+    try {
+      const [stack] = buildApp({ ...FAST, rootDir: project.rootDir, configDir: project.configDir }).stacks;
+      const operators = Object.values(
+        Template.fromStack(stack!).findResources('AWS::Lambda::Function'),
+      ).filter((fn) => fn.Metadata['Stepflow:Entry'] === 'lambdas/runtime/await-operator.ts');
+      assert.equal(operators.length, 1);
+      const variables = operators[0]!.Properties.Environment.Variables as Record<string, unknown>;
+      assert.equal(variables[OPERATOR_ENV.timeoutSeconds], '7200');
+
+      // The function's record expires after that many seconds.
+      await createWorkflowTable(dynamo.client, 'orders');
+      const now = 1_800_000_000_500;
+      const handler = createOperatorHandler({
+        env: {
+          TABLE_NAME: 'orders',
+          POWERTOOLS_LOG_LEVEL: 'ERROR',
+          [OPERATOR_ENV.timeoutSeconds]: String(variables[OPERATOR_ENV.timeoutSeconds]),
+        },
+        dynamodb: dynamo.client,
+        now: () => now,
+      });
+      await handler({
+        workflow: 'operated_orders',
+        step: 'charge_card',
+        correlation_id: 'ord-1',
+        task_token: 'token-1',
+        error: { Error: 'PermanentError' },
+        execution_id: 'arn:aws:states:us-east-1:000000000000:execution:operated_orders:ord-1',
+      });
+      const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
+      const key = operatorRecordKey('ord-1', 'charge_card');
+      const { Item } = await dynamo.client.send(
+        new GetItemCommand({ TableName: 'orders', Key: { pk: { S: key.pk }, sk: { S: key.sk } } }),
+      );
+      assert.equal(Item?.expires_at?.N, String(Math.ceil(now / 1000) + 7200));
+    } finally {
+      await dynamo.close();
+      rmSync(project.rootDir, { recursive: true, force: true });
     }
   });
 

@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { OPERATIONS_ENTRY } from '../../infra/api.ts';
+import { API_ENTRIES } from '../../infra/api.ts';
 import { REPO_ROOT } from '../../infra/build-app.ts';
+import { START_ENTRY_DIR } from '../../lambdas/api/standalone-validator.ts';
 import { userRegistrationStack } from './stack-fixture.ts';
 
 const outdir = mkdtempSync(join(tmpdir(), 'bundled-synth-'));
@@ -21,6 +22,53 @@ interface TemplateResource {
   Type: string;
   Properties: { Handler?: string; Runtime?: string; Environment?: { Variables?: Record<string, unknown> } };
   Metadata?: Record<string, string>;
+}
+
+type StartHandler = (event: unknown) => Promise<{ statusCode: number; body: string }>;
+
+/**
+ * Issue 14 §5: the start function's bundle is built from the entry generated at synth. Its
+ * sources are the schema's standalone validator and ajv's runtime helpers, never ajv's compiler,
+ * and its first request validates with that code (a 400 needs no table or Step Functions).
+ */
+async function assertStartBundle(
+  t: { diagnostic(message: string): void },
+  assetDir: string,
+  handler: StartHandler,
+  variables: Record<string, string>,
+): Promise<void> {
+  const { sources } = JSON.parse(readFileSync(join(assetDir, 'index.mjs.map'), 'utf8')) as {
+    sources: string[];
+  };
+  const ajv = sources.filter((source) => /node_modules\/ajv(-formats)?\//.test(source));
+  assert.ok(ajv.length > 0, 'the generated validator imports ajv runtime helpers');
+  for (const source of ajv)
+    assert.match(source, /node_modules\/ajv(-formats)?\/(dist|lib)\/(runtime|formats)\b/);
+  assert.ok(
+    sources.some((source) => source.includes(`${START_ENTRY_DIR}/`) && source.endsWith('/validator.mjs')),
+    'bundled from the generated entry',
+  );
+  const saved = { ...process.env };
+  Object.assign(process.env, variables, { AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'ERROR' });
+  try {
+    const refused = await handler({
+      httpMethod: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user_info: { email: 'not an email', plan: 'gold' } }),
+      isBase64Encoded: false,
+      requestContext: { domainName: 'api.test', path: '/v1/registrations', identity: {} },
+    });
+    assert.equal(refused.statusCode, 400, refused.body);
+    assert.deepEqual((JSON.parse(refused.body) as { errors: unknown }).errors, [
+      { field: '/user_info/name', problem: 'is required' },
+      { field: '/user_info/email', problem: 'must match format "email"' },
+      { field: '/user_info/plan', problem: 'must be one of: free, pro, enterprise' },
+    ]);
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+  t.diagnostic(`start function bundle: ${statSync(join(assetDir, 'index.mjs')).size} bytes`);
 }
 
 test('cdk synth bundles every function with esbuild into a loadable ESM handler', async (t) => {
@@ -43,11 +91,12 @@ test('cdk synth bundles every function with esbuild into a loadable ESM handler'
   // Exactly the functions the in-process synthesis has (steps, undo, API, operations).
   const { template: inProcess } = userRegistrationStack();
   assert.equal(functions.length, Object.keys(inProcess.findResources('AWS::Lambda::Function')).length);
-  assert.ok(functions.length >= 7 + (existsSync(join(REPO_ROOT, OPERATIONS_ENTRY)) ? 1 : 0));
+  assert.ok(functions.length >= 8);
   // The bundle's own imports of the SDK resolve from the repository's node_modules, as they would
   // from the runtime's in AWS.
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(outdir, 'node_modules'));
   let sdkExternal = 0;
+  let startChecked = 0;
   for (const fn of functions) {
     const entry = fn.Metadata?.['Stepflow:Entry'];
     assert.ok(entry, 'Stepflow:Entry metadata survives bundling');
@@ -73,6 +122,11 @@ test('cdk synth bundles every function with esbuild into a loadable ESM handler'
       else process.env[key] = value;
     }
     assert.equal(typeof module.handler, 'function', `${entry}: bundle exports handler`);
+    if (entry === API_ENTRIES.start) {
+      await assertStartBundle(t, assetDir, module.handler as StartHandler, Object.fromEntries(variables));
+      startChecked++;
+    }
   }
+  assert.equal(startChecked, 1, 'the start function was checked');
   assert.ok(sdkExternal > 0, 'the AWS SDK is imported from the runtime, not bundled');
 });
