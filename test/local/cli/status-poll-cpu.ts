@@ -1,0 +1,116 @@
+/**
+ * Measures the runtime's CPU spent on status reads while one registration with a ~9 s step runs
+ * and a CLI follows it: the same registration without a follower, with the old fixed 150 ms
+ * follow and with the back-off, interleaved. The follower runs in a child process, so the
+ * runtime process's `process.cpuUsage()` (its worker-thread sandboxes included) holds only the
+ * runtime's work. Not a test: run it by hand.
+ *
+ *   node test/local/cli/status-poll-cpu.ts [rounds, default 2]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createApiClient } from '../../../local/cli/api-client.ts';
+import { followExecution } from '../../../local/cli/step-lines.ts';
+
+const SLOW_STEP_MS = 9000;
+const MODES = ['none', 'fixed-150ms', 'backoff'] as const;
+type Mode = (typeof MODES)[number];
+
+if (process.argv[2] === 'follow') {
+  // The child: follow one execution, print how many status reads it took.
+  const [, , , resourceUrl, id, mode] = process.argv;
+  const client = createApiClient(resourceUrl!);
+  let reads = 0;
+  await followExecution(
+    () => {
+      reads++;
+      return client.status(id!);
+    },
+    () => {},
+    mode === 'fixed-150ms' ? { pollMs: 150 } : {},
+  );
+  process.stdout.write(`${reads}\n`);
+} else {
+  await measure(Number(process.argv[2] ?? 2));
+}
+
+async function measure(rounds: number): Promise<void> {
+  const { startLocalRuntime } = await import('../../../local/runtime/index.ts');
+  const ended = new Map<string, () => void>();
+  const runtime = await startLocalRuntime({
+    onExecutionStatusChange: (event) => {
+      if (event.detail.status !== 'RUNNING') ended.get(event.detail.name)?.();
+    },
+  });
+  try {
+    const workflow = runtime.workflow('user_registration');
+    const client = createApiClient(workflow.resourceUrl);
+    const services = runtime.services.user_registration!;
+    let n = 0;
+    const run = async (mode: Mode) => {
+      services.faults.set('billing', 'POST /profiles', { kind: 'latency', ms: SLOW_STEP_MS });
+      const id = `cpu-${process.pid}-${n++}`;
+      const done = new Promise<void>((resolve) => ended.set(id, resolve));
+      const before = process.cpuUsage();
+      const started = performance.now();
+      const answer = await client.start(
+        {
+          user_info: { email: `${id}@example.com`, name: 'Ada', plan: 'pro' },
+          billing_info: { payment_method: 'card_visa' },
+        },
+        { correlationId: id },
+      );
+      if (answer.status !== 202) throw new Error(`start answered ${answer.status}`);
+      const follower = mode === 'none' ? Promise.resolve('0') : followInChild(workflow.resourceUrl, id, mode);
+      const [reads] = await Promise.all([follower, done]);
+      const cpu = process.cpuUsage(before);
+      services.faults.clear();
+      return {
+        mode,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        wallMs: performance.now() - started,
+        reads: Number(reads),
+      };
+    };
+    await run('none'); // warm-up: sandboxes started, code JIT-compiled
+    const results: Awaited<ReturnType<typeof run>>[] = [];
+    for (let round = 0; round < rounds; round++) for (const mode of MODES) results.push(await run(mode));
+    const mean = (mode: Mode, key: 'cpuMs' | 'reads' | 'wallMs') => {
+      const of = results.filter((result) => result.mode === mode);
+      return of.reduce((sum, result) => sum + result[key], 0) / of.length;
+    };
+    const baseline = mean('none', 'cpuMs');
+    process.stdout.write(
+      `${execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim()}, ${rounds} rounds, slow step ${SLOW_STEP_MS} ms\n`,
+    );
+    for (const result of results)
+      process.stdout.write(
+        `  ${result.mode.padEnd(12)} cpu ${result.cpuMs.toFixed(1).padStart(7)} ms  wall ${result.wallMs.toFixed(0)} ms  reads ${result.reads}\n`,
+      );
+    for (const mode of MODES) {
+      const extra = mean(mode, 'cpuMs') - baseline;
+      const reads = mean(mode, 'reads');
+      process.stdout.write(
+        `${mode.padEnd(12)} runtime cpu ${mean(mode, 'cpuMs').toFixed(1)} ms, on status reads ${extra.toFixed(1)} ms, ${reads.toFixed(1)} reads${reads > 0 ? `, ${(extra / reads).toFixed(2)} ms per read` : ''}\n`,
+      );
+    }
+  } finally {
+    await runtime.close();
+  }
+}
+
+function followInChild(resourceUrl: string, id: string, mode: Mode): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'follow', resourceUrl, id, mode], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out.trim()) : reject(new Error(`follower exited ${code}`)),
+    );
+  });
+}
