@@ -1,11 +1,9 @@
 /**
- * The CLI's follow (`status`, `start --watch`) against a real status API on loopback whose
- * execution moves through a scripted timeline: every step change is printed, and the reads
+ * `npx stepflow status` (the follow `start --watch` uses too) against a real status API on
+ * loopback (test/local/cli/operator-api.ts) whose execution moves through a scripted timeline: every step change is printed, and the reads
  * back off while nothing changes, measured as requests counted at the server.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import {
   createApiClient,
@@ -14,6 +12,7 @@ import {
 } from '../../../local/cli/api-client.ts';
 import { createPollBackoff } from '../../../local/cli/poll-backoff.ts';
 import { followExecution, stepTransitions } from '../../../local/cli/step-lines.ts';
+import { cli, type FakeApi, type Routes, startFakeApi } from './operator-api.ts';
 
 test('the back-off grows ×1.5 from 100 ms to 1.5 s while nothing changes and resets on a change', () => {
   const backoff = createPollBackoff();
@@ -62,60 +61,75 @@ const TIMELINE: ReadonlyArray<{ readonly at: number; readonly label: string; rea
   { at: 4550, label: 'done', steps: [view('a', 'succeeded', 1), view('b', 'succeeded', 2)] },
 ];
 
-interface ScriptedApi {
-  readonly resourceUrl: string;
-  /** Each GET: ms since the first one and the state it was answered with. */
-  readonly reads: Array<{ readonly at: number; readonly label: string }>;
-  close(): Promise<void>;
-}
-
-async function startScriptedApi(): Promise<ScriptedApi> {
-  const reads: Array<{ at: number; label: string }> = [];
-  let origin: number | undefined;
-  const server = createServer((req, res) => {
-    origin ??= Date.now();
-    const at = Date.now() - origin;
-    const state = TIMELINE.filter((entry) => entry.at <= at).at(-1) ?? TIMELINE[0]!;
-    reads.push({ at, label: state.label });
-    const done = state.label === 'done';
-    const body: ExecutionStatusDocument = {
-      correlation_id: decodeURIComponent((req.url ?? '').split('/').at(-1) ?? ''),
+/** The scripted document at `at` ms since the first read, and its state's label. */
+function scripted(at: number): { label: string; body: ExecutionStatusDocument } {
+  const state = TIMELINE.filter((entry) => entry.at <= at).at(-1) ?? TIMELINE[0]!;
+  const done = state.label === 'done';
+  return {
+    label: state.label,
+    body: {
+      correlation_id: 'ord-1',
       status: done ? 'SUCCEEDED' : 'RUNNING',
       started_at: '2026-01-01T00:00:00.000Z',
       stopped_at: done ? '2026-01-01T00:00:04.550Z' : null,
       steps: state.steps,
-    };
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    resourceUrl: `http://127.0.0.1:${port}/orders`,
-    reads,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    },
   };
 }
 
-/** Follows the scripted execution as `stepflow status` does without a TTY: the lines it prints. */
-async function follow(api: ScriptedApi, opts: { pollMs?: number } = {}): Promise<string[]> {
-  const client = createApiClient(api.resourceUrl);
+/** Each status read a server answered: ms since the first one and the state it was given. */
+type Reads = Array<{ readonly at: number; readonly label: string }>;
+
+/** `GET /orders/ord-1` answering the timeline, recording each read. */
+function timelineRoute(reads: Reads): Routes {
+  let origin: number | undefined;
+  return {
+    'GET /orders/ord-1': () => {
+      origin ??= Date.now();
+      const at = Date.now() - origin;
+      const { label, body } = scripted(at);
+      reads.push({ at, label });
+      return { status: 200, body };
+    },
+  };
+}
+
+const compact = (lines: readonly string[]) => lines.map((line) => line.replace(/\s+/g, ' ').trim());
+
+/** `npx stepflow status ord-1` without a TTY, as a user runs it: the step lines it prints. */
+async function followWithCli(api: FakeApi): Promise<string[]> {
+  const run = await cli('status', 'ord-1', '--workflow', 'orders', '--api', api.url);
+  assert.equal(run.code, 0, run.stderr);
+  const lines = run.stdout.split('\n');
+  assert.equal(lines[0], 'ord-1  RUNNING');
+  assert.match(run.stdout, /^SUCCEEDED in 4\.5 s$/m);
+  return compact(lines.filter((line) => line.startsWith('  ')));
+}
+
+/** The same follow at the former fixed 150 ms (the baseline the reads are compared with). */
+async function followFixed(api: FakeApi): Promise<string[]> {
+  const client = createApiClient(`${api.url}/orders`);
   const printed: string[] = [];
   const final = await followExecution(
     () => client.status('ord-1'),
     (status, previous) => printed.push(...stepTransitions(previous?.steps, status.steps)),
-    { ...opts, timeoutMs: 20_000 },
+    { pollMs: 150, timeoutMs: 20_000 },
   );
   assert.equal(final.status, 'SUCCEEDED');
-  return printed.map((line) => line.replace(/\s+/g, ' ').trim());
+  return compact(printed);
 }
 
-const gaps = (reads: ScriptedApi['reads']) => reads.slice(1).map((read, i) => read.at - reads[i]!.at);
+const gaps = (reads: Reads) => reads.slice(1).map((read, i) => read.at - reads[i]!.at);
 
 test('the follow prints every step change and reads less while nothing changes than at a fixed 150 ms', async () => {
-  const [backedOff, fixed] = await Promise.all([startScriptedApi(), startScriptedApi()]);
+  const backedOff: Reads = [];
+  const fixed: Reads = [];
+  const [cliApi, fixedApi] = await Promise.all([
+    startFakeApi({ orders: 'orders' }, timelineRoute(backedOff)),
+    startFakeApi({ orders: 'orders' }, timelineRoute(fixed)),
+  ]);
   try {
-    const [lines, fixedLines] = await Promise.all([follow(backedOff), follow(fixed, { pollMs: 150 })]);
+    const [lines, fixedLines] = await Promise.all([followWithCli(cliApi), followFixed(fixedApi)]);
     const expected = [
       '▶ a attempt 1 started',
       '✔ a attempt 1 1.2 s succeeded',
@@ -127,12 +141,12 @@ test('the follow prints every step change and reads less while nothing changes t
     assert.deepEqual(lines, expected);
     assert.deepEqual(fixedLines, expected, 'the fixed interval prints the same lines');
     // Every state that lasted longer than the cap was read at least once.
-    const seen = new Set(backedOff.reads.map((read) => read.label));
+    const seen = new Set(backedOff.map((read) => read.label));
     for (const label of ['a running', 'b running', 'b retrying', 'done']) assert.ok(seen.has(label), label);
 
-    const quiet = (reads: ScriptedApi['reads']) => reads.filter((read) => read.label === 'b running');
-    const quietBackedOff = quiet(backedOff.reads);
-    const quietFixed = quiet(fixed.reads);
+    const quiet = (reads: Reads) => reads.filter((read) => read.label === 'b running');
+    const quietBackedOff = quiet(backedOff);
+    const quietFixed = quiet(fixed);
     // Over 2.5 s: 100, 150, 225, 338, 507, 761 ms (7 reads at most) against ~16 at 150 ms.
     assert.ok(
       quietBackedOff.length * 2 <= quietFixed.length,
@@ -146,17 +160,17 @@ test('the follow prints every step change and reads less while nothing changes t
       );
     }
     // After the change to retrying the delay is back to the first one.
-    const firstRetrying = backedOff.reads.findIndex((read) => read.label === 'b retrying');
-    const afterChange = backedOff.reads[firstRetrying + 1]!.at - backedOff.reads[firstRetrying]!.at;
+    const firstRetrying = backedOff.findIndex((read) => read.label === 'b retrying');
+    const afterChange = backedOff[firstRetrying + 1]!.at - backedOff[firstRetrying]!.at;
     assert.ok(
       afterChange * 3 < Math.max(...quietGaps),
       `the read after a change comes ${afterChange} ms later, quiet gaps were ${quietGaps.join(', ')}`,
     );
     assert.ok(
-      backedOff.reads.length < fixed.reads.length,
-      `${backedOff.reads.length} reads in all with the back-off, ${fixed.reads.length} at 150 ms`,
+      backedOff.length < fixed.length,
+      `${backedOff.length} reads in all with the back-off, ${fixed.length} at 150 ms`,
     );
   } finally {
-    await Promise.all([backedOff.close(), fixed.close()]);
+    await Promise.all([cliApi.close(), fixedApi.close()]);
   }
 });
