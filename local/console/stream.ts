@@ -58,6 +58,7 @@ export async function streamExecution(
   res.write('retry: 1000\n\n');
   const deadline = Date.now() + MAX_STREAM_MS;
   let last = '';
+  let lastState = '';
   try {
     while (open && Date.now() < deadline) {
       let changed = false;
@@ -69,11 +70,13 @@ export async function streamExecution(
         }
         wake.watch(view.executionArn);
         const text = JSON.stringify(view);
-        changed = text !== last;
-        if (changed) {
+        if (text !== last) {
           res.write(`event: view\ndata: ${text}\n\n`);
           last = text;
         }
+        const state = stateOf(view);
+        changed = state !== lastState;
+        lastState = state;
         if (isFinal(view.status)) {
           send('end', { status: view.status });
           break;
@@ -87,6 +90,18 @@ export async function streamExecution(
     wake.close();
     res.end();
   }
+}
+
+/**
+ * The view without what grows by itself while nothing happens (a running step's duration, the
+ * timeline's axis to now): a view that differs only there is sent, but does not reset the back-off.
+ */
+function stateOf(view: ExecutionView): string {
+  return JSON.stringify({
+    ...view,
+    steps: view.steps.map(({ duration_ms: _grows, ...rest }) => rest),
+    timeline: { ...view.timeline, spanMs: 0 },
+  });
 }
 
 /** A sleep that a status change of the watched execution (or the page closing) cuts short. */

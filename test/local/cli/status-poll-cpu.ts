@@ -3,7 +3,10 @@
  * and a CLI follows it: the same registration without a follower, with the old fixed 150 ms
  * follow and with the back-off, interleaved. The follower runs in a child process, so the
  * runtime process's `process.cpuUsage()` (its worker-thread sandboxes included) holds only the
- * runtime's work. Not a test: run it by hand.
+ * runtime's work. Then the same with a console live page instead of the CLI: the console runs in
+ * the runtime's process, as `npm start` runs it, at its old fixed 250 ms and with the back-off
+ * plus the status-change events (the page's event stream is read in-process too). Not a test:
+ * run it by hand.
  *
  *   node test/local/cli/status-poll-cpu.ts [rounds, default 2]
  */
@@ -13,7 +16,7 @@ import { createApiClient } from '../../../local/cli/api-client.ts';
 import { followExecution } from '../../../local/cli/step-lines.ts';
 
 const SLOW_STEP_MS = 9000;
-const MODES = ['none', 'fixed-150ms', 'backoff'] as const;
+const MODES = ['none', 'fixed-150ms', 'backoff', 'console-250ms', 'console-new'] as const;
 type Mode = (typeof MODES)[number];
 
 if (process.argv[2] === 'follow') {
@@ -36,12 +39,36 @@ if (process.argv[2] === 'follow') {
 
 async function measure(rounds: number): Promise<void> {
   const { startLocalRuntime } = await import('../../../local/runtime/index.ts');
+  const { startConsole } = await import('../../../local/console/server.ts');
+  const { localConsoleWorkflows } = await import('../../../local/console/local-workflows.ts');
+  const { createStatusChangeHub } = await import('../../../local/runtime/status-events.ts');
   const ended = new Map<string, () => void>();
+  const changes = createStatusChangeHub();
   const runtime = await startLocalRuntime({
     onExecutionStatusChange: (event) => {
+      changes.publish(event);
       if (event.detail.status !== 'RUNNING') ended.get(event.detail.name)?.();
     },
   });
+  let consoleReads = 0;
+  const consoleOf = (opts: { pollMs?: number; statusChanges?: typeof changes }) =>
+    startConsole({
+      port: 0,
+      sfnEndpoint: runtime.sfnEndpoint,
+      workflows: localConsoleWorkflows(
+        runtime,
+        runtime.workflows.map((workflow) => workflow.spec),
+      ),
+      apiFetch: (url, init) => {
+        consoleReads++;
+        return fetch(url, init);
+      },
+      ...opts,
+    });
+  const consoles = {
+    'console-250ms': await consoleOf({ pollMs: 250 }),
+    'console-new': await consoleOf({ statusChanges: changes }),
+  };
   try {
     const workflow = runtime.workflow('user_registration');
     const client = createApiClient(workflow.resourceUrl);
@@ -61,7 +88,12 @@ async function measure(rounds: number): Promise<void> {
         { correlationId: id },
       );
       if (answer.status !== 202) throw new Error(`start answered ${answer.status}`);
-      const follower = mode === 'none' ? Promise.resolve('0') : followInChild(workflow.resourceUrl, id, mode);
+      const follower =
+        mode === 'none'
+          ? Promise.resolve('0')
+          : mode === 'console-250ms' || mode === 'console-new'
+            ? watchInConsole(consoles[mode].url, id)
+            : followInChild(workflow.resourceUrl, id, mode);
       const [reads] = await Promise.all([follower, done]);
       const cpu = process.cpuUsage(before);
       services.faults.clear();
@@ -95,7 +127,17 @@ async function measure(rounds: number): Promise<void> {
       );
     }
   } finally {
+    await Promise.all(Object.values(consoles).map((server) => server.close()));
     await runtime.close();
+  }
+
+  /** Reads the live page's event stream to its end; the status reads the console made. */
+  async function watchInConsole(consoleUrl: string, id: string): Promise<string> {
+    consoleReads = 0;
+    const response = await fetch(`${consoleUrl}api/workflows/user_registration/executions/${id}/events`);
+    const text = await response.text();
+    if (!text.includes('event: end')) throw new Error(`the stream of ${id} closed before the end`);
+    return String(consoleReads);
   }
 }
 

@@ -17,9 +17,17 @@ import {
 
 const ARN = 'arn:aws:states:us-east-1:000000000000:execution:Orders:ord-1';
 
-/** The fields the stream reads; the rest of a view only travels to the page. */
-const viewOf = (status: string, note: string): ExecutionView =>
-  ({ executionArn: ARN, status, note }) as unknown as ExecutionView;
+/**
+ * The fields the stream reads (the rest of a view only travels to the page); `grownMs` is what a
+ * running execution's view gains by itself between two reads: its step's duration, the axis.
+ */
+const viewOf = (status: string, grownMs = 0): ExecutionView =>
+  ({
+    executionArn: ARN,
+    status,
+    steps: [{ name: 'a', status: 'running', attempts: 1, duration_ms: grownMs }],
+    timeline: { startedAt: null, spanMs: grownMs, items: [] },
+  }) as unknown as ExecutionView;
 
 /** Serves one stream whose reads answer `current()`, recording when each read happened. */
 async function serveStream(
@@ -54,9 +62,10 @@ const eventFor = (executionArn: string, status: string): ExecutionStatusEvent =>
     redriveStatus: { status: 'NOT_REDRIVABLE' },
   } as unknown as Parameters<typeof toStatusEvent>[0]);
 
-test('a live stream reads less and less while its execution does not change', async () => {
+test('a live stream reads less and less while only durations grow, and sends each view', async () => {
   let status = 'RUNNING';
-  const { url, reads, server } = await serveStream(() => viewOf(status, 'same'), {
+  const opened = Date.now();
+  const { url, reads, server } = await serveStream(() => viewOf(status, Date.now() - opened), {
     pollMs: 50,
     maxPollMs: 800,
   });
@@ -72,6 +81,8 @@ test('a live stream reads less and less while its execution does not change', as
     assert.ok(reads.length <= 14, `${reads.length} reads in 2.5 s: gaps ${gaps.join(', ')}`);
     assert.ok(Math.max(...gaps) >= 700, `the delay reaches its cap: gaps ${gaps.join(', ')}`);
     assert.ok(gaps[0]! < 400, `the first delay is short: gaps ${gaps.join(', ')}`);
+    // Every read showed a longer duration, so every read was sent to the page.
+    assert.equal(text.match(/^event: view$/gm)?.length, reads.length);
   } finally {
     server.close();
   }
@@ -80,7 +91,7 @@ test('a live stream reads less and less while its execution does not change', as
 test("a status change of the stream's execution wakes it; another execution's does not", async () => {
   const hub = createStatusChangeHub();
   let status = 'RUNNING';
-  const { url, reads, server } = await serveStream(() => viewOf(status, 'same'), {
+  const { url, reads, server } = await serveStream(() => viewOf(status), {
     pollMs: 20_000,
     statusChanges: hub,
   });
