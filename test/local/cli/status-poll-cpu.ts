@@ -107,23 +107,28 @@ async function measure(rounds: number): Promise<void> {
     await run('none'); // warm-up: sandboxes started, code JIT-compiled
     const results: Awaited<ReturnType<typeof run>>[] = [];
     for (let round = 0; round < rounds; round++) for (const mode of MODES) results.push(await run(mode));
-    const mean = (mode: Mode, key: 'cpuMs' | 'reads' | 'wallMs') => {
-      const of = results.filter((result) => result.mode === mode);
-      return of.reduce((sum, result) => sum + result[key], 0) / of.length;
+    // Medians: on a shared machine one run can be slowed by a neighbour.
+    const median = (mode: Mode, key: 'cpuMs' | 'reads' | 'wallMs') => {
+      const sorted = results
+        .filter((result) => result.mode === mode)
+        .map((result) => result[key])
+        .sort((a, b) => a - b);
+      const mid = Math.floor(sorted.length / 2);
+      return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
     };
-    const baseline = mean('none', 'cpuMs');
+    const baseline = median('none', 'cpuMs');
     process.stdout.write(
       `${execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim()}, ${rounds} rounds, slow step ${SLOW_STEP_MS} ms\n`,
     );
     for (const result of results)
       process.stdout.write(
-        `  ${result.mode.padEnd(12)} cpu ${result.cpuMs.toFixed(1).padStart(7)} ms  wall ${result.wallMs.toFixed(0)} ms  reads ${result.reads}\n`,
+        `  ${result.mode.padEnd(13)} cpu ${result.cpuMs.toFixed(1).padStart(7)} ms  wall ${result.wallMs.toFixed(0)} ms  reads ${result.reads}\n`,
       );
     for (const mode of MODES) {
-      const extra = mean(mode, 'cpuMs') - baseline;
-      const reads = mean(mode, 'reads');
+      const extra = median(mode, 'cpuMs') - baseline;
+      const reads = median(mode, 'reads');
       process.stdout.write(
-        `${mode.padEnd(12)} runtime cpu ${mean(mode, 'cpuMs').toFixed(1)} ms, on status reads ${extra.toFixed(1)} ms, ${reads.toFixed(1)} reads${reads > 0 ? `, ${(extra / reads).toFixed(2)} ms per read` : ''}\n`,
+        `${mode.padEnd(13)} median runtime cpu ${median(mode, 'cpuMs').toFixed(1)} ms, wall ${median(mode, 'wallMs').toFixed(0)} ms, on status reads ${extra.toFixed(1)} ms, ${reads.toFixed(1)} reads${reads > 0 ? `, ${(extra / reads).toFixed(2)} ms per read` : ''}\n`,
       );
     }
   } finally {
