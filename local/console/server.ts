@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { type ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import { type WorkflowGraph, workflowDrawGraph } from '../../lambdas/graph/index.ts';
+import { STATUS_BACKOFF } from '../cli/poll-backoff.ts';
 import { renderSvg } from '../graph/svg.ts';
 import { type Asset, buildAssets } from './assets.ts';
 import { exampleInput } from './example-input.ts';
@@ -19,7 +20,7 @@ import {
   readExecutionView,
   startExecution,
 } from './sources.ts';
-import { streamExecution } from './stream.ts';
+import { type StatusChangeSource, type StreamPacing, streamExecution } from './stream.ts';
 import {
   EXECUTION_STATUSES,
   executionPage,
@@ -62,8 +63,18 @@ export interface ConsoleOptions {
   readonly host?: string;
   /** @default 3001 (0 picks a free port) */
   readonly port?: number;
-  /** How often a live page's server side reads the execution again. @default 250 */
+  /**
+   * How soon a live page's server side reads the execution again after a change; the delay then
+   * grows ×1.5 per read that saw none, up to `maxPollMs`. @default 250
+   */
   readonly pollMs?: number;
+  /** The longest delay between two reads of a live page. @default 1500 (`pollMs` when only it is given) */
+  readonly maxPollMs?: number;
+  /**
+   * The local runtime's status-change events: a live page reads again at once when its execution
+   * starts, ends or is redriven, instead of at its next read. @default none (reads on the back-off only)
+   */
+  readonly statusChanges?: StatusChangeSource;
 }
 
 /** The running console. */
@@ -110,7 +121,11 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       return [workflow.name, { workflow, card }];
     }),
   );
-  const pollMs = options.pollMs ?? 250;
+  const pacing: StreamPacing = {
+    pollMs: options.pollMs ?? 250,
+    maxPollMs: options.maxPollMs ?? (options.pollMs === undefined ? STATUS_BACKOFF.maxMs : options.pollMs),
+    ...(options.statusChanges ? { statusChanges: options.statusChanges } : {}),
+  };
   /** `http://127.0.0.1:3001`, known once listening. */
   let ownOrigin = '';
 
@@ -176,7 +191,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
         req,
         res,
         () => readExecutionView(sources, { ...workflow, resourceUrl: card.resourceUrl }, id),
-        pollMs,
+        pacing,
       );
     }
     const view = await readExecutionView(sources, { ...workflow, resourceUrl: card.resourceUrl }, id);

@@ -163,3 +163,41 @@ export function createWebhookSink(url: string, opts: WebhookSinkOptions = {}): W
     flush: () => tail,
   };
 }
+
+/** Fans status-change events out to in-process listeners (the local console's live pages). */
+export interface StatusChangeHub {
+  /** Hands `event` to every listener subscribed now; a listener that throws does not stop the others. */
+  publish(event: ExecutionStatusEvent): void;
+  /** Calls `listener` on every published event until the returned unsubscribe is called. */
+  subscribe(listener: (event: ExecutionStatusEvent) => void): () => void;
+}
+
+/**
+ * A hub for the runtime's status-change events: `npm start` publishes each
+ * `onExecutionStatusChange` event to it and the console subscribes its live pages.
+ *
+ * @example
+ * const changes = createStatusChangeHub();
+ * const runtime = await startLocalRuntime({ onExecutionStatusChange: (event) => changes.publish(event) });
+ * const console = await startConsole({ sfnEndpoint: runtime.sfnEndpoint, statusChanges: changes, workflows });
+ */
+export function createStatusChangeHub(): StatusChangeHub {
+  const listeners = new Set<(event: ExecutionStatusEvent) => void>();
+  return {
+    publish(event) {
+      for (const listener of [...listeners]) {
+        try {
+          listener(event);
+        } catch {
+          // One page's failure is its own; the runtime and the other pages go on.
+        }
+      }
+    },
+    subscribe(listener) {
+      // A wrapper per call, so subscribing the same function twice needs two unsubscribes.
+      const entry = (event: ExecutionStatusEvent) => listener(event);
+      listeners.add(entry);
+      return () => listeners.delete(entry);
+    },
+  };
+}

@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { StepView } from '../../../local/cli/api-client.ts';
 import { stepTable, stepTransitions, summaryLine } from '../../../local/cli/step-lines.ts';
-
-const step = (name: string, status: string, attempts: number, extra: Partial<StepView> = {}): StepView => ({
-  name,
-  status,
-  attempts,
-  started_at: attempts > 0 ? '2026-01-01T00:00:00.000Z' : null,
-  duration_ms: attempts > 0 ? 1200 : null,
-  ...extra,
-});
-const compact = (lines: string[]) => lines.map((line) => line.replace(/\s+/g, ' ').trim());
+import { compact, step } from './step-views.ts';
 
 test('prints a start line, then an end line with attempt, duration and outcome', () => {
   assert.deepEqual(compact(stepTransitions(undefined, [step('a', 'running', 1), step('b', 'pending', 0)])), [

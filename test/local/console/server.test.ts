@@ -145,6 +145,41 @@ describe('the console server over HTTP', () => {
     }
   });
 
+  test("a live page wakes on its execution's status change, not at its next timed read", async () => {
+    let statusReads = 0;
+    // Reads every 5 s at the earliest: only the SUCCEEDED event can end the stream sooner.
+    const slow = await startConsole({
+      port: 0,
+      sfnEndpoint: stack.runtime.sfnEndpoint,
+      pollMs: 5000,
+      statusChanges: stack.statusChanges,
+      workflows: stack.workflows,
+      apiFetch: (url, init) => {
+        statusReads++;
+        return fetch(url, init);
+      },
+    });
+    stack.runtime.services.user_registration!.latencyMs = 100;
+    try {
+      const id = await startRun(stack.resourceUrl, registrationBody('server-wake'), 'server-wake');
+      const opened = Date.now();
+      const events = await readEvents(`${slow.url}api/workflows/user_registration/executions/${id}/events`);
+      const took = Date.now() - opened;
+      assert.deepEqual(events.at(-1), { event: 'end', data: { status: 'SUCCEEDED' } });
+      assert.equal(
+        (events.find((e) => e.event === 'view')?.data as ExecutionView | undefined)?.status,
+        'RUNNING',
+      );
+      assert.ok(took < 4000, `the stream ended ${took} ms after it opened (its timer is 5000 ms)`);
+      // The first read (RUNNING) and the one the event asked for (SUCCEEDED); a second event
+      // during the first read (none here: one start, one end) would add one more.
+      assert.ok(statusReads <= 3, `${statusReads} status reads`);
+    } finally {
+      stack.runtime.services.user_registration!.latencyMs = 0;
+      await slow.close();
+    }
+  });
+
   test('serves its bundled scripts, under 500 KB of JavaScript in all', async () => {
     const sizes = stack.console.assetSizes;
     const js = Object.entries(sizes).filter(([file]) => file.endsWith('.js'));

@@ -1,13 +1,14 @@
 /** A local runtime with the console in front of it, for the console tests. */
 import { loadWorkflows } from '../../../infra/workflow/index.ts';
 import { localConsoleWorkflows } from '../../../local/console/local-workflows.ts';
-import { type ConsoleServer, startConsole } from '../../../local/console/server.ts';
+import { type ConsoleServer, type ConsoleWorkflow, startConsole } from '../../../local/console/server.ts';
 import type { StatusDocument } from '../../../local/console/sources.ts';
 import {
   type LocalRuntime,
   type LocalRuntimeOptions,
   startLocalRuntime,
 } from '../../../local/runtime/index.ts';
+import { createStatusChangeHub, type StatusChangeHub } from '../../../local/runtime/status-events.ts';
 
 export const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
 /** The non-series-parallel fixture (a->c, b->c, b->d) and its sleep-step handlers. */
@@ -19,20 +20,40 @@ export interface ConsoleStack {
   readonly console: ConsoleServer;
   /** `<api>/<resource>` of the (single) workflow. */
   readonly resourceUrl: string;
+  /** What the console shows (to start another console on the same runtime). */
+  readonly workflows: readonly ConsoleWorkflow[];
+  /** The runtime's status-change events, as `npm start` hands them to the console. */
+  readonly statusChanges: StatusChangeHub;
   close(): Promise<void>;
 }
 
 /** Starts the runtime (`configDir` as given, `config/` by default) and a console on a free port. */
 export async function startConsoleStack(opts: LocalRuntimeOptions = {}): Promise<ConsoleStack> {
-  const runtime = await startLocalRuntime({ timeScale: 50, ...opts });
+  const statusChanges = createStatusChangeHub();
+  const runtime = await startLocalRuntime({
+    timeScale: 50,
+    ...opts,
+    onExecutionStatusChange: (event) => {
+      opts.onExecutionStatusChange?.(event);
+      statusChanges.publish(event);
+    },
+  });
   try {
     const workflows = localConsoleWorkflows(runtime, loadWorkflows(opts.configDir ?? `${REPO_ROOT}config`));
     const resourceUrl = workflows[0]!.resourceUrl;
-    const server = await startConsole({ port: 0, sfnEndpoint: runtime.sfnEndpoint, pollMs: 100, workflows });
+    const server = await startConsole({
+      port: 0,
+      sfnEndpoint: runtime.sfnEndpoint,
+      pollMs: 100,
+      statusChanges,
+      workflows,
+    });
     return {
       runtime,
       console: server,
       resourceUrl,
+      workflows,
+      statusChanges,
       close: async () => {
         await server.close();
         await runtime.close();
