@@ -17,6 +17,7 @@ import { printEndpoints, printExamples, runDemo } from './demo.ts';
 import { type LocalRuntime, type LocalWorkflow, PortInUseError, startLocalRuntime } from './runtime/index.ts';
 import { assertPortsFree } from './runtime/ports.ts';
 import {
+  createStatusChangeHub,
   createWebhookSink,
   type ExecutionStatusEvent,
   formatStatusLine,
@@ -102,11 +103,18 @@ function portsOf(values: Values): Record<PortFlag, number> | string {
   return ports;
 }
 
-/** Where status-change events go: a printed line each, and the webhook when given. */
+/**
+ * The runtime's status-change events, passed on to the console's live pages so a page reads its
+ * execution again at once when it starts, ends or is redriven.
+ */
+const statusChanges = createStatusChangeHub();
+
+/** Where status-change events go: a printed line each, the webhook when given, the console's pages. */
 function eventSink(values: Values, webhook: WebhookSink | undefined): (event: ExecutionStatusEvent) => void {
   return (event) => {
     if (!values['quiet-events']) out(`  event  ${formatStatusLine(event)}`);
     webhook?.send(event);
+    statusChanges.publish(event);
   };
 }
 
@@ -269,6 +277,7 @@ async function main(): Promise<number> {
       consoleServer = await startConsole({
         port: ports['console-port'],
         sfnEndpoint: runtime.sfnEndpoint,
+        statusChanges,
         workflows: localConsoleWorkflows(
           runtime,
           runtime.workflows.map((workflow) => workflow.spec),
