@@ -683,3 +683,19 @@ export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
 // --- w3-perf --- (additions by this part only; keep this marker)
 
 // --- end w3-perf ---
+
+// --- w4-retry --- (additions by this part only; keep this marker)
+
+/**
+ * The values Step Functions gives a Retrier field it omits (Amazon States Language, "Retrying after
+ * an error"). The compiler leaves out every field equal to its default, which keeps the definition
+ * small (issue 14's size target), and the local engine fills the same defaults back in.
+ */
+export const ASL_RETRIER_DEFAULTS = {
+  IntervalSeconds: 1,
+  MaxAttempts: 3,
+  BackoffRate: 2,
+  JitterStrategy: 'NONE',
+} as const;
+
+// --- end w4-retry ---
