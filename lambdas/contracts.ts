@@ -698,4 +698,20 @@ export const ASL_RETRIER_DEFAULTS = {
   JitterStrategy: 'NONE',
 } as const;
 
+/**
+ * What the Node.js Lambda runtime reports for an exception thrown outside the handler's promise
+ * chain (a timer, an event listener): the error's own name, not a `Runtime.*` one, and then the
+ * process exits (status 129). The step runtime gives every error it lets out a name of its own
+ * (`RetryableError`, `PermanentError`, ...), so a step failing with one of these built-in names
+ * died of an uncaught exception: the compiler retries them with the crash errors. An uncaught
+ * error of another class keeps its class name, which no Retrier lists.
+ */
+export const UNCAUGHT_EXCEPTION_ERRORS = [
+  'Error',
+  'TypeError',
+  'RangeError',
+  'ReferenceError',
+  'SyntaxError',
+] as const;
+
 // --- end w4-retry ---

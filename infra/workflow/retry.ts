@@ -12,6 +12,7 @@ import {
   RETRYABLE_ERROR,
   retryAfterBucketsUpTo,
   retryAfterErrorName,
+  UNCAUGHT_EXCEPTION_ERRORS,
 } from '../../lambdas/contracts.ts';
 import { circuitOpenAttempts } from './circuit-breaker.ts';
 import type { StepSpec } from './types.ts';
@@ -55,9 +56,9 @@ export function inProgressIntervalSeconds(step: StepSpec): number {
  * 3. the step's own errors with its backoff: `RetryableError`, `States.Timeout` and
  *    `Sandbox.Timedout` (the Lambda's own timeout, which can win the race against the Task's equal
  *    TimeoutSeconds) unless default_retryable is false, then `retry_on` names;
- * 4. crashes of the function's process (`Runtime.ExitError`, `Runtime.OutOfMemory`, ...), with
- *    the same backoff and limit (step idempotency makes the retry safe), also when
- *    default_retryable is false;
+ * 4. crashes of the function's process (`Runtime.ExitError`, `Runtime.OutOfMemory`, ..., and the
+ *    built-in error names an uncaught exception is reported under), with the same backoff and
+ *    limit (step idempotency makes the retry safe), also when default_retryable is false;
  * 5. Lambda service errors and throttles, with the same backoff.
  * `PermanentError` matches none of them. A limit of 0 emits only the first two.
  * Fields are given in full here; {@link aslRetrierFields} drops those equal to AWS's defaults.
@@ -102,7 +103,7 @@ export function retriersFor(step: StepSpec): AslRetrier[] {
   };
   const own: string[] = step.retryable ? [RETRYABLE_ERROR, 'States.Timeout', LAMBDA_TIMEOUT_ERROR] : [];
   const lambda: string[] = [...LAMBDA_SERVICE_ERRORS];
-  const crash: string[] = [...LAMBDA_CRASH_ERRORS];
+  const crash: string[] = [...LAMBDA_CRASH_ERRORS, ...UNCAUGHT_EXCEPTION_ERRORS];
   const taken = new Set([...own, ...lambda, ...crash, CIRCUIT_OPEN_ERROR, IDEMPOTENCY_IN_PROGRESS_ERROR]);
   const errors = [...own, ...retry.retryOn.filter((name) => !taken.has(name))];
   if (errors.length > 0) retriers.push({ ErrorEquals: errors, ...backoff });

@@ -9,7 +9,11 @@ import {
   WorkflowError,
   type WorkflowSpec,
 } from '../../../infra/workflow/index.ts';
-import { LAMBDA_CRASH_ERRORS, LAMBDA_SERVICE_ERRORS } from '../../../lambdas/contracts.ts';
+import {
+  LAMBDA_CRASH_ERRORS,
+  LAMBDA_SERVICE_ERRORS,
+  UNCAUGHT_EXCEPTION_ERRORS,
+} from '../../../lambdas/contracts.ts';
 import { type Invocation, runLocally } from './asl-analysis.ts';
 
 /** A one-step workflow (plus an optional follower) with the given step fields and workflow fields. */
@@ -25,7 +29,7 @@ function taskState(spec: WorkflowSpec): Record<string, unknown> {
 }
 
 const LAMBDA = [...LAMBDA_SERVICE_ERRORS];
-const CRASH = [...LAMBDA_CRASH_ERRORS];
+const CRASH = [...LAMBDA_CRASH_ERRORS, ...UNCAUGHT_EXCEPTION_ERRORS];
 
 describe('retry mapping', () => {
   test('defaults: 3 retries, 1 s doubling capped at 30 s, full jitter, crashes and Lambda errors in their own Retriers', () => {
@@ -48,6 +52,12 @@ describe('retry mapping', () => {
           'Runtime.UnhandledPromiseRejection',
           'Runtime.OutOfMemory',
           'Lambda.Unknown',
+          // An uncaught exception: the runtime reports the error's own name, then the process exits.
+          'Error',
+          'TypeError',
+          'RangeError',
+          'ReferenceError',
+          'SyntaxError',
         ],
         MaxDelaySeconds: 30,
         JitterStrategy: 'FULL',
@@ -299,6 +309,21 @@ describe('failure mapping on the local executor', () => {
       failures: { call_service: ['Runtime.ExitError', ...inProgress(3)] },
     });
     assert.equal(mixed.invocations.length, 5, 'a crash (1 retry of 1), 3 in-progress waits, then the run');
+  });
+
+  test('an uncaught exception (reported under its own name) is retried as a crash, within the step limit', async () => {
+    const definition = renderDefinition(
+      workflow('    default_retry_limit: 2\n    default_retryable: false\n'),
+    );
+    const { invocations } = await runLocally(definition, {
+      failures: { call_service: ['TypeError', 'Runtime.ExitError'] },
+    });
+    assert.equal(invocations.length, 3);
+    await assert.rejects(
+      runLocally(definition, { failures: { call_service: ['TypeError', 'RangeError', 'Error'] } }),
+      (error: Error) => (error.cause as Error).name === 'Error',
+      'the third crash is past the limit of 2',
+    );
   });
 
   test('a RetryAfter bucket error is retried by its own Retrier', async () => {
