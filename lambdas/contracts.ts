@@ -683,3 +683,35 @@ export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
 // --- w3-perf --- (additions by this part only; keep this marker)
 
 // --- end w3-perf ---
+
+// --- w4-retry --- (additions by this part only; keep this marker)
+
+/**
+ * The values Step Functions gives a Retrier field it omits (Amazon States Language, "Retrying after
+ * an error"). The compiler leaves out every field equal to its default, which keeps the definition
+ * small (issue 14's size target), and the local engine fills the same defaults back in.
+ */
+export const ASL_RETRIER_DEFAULTS = {
+  IntervalSeconds: 1,
+  MaxAttempts: 3,
+  BackoffRate: 2,
+  JitterStrategy: 'NONE',
+} as const;
+
+/**
+ * What the Node.js Lambda runtime reports for an exception thrown outside the handler's promise
+ * chain (a timer, an event listener): the error's own name, not a `Runtime.*` one, and then the
+ * process exits (status 129). The step runtime gives every error it lets out a name of its own
+ * (`RetryableError`, `PermanentError`, ...), so a step failing with one of these built-in names
+ * died of an uncaught exception: the compiler retries them with the crash errors. An uncaught
+ * error of another class keeps its class name, which no Retrier lists.
+ */
+export const UNCAUGHT_EXCEPTION_ERRORS = [
+  'Error',
+  'TypeError',
+  'RangeError',
+  'ReferenceError',
+  'SyntaxError',
+] as const;
+
+// --- end w4-retry ---

@@ -3,19 +3,22 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { STEP_CONFIG_PAYLOAD_KEY, stepPayloadTemplate } from '../../lambdas/contracts.ts';
-import { retriersFor } from './retry.ts';
+import { aslRetrierFields, retriersFor } from './retry.ts';
 import type { StepSpec } from './types.ts';
 
 /** The step's Retriers (retry.ts) on a Task: the step's own Task and its undo Task alike. */
 export function addRetriers(task: tasks.LambdaInvoke, step: StepSpec): void {
-  for (const r of retriersFor(step)) {
+  // CDK leaves out each field given as undefined, so the defaults aslRetrierFields drops stay out.
+  for (const r of retriersFor(step).map(aslRetrierFields)) {
     task.addRetry({
       errors: r.ErrorEquals,
-      interval: Duration.seconds(r.IntervalSeconds),
-      backoffRate: r.BackoffRate,
-      maxAttempts: r.MaxAttempts,
+      ...(r.IntervalSeconds === undefined ? {} : { interval: Duration.seconds(r.IntervalSeconds) }),
+      ...(r.BackoffRate === undefined ? {} : { backoffRate: r.BackoffRate }),
+      ...(r.MaxAttempts === undefined ? {} : { maxAttempts: r.MaxAttempts }),
       ...(r.MaxDelaySeconds === undefined ? {} : { maxDelay: Duration.seconds(r.MaxDelaySeconds) }),
-      jitterStrategy: r.JitterStrategy === 'FULL' ? sfn.JitterType.FULL : sfn.JitterType.NONE,
+      ...(r.JitterStrategy === undefined
+        ? {}
+        : { jitterStrategy: r.JitterStrategy === 'FULL' ? sfn.JitterType.FULL : sfn.JitterType.NONE }),
     });
   }
 }

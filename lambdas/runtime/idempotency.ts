@@ -50,6 +50,11 @@ export const STEP_IDEMPOTENCY_KEY_PATH = '[state.correlation_id, step]';
  * A replayed result is reported through `onReplay` from this middleware's own `before`, which
  * sees the value the stock `before` returns for middy's early return; Powertools' own hook for it
  * (`cleanupMiddlewares` reading `request.internal[LOGGER_KEY]`) is an internal of its packages.
+ *
+ * The result is stored as its JSON text ({@link storedResult}), not as a DynamoDB map: the SDK's
+ * `marshall` reads `value.constructor` to tell a plain object from a class instance, so a result
+ * holding a `constructor` key (a service's answer, echoed) could not be written, and a step whose
+ * call already succeeded would fail. JSON text keeps every key a JSON document may have.
  */
 export function stepIdempotency(opts: StepIdempotencyOptions): MiddlewareObj {
   const persistenceStore = persistenceLayer(opts);
@@ -66,15 +71,42 @@ export function stepIdempotency(opts: StepIdempotencyOptions): MiddlewareObj {
   return {
     before: async (request) => {
       const replayed: unknown = await inner.before?.(request);
-      if (replayed !== undefined) opts.onReplay?.(request);
-      return replayed;
+      if (replayed === undefined) return undefined;
+      opts.onReplay?.(request);
+      return resultFromStore(replayed);
     },
-    after: inner.after,
+    after: async (request) => {
+      // Powertools stores `request.response`; the handler's answer is given back unchanged.
+      const response: unknown = request.response;
+      request.response = storedResult(response);
+      try {
+        await inner.after?.(request);
+      } finally {
+        request.response = response;
+      }
+    },
     onError: async (request) => {
       if (request.error?.name === IDEMPOTENCY_IN_PROGRESS_ERROR) return;
       await inner.onError?.(request);
     },
   } as MiddlewareObj;
+}
+
+/**
+ * A step result as its idempotency record keeps it: JSON text. `undefined` (a handler returning
+ * nothing) stays undefined, which Powertools stores as no data.
+ */
+export function storedResult(result: unknown): unknown {
+  return result === undefined ? undefined : JSON.stringify(result);
+}
+
+/**
+ * A stored result back as the value the handler returned. Step results are objects, so a string
+ * is always {@link storedResult}'s text; a record written as a map (before results were stored as
+ * text, e.g. kept by `--data-dir`) is returned as it is.
+ */
+export function resultFromStore(stored: unknown): unknown {
+  return typeof stored === 'string' ? JSON.parse(stored) : stored;
 }
 
 /**

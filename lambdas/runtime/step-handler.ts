@@ -154,11 +154,16 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
 
   // The breaker lives in the workflow table: without one (ad-hoc runs) there is no breaker.
   const keyPrefix = config.functionName ?? `${config.workflow}.${config.step}`;
-  const tableName = config.circuitBreaker === 'off' ? undefined : config.tableName;
-  const client = tableName === undefined ? undefined : (opts.dynamodb ?? sharedDynamoClient(config.region));
+  const breakerOn = config.circuitBreaker !== 'off';
+  const tableName = config.tableName;
+  const needsClient = tableName !== undefined && (breakerOn || config.honorRetryAfter);
+  const client = needsClient ? (opts.dynamodb ?? sharedDynamoClient(config.region)) : undefined;
   const breakerStore =
-    tableName !== undefined && client !== undefined ? dynamoBreakerStore({ client, tableName }) : undefined;
-  const circuitWaits =
+    tableName !== undefined && client !== undefined && breakerOn
+      ? dynamoBreakerStore({ client, tableName })
+      : undefined;
+  // In-progress waits happen with the breaker off too, so the count does not depend on it.
+  const retrierWaits =
     tableName !== undefined && client !== undefined && config.honorRetryAfter
       ? dynamoCircuitWaits({
           client,
@@ -176,7 +181,7 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
       payloadSchema: envelopeSchema(opts.inputSchema),
       invocationOf,
       breakerStore,
-      circuitWaits,
+      retrierWaits,
     }),
   );
   if (config.tableName !== undefined) {

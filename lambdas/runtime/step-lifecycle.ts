@@ -78,10 +78,11 @@ export interface LifecycleParts {
   readonly breakerStore?: BreakerStore | undefined;
   /**
    * Steps with `honor_retry_after` (which enforce their retry limit themselves): where the
-   * invocation's open-breaker waits are counted, so they do not spend the step's own retries.
+   * invocation's waits on Retriers of their own (an open breaker, an in-progress record) are
+   * counted, so they do not spend the step's own retries.
    * @default none: every retry counts
    */
-  readonly circuitWaits?: CircuitWaitStore | undefined;
+  readonly retrierWaits?: CircuitWaitStore | undefined;
 }
 
 /**
@@ -116,12 +117,18 @@ export function stepLifecycle(parts: LifecycleParts): MiddlewareObj {
     onError: async (request) => {
       const invocation = parts.invocationOf(request);
       const normalized = normalizeStepError(request.error);
-      const error = applyRetryPolicy(normalized, {
-        attempt: await ownAttempt(parts, invocation, normalized),
-        retryLimit: config.retryLimit,
-        honorRetryAfter: config.honorRetryAfter,
-        maxRetryAfterSeconds: config.maxRetryAfterSeconds,
-      });
+      const attempt = await ownAttempt(parts, invocation, normalized);
+      // An in-progress answer has a bounded Retrier of its own (infra/workflow/retry.ts): it is
+      // never renamed RetriesExhausted, or a crash's wait for its record would fail the step.
+      const error =
+        normalized.name === IDEMPOTENCY_IN_PROGRESS_ERROR
+          ? normalized
+          : applyRetryPolicy(normalized, {
+              attempt,
+              retryLimit: config.retryLimit,
+              honorRetryAfter: config.honorRetryAfter,
+              maxRetryAfterSeconds: config.maxRetryAfterSeconds,
+            });
       invocation.logger.warn('step failed', {
         duration_ms: elapsedMs(invocation),
         error_name: error.name,
@@ -135,26 +142,26 @@ export function stepLifecycle(parts: LifecycleParts): MiddlewareObj {
 
 /**
  * The attempt as the step's own retry limit sees it: `$$.State.RetryCount` less the times this
- * invocation identity waited out an open breaker (its CircuitOpen Retrier has a budget of its
- * own). Counted only for steps that enforce their limit (`honor_retry_after`), and read only at
+ * invocation identity waited on a Retrier of its own: an open breaker (CircuitOpen) or another
+ * invocation's in-progress record (IdempotencyAlreadyInProgressError), each with a budget of its
+ * own. Counted only for steps that enforce their limit (`honor_retry_after`), and read only at
  * the limit; if the count cannot be read or written, every retry counts (logged).
  */
 async function ownAttempt(parts: LifecycleParts, invocation: Invocation, error: Error): Promise<number> {
   const attempt = invocation.payload?.attempt ?? 0;
-  const waits = parts.circuitWaits;
+  const waits = parts.retrierWaits;
   const ctx = invocation.stepContext;
   if (!parts.config.honorRetryAfter || waits === undefined || ctx === undefined) return attempt;
   const id = `${ctx.correlationId}#${ctx.invocationStep}`;
   try {
-    if (error.name === CIRCUIT_OPEN_ERROR) {
+    if (error.name === CIRCUIT_OPEN_ERROR || error.name === IDEMPOTENCY_IN_PROGRESS_ERROR) {
       await waits.add(id);
       return attempt;
     }
-    const retryable = error.name === RETRYABLE_ERROR || error.name === IDEMPOTENCY_IN_PROGRESS_ERROR;
-    if (!retryable || attempt < parts.config.retryLimit) return attempt;
+    if (error.name !== RETRYABLE_ERROR || attempt < parts.config.retryLimit) return attempt;
     return Math.max(0, attempt - (await waits.count(id)));
   } catch (failure) {
-    invocation.logger.warn('open-breaker waits not counted; every retry counts', {
+    invocation.logger.warn('own-Retrier waits not counted; every retry counts', {
       reason: failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure),
     });
     return attempt;

@@ -3,10 +3,11 @@
  * and `States.TaskFailed` wildcards), the delay before each retry (IntervalSeconds, BackoffRate,
  * MaxDelaySeconds, JitterStrategy) and the per-Retrier attempt counters AWS keeps.
  */
+import { ASL_RETRIER_DEFAULTS } from '../../lambdas/contracts.ts';
 import { isTerminal, type StatesError } from './errors.ts';
 import type { Json } from './json.ts';
 
-/** One entry of a state's `Retry`. */
+/** One entry of a state's `Retry`; an omitted field takes AWS's default (`ASL_RETRIER_DEFAULTS`). */
 export interface Retrier {
   readonly ErrorEquals: readonly string[];
   /** @default 1 */
@@ -77,9 +78,10 @@ export class RetryCounters {
     const retrier = this.#retriers[index];
     if (!retrier) return undefined;
     const done = this.#attempts[index]!;
-    if (done >= (retrier.MaxAttempts ?? 3)) return undefined;
+    const { IntervalSeconds, MaxAttempts, BackoffRate } = { ...ASL_RETRIER_DEFAULTS, ...retrier };
+    if (done >= MaxAttempts) return undefined;
     this.#attempts[index] = done + 1;
-    let seconds = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** done;
+    let seconds = IntervalSeconds * BackoffRate ** done;
     if (retrier.MaxDelaySeconds !== undefined) seconds = Math.min(seconds, retrier.MaxDelaySeconds);
     let delayMs = Math.round(seconds * 1000);
     if (retrier.JitterStrategy === 'FULL') delayMs = Math.floor(this.#random() * (delayMs + 1));

@@ -144,6 +144,18 @@ process.on('unhandledRejection', (reason) => {
   process.exit(128);
 });
 
+/**
+ * Like the Node.js Lambda runtime: an exception thrown outside the handler's promise chain (in a
+ * timer or an event listener, during an invocation or after it) fails the invocation under the
+ * error's own name, with its stack as the trace, and ends the sandbox (exit status 129), so it is
+ * never handed another invocation. The compiler retries the built-in error names as crashes
+ * (`UNCAUGHT_EXCEPTION_ERRORS`); the step runtime names every error it lets out itself.
+ */
+process.on('uncaughtException', (error) => {
+  port.postMessage({ type: 'fatal', error: toPayload(error) } satisfies WorkerReply);
+  process.exit(129);
+});
+
 const loaded = await loadHandler();
 if (typeof loaded !== 'function') {
   port.postMessage({ type: 'init-error', error: loaded } satisfies WorkerReply);

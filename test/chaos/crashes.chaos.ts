@@ -7,6 +7,9 @@
  * `IdempotencyAlreadyInProgressError`; after that the step runs, and the service replays its
  * first answer for the same Idempotency-Key. Every registration SUCCEEDED, every side effect once.
  *
+ * The in-progress wait has a Retrier of its own (infra/workflow/retry.ts): six waits of a fifth of
+ * the step's timeout, which outlast the dead invocation's deadline.
+ *
  * At time scale 1: the in-progress record expires on the wall clock (the function's timeout),
  * which the engine's scaled Retrier waits would not outlast. So it lives in `npm run test:chaos`.
  */
@@ -42,11 +45,6 @@ describe('a worker killed mid-invocation of each step', () => {
   for (const [index, step] of STEPS.entries()) {
     test(`killed while ${step} calls its service: SUCCEEDED, the side effect applied once`, {
       timeout: 180_000,
-      // Known defect, printed on every run: the dead invocation's Powertools in-progress record
-      // lives until its Lambda deadline (the step timeout), longer than the step's backoff, so the
-      // step fails with IdempotencyAlreadyInProgressError (as on AWS). Needs a Retrier of its own
-      // for that error outlasting the step timeout (infra/workflow/retry.ts).
-      todo: 'a crash mid-call waits out the in-progress record longer than the step backoff; open',
     }, async () => {
       const kill = killerOf(runtime.lambdas);
       const { service, route } = STEP_ROUTES[step]!;

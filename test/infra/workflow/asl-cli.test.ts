@@ -61,7 +61,7 @@ describe('npm run asl', { concurrency: 3 }, () => {
     assert.equal(code, 0);
     assert.equal(
       stderr,
-      "test/fixtures/workflows/valid/budget-warning.yaml:6: warning: step 'slow_export' could run 487 s in the worst case (4 attempts x 120 s + 7 s of retry waits), longer than the workflow's timeout_seconds (300)\n",
+      "test/fixtures/workflows/valid/budget-warning.yaml:6: warning: step 'slow_export' could run 631 s in the worst case (4 attempts x 120 s + 151 s of retry waits), longer than the workflow's timeout_seconds (300)\n",
     );
     assert.equal(JSON.parse(stdout).StartAt, 'slow_export');
   });

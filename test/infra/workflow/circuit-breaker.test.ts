@@ -70,7 +70,7 @@ describe('circuit breaker settings', () => {
     assert.equal(workflowOff.steps[0]?.circuitBreaker, 'off');
   });
 
-  test('a step without a service has no breaker; a limit of 0 keeps only the CircuitOpen Retrier', () => {
+  test('a step without a service has no breaker; a limit of 0 keeps only the CircuitOpen and in-progress Retriers', () => {
     assert.equal(workflow('').steps[0]?.circuitBreaker, 'off');
     const states = renderDefinition(workflow(`    default_retry_limit: 0\n${SERVICE}`)).States as Record<
       string,
@@ -78,10 +78,15 @@ describe('circuit breaker settings', () => {
     >;
     const state = states.call_service;
     assert.ok(state);
-    assert.deepEqual(
-      state.Retry.map((r) => r.ErrorEquals),
-      [['CircuitOpen']],
-    );
+    assert.deepEqual(state.Retry, [
+      { ErrorEquals: ['CircuitOpen'], IntervalSeconds: 5, MaxAttempts: 60, BackoffRate: 1 },
+      {
+        ErrorEquals: ['IdempotencyAlreadyInProgressError'],
+        IntervalSeconds: 6,
+        MaxAttempts: 6,
+        BackoffRate: 1,
+      },
+    ]);
   });
 
   test('invalid settings are reported with file:line', () => {

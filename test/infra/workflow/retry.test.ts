@@ -9,7 +9,11 @@ import {
   WorkflowError,
   type WorkflowSpec,
 } from '../../../infra/workflow/index.ts';
-import { LAMBDA_CRASH_ERRORS, LAMBDA_SERVICE_ERRORS } from '../../../lambdas/contracts.ts';
+import {
+  LAMBDA_CRASH_ERRORS,
+  LAMBDA_SERVICE_ERRORS,
+  UNCAUGHT_EXCEPTION_ERRORS,
+} from '../../../lambdas/contracts.ts';
 import { type Invocation, runLocally } from './asl-analysis.ts';
 
 /** A one-step workflow (plus an optional follower) with the given step fields and workflow fields. */
@@ -25,21 +29,20 @@ function taskState(spec: WorkflowSpec): Record<string, unknown> {
 }
 
 const LAMBDA = [...LAMBDA_SERVICE_ERRORS];
-const CRASH = [...LAMBDA_CRASH_ERRORS];
+const CRASH = [...LAMBDA_CRASH_ERRORS, ...UNCAUGHT_EXCEPTION_ERRORS];
 
 describe('retry mapping', () => {
   test('defaults: 3 retries, 1 s doubling capped at 30 s, full jitter, crashes and Lambda errors in their own Retriers', () => {
+    // IntervalSeconds 1, MaxAttempts 3 and BackoffRate 2 are Step Functions' defaults: left out.
     assert.deepEqual(taskState(workflow('')).Retry, [
       {
-        ErrorEquals: [
-          'RetryableError',
-          'IdempotencyAlreadyInProgressError',
-          'States.Timeout',
-          'Sandbox.Timedout',
-        ],
-        IntervalSeconds: 1,
-        MaxAttempts: 3,
-        BackoffRate: 2,
+        ErrorEquals: ['IdempotencyAlreadyInProgressError'],
+        IntervalSeconds: 6,
+        MaxAttempts: 6,
+        BackoffRate: 1,
+      },
+      {
+        ErrorEquals: ['RetryableError', 'States.Timeout', 'Sandbox.Timedout'],
         MaxDelaySeconds: 30,
         JitterStrategy: 'FULL',
       },
@@ -49,29 +52,60 @@ describe('retry mapping', () => {
           'Runtime.UnhandledPromiseRejection',
           'Runtime.OutOfMemory',
           'Lambda.Unknown',
+          // An uncaught exception: the runtime reports the error's own name, then the process exits.
+          'Error',
+          'TypeError',
+          'RangeError',
+          'ReferenceError',
+          'SyntaxError',
         ],
-        IntervalSeconds: 1,
-        MaxAttempts: 3,
-        BackoffRate: 2,
         MaxDelaySeconds: 30,
         JitterStrategy: 'FULL',
       },
-      {
-        ErrorEquals: LAMBDA,
-        IntervalSeconds: 1,
-        MaxAttempts: 3,
-        BackoffRate: 2,
-        MaxDelaySeconds: 30,
-        JitterStrategy: 'FULL',
-      },
+      { ErrorEquals: LAMBDA, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
     ]);
+  });
+
+  test('a field is written only when it differs from the ASL default', () => {
+    const retry = taskState(
+      workflow(
+        '    retry:\n      interval_seconds: 2\n      backoff_rate: 3\n      jitter: none\n',
+        'retry_defaults:\n  limit: 4\n',
+      ),
+    ).Retry as Record<string, unknown>[];
+    assert.deepEqual(retry[1], {
+      ErrorEquals: ['RetryableError', 'States.Timeout', 'Sandbox.Timedout'],
+      IntervalSeconds: 2,
+      MaxAttempts: 4,
+      BackoffRate: 3,
+      MaxDelaySeconds: 30,
+    });
+  });
+
+  test('the in-progress Retrier waits out the step timeout: six waits of a fifth of it, rounded up', () => {
+    for (const [timeout, interval] of [
+      [30, 6],
+      [12, 3],
+      [7, 2],
+      [1, 1],
+    ] as const) {
+      const [first] = retriersFor(workflow(`    timeout_seconds: ${timeout}\n`).steps[0] as never);
+      assert.deepEqual(first, {
+        ErrorEquals: ['IdempotencyAlreadyInProgressError'],
+        IntervalSeconds: interval,
+        BackoffRate: 1,
+        MaxAttempts: 6,
+        JitterStrategy: 'NONE',
+      });
+      assert.ok(6 * interval > timeout, `6 x ${interval} s outlasts a ${timeout} s deadline`);
+    }
   });
 
   test('default_retry_limit N means N retries after the first attempt (MaxAttempts N)', () => {
     const retry = taskState(workflow('    default_retry_limit: 5\n')).Retry as { MaxAttempts: number }[];
     assert.deepEqual(
       retry.map((r) => r.MaxAttempts),
-      [5, 5, 5],
+      [6, 5, 5, 5],
     );
   });
 
@@ -80,13 +114,8 @@ describe('retry mapping', () => {
       '    retry:\n      interval_seconds: 3\n      jitter: none\n',
       'retry_defaults:\n  limit: 4\n  interval_seconds: 2\n  backoff_rate: 1.5\n  max_delay_seconds: 20\n',
     );
-    assert.deepEqual(retriersFor(spec.steps[0] as never)[0], {
-      ErrorEquals: [
-        'RetryableError',
-        'IdempotencyAlreadyInProgressError',
-        'States.Timeout',
-        'Sandbox.Timedout',
-      ],
+    assert.deepEqual(retriersFor(spec.steps[0] as never)[1], {
+      ErrorEquals: ['RetryableError', 'States.Timeout', 'Sandbox.Timedout'],
       IntervalSeconds: 3,
       BackoffRate: 1.5,
       MaxAttempts: 4,
@@ -95,8 +124,15 @@ describe('retry mapping', () => {
     });
   });
 
-  test('a limit of 0 emits no Retry field at all', () => {
-    assert.equal(taskState(workflow('    default_retry_limit: 0\n')).Retry, undefined);
+  test('a limit of 0 keeps only the in-progress Retrier (waiting calls no service)', () => {
+    assert.deepEqual(taskState(workflow('    default_retry_limit: 0\n')).Retry, [
+      {
+        ErrorEquals: ['IdempotencyAlreadyInProgressError'],
+        IntervalSeconds: 6,
+        MaxAttempts: 6,
+        BackoffRate: 1,
+      },
+    ]);
   });
 
   test('default_retryable false stops retrying RetryableError and timeouts but keeps crash and Lambda service retries', () => {
@@ -104,6 +140,15 @@ describe('retry mapping', () => {
     assert.deepEqual(
       retry.map((r) => r.ErrorEquals),
       [['IdempotencyAlreadyInProgressError'], CRASH, LAMBDA],
+      'no step Retrier at all: the in-progress, crash and Lambda service Retriers only',
+    );
+    const onlyRetryOn = retriersFor(
+      workflow('    default_retryable: false\n    retry:\n      retry_on: [QuotaExceededError]\n')
+        .steps[0] as never,
+    );
+    assert.deepEqual(
+      onlyRetryOn.map((r) => r.ErrorEquals),
+      [['IdempotencyAlreadyInProgressError'], ['QuotaExceededError'], CRASH, LAMBDA],
     );
   });
 
@@ -123,9 +168,8 @@ describe('retry mapping', () => {
       workflow('    retry:\n      retry_on: [QuotaExceededError, States.HeartbeatTimeout]\n')
         .steps[0] as never,
     );
-    assert.deepEqual(withExtra[0]?.ErrorEquals, [
+    assert.deepEqual(withExtra[1]?.ErrorEquals, [
       'RetryableError',
-      'IdempotencyAlreadyInProgressError',
       'States.Timeout',
       'Sandbox.Timedout',
       'QuotaExceededError',
@@ -152,10 +196,10 @@ describe('retry mapping', () => {
       assert.equal(r.MaxAttempts, 4);
     }
     assert.deepEqual(
-      retriers.slice(buckets.length).map((r) => r.ErrorEquals[0]),
+      retriers.slice(1 + buckets.length).map((r) => r.ErrorEquals[0]),
       ['RetryableError', CRASH[0], LAMBDA[0]],
     );
-    assert.equal(retriers.indexOf(buckets[0] as never), 0);
+    assert.equal(retriers.indexOf(buckets[0] as never), 1, 'right after the in-progress Retrier');
   });
 
   test('timeout_seconds becomes the Task TimeoutSeconds; the payload follows the contract', () => {
@@ -248,6 +292,40 @@ describe('failure mapping on the local executor', () => {
     );
   });
 
+  test('an in-progress answer is waited out by its own Retrier, spending none of the step retries (limit 0 too)', async () => {
+    // runLocally consumes the failure lists it is given, so each run gets fresh ones.
+    const inProgress = (n: number): string[] =>
+      Array.from({ length: n }, () => 'IdempotencyAlreadyInProgressError');
+    const none = renderDefinition(workflow('    default_retry_limit: 0\n    timeout_seconds: 5\n'));
+    const { invocations } = await runLocally(none, { failures: { call_service: inProgress(6) } });
+    assert.equal(invocations.length, 7, '6 in-progress answers, then the run');
+    await assert.rejects(
+      runLocally(none, { failures: { call_service: inProgress(7) } }),
+      (error: Error) => (error.cause as Error).name === 'IdempotencyAlreadyInProgressError',
+      'the seventh in-progress answer fails the step: the wait is bounded',
+    );
+    const one = renderDefinition(workflow('    default_retry_limit: 1\n    timeout_seconds: 5\n'));
+    const mixed = await runLocally(one, {
+      failures: { call_service: ['Runtime.ExitError', ...inProgress(3)] },
+    });
+    assert.equal(mixed.invocations.length, 5, 'a crash (1 retry of 1), 3 in-progress waits, then the run');
+  });
+
+  test('an uncaught exception (reported under its own name) is retried as a crash, within the step limit', async () => {
+    const definition = renderDefinition(
+      workflow('    default_retry_limit: 2\n    default_retryable: false\n'),
+    );
+    const { invocations } = await runLocally(definition, {
+      failures: { call_service: ['TypeError', 'Runtime.ExitError'] },
+    });
+    assert.equal(invocations.length, 3);
+    await assert.rejects(
+      runLocally(definition, { failures: { call_service: ['TypeError', 'RangeError', 'Error'] } }),
+      (error: Error) => (error.cause as Error).name === 'Error',
+      'the third crash is past the limit of 2',
+    );
+  });
+
   test('a RetryAfter bucket error is retried by its own Retrier', async () => {
     const definition = renderDefinition(workflow('    honor_retry_after: true\n'));
     const { invocations } = await runLocally(definition, {
@@ -258,25 +336,33 @@ describe('failure mapping on the local executor', () => {
 });
 
 describe('time budget', () => {
-  test("a step's worst case is attempts x timeout plus the capped backoff waits", () => {
+  test("a step's worst case is attempts x timeout plus the capped backoff waits and the in-progress waits", () => {
     const plain = stepBudget(workflow('    timeout_seconds: 30\n').steps[0] as never);
-    assert.deepEqual(plain, { seconds: 4 * 30 + (1 + 2 + 4), attempts: 4, waitSeconds: 7 });
+    assert.deepEqual(plain, { seconds: 4 * 30 + (1 + 2 + 4) + 6 * 6, attempts: 4, waitSeconds: 7 + 36 });
     const capped = stepBudget(
       workflow('    default_retry_limit: 8\n    timeout_seconds: 10\n').steps[0] as never,
     );
-    assert.equal(capped.waitSeconds, 1 + 2 + 4 + 8 + 16 + 30 + 30 + 30);
+    assert.equal(capped.waitSeconds, 1 + 2 + 4 + 8 + 16 + 30 + 30 + 30 + 6 * 2);
     const retryAfter = stepBudget(
       workflow('    timeout_seconds: 30\n    honor_retry_after: true\n    max_retry_after_seconds: 60\n')
         .steps[0] as never,
     );
-    assert.equal(retryAfter.seconds, 4 * 30 + 3 * 60);
+    assert.equal(retryAfter.seconds, 4 * 30 + 3 * 60 + 6 * 6);
+    const none = stepBudget(
+      workflow('    default_retry_limit: 0\n    timeout_seconds: 9\n').steps[0] as never,
+    );
+    assert.deepEqual(
+      none,
+      { seconds: 9 + 6 * 2, attempts: 1, waitSeconds: 12 },
+      'limit 0 still waits out a record',
+    );
   });
 
   test('warns when a step could outlast the workflow timeout', () => {
     const spec = workflow('    timeout_seconds: 60\n', 'timeout_seconds: 120\n');
     const { warnings } = analyzeWorkflow(spec);
     assert.deepEqual(warnings, [
-      "retry_test.yaml:4: warning: step 'call_service' could run 247 s in the worst case (4 attempts x 60 s + 7 s of retry waits), longer than the workflow's timeout_seconds (120)",
+      "retry_test.yaml:4: warning: step 'call_service' could run 319 s in the worst case (4 attempts x 60 s + 79 s of retry waits), longer than the workflow's timeout_seconds (120)",
     ]);
   });
 
@@ -286,8 +372,8 @@ describe('time budget', () => {
       'execution_type: express\n',
     );
     assert.equal(spec.executionType, 'EXPRESS');
-    // 2 attempts x 20 s + a 1 s wait: well inside Express's 300 s, so no error.
-    assert.deepEqual(analyzeWorkflow(spec).budget.worstCase, { seconds: 41, path: ['call_service'] });
+    // 2 attempts x 20 s + a 1 s wait + 6 in-progress waits of 4 s: inside Express's 300 s, so no error.
+    assert.deepEqual(analyzeWorkflow(spec).budget.worstCase, { seconds: 65, path: ['call_service'] });
   });
 
   test('the checks stage refuses an Express spec whose worst case exceeds 5 minutes', () => {
@@ -298,7 +384,7 @@ describe('time budget', () => {
       (error: WorkflowError) =>
         error instanceof WorkflowError &&
         error.message ===
-          "retry_test.yaml:1: express workflow could run 391 s in the worst case (critical path: call_service), over Express's 300 s limit (lower retry limits or timeouts, or use execution_type: standard)",
+          "retry_test.yaml:1: express workflow could run 463 s in the worst case (critical path: call_service), over Express's 300 s limit (lower retry limits or timeouts, or use execution_type: standard)",
     );
   });
 });

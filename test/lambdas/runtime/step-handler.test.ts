@@ -66,6 +66,28 @@ describe('step runtime: idempotency', () => {
     assert.equal(postsFor(state.correlation_id), 1);
   });
 
+  test("honor_retry_after: in-progress answers are never RetriesExhausted and spend none of the step's retries", async () => {
+    const env = { [ENV.honorRetryAfter]: 'true', [ENV.retryLimit]: '2', [ENV.requestTimeoutMs]: '600' };
+    // The first invocation holds the record until its call times out (a RetryableError).
+    h.sims.faults.set('user', 'POST /users', { kind: 'latency', ms: 1_500, times: 1 });
+    const state = registrationState();
+    const running = rejection(invoke(state, 0, 30_000, env));
+    await until(() => postsFor(state.correlation_id) === 1);
+    // RetryCount 1..3, past the limit of 2 from 2 on: the answers stay in-progress.
+    const waits = [await rejection(invoke(state, 1, 30_000, env))];
+    waits.push(await rejection(invoke(state, 2, 30_000, env)));
+    waits.push(await rejection(invoke(state, 3, 30_000, env)));
+    assert.deepEqual(
+      waits.map((e) => e.name),
+      Array(3).fill(IDEMPOTENCY_IN_PROGRESS_ERROR),
+    );
+    assert.equal((await running).name, RETRYABLE_ERROR);
+    // RetryCount 4 less 3 waits: own attempt 1 of the limit 2, so a 503 is still retryable.
+    h.sims.faults.set('user', 'POST /users', { kind: 'status', status: 503, times: 1 });
+    assert.equal((await rejection(invoke(state, 4, 30_000, env))).name, RETRYABLE_ERROR);
+    assert.equal(postsFor(state.correlation_id), 2, 'the duplicates called nothing');
+  });
+
   test('at-least-once delivery: the same attempt delivered twice does one side effect, logged as a replay', async () => {
     const state = registrationState();
     const payload = stepPayload(STEP, state, 0);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createLambdaAdapter, type InvokeOutcome } from '../../../local/runtime/lambda-adapter.ts';
@@ -22,6 +24,32 @@ function crashy(logicalId: string, memoryMb = 256): LocalFunction {
   };
 }
 
+/**
+ * A handler that throws outside its promise chain (from a timer) while its invocation is still
+ * out, or, with `afterReply`, just after answering. Written to a scratch directory: it counts its
+ * calls per sandbox, so a reused sandbox would show.
+ */
+const THROWER = `let calls = 0;
+export async function handler(event) {
+  calls += 1;
+  if (event.afterReply) {
+    setTimeout(() => { throw new RangeError('thrown after the reply'); }, 20);
+    return { calls };
+  }
+  if (event.throwOutside) {
+    setTimeout(() => { throw new TypeError('thrown outside the promise chain'); }, 0);
+    return new Promise(() => undefined);
+  }
+  return { calls };
+}
+`;
+const scratch = mkdtempSync(join(tmpdir(), 'sandbox-crash-'));
+writeFileSync(join(scratch, 'thrower.mjs'), THROWER);
+
+function thrower(logicalId: string): LocalFunction {
+  return { ...crashy(logicalId), modulePath: join(scratch, 'thrower.mjs') };
+}
+
 async function timed(run: () => Promise<InvokeOutcome>): Promise<[InvokeOutcome, number]> {
   const started = performance.now();
   const outcome = await run();
@@ -40,10 +68,20 @@ async function until(check: () => boolean, what: string): Promise<void> {
 
 describe('local Lambda adapter: crashed sandboxes', () => {
   const adapter = createLambdaAdapter({
-    functions: [crashy('ExitFn'), crashy('IdleExitFn'), crashy('OomFn', 64), crashy('KillFn')],
+    functions: [
+      crashy('ExitFn'),
+      crashy('IdleExitFn'),
+      crashy('OomFn', 64),
+      crashy('KillFn'),
+      thrower('ThrowFn'),
+      thrower('IdleThrowFn'),
+    ],
     compileCacheDir: '',
   });
-  after(() => adapter.close());
+  after(async () => {
+    await adapter.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
 
   test('process.exit() mid-invocation fails it with Runtime.ExitError; the next call runs at once on a fresh sandbox', async () => {
     const [crashed, crashMs] = await timed(() => adapter.invokeRaw('ExitFn', { attempt: 0 }));
@@ -89,6 +127,27 @@ describe('local Lambda adapter: crashed sandboxes', () => {
     assert.ok(rejectedMs < FAST_MS, `reported after ${rejectedMs} ms`);
     const next = await adapter.invokeRaw('ExitFn', {});
     assert.deepEqual(next.ok ? next.result : next.error, { calls: 1, threadCalls: 1 });
+  });
+
+  test("an exception thrown outside the promise chain fails the invocation under the error's own name, as the Node.js runtime reports it; the sandbox is not reused", async () => {
+    const [thrown, thrownMs] = await timed(() => adapter.invokeRaw('ThrowFn', { throwOutside: true }));
+    assert.ok(!thrown.ok, 'the invocation failed');
+    assert.equal(thrown.error.errorType, 'TypeError');
+    assert.equal(thrown.error.errorMessage, 'thrown outside the promise chain');
+    assert.equal(thrown.error.trace?.[0], 'TypeError: thrown outside the promise chain');
+    assert.ok(thrownMs < FAST_MS, `reported after ${thrownMs} ms`);
+    const [next, nextMs] = await timed(() => adapter.invokeRaw('ThrowFn', {}));
+    assert.deepEqual(next.ok ? next.result : next.error, { calls: 1 }, 'a fresh sandbox answered');
+    assert.ok(nextMs < FAST_MS, `the next call took ${nextMs} ms`);
+    assert.equal(adapter.stats().ThrowFn?.coldStarts, 2);
+  });
+
+  test('an exception thrown after the reply ends the sandbox while idle: the next call gets a fresh one', async () => {
+    const first = await adapter.invokeRaw('IdleThrowFn', { afterReply: true });
+    assert.deepEqual(first.ok ? first.result : first.error, { calls: 1 });
+    await until(() => adapter.stats().IdleThrowFn?.coldStarts === 2, 'the replacement sandbox');
+    const next = await adapter.invokeRaw('IdleThrowFn', {});
+    assert.deepEqual(next.ok ? next.result : next.error, { calls: 1 }, 'not the sandbox that threw');
   });
 
   test('killSandboxes kills a running invocation (Runtime.ExitError) and idle sandboxes alike', async () => {
