@@ -1,6 +1,5 @@
 import {
   CIRCUIT_OPEN_ERROR,
-  IDEMPOTENCY_IN_PROGRESS_ERROR,
   PERMANENT_ERROR,
   RETRIES_EXHAUSTED_ERROR,
   RETRY_AFTER_TOO_LONG_ERROR,
@@ -141,8 +140,9 @@ export interface RetryPolicyContext {
  */
 export function applyRetryPolicy(error: Error, ctx: RetryPolicyContext): Error {
   if (!ctx.honorRetryAfter) return error;
-  const retryable = error.name === RETRYABLE_ERROR || error.name === IDEMPOTENCY_IN_PROGRESS_ERROR;
-  if (!retryable) return error;
+  // An in-progress answer has a Retrier of its own and never counts against the limit
+  // (step-lifecycle.ts keeps it away from here).
+  if (error.name !== RETRYABLE_ERROR) return error;
   if (ctx.attempt >= ctx.retryLimit) {
     return renamed(
       error,
