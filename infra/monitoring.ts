@@ -14,12 +14,12 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { EXECUTION_STATUSES } from '../lambdas/contracts.ts';
 import {
   ALARM_DEFAULT,
   type AlarmKind,
   type AlarmSettings,
   type AlarmThreshold,
-  EXECUTION_STATUSES,
   type NotificationSettings,
 } from './workflow-options.ts';
 

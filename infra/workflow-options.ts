@@ -53,16 +53,6 @@ export interface AlarmSettings {
   readonly thresholds: Readonly<Record<AlarmKind, AlarmThreshold>>;
 }
 
-/** Execution statuses an EventBridge notification may match. */
-export const EXECUTION_STATUSES = [
-  'RUNNING',
-  'SUCCEEDED',
-  'FAILED',
-  'TIMED_OUT',
-  'ABORTED',
-  'PENDING_REDRIVE',
-] as const;
-
 /** Where a notification goes: exactly one ARN. */
 export interface NotificationTarget {
   readonly sns?: string;

@@ -364,6 +364,20 @@ export function undoStepId(step: string): string {
   return `${step}:undo`;
 }
 
+/**
+ * Step Functions' execution statuses: what ListExecutions filters on, what an EventBridge
+ * "Step Functions Execution Status Change" event carries (`notifications[].on`), what
+ * `stepflow list --status` and the console's filters accept.
+ */
+export const EXECUTION_STATUSES = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+] as const;
+
 /** A step's status in the status document (lambdas/api/execution-steps.ts) and the console. */
 export const STEP_STATUSES = [
   'pending',

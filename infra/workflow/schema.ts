@@ -4,6 +4,7 @@
  * text ("must be an integer from 0 to 100"), which the loader turns into `file:line:` diagnostics.
  */
 import { z } from 'zod';
+import { EXECUTION_STATUSES } from '../../lambdas/contracts.ts';
 
 /** Largest retry limit accepted: beyond this a workflow is misconfigured, not resilient. */
 export const MAX_RETRY_LIMIT = 100;
@@ -108,15 +109,6 @@ export const stepSchema = z.strictObject(
   { error: 'must be a mapping with at least a name (- name: my_step)' },
 );
 
-/** Execution statuses an EventBridge "Step Functions Execution Status Change" event carries. */
-export const EXECUTION_STATUSES = [
-  'RUNNING',
-  'SUCCEEDED',
-  'FAILED',
-  'TIMED_OUT',
-  'ABORTED',
-  'PENDING_REDRIVE',
-] as const;
 /** How the `live` alias moves to a new version (the alias's DeploymentPreference type). */
 export const DEPLOYMENT_TYPES = ['ALL_AT_ONCE', 'CANARY', 'LINEAR'] as const;
 /** Which final failures start the compensation chain. */

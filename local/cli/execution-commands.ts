@@ -1,5 +1,6 @@
 /** `stepflow start`, `status` and `list`: executions through a workflow's API and Step Functions. */
 import { type ExecutionStatus, paginateListExecutions } from '@aws-sdk/client-sfn';
+import { EXECUTION_STATUSES } from '../../lambdas/contracts.ts';
 import {
   ApiResponseError,
   type ExecutionListItem,
@@ -23,16 +24,6 @@ import {
   summaryLine,
 } from './step-lines.ts';
 import { pickWorkflow, resolveTarget, type Target, type TargetWorkflow, workflowNames } from './targets.ts';
-
-/** The values `list --status` accepts (Step Functions' execution statuses). */
-export const EXECUTION_STATUSES = [
-  'RUNNING',
-  'SUCCEEDED',
-  'FAILED',
-  'TIMED_OUT',
-  'ABORTED',
-  'PENDING_REDRIVE',
-] as const;
 
 /** Most executions `list --limit` fetches (pages of {@link LIST_PAGE_SIZE} through the API). */
 export const LIST_MAX = 1000;

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
+import { EXECUTION_STATUSES } from '../../lambdas/contracts.ts';
 import { type WorkflowGraph, workflowDrawGraph } from '../../lambdas/graph/index.ts';
 import { STATUS_BACKOFF } from '../cli/poll-backoff.ts';
 import { renderSvg } from '../graph/svg.ts';
@@ -21,14 +22,7 @@ import {
   startExecution,
 } from './sources.ts';
 import { type StatusChangeSource, type StreamPacing, streamExecution } from './stream.ts';
-import {
-  EXECUTION_STATUSES,
-  executionPage,
-  homePage,
-  problemPage,
-  type WorkflowCard,
-  workflowPage,
-} from './views/pages.ts';
+import { executionPage, homePage, problemPage, type WorkflowCard, workflowPage } from './views/pages.ts';
 
 /** One workflow the console shows. */
 export interface ConsoleWorkflow {

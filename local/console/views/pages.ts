@@ -1,6 +1,6 @@
 /** The console's three pages (and its error page), rendered complete on the server. */
 import type { ExecutionListItem } from '@aws-sdk/client-sfn';
-import { STEP_STATUSES } from '../../../lambdas/contracts.ts';
+import { EXECUTION_STATUSES, STEP_STATUSES } from '../../../lambdas/contracts.ts';
 import { formatDuration } from '../../../lambdas/graph/model.ts';
 import type { ExecutionView } from '../sources.ts';
 import { renderHeader, renderIo, renderSteps, renderTimeline, statusBadge } from './execution-parts.ts';
@@ -15,16 +15,6 @@ export interface WorkflowCard {
   readonly svg: string;
   readonly stepCount: number;
 }
-
-/** Execution statuses ListExecutions can filter on. */
-export const EXECUTION_STATUSES = [
-  'RUNNING',
-  'SUCCEEDED',
-  'FAILED',
-  'TIMED_OUT',
-  'ABORTED',
-  'PENDING_REDRIVE',
-] as const;
 
 function page(title: string, body: Html, script?: string): string {
   return html`<!doctype html>
