@@ -43,7 +43,14 @@ const CHECKS: readonly Check[] = [
   {
     name: 'tests (one shared process)',
     command: process.execPath,
-    args: ['--test', '--test-isolation=none', ...extra, ...sharedFiles()],
+    // Held in a pipe, where node --test would pick TAP: the same spec report as the live run.
+    args: [
+      '--test',
+      '--test-isolation=none',
+      ...(extra.some((arg) => arg.startsWith('--test-reporter')) ? [] : ['--test-reporter=spec']),
+      ...extra,
+      ...sharedFiles(),
+    ],
     live: false,
     alwaysPrint: true,
   },
