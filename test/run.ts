@@ -1,18 +1,19 @@
 /**
  * `npm test`: Biome, `tsc --noEmit` and every test tier, side by side rather than one after the
  * other (lint and typecheck mostly wait on the disk while the tests mostly wait on loopback, so
- * on 2 cores the three together take little longer than the tests alone).
+ * on 2 cores they add little to the tests' wall time).
  *
- * The tests stream to the terminal as they run; lint and typecheck output is held and printed
- * after them, with each check's verdict and wall time. The exit code is non-zero when any of the
- * three failed. Extra arguments go to `node --test` (e.g. `npm test -- --test-name-pattern=x`).
+ * The tests run as two `node --test` invocations (test/tiers.ts): the unit and local-part tiers
+ * in one shared process, and every other file in a process of its own, the heaviest first.
+ * The isolated files stream to the terminal as they run; the shared process's report, and lint
+ * and typecheck output when they fail, are held and printed after them, with each check's
+ * verdict and wall time. The exit code is non-zero when any check failed. Extra arguments go to
+ * both `node --test` runs (e.g. `npm test -- --test-name-pattern=x`).
  */
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-
-const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+import './compile-cache.ts';
+import { isolatedFiles, sharedFiles } from './tiers.ts';
 
 interface Check {
   readonly name: string;
@@ -20,6 +21,8 @@ interface Check {
   readonly args: readonly string[];
   /** Stream the output live (the tests) or hold it until the end (lint, typecheck). */
   readonly live: boolean;
+  /** Print the held output even when the check passed (a test report). @default false */
+  readonly alwaysPrint?: boolean;
 }
 
 interface Outcome {
@@ -29,12 +32,27 @@ interface Outcome {
   readonly output: string;
 }
 
+const extra = process.argv.slice(2);
 const CHECKS: readonly Check[] = [
   {
-    name: 'tests',
+    name: 'tests (a process per file)',
     command: process.execPath,
-    args: ['--test', '--test-concurrency=2', 'test/**/*.test.ts', ...process.argv.slice(2)],
+    args: ['--test', '--test-concurrency=2', ...extra, ...isolatedFiles()],
     live: true,
+  },
+  {
+    name: 'tests (one shared process)',
+    command: process.execPath,
+    // Held in a pipe, where node --test would pick TAP: the same spec report as the live run.
+    args: [
+      '--test',
+      '--test-isolation=none',
+      ...(extra.some((arg) => arg.startsWith('--test-reporter')) ? [] : ['--test-reporter=spec']),
+      ...extra,
+      ...sharedFiles(),
+    ],
+    live: false,
+    alwaysPrint: true,
   },
   { name: 'lint', command: 'biome', args: ['check', '.'], live: false },
   { name: 'typecheck', command: 'tsc', args: ['--noEmit'], live: false },
@@ -61,12 +79,9 @@ function run(check: Check): Promise<Outcome> {
   });
 }
 
-// Every process the tests spawn (synths, npm start, the CLI) loads aws-cdk-lib and the SDK again:
-// V8's on-disk compile cache lets them skip recompiling it (about half their start-up CPU here).
-process.env.NODE_COMPILE_CACHE ??= join(REPO_ROOT, 'node_modules', '.cache', 'node-compile-cache');
 const outcomes = await Promise.all(CHECKS.map(run));
 for (const outcome of outcomes) {
-  if (!outcome.check.live && outcome.code !== 0) {
+  if (!outcome.check.live && (outcome.code !== 0 || outcome.check.alwaysPrint)) {
     process.stdout.write(`\n--- ${outcome.check.name} ---\n${outcome.output}`);
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -9,7 +9,7 @@ import { removeRuntimeInfo, writeRuntimeInfo } from '../../local/cli/local-targe
 import { main } from '../../local/cli/stepflow.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
-import { copyWorkflow, runProcess } from './support.ts';
+import { copyWorkflow, runProcess, STEPFLOW_BIN } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -263,6 +263,13 @@ describe('the stepflow bin', () => {
   /** Runs `npx stepflow ...` the way a user does, in a shell pipeline when given. */
   const shell = (command: string) =>
     runProcess('bash', ['-o', 'pipefail', '-c', command], { cwd: ROOT, timeoutMs: 60_000 });
+
+  test("package.json's bin is the file the other tests run as the CLI", () => {
+    const { bin } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+    };
+    assert.equal(join(ROOT, bin.stepflow ?? ''), STEPFLOW_BIN);
+  });
 
   test('npx stepflow --help prints the commands on Node 24', async () => {
     const result = await shell('npx stepflow --help');

@@ -1,6 +1,6 @@
 /**
- * Issue 12 "Done when", offline, through `npx stepflow` (its own process, as a user runs it)
- * against the local stack `npm start` runs (in-process here, published for the CLI as `npm start`
+ * Issue 12 "Done when", offline, through the stepflow CLI in its own process (the bin that
+ * `npx stepflow` runs, as a user runs it; see support.ts `stepflow`) against the local stack `npm start` runs (in-process here, published for the CLI as `npm start`
  * publishes it):
  * - billing answers 503 past its retries and the execution ends FAILED (held for redrive); the
  *   fault is cleared and `npx stepflow redrive` makes it SUCCEEDED on the same execution ARN,

@@ -110,12 +110,17 @@ export function runProcess(
 /** The repository root (where `npx stepflow` resolves the project's bin). */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** The file package.json's `bin.stepflow` names, which `npx stepflow` runs. */
+export const STEPFLOW_BIN = join(REPO_ROOT, 'local', 'cli', 'stepflow.ts');
+
 /**
- * Runs `npx stepflow <args>` as a user does, in its own process from the repository root, with
- * the Node 24 running the tests first on PATH.
+ * Runs the stepflow CLI in its own process from the repository root, as `npx stepflow <args>`
+ * does once npx has found the bin: the bin's file on the Node 24 running the tests. npx itself
+ * (npm's start-up, about 1 s of CPU a call) is left out; test/e2e/cli.test.ts runs the real
+ * `npx stepflow`, bin resolution included.
  */
 export function stepflow(args: readonly string[], timeoutMs = 60_000): Promise<ProcessResult> {
-  return runProcess('npx', ['stepflow', ...args], { cwd: REPO_ROOT, timeoutMs });
+  return runProcess(process.execPath, [STEPFLOW_BIN, ...args], { cwd: REPO_ROOT, timeoutMs });
 }
 
 /** A status document as the API answers it (raw JSON: the fields this wave adds included). */

@@ -44,6 +44,13 @@ function taskResources(definition: unknown, out = new Map<string, string>()): Ma
   return out;
 }
 
+/**
+ * How long the first of two simultaneous deliveries stays in its service call. Both start on warm
+ * sandboxes (warmTwoSandboxes), so the second reaches its idempotency check within milliseconds;
+ * before the warm-up, 2.5 s had to cover a cold start of the second sandbox.
+ */
+const IN_FLIGHT_MS = 400;
+
 describe('duplicate submissions', () => {
   let runtime: LocalRuntime;
   let stateMachineArn: string;
@@ -52,12 +59,31 @@ describe('duplicate submissions', () => {
   const figures: string[] = [];
 
   before(async () => {
-    runtime = await startLocalRuntime({ timeScale: 50, onLog: (line) => logLines.push(line) });
+    // Two sandboxes per function whatever the core count: the at-least-once proof delivers one
+    // invocation twice at the same time.
+    runtime = await startLocalRuntime({
+      timeScale: 50,
+      maxConcurrencyPerFunction: 2,
+      onLog: (line) => logLines.push(line),
+    });
     stateMachineArn = runtime.workflow('user_registration').stateMachineArn;
   });
   after(async () => {
     await runtime?.close();
   });
+
+  /**
+   * Grows a function's pool to two loaded sandboxes (bounded): two invocations at once with an
+   * empty payload, which the handler rejects before any service call or record write.
+   */
+  const warmTwoSandboxes = async (arn: string): Promise<void> => {
+    const name = runtime.lambdas.find(arn)?.functionName;
+    assert.ok(name, `no function for ${arn}`);
+    for (let round = 0; round < 5 && (runtime.lambdas.stats()[name]?.idle ?? 0) < 2; round += 1) {
+      await Promise.all([runtime.lambdas.invokeRaw(arn, {}), runtime.lambdas.invokeRaw(arn, {})]);
+    }
+    assert.equal(runtime.lambdas.stats()[name]?.idle, 2, `${name}: two warm sandboxes`);
+  };
 
   const post = async (body: unknown, headers: Record<string, string>) => {
     const response = await fetch(`${runtime.apiUrl}/registrations`, {
@@ -144,9 +170,13 @@ describe('duplicate submissions', () => {
     };
     const counts: string[] = [];
     let inProgress = 0;
-    for (const [step, route] of STEPS) {
+    for (const [step] of STEPS) {
       const arn = resources.get(step);
       assert.ok(arn, `no Task state for ${step}`);
+      await warmTwoSandboxes(arn);
+    }
+    for (const [step, route] of STEPS) {
+      const arn = resources.get(step)!;
       const payload = {
         workflow: 'user_registration',
         step,
@@ -154,10 +184,10 @@ describe('duplicate submissions', () => {
         execution_id: `arn:aws:states:us-east-1:000000000000:execution:manual:${correlationId}`,
         state,
       };
-      // Two deliveries at the same time: the loser sees the winner's in-progress record. A slow
-      // service keeps the first in flight while the second (maybe a cold sandbox) starts.
+      // Two deliveries at the same time, each on a warm sandbox: the loser sees the winner's
+      // in-progress record. The slow service keeps the first in flight meanwhile.
       const service = SERVICE_OF[step];
-      simulatorsOf(runtime).faults.set(service, route, { kind: 'latency', ms: 2500 });
+      simulatorsOf(runtime).faults.set(service, route, { kind: 'latency', ms: IN_FLIGHT_MS });
       const concurrent = await Promise.all([
         runtime.lambdas.invokeRaw(arn, payload),
         runtime.lambdas.invokeRaw(arn, payload),

@@ -21,7 +21,11 @@ import { copyWorkflow } from '../e2e/support.ts';
 import { findPiiLeaks, registrationBody, waitForTerminal } from './support.ts';
 
 const STEP_TIMEOUT_SECONDS = 2;
-const SERVICE_LATENCY_MS = 3500;
+/**
+ * Longer than the step timeout, so the Task times out first whatever the load: the answer comes
+ * this long after the request reached the service, which is after the invocation started.
+ */
+const SERVICE_LATENCY_MS = 2600;
 
 let runtime: LocalRuntime;
 const logLines: string[] = [];
@@ -79,7 +83,7 @@ test('a call slower than the step timeout is timed out and retried, and the user
   assert.equal(status, 'SUCCEEDED', `attempts failed with ${errors.join(', ')}; ${JSON.stringify(step)}`);
   assert.ok(errors[0] === 'States.Timeout', `the first attempt timed out: ${errors.join(', ')}`);
 
-  // Give the slow write time to land, then count.
+  // Give the slow write time to land (its request arrived before the end), then count.
   await new Promise((resolve) => setTimeout(resolve, SERVICE_LATENCY_MS));
   const users = simulatorsOf(runtime)
     .counters.entities()

@@ -1,0 +1,86 @@
+/**
+ * Which test files `npm test` runs in one shared process, and which each in a process of their own.
+ *
+ * `node --test` starts a process per file by default: Node, type stripping and every import again
+ * (aws-cdk-lib alone is ~0.6 s of CPU). The compiler, CDK, engine and local-part tiers below do
+ * not need that isolation, so they run in one process (`--test-isolation=none`), which measured
+ * 36 s of CPU against 72 s for 59 of these files, 506 tests passing either way (test/run.ts).
+ *
+ * A file in a shared tier keeps its own process when it could leak into the others: it sets
+ * `process.env`, exits or crashes its process, mocks modules or timers, takes a fixed port,
+ * starts a whole local runtime or child processes. test/tiers.test.ts checks every shared file
+ * for those patterns, so a new test that needs isolation cannot land in the shared process
+ * unnoticed. The Lambda tiers stay isolated: Powertools' logger and metrics hold module state
+ * that their log assertions see (16 of their tests failed when shared).
+ */
+import { globSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/** Every test file of `npm test` (the long chaos proofs, `*.chaos.ts`, are `npm run test:chaos`). */
+export const ALL_TESTS = 'test/**/*.test.ts';
+
+/** Tiers whose files share one process, unless listed in {@link OWN_PROCESS}. */
+export const SHARED_TIERS: readonly string[] = [
+  'test/bench/**/*.test.ts',
+  'test/infra/**/*.test.ts',
+  'test/local/dynamo.test.ts',
+  'test/local/{api,chaos,cli,engine,graph,mocks,runtime,simulators}/**/*.test.ts',
+];
+
+/** Files of the shared tiers that keep a process of their own, and why. */
+export const OWN_PROCESS: Readonly<Record<string, string>> = {
+  'test/infra/app.test.ts': 'runs the CDK app in a child process',
+  'test/infra/build-app.test.ts': 'sets process.env',
+  'test/infra/bundled-synth.test.ts': 'runs cdk synth with bundling',
+  'test/infra/synth-cli.test.ts': 'runs cdk synth',
+  'test/infra/workflow/asl-cli.test.ts': 'runs the asl CLI',
+  'test/infra/workflow/hostile-yaml.test.ts': 'runs the compiler in child processes',
+  'test/local/chaos/outage-run.test.ts': 'starts whole local runtimes (stepflow chaos, in-process)',
+  'test/local/runtime/close.test.ts': 'runs a runtime in a child process that exits',
+  'test/local/runtime/data-dir.test.ts': 'starts whole local runtimes',
+  'test/local/runtime/index.test.ts': 'starts a whole local runtime',
+  'test/local/runtime/npm-start.test.ts': 'runs npm start',
+  'test/local/runtime/ports.test.ts':
+    'names port 4555 (never listened on; kept out so the check stays strict)',
+  'test/local/runtime/sandbox-crash.test.ts': 'crashes sandboxes with process.exit',
+  'test/local/runtime/sfn-aws-cli.test.ts': 'runs the AWS CLI',
+  'test/local/runtime/template.test.ts': 'sets process.env',
+  'test/local/runtime/worker-exec-argv.test.ts': 'runs child processes',
+  'test/local/simulators/main.test.ts': 'runs the simulators in a child process',
+};
+
+const glob = (patterns: readonly string[]): string[] =>
+  [...new Set(patterns.flatMap((pattern) => globSync(pattern, { cwd: REPO_ROOT })))].sort();
+
+/** The files run together in one process. */
+export function sharedFiles(): string[] {
+  return glob(SHARED_TIERS).filter((file) => !(file in OWN_PROCESS));
+}
+
+/**
+ * The files run each in its own process: the heaviest tiers (whole runtimes, CLIs, browsers)
+ * first, so the last file to start is a short one rather than a 20 s end-to-end run.
+ */
+export function isolatedFiles(): string[] {
+  const shared = new Set(sharedFiles());
+  const heavyFirst = ['test/e2e/', 'test/reliability/', 'test/local/console/', 'test/infra/'];
+  const rank = (file: string): number => {
+    const index = heavyFirst.findIndex((prefix) => file.startsWith(prefix));
+    return index === -1 ? heavyFirst.length : index;
+  };
+  return glob([ALL_TESTS])
+    .filter((file) => !shared.has(file))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** What makes a file unsafe to share a process, for test/tiers.test.ts. */
+export const NEEDS_OWN_PROCESS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/process\.env(\.\w+|\[[^\]]+\])\s*=[^=]|delete process\.env|process\.env\s*=[^=]/, 'sets process.env'],
+  [/process\.(exit|chdir|abort)\(/, 'exits or changes directory'],
+  [/\bmock\.(module|timers)\b|\.mock\.timers\b/, 'mocks modules or timers'],
+  [/\bstartLocalRuntime\(|node:child_process|puppeteer/, 'starts a runtime, a child process or a browser'],
+  [/listen\([1-9]\d*|port: [1-9]\d*/, 'takes a fixed port'],
+];
