@@ -56,7 +56,12 @@ describe('retries, permanent failures and fallbacks through the local API', () =
       'RetryableError',
     );
     assert.deepEqual(
-      { interval: retrier?.IntervalSeconds, rate: retrier?.BackoffRate, jitter: retrier?.JitterStrategy },
+      // Fields equal to ASL's defaults (IntervalSeconds 1, BackoffRate 2) are left out.
+      {
+        interval: retrier?.IntervalSeconds ?? 1,
+        rate: retrier?.BackoffRate ?? 2,
+        jitter: retrier?.JitterStrategy,
+      },
       { interval: 1, rate: 2, jitter: 'FULL' },
     );
     const waits = runtime

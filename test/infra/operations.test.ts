@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { OPERATIONS_ENTRY } from '../../infra/api.ts';
 import { buildApp } from '../../infra/build-app.ts';
 import { DEFAULTS, HTTP_STEP_ENTRY, OPERATION_PATHS, OPERATOR_ENTRY } from '../../lambdas/contracts.ts';
@@ -141,18 +141,13 @@ describe('the operator routes', () => {
     }
   });
 
-  test('without the operations module the API has no operator routes and buildApp says why', () => {
+  test('without the operations module buildApp names it, like any built-in module', () => {
     const project = stubProject({ 'orders.yaml': OPERATED_WORKFLOW });
     roots.push(project.rootDir);
     rmSync(join(project.rootDir, OPERATIONS_ENTRY));
-    const built = buildApp({ ...FAST, rootDir: project.rootDir, configDir: project.configDir });
-    assert.deepEqual(built.warnings, [
-      `warning: ${OPERATIONS_ENTRY} not found: the APIs are built without the operator routes (list, stop, redrive, resolve, fail)`,
-    ]);
-    const methods = Object.values(
-      resourcesOf(Template.fromStack(built.stacks[0]!), 'AWS::ApiGateway::Method'),
-    );
-    assert.deepEqual(methods.map((method) => method.Properties.HttpMethod).sort(), ['GET', 'POST']);
+    assert.throws(() => buildApp({ ...FAST, rootDir: project.rootDir, configDir: project.configDir }), {
+      message: `built-in handler module ${OPERATIONS_ENTRY} not found under ${project.rootDir}`,
+    });
   });
 });
 

@@ -86,7 +86,7 @@ describe('WorkflowStack props and per-step settings', () => {
     assert.equal(stack.warnings.length, 5);
     assert.equal(
       stack.warnings[0],
-      `${FILE}:${lineOf(yaml, '- name: create_user_account')}: warning: step 'create_user_account' could run 127 s in the worst case (4 attempts x 30 s + 7 s of retry waits), longer than the workflow's timeout_seconds (60)`,
+      `${FILE}:${lineOf(yaml, '- name: create_user_account')}: warning: step 'create_user_account' could run 163 s in the worst case (4 attempts x 30 s + 43 s of retry waits), longer than the workflow's timeout_seconds (60)`,
     );
   });
 
