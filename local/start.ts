@@ -180,6 +180,8 @@ async function start(
       ...(values['require-status-token'] ? { requireStatusToken: true } : {}),
       ...(flags.maxSandboxes ? { maxConcurrencyPerFunction: flags.maxSandboxes } : {}),
       ...(flags.maxFinishedExecutions ? { maxFinishedExecutions: flags.maxFinishedExecutions } : {}),
+      // Loaded below once the flags are known to be good, and only for a runtime that keeps serving.
+      prewarm: false,
       onExecutionStatusChange: eventSink(values, flags.webhook),
       onLog: (line, functionId) => {
         if (logFile) logFile.write(`${functionId} ${line}\n`);
@@ -311,6 +313,9 @@ async function main(): Promise<number> {
     await shutdown();
     return fail(demos, 2);
   }
+  // A serving runtime loads every function now, so no request pays a cold start; --once runs its
+  // demos on cold functions (as a fresh deploy would) and exits.
+  if (!values.once) await runtime.lambdas.prewarm();
   if (!values['no-demo'] && demos.length === 0)
     out("\nNo workflow's input schema has 'examples': no demo to run.");
   const demoOk = await runDemos(demos);
