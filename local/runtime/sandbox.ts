@@ -92,7 +92,8 @@ export function workerExecArgv(execArgv: readonly string[]): string[] {
   return kept;
 }
 
-function inheritedExecArgv(): { execArgv?: string[] } {
+/** Worker options for the parent's Node options: none (inherit), or the list without its entry options. */
+export function inheritedExecArgv(): { execArgv?: string[] } {
   // Only an entry option (`-e`, `--input-type`, `--print`) breaks the inherited list; anything
   // else (the runner's own list, a debugger port) a worker inherits fine by default.
   const entry = /^(--input-type|--eval|-e|--print|-p)(=|$)/;
