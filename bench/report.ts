@@ -46,7 +46,7 @@ export function renderTargets(sections: readonly Section[]): string {
   return [
     '## Targets',
     '',
-    markdownTable(['target', 'measured', 'target', 'result', 'benchmark'], targets),
+    markdownTable(['measure', 'measured', 'target', 'result', 'benchmark'], targets),
     '',
   ].join('\n');
 }
