@@ -6,7 +6,7 @@
 
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { simulatorsOf } from '../local/simulators/user_registration/index.ts';
 import { runLoad } from './overhead.ts';
 import { startBenchRuntime } from './runtime-harness.ts';
@@ -63,6 +63,11 @@ try {
     process.stdout.write(
       `${name}: ${list.map((h) => `${mb(h.used)}/${mb(h.total)}`).join(' ')} MB used/total\n`,
     );
+  for (const space of getHeapSpaceStatistics())
+    if (space.space_size > 0)
+      process.stdout.write(
+        `main ${space.space_name}: size ${mb(space.space_size)} used ${mb(space.space_used_size)} MB\n`,
+      );
   const main = process.memoryUsage();
   process.stdout.write(
     `main: heapTotal ${mb(main.heapTotal)} heapUsed ${mb(main.heapUsed)} rss ${mb(main.rss)}\n`,
