@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { REPO_ROOT } from '../infra/build-app.ts';
+import { REPO_ROOT } from '../infra/repo-root.ts';
 import { type LocalRuntime, type LocalWorkflow, startLocalRuntime } from '../local/runtime/index.ts';
 import { executionFigures } from './history.ts';
 import type { Section } from './report.ts';

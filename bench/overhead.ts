@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { simulatorsOf } from '../local/simulators/user_registration/index.ts';
 import { executionFigures } from './history.ts';
-import type { Section } from './report.ts';
+import type { Section, Target } from './report.ts';
 import {
   awaitTerminal,
   BENCH_WORKERS_PER_FUNCTION,
@@ -237,9 +237,34 @@ export async function runOverhead(
         'invocations queue for a worker; everything (engine, dynalite, simulators, API, workers) shares this ' +
         "machine's CPUs.",
     ],
+    targets: overheadTargets(results, anchors),
     levels: results,
     anchors,
   };
+}
+
+/** Issue 14's targets for this benchmark: CPU at c=1 against the in-process anchor, peak RSS at c=100. */
+function overheadTargets(results: readonly LoadResult[], anchors: Anchors): Target[] {
+  const targets: Target[] = [];
+  const c1 = results.find((r) => r.concurrency === 1);
+  if (c1) {
+    const ratio = c1.cpuMsPerRegistration / anchors.inProcessCpuMs;
+    targets.push({
+      name: 'CPU per registration at concurrency 1 / the in-process handlers (same run)',
+      measured: `${round(ratio, 2)} (${round(c1.cpuMsPerRegistration, 1)} / ${round(anchors.inProcessCpuMs, 1)} ms)`,
+      target: '<= 1.15',
+      met: ratio <= 1.15,
+    });
+  }
+  const c100 = results.find((r) => r.concurrency === 100);
+  if (c100)
+    targets.push({
+      name: 'Peak RSS at concurrency 100',
+      measured: `${round(c100.peakRssMb, 0)} MB`,
+      target: '<= 900 MB',
+      met: c100.peakRssMb <= 900,
+    });
+  return targets;
 }
 
 function aliveWorkers(bench: BenchRuntime): number {
@@ -304,6 +329,14 @@ export async function runMemoryGrowth(bench: BenchRuntime, opts: MemoryGrowthOpt
           ],
           [`${total} registrations`, round(atEnd.rss, 0), round(atEnd.heap, 0), failed],
         ],
+      },
+    ],
+    targets: [
+      {
+        name: `RSS after ${total} registrations / after ${checkpoint}`,
+        measured: `${round(atEnd.rss / atCheckpoint.rss, 2)} (${round(atEnd.rss, 0)} / ${round(atCheckpoint.rss, 0)} MB)`,
+        target: '<= 1.3',
+        met: atEnd.rss / atCheckpoint.rss <= 1.3,
       },
     ],
     notes: [

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../infra/build-app.ts';
+import { REPO_ROOT } from '../infra/repo-root.ts';
 import type { Section } from './report.ts';
 
 const run = promisify(execFile);

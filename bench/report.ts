@@ -16,6 +16,39 @@ export interface Section {
   }>;
   /** Targets met or missed, and why. */
   readonly notes: readonly string[];
+  /** Issue targets this section measures, gathered into one table at the top. @default none */
+  readonly targets?: readonly Target[];
+}
+
+/** One target beside its measured figure. */
+export interface Target {
+  /** e.g. 'Peak RSS at concurrency 100' */
+  readonly name: string;
+  /** The figure with its unit, or a ratio to its anchor, e.g. '912 MB' or '1.31 x in-process'. */
+  readonly measured: string;
+  /** e.g. '<= 900 MB' */
+  readonly target: string;
+  readonly met: boolean;
+}
+
+/** The targets of every section as one Markdown table (empty when no section has any). */
+export function renderTargets(sections: readonly Section[]): string {
+  const targets = sections.flatMap((section) =>
+    (section.targets ?? []).map((t) => [
+      t.name,
+      t.measured,
+      t.target,
+      t.met ? 'met' : 'missed',
+      section.title,
+    ]),
+  );
+  if (targets.length === 0) return '';
+  return [
+    '## Targets',
+    '',
+    markdownTable(['measure', 'measured', 'target', 'result', 'benchmark'], targets),
+    '',
+  ].join('\n');
 }
 
 /** The machine the figures came from. */
@@ -81,12 +114,13 @@ export function renderBenchmarks(
     '',
     `- Machine: ${machine.nproc} CPUs (\`nproc\`), ${machine.cpuModel}, ${machine.memoryGb} GB RAM, ${machine.platform}`,
     `- Node ${machine.node}; run ${machine.date}; whole run ${Math.round(totalSeconds)} s; ${loadNote}`,
-    '- Run: `npm run bench` (all five, about 4–5 minutes on 2 CPUs; rewrites this file); `node bench/run.ts ' +
+    `- Run: \`npm run bench\` (all eight: ${Math.round(totalSeconds / 60)} minutes this time; rewrites this file); \`node bench/run.ts ` +
       '--only=1,3` runs some (add `--write` to rewrite this file with only those); `--quick` shrinks every sample ' +
       'count to check the harness.',
-    '- Everything runs offline: the offline runtime (aws-local-stepfunctions with the synthesized',
+    '- Everything runs offline: the offline runtime (the local engine running the synthesized',
     '  definition, handlers in worker threads), dynalite, and the service simulators on 127.0.0.1.',
     '',
+    renderTargets(sections),
     ...sections.map(renderSection),
   ].join('\n');
 }

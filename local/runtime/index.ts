@@ -18,7 +18,8 @@ import type { RunningServices } from '../simulators/index.ts';
 import { type ExecutionFiles, openExecutionFiles } from './execution-files.ts';
 import { createExecutor, type ExecutionRecord, type StateMachineExecutor } from './executor.ts';
 import { createLambdaAdapter, type LambdaAdapter } from './lambda-adapter.ts';
-import { type LoadedWorkflow, loadModels } from './load-models.ts';
+import type { LoadedWorkflow } from './load-models.ts';
+import { loadModelsIsolated } from './load-models-isolated.ts';
 import { type StepServiceRoute, startWorkflowServices, type WorkflowServices } from './offline-services.ts';
 import { assertPortsFree } from './ports.ts';
 import { type SfnEndpoint, startSfnEndpoint } from './sfn-endpoint.ts';
@@ -363,7 +364,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     for (const closer of closers.splice(0).reverse()) await closer().catch(() => undefined);
   };
   try {
-    const loaded = await loadModels({
+    const loaded = await loadModelsIsolated({
       rootDir,
       environment,
       configDir: opts.configDir,

@@ -84,6 +84,8 @@ export interface LambdaAdapter {
   find(functionId: string): LocalFunction | undefined;
   /** Workers started so far (cold starts), currently alive and idle, per function name. */
   stats(): Record<string, SandboxStats>;
+  /** Each live sandbox's V8 heap (used and total, bytes), per function name: for memory benchmarks. */
+  heapStatistics(): Promise<Record<string, Array<{ used: number; total: number }>>>;
   /**
    * Kills the sandboxes of one function (logical id, name or ARN) as a crash would: a running
    * invocation fails with `Runtime.ExitError`, an idle sandbox is dropped and replaced. For
@@ -374,6 +376,19 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
           idle: pool.idle.length,
           invocations: pool.invocations,
         };
+      }
+      return out;
+    },
+    async heapStatistics() {
+      const out: Record<string, Array<{ used: number; total: number }>> = {};
+      for (const [name, pool] of pools) {
+        const live = [...pool.all].filter((sandbox) => !sandbox.dead && sandbox.worker.threadId !== -1);
+        const heaps = await Promise.all(
+          live.map((sandbox) => sandbox.worker.getHeapStatistics().catch(() => undefined)),
+        );
+        out[name] = heaps
+          .filter((heap) => heap !== undefined)
+          .map((heap) => ({ used: heap.used_heap_size, total: heap.total_heap_size }));
       }
       return out;
     },

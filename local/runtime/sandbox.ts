@@ -13,6 +13,23 @@ import { LOCAL_REGION, type LocalFunction } from './template.ts';
 
 const WORKER_FILE = new URL('./lambda-worker.ts', import.meta.url);
 
+/**
+ * The worker's entry, plain JavaScript: it turns on Node's compile cache before lambda-worker.ts
+ * and the handler's TypeScript files load. A cache hit then skips type stripping as well as
+ * compiling, so the worker never loads Node's TypeScript stripper (amaro: a 3.7 MB source string
+ * and a WASM instance in every sandbox). lambda-worker.ts enabling it again is a no-op. Its
+ * import settles once the handler has loaded (top-level await); the cache is written then, so
+ * the next sandbox hits it even when this one is terminated rather than exiting.
+ */
+const WORKER_BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+const nodeModule = require('node:module');
+if (workerData.compileCacheDir) nodeModule.enableCompileCache(workerData.compileCacheDir);
+import(${JSON.stringify(WORKER_FILE.href)}).then(() => {
+  if (workerData.compileCacheDir) nodeModule.flushCompileCache();
+});
+`;
+
 /** What a pending invocation receives: the worker's reply, or the sandbox's death. */
 export type SandboxReply = WorkerReply | { readonly type: 'crash'; readonly error: LambdaErrorPayload };
 
@@ -75,7 +92,8 @@ export function workerExecArgv(execArgv: readonly string[]): string[] {
   return kept;
 }
 
-function inheritedExecArgv(): { execArgv?: string[] } {
+/** Worker options for the parent's Node options: none (inherit), or the list without its entry options. */
+export function inheritedExecArgv(): { execArgv?: string[] } {
   // Only an entry option (`-e`, `--input-type`, `--print`) breaks the inherited list; anything
   // else (the runner's own list, a debugger port) a worker inherits fine by default.
   const entry = /^(--input-type|--eval|-e|--print|-p)(=|$)/;
@@ -160,7 +178,8 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     ...(fn.assetDir === undefined ? {} : { assetDir: fn.assetDir, sdkRoot: opts.sdkRoot }),
   };
   const env = { ...lambdaEnv(fn, logStreamName), ...fn.env, ...opts.env };
-  const worker = new Worker(WORKER_FILE, {
+  const worker = new Worker(WORKER_BOOTSTRAP, {
+    eval: true,
     workerData: init,
     env,
     stdout: true,
