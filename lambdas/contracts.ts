@@ -542,14 +542,7 @@ export const BUILT_IN_STEP_METRICS = [
 // --- w3-api --- (additions by this part only; keep this marker)
 
 /** `GET /<resource>?status=`: the Step Functions statuses a list may filter on (anything else is a 400). */
-export const LIST_STATUS_FILTERS = [
-  'RUNNING',
-  'SUCCEEDED',
-  'FAILED',
-  'TIMED_OUT',
-  'ABORTED',
-  'PENDING_REDRIVE',
-] as const;
+export const LIST_STATUS_FILTERS = EXECUTION_STATUSES;
 
 /** Query parameters and bounds of `GET /<resource>` (the list route). */
 export const LIST_QUERY = {
