@@ -42,6 +42,8 @@ export const OWN_PROCESS: Readonly<Record<string, string>> = {
   'test/local/runtime/close.test.ts': 'runs a runtime in a child process that exits',
   'test/local/runtime/data-dir.test.ts': 'starts whole local runtimes',
   'test/local/runtime/index.test.ts': 'starts a whole local runtime',
+  'test/local/runtime/memory-isolated-synthesis.test.ts':
+    'asserts that no aws-cdk-lib module is loaded in its own process, which other files load',
   'test/local/runtime/npm-start.test.ts': 'runs npm start',
   'test/local/runtime/ports.test.ts':
     'names port 4555 (never listened on; kept out so the check stays strict)',
