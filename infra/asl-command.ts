@@ -25,7 +25,7 @@ export interface AslOptions {
  * The definition `npm run asl -- <file>` prints, with its warnings.
  *
  * @throws WorkflowError with every diagnostic, as the command prints them
- * @example aslOf('config/user_registration.yaml').definition
+ * @example aslOf('config/order_fulfillment.yaml').definition
  */
 export function aslOf(file: string, options: AslOptions = {}): RenderedDefinition {
   const spec = loadWorkflowFile(file, { environment: options.environment });

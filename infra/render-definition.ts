@@ -49,7 +49,7 @@ export interface RenderedDefinition {
  * analysed first (without the handler-module check); pass an analysed workflow to reuse its plan.
  *
  * @throws WorkflowError when the checks fail or the definition is over 1 MB
- * @example JSON.stringify(renderDefinition(loadWorkflowFile('config/user_registration.yaml')), null, 2)
+ * @example JSON.stringify(renderDefinition(loadWorkflowFile('config/order_fulfillment.yaml')), null, 2)
  */
 export function renderDefinition(workflow: WorkflowSpec | AnalyzedWorkflow): Record<string, unknown> {
   return renderAnalyzed('plan' in workflow ? workflow : analyzeWorkflow(workflow)).definition;

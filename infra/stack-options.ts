@@ -153,7 +153,7 @@ function deploymentOptions(read: (key: keyof typeof CONTEXT_KEYS) => unknown): C
 /**
  * The stack name of a workflow deployed with `-c environment=<env>`: the environment appended, so
  * dev and prod stacks of one workflow can share an account and region
- * (`UserRegistrationWorkflow-staging`; characters CloudFormation refuses in a stack name become `-`).
+ * (`OrderFulfillmentWorkflow-staging`; characters CloudFormation refuses in a stack name become `-`).
  */
 export function environmentStackName(stackName: string, environment: string | undefined): string {
   if (environment === undefined) return stackName;

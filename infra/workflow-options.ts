@@ -207,8 +207,8 @@ export function awaitsOperator(step: StepSpec): boolean {
  * A step's `compensate:`, or undefined. A handler's module is the compiler's resolved path
  * (`handlerPath`/`handler` on the compensation) when it exposes one; else the class's last segment
  * without `Handler`, in kebab-case, in the workflow's step folder
- * (`UserRegistration::StepHandlers::UndoCreateUserAccountHandler` ->
- * `lambdas/steps/user_registration/undo-create-user-account.ts`), like a step's default module.
+ * (`OrderFulfillment::StepHandlers::UndoChargePaymentHandler` ->
+ * `lambdas/steps/order_fulfillment/undo-charge-payment.ts`), like a step's default module.
  */
 export function compensationOf(spec: WorkflowSpec, step: StepSpec): CompensationSettings | undefined {
   const written = field(step, 'compensate');

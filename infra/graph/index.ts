@@ -19,7 +19,7 @@ export function isHttpStep(step: StepSpec): boolean {
  * The workflow's true dependency graph: every step in file order with its dependencies and its
  * `on_failure: continue`, `honor_retry_after` and HTTP markers.
  *
- * @example workflowGraph(loadWorkflowFile('config/user_registration.yaml'))
+ * @example workflowGraph(loadWorkflowFile('config/order_fulfillment.yaml'))
  */
 export function workflowGraph(spec: WorkflowSpec): WorkflowGraph {
   return {

@@ -65,7 +65,7 @@ export function constructId(name: string): string {
 }
 
 /**
- * The CloudFormation stack name of a workflow: `user_registration` -> `UserRegistrationWorkflow`
+ * The CloudFormation stack name of a workflow: `order_fulfillment` -> `OrderFulfillmentWorkflow`
  * (the name's letters and digits in PascalCase). The checks stage makes sure CloudFormation
  * accepts it.
  */

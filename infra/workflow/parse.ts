@@ -39,7 +39,7 @@ export const MOCK_FILE_PATTERN = /\.mocks\.ya?ml$/;
  * @param file - the path shown in diagnostics
  * @param options - the environment whose overrides to merge
  * @throws WorkflowError with every diagnostic found
- * @example parseWorkflow(readFileSync('config/user_registration.yaml', 'utf8'), 'config/user_registration.yaml')
+ * @example parseWorkflow(readFileSync('config/order_fulfillment.yaml', 'utf8'), 'config/order_fulfillment.yaml')
  */
 export function parseWorkflow(text: string, file: string, options: LoadOptions = {}): WorkflowSpec {
   const { source, diagnostics: syntax } = parseYaml(text, file);

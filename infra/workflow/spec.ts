@@ -37,8 +37,8 @@ const CONFIG_LINE_FIELDS = [
 
 /**
  * A step's handler module when `handler:` is not given: one folder per workflow, one file per step,
- * so two workflows may both have a step called `notify`. `(user_registration, create_user_account)`
- * -> `lambdas/steps/user_registration/create-user-account.ts` (camelCase also becomes kebab-case;
+ * so two workflows may both have a step called `notify`. `(order_fulfillment, charge_payment)`
+ * -> `lambdas/steps/order_fulfillment/charge-payment.ts` (camelCase also becomes kebab-case;
  * characters a folder name should not hold become `_`).
  */
 export function defaultHandlerPath(workflowName: string, stepName: string): string {
@@ -52,8 +52,8 @@ export function defaultHandlerPath(workflowName: string, stepName: string): stri
 /**
  * The module of a handler class, resolved like the step modules: the class's last `::` part
  * without its `Handler` suffix, in kebab-case, in the workflow's folder.
- * `(user_registration, UserRegistration::StepHandlers::UndoCreateUserAccountHandler)` ->
- * `lambdas/steps/user_registration/undo-create-user-account.ts`.
+ * `(order_fulfillment, OrderFulfillment::StepHandlers::UndoChargePaymentHandler)` ->
+ * `lambdas/steps/order_fulfillment/undo-charge-payment.ts`.
  */
 export function handlerClassPath(workflowName: string, handlerClass: string): string {
   const last = handlerClass.split('::').at(-1) ?? handlerClass;
