@@ -131,7 +131,7 @@ function numberOr0(value: unknown): number {
  * breaker. `$$.State.RetryCount` counts those waits too; a step with `honor_retry_after`, which
  * enforces its retry limit itself, subtracts them so an outage does not spend its own retries.
  */
-export interface CircuitWaitStore {
+export interface RetrierWaitStore {
   add(id: string): Promise<void>;
   count(id: string): Promise<number>;
 }
@@ -147,7 +147,7 @@ export interface DynamoCircuitWaitsOptions {
 }
 
 /** The counts in the step's own partition, sk `circuit_open#<id>`: an atomic ADD, a consistent read. */
-export function dynamoCircuitWaits(opts: DynamoCircuitWaitsOptions): CircuitWaitStore {
+export function dynamoCircuitWaits(opts: DynamoCircuitWaitsOptions): RetrierWaitStore {
   const doc = DynamoDBDocumentClient.from(opts.client);
   const key = (id: string) => ({ pk: opts.partition, sk: `circuit_open#${id}` });
   return {

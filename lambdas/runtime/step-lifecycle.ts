@@ -8,7 +8,7 @@ import {
   type StepPayload,
   undoStepId,
 } from '../contracts.ts';
-import type { BreakerStore, CircuitWaitStore } from './breaker-store.ts';
+import type { BreakerStore, RetrierWaitStore } from './breaker-store.ts';
 import { createBreakerGuard } from './circuit-breaker.ts';
 import type { StepConfig } from './config.ts';
 import { applyRetryPolicy, normalizeStepError } from './errors.ts';
@@ -82,7 +82,7 @@ export interface LifecycleParts {
    * counted, so they do not spend the step's own retries.
    * @default none: every retry counts
    */
-  readonly retrierWaits?: CircuitWaitStore | undefined;
+  readonly retrierWaits?: RetrierWaitStore | undefined;
 }
 
 /**
@@ -117,18 +117,14 @@ export function stepLifecycle(parts: LifecycleParts): MiddlewareObj {
     onError: async (request) => {
       const invocation = parts.invocationOf(request);
       const normalized = normalizeStepError(request.error);
-      const attempt = await ownAttempt(parts, invocation, normalized);
-      // An in-progress answer has a bounded Retrier of its own (infra/workflow/retry.ts): it is
-      // never renamed RetriesExhausted, or a crash's wait for its record would fail the step.
-      const error =
-        normalized.name === IDEMPOTENCY_IN_PROGRESS_ERROR
-          ? normalized
-          : applyRetryPolicy(normalized, {
-              attempt,
-              retryLimit: config.retryLimit,
-              honorRetryAfter: config.honorRetryAfter,
-              maxRetryAfterSeconds: config.maxRetryAfterSeconds,
-            });
+      // Only RetryableError is renamed: an in-progress answer has a bounded Retrier of its own
+      // (infra/workflow/retry.ts) and is never RetriesExhausted.
+      const error = applyRetryPolicy(normalized, {
+        attempt: await ownAttempt(parts, invocation, normalized),
+        retryLimit: config.retryLimit,
+        honorRetryAfter: config.honorRetryAfter,
+        maxRetryAfterSeconds: config.maxRetryAfterSeconds,
+      });
       invocation.logger.warn('step failed', {
         duration_ms: elapsedMs(invocation),
         error_name: error.name,
