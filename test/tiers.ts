@@ -10,8 +10,9 @@
  * `process.env`, exits or crashes its process, mocks modules or timers, takes a fixed port,
  * starts a whole local runtime or child processes. test/tiers.test.ts checks every shared file
  * for those patterns, so a new test that needs isolation cannot land in the shared process
- * unnoticed. The Lambda tiers stay isolated: Powertools' logger and metrics hold module state
- * that their log assertions see (16 of their tests failed when shared).
+ * unnoticed. Hooks at a file's top level (`before`, `beforeEach`, `afterEach`) are on that list
+ * too: in a shared process they belong to the root test and run around every file's tests (the
+ * Lambda tiers once failed 16 tests shared for that reason, their log captures stacked up).
  */
 import { globSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -26,6 +27,7 @@ export const ALL_TESTS = 'test/**/*.test.ts';
 export const SHARED_TIERS: readonly string[] = [
   'test/bench/**/*.test.ts',
   'test/infra/**/*.test.ts',
+  'test/lambdas/**/*.test.ts',
   'test/local/dynamo.test.ts',
   'test/local/{api,chaos,cli,engine,graph,mocks,runtime,simulators}/**/*.test.ts',
 ];
@@ -38,6 +40,10 @@ export const OWN_PROCESS: Readonly<Record<string, string>> = {
   'test/infra/synth-cli.test.ts': 'runs cdk synth',
   'test/infra/workflow/asl-cli.test.ts': 'runs the asl CLI',
   'test/infra/workflow/hostile-yaml.test.ts': 'runs the compiler in child processes',
+  'test/lambdas/api/operate-execution.test.ts':
+    'runs the operate entry point in a child process configured from its environment',
+  'test/lambdas/api/standalone-validator.test.ts':
+    'runs the start entry point in a child process configured from its environment',
   'test/local/chaos/outage-run.test.ts': 'starts whole local runtimes (stepflow chaos, in-process)',
   'test/local/runtime/close.test.ts': 'runs a runtime in a child process that exits',
   'test/local/runtime/data-dir.test.ts': 'starts whole local runtimes',
@@ -85,4 +91,9 @@ export const NEEDS_OWN_PROCESS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bmock\.(module|timers)\b|\.mock\.timers\b/, 'mocks modules or timers'],
   [/\bstartLocalRuntime\(|node:child_process|puppeteer/, 'starts a runtime, a child process or a browser'],
   [/listen\([1-9]\d*|port: [1-9]\d*/, 'takes a fixed port'],
+  // A suite helper that registers hooks (useStepSuite) counts as one.
+  [
+    /^(before|beforeEach|afterEach|useStepSuite)\(/m,
+    'sets hooks at the top level (they would run around every file)',
+  ],
 ];

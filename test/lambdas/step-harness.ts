@@ -212,14 +212,35 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & { er
   throw new Error('expected the handler to fail, but it succeeded');
 }
 
+/**
+ * Where captured lines go: every harness open in this process (files sharing a process may have
+ * several open at once, and each must see the lines its tests write). The streams are patched
+ * while at least one is open.
+ */
+const captures = new Set<string[]>();
+let restoreStreams: (() => void) | undefined;
+
 function captureJsonLines(lines: string[]): () => void {
+  captures.add(lines);
+  restoreStreams ??= patchStreams();
+  return () => {
+    captures.delete(lines);
+    if (captures.size === 0) {
+      restoreStreams?.();
+      restoreStreams = undefined;
+    }
+  };
+}
+
+function patchStreams(): () => void {
   const streams = [process.stdout, process.stderr];
   const originals = streams.map((stream) => stream.write);
   streams.forEach((stream, i) => {
     const original = originals[i]!;
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
       if (typeof chunk === 'string' && chunk.startsWith('{')) {
-        for (const line of chunk.split('\n')) if (line.trim() !== '') lines.push(line);
+        for (const line of chunk.split('\n'))
+          if (line.trim() !== '') for (const lines of captures) lines.push(line);
         const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
         callback?.();
         return true;

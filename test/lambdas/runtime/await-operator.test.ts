@@ -14,10 +14,6 @@ import { createOperatorHandler } from '../../../lambdas/runtime/await-operator.t
 import { newCorrelationId, type RuntimeHarness, rejection, startRuntimeHarness } from '../step-harness.ts';
 
 let h: RuntimeHarness;
-before(async () => {
-  h = await startRuntimeHarness();
-});
-after(() => h.close());
 
 const NOW = Date.UTC(2026, 11, 2, 8, 0, 0);
 
@@ -58,6 +54,11 @@ const handlerWith = (env: Record<string, string | undefined> = {}) =>
   });
 
 describe('await_operator function', () => {
+  before(async () => {
+    h = await startRuntimeHarness();
+  });
+  after(() => h.close());
+
   test('stores the task token, error, workflow, step and execution under OPERATOR#<id> / STEP#<step>, and returns nothing', async () => {
     const event = payload();
     const result = await handlerWith()(event);

@@ -20,14 +20,6 @@ const STEP = 'validate_order';
 
 let h: RuntimeHarness;
 let service: ScriptedService;
-before(async () => {
-  h = await startRuntimeHarness();
-  service = await startScriptedService();
-});
-after(async () => {
-  await service.close();
-  await h.close();
-});
 
 /** A module step that calls its service, then emits `event` with `properties`. */
 function emittingStep(event: string, properties?: EventProperties) {
@@ -74,6 +66,15 @@ async function run(event: string, declared: string[], properties?: EventProperti
 }
 
 describe('ctx.emit', () => {
+  before(async () => {
+    h = await startRuntimeHarness();
+    service = await startScriptedService();
+  });
+  after(async () => {
+    await service.close();
+    await h.close();
+  });
+
   test('a declared event is one EMF line of its own, and the built-in call metrics still appear', async () => {
     const invocation = await run('order_validated', ['order_validated', 'order_shipped'], {
       order_id: 'ord-1',

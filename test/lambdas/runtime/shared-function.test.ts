@@ -18,16 +18,6 @@ import { type ScriptedService, startScriptedService } from './scripted-service.t
 let h: RuntimeHarness;
 let first: ScriptedService;
 let second: ScriptedService;
-before(async () => {
-  h = await startRuntimeHarness();
-  first = await startScriptedService();
-  second = await startScriptedService();
-});
-after(async () => {
-  await first.close();
-  await second.close();
-  await h.close();
-});
 
 /** A step whose payload carries its variables under `vars`, as a function shared by many steps. */
 const shared = defineStep({
@@ -40,6 +30,17 @@ const shared = defineStep({
 });
 
 describe('a function shared by many steps (variables in the payload)', () => {
+  before(async () => {
+    h = await startRuntimeHarness();
+    first = await startScriptedService();
+    second = await startScriptedService();
+  });
+  after(async () => {
+    await first.close();
+    await second.close();
+    await h.close();
+  });
+
   test('each invocation runs with its step variables over the environment, with its own records', async () => {
     const { [ENV.stepName]: _step, ...base } = runtimeEnv(h, 'unused');
     const handler = buildHandler(h, shared, { ...base, [ENV.circuitBreaker]: 'off' });

@@ -15,14 +15,6 @@ import { type ScriptedService, startScriptedService } from './scripted-service.t
 
 let h: RuntimeHarness;
 let service: ScriptedService;
-before(async () => {
-  h = await startRuntimeHarness();
-  service = await startScriptedService();
-});
-after(async () => {
-  await service.close();
-  await h.close();
-});
 
 const STEP = 'create_profile';
 /** A step whose service answered without an id: the result has undefined values. */
@@ -36,6 +28,15 @@ const sparse = defineStep({
 });
 
 describe('step results', () => {
+  before(async () => {
+    h = await startRuntimeHarness();
+    service = await startScriptedService();
+  });
+  after(async () => {
+    await service.close();
+    await h.close();
+  });
+
   test('undefined values are dropped as the Lambda runtime would, so the result is stored and replayed', async () => {
     service.answer(() => ({ status: 201, body: {} }));
     const handler = buildHandler(h, sparse, {

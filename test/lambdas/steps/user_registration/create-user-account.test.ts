@@ -18,11 +18,11 @@ const invoke = (state: Record<string, unknown>, attempt = 0, env: Env = {}) =>
   invokeStep(h, definition, state, { attempt, env: { [ENV.circuitBreaker]: 'off', ...env } });
 const route = { service: 'user', route: 'POST /users' } as const;
 
-useStepSuite((harness) => {
-  h = harness;
-});
-
 describe('create_user_account', () => {
+  useStepSuite((harness) => {
+    h = harness;
+  });
+
   test('creates the user and returns its id, status created and the correlation id', async () => {
     const state = registrationState({ plan: 'pro' });
     const result = await invoke(state);

@@ -25,11 +25,11 @@ const prefsState = (plan: string, preferences?: Record<string, boolean>) =>
     },
   );
 
-useStepSuite((harness) => {
-  h = harness;
-});
-
 describe('initialize_preferences', () => {
+  useStepSuite((harness) => {
+    h = harness;
+  });
+
   test('free plan defaults: email notifications on, marketing off, light theme', async () => {
     const state = prefsState('free');
     const result = await invoke(state);

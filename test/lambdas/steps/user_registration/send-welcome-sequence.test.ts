@@ -50,11 +50,11 @@ const retryAfter = (retryAfter: number | string, extra: Record<string, unknown> 
     ...extra,
   });
 
-useStepSuite((harness) => {
-  h = harness;
-});
-
 describe('send_welcome_sequence', () => {
+  useStepSuite((harness) => {
+    h = harness;
+  });
+
   test('free plan: email and in-app with the free template', async () => {
     const state = welcomeState('free', stored({ email_notifications: true }));
     const result = await invoke(state);

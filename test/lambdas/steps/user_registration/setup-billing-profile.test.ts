@@ -27,11 +27,11 @@ const billingState = (plan: string, userId = `usr_test_${++nextUser}`) =>
     },
   );
 
-useStepSuite((harness) => {
-  h = harness;
-});
-
 describe('setup_billing_profile', () => {
+  useStepSuite((harness) => {
+    h = harness;
+  });
+
   test('free plan: no call, billing not required', async () => {
     const state = billingState('free');
     const result = await invoke(state);

@@ -38,11 +38,11 @@ async function completedState(plan: string, preferencesResult: Record<string, un
   };
 }
 
-useStepSuite((harness) => {
-  h = harness;
-});
-
 describe('update_user_status', () => {
+  useStepSuite((harness) => {
+    h = harness;
+  });
+
   test('activates the user with a registration summary (paid plan: billing id)', async () => {
     const state = await completedState('pro', {
       status: 'initialized',
