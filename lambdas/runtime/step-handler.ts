@@ -126,7 +126,9 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
   opts: StepHandlerOptions<S>,
   config: StepConfig,
 ): StepHandler {
+  // One logger per configuration: an invocation's own keys are temporary (stepLifecycle).
   const logger = createStepLogger({ service: config.service, logLevel: config.logLevel });
+  logger.appendPersistentKeys({ workflow: config.workflow, step: config.step });
   const metrics = createStepMetrics({ ...config, namespace: config.metricsNamespace });
   const invocations = new WeakMap<Request, Invocation>();
   const invocationOf = (request: Request): Invocation => {

@@ -55,8 +55,12 @@ export type StepState = { correlation_id: string };
 
 /** Per-invocation state the middlewares and the handler share. */
 export interface Invocation {
-  /** A child of the chain's logger, so concurrent invocations in one process keep their own keys. */
-  logger: Logger;
+  /**
+   * The configuration's logger. Its keys of one invocation (correlation ID, attempt, compensation)
+   * are temporary keys, set in `before` and cleared when the invocation ends: a Lambda execution
+   * environment, like each local sandbox, runs one invocation at a time.
+   */
+  readonly logger: Logger;
   readonly started: number;
   payload?: StepPayload<StepState>;
   stepContext?: StepContext;
@@ -65,6 +69,7 @@ export interface Invocation {
 /** What {@link stepLifecycle} works with: the configuration and the chain's logger and metrics. */
 export interface LifecycleParts {
   readonly config: StepConfig;
+  /** The configuration's logger, built once with `workflow` and `step` as persistent keys. */
   readonly logger: Logger;
   readonly metrics: StepMetrics;
   /** The envelope schema: `{workflow, step, attempt, execution_id, state, request}`. */
@@ -95,24 +100,25 @@ export function stepLifecycle(parts: LifecycleParts): MiddlewareObj {
   return {
     before: (request) => {
       const invocation = parts.invocationOf(request);
-      invocation.logger = parts.logger.createChild({
-        persistentKeys: { workflow: config.workflow, step: config.step },
-      });
-      invocation.logger.addContext(request.context);
+      const { logger } = invocation;
+      // Whatever an earlier invocation left (one cut short before its end), this one starts clean.
+      logger.resetKeys();
+      logger.addContext(request.context);
       const payload = parseInput(parts.payloadSchema, request.event) as StepPayload<StepState>;
       invocation.payload = payload;
-      invocation.stepContext = stepContextFor(parts, payload, invocation.logger);
-      invocation.logger.appendPersistentKeys({
+      invocation.stepContext = stepContextFor(parts, payload, logger);
+      logger.appendKeys({
         correlation_id: invocation.stepContext.correlationId,
         attempt: invocation.stepContext.attempt,
         ...(invocation.stepContext.compensating ? { compensation: true } : {}),
       });
-      invocation.logger.info('step started');
+      logger.info('step started');
     },
     after: (request) => {
       const invocation = parts.invocationOf(request);
       invocation.logger.info('step completed', { duration_ms: elapsedMs(invocation) });
       metrics.flush();
+      invocation.logger.resetKeys();
     },
     onError: async (request) => {
       const invocation = parts.invocationOf(request);
@@ -131,6 +137,7 @@ export function stepLifecycle(parts: LifecycleParts): MiddlewareObj {
         reason: error.message,
       });
       metrics.flush();
+      invocation.logger.resetKeys();
       request.error = error;
     },
   };
@@ -170,6 +177,7 @@ export function reportReplay(invocation: Invocation, metrics: StepMetrics): void
     duration_ms: elapsedMs(invocation),
   });
   metrics.flush();
+  invocation.logger.resetKeys();
 }
 
 function stepContextFor(parts: LifecycleParts, payload: StepPayload<StepState>, logger: Logger): StepContext {

@@ -82,7 +82,7 @@ describe('step logs', () => {
       assert.ok(entry.line.log_truncated);
     });
 
-    test('child loggers (one per invocation) are capped too', () => {
+    test('child loggers are capped too', () => {
       const child = createStepLogger({ service: 'orders' }).createChild({ persistentKeys: { step: 's' } });
       const [entry] = logged(() => child.info('big', { body: manyKeys(5_000) }));
       assert.ok(entry);
@@ -121,6 +121,87 @@ describe('step logs', () => {
         JSON.stringify(body, piiReplacer),
         '{"***77":1,"***77#2":2,"__proto__":3,"constructor":4}',
       );
+    });
+  });
+
+  describe('one logger per configuration', () => {
+    test("an invocation's keys (correlation ID, attempt, compensation, Lambda context) never reach the next one's lines", async () => {
+      const step = defineStep({
+        step: 'validate_order',
+        inputSchema: z.object({ correlation_id: z.string() }),
+        run: async (_input, ctx) => {
+          ctx.logger.info('validating');
+          return {};
+        },
+      });
+      const handler = buildHandler(h, step, {
+        ...runtimeEnv(h, 'validate_order'),
+        [ENV.serviceName]: 'orders',
+        [ENV.serviceUrl]: 'http://127.0.0.1:9',
+      });
+      const invoke = async (event: Record<string, unknown>) => {
+        const context = lambdaContext('validate_order');
+        const from = h.lines.length;
+        const failure = await handler(event, context).then(
+          () => undefined,
+          (error: Error) => error,
+        );
+        const lines = h.lines.slice(from).map((raw) => JSON.parse(raw) as Record<string, unknown>);
+        return {
+          lines: lines.filter((line) => line._aws === undefined),
+          failure,
+          requestId: context.awsRequestId,
+        };
+      };
+      const undo = { workflow: 'orders', step: 'validate_order:undo', attempt: 2 };
+      const first = await invoke({ ...undo, state: { correlation_id: 'corr-first' } });
+      // Refused by the payload check, before this invocation's own keys are known.
+      const second = await invoke({ ...undo, step: 'validate_order', state: {} });
+      const third = await invoke({
+        workflow: 'orders',
+        step: 'validate_order',
+        state: { correlation_id: 'corr-third' },
+      });
+
+      assert.equal(first.failure, undefined);
+      assert.equal(second.failure?.name, PERMANENT_ERROR);
+      assert.equal(third.failure, undefined);
+      const keys = (line: Record<string, unknown>) => [
+        line.correlation_id,
+        line.attempt,
+        line.compensation,
+        line.function_request_id,
+      ];
+      assert.deepEqual(
+        first.lines.map((line) => [line.message, ...keys(line)]),
+        ['step started', 'validating', 'step completed'].map((message) => [
+          message,
+          'corr-first',
+          2,
+          true,
+          first.requestId,
+        ]),
+      );
+      assert.deepEqual(
+        second.lines.map((line) => [line.message, ...keys(line)]),
+        [['step failed', undefined, undefined, undefined, second.requestId]],
+      );
+      assert.deepEqual(
+        third.lines.map((line) => [line.message, ...keys(line)]),
+        ['step started', 'validating', 'step completed'].map((message) => [
+          message,
+          'corr-third',
+          0,
+          undefined,
+          third.requestId,
+        ]),
+      );
+      for (const line of [...first.lines, ...second.lines, ...third.lines]) {
+        assert.deepEqual(
+          [line.workflow, line.step, line.service],
+          ['user_registration', 'validate_order', 'orders'],
+        );
+      }
     });
   });
 
