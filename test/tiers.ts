@@ -91,9 +91,9 @@ export const NEEDS_OWN_PROCESS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bmock\.(module|timers)\b|\.mock\.timers\b/, 'mocks modules or timers'],
   [/\bstartLocalRuntime\(|node:child_process|puppeteer/, 'starts a runtime, a child process or a browser'],
   [/listen\([1-9]\d*|port: [1-9]\d*/, 'takes a fixed port'],
-  // A suite helper that registers hooks (useStepSuite) counts as one.
+  // A suite helper that registers hooks (useStepSuite, useScriptedSuite) counts as one.
   [
-    /^(before|beforeEach|afterEach|useStepSuite)\(/m,
+    /^(before|beforeEach|afterEach|use\w*Suite)\(/m,
     'sets hooks at the top level (they would run around every file)',
   ],
 ];

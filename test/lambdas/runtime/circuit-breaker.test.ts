@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod/mini';
@@ -32,10 +32,9 @@ import {
   type RuntimeHarness,
   rejection,
   runtimeEnv,
-  startRuntimeHarness,
 } from '../step-harness.ts';
 import { httpStepPayload, STEP } from './http-step-support.ts';
-import { type ScriptedService, startScriptedService } from './scripted-service.ts';
+import { type ScriptedService, useScriptedSuite } from './scripted-service.ts';
 
 const SETTINGS: BreakerSettings = {
   failureThreshold: 3,
@@ -179,13 +178,9 @@ describe('circuit breaker (dynalite, two handlers, a real service on 127.0.0.1)'
   let service: ScriptedService;
   let serviceCount = 0;
   let name = '';
-  before(async () => {
-    h = await startRuntimeHarness();
-    service = await startScriptedService();
-  });
-  after(async () => {
-    await service.close();
-    await h.close();
+  useScriptedSuite((harness, scripted) => {
+    h = harness;
+    service = scripted;
   });
   beforeEach(() => {
     // A service of its own per test: the breaker is per service and lives in the shared table.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as z from 'zod/mini';
 import { ENV, PERMANENT_ERROR } from '../../../lambdas/contracts.ts';
 import type { Env } from '../../../lambdas/runtime/config.ts';
@@ -12,9 +12,8 @@ import {
   type RuntimeHarness,
   rejection,
   runtimeEnv,
-  startRuntimeHarness,
 } from '../step-harness.ts';
-import { type ScriptedService, startScriptedService } from './scripted-service.ts';
+import { type ScriptedService, useScriptedSuite } from './scripted-service.ts';
 
 const STEP = 'validate_order';
 
@@ -66,13 +65,9 @@ async function run(event: string, declared: string[], properties?: EventProperti
 }
 
 describe('ctx.emit', () => {
-  before(async () => {
-    h = await startRuntimeHarness();
-    service = await startScriptedService();
-  });
-  after(async () => {
-    await service.close();
-    await h.close();
+  useScriptedSuite((harness, scripted) => {
+    h = harness;
+    service = scripted;
   });
 
   test('a declared event is one EMF line of its own, and the built-in call metrics still appear', async () => {

@@ -166,35 +166,24 @@ describe('step logs', () => {
       assert.equal(first.failure, undefined);
       assert.equal(second.failure?.name, PERMANENT_ERROR);
       assert.equal(third.failure, undefined);
-      const keys = (line: Record<string, unknown>) => [
-        line.correlation_id,
-        line.attempt,
-        line.compensation,
-        line.function_request_id,
-      ];
+      /** Each line's message and the keys of one invocation. */
+      const keys = (run: typeof first) =>
+        run.lines.map((line) => [
+          line.message,
+          line.correlation_id,
+          line.attempt,
+          line.compensation,
+          line.function_request_id,
+        ]);
+      const ran = ['step started', 'validating', 'step completed'];
       assert.deepEqual(
-        first.lines.map((line) => [line.message, ...keys(line)]),
-        ['step started', 'validating', 'step completed'].map((message) => [
-          message,
-          'corr-first',
-          2,
-          true,
-          first.requestId,
-        ]),
+        keys(first),
+        ran.map((message) => [message, 'corr-first', 2, true, first.requestId]),
       );
+      assert.deepEqual(keys(second), [['step failed', undefined, undefined, undefined, second.requestId]]);
       assert.deepEqual(
-        second.lines.map((line) => [line.message, ...keys(line)]),
-        [['step failed', undefined, undefined, undefined, second.requestId]],
-      );
-      assert.deepEqual(
-        third.lines.map((line) => [line.message, ...keys(line)]),
-        ['step started', 'validating', 'step completed'].map((message) => [
-          message,
-          'corr-third',
-          0,
-          undefined,
-          third.requestId,
-        ]),
+        keys(third),
+        ran.map((message) => [message, 'corr-third', 0, undefined, third.requestId]),
       );
       for (const line of [...first.lines, ...second.lines, ...third.lines]) {
         assert.deepEqual(

@@ -1,5 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
+import { type RuntimeHarness, startRuntimeHarness } from '../step-harness.ts';
 
 /** One request as the service received it. */
 export interface ReceivedRequest {
@@ -73,4 +75,23 @@ export async function startScriptedService(): Promise<ScriptedService> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The hooks of a suite whose tests call one scripted service: the runtime harness and the
+ * service, opened before the suite's tests (then given to `onStart`) and closed after them.
+ * Call it inside the suite's `describe`, never at a file's top level (test/tiers.ts).
+ */
+export function useScriptedSuite(onStart: (harness: RuntimeHarness, service: ScriptedService) => void): void {
+  let harness: RuntimeHarness | undefined;
+  let service: ScriptedService | undefined;
+  before(async () => {
+    harness = await startRuntimeHarness();
+    service = await startScriptedService();
+    onStart(harness, service);
+  });
+  after(async () => {
+    await service?.close();
+    await harness?.close();
+  });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as z from 'zod/mini';
 import { ENV } from '../../../lambdas/contracts.ts';
 import { defineStep } from '../../../lambdas/runtime/step-handler.ts';
@@ -9,9 +9,8 @@ import {
   newCorrelationId,
   type RuntimeHarness,
   runtimeEnv,
-  startRuntimeHarness,
 } from '../step-harness.ts';
-import { type ScriptedService, startScriptedService } from './scripted-service.ts';
+import { type ScriptedService, useScriptedSuite } from './scripted-service.ts';
 
 let h: RuntimeHarness;
 let service: ScriptedService;
@@ -28,13 +27,9 @@ const sparse = defineStep({
 });
 
 describe('step results', () => {
-  before(async () => {
-    h = await startRuntimeHarness();
-    service = await startScriptedService();
-  });
-  after(async () => {
-    await service.close();
-    await h.close();
+  useScriptedSuite((harness, scripted) => {
+    h = harness;
+    service = scripted;
   });
 
   test('undefined values are dropped as the Lambda runtime would, so the result is stored and replayed', async () => {

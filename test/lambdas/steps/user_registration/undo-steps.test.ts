@@ -10,7 +10,7 @@ import { definition as setupBilling } from '../../../../lambdas/steps/user_regis
 import { definition as undoCreateUser } from '../../../../lambdas/steps/user_registration/undo-create-user-account.ts';
 import { definition as undoWelcome } from '../../../../lambdas/steps/user_registration/undo-send-welcome-sequence.ts';
 import { definition as undoBilling } from '../../../../lambdas/steps/user_registration/undo-setup-billing-profile.ts';
-import { type ScriptedService, startScriptedService } from '../../runtime/scripted-service.ts';
+import { type ScriptedService, useScriptedSuite } from '../../runtime/scripted-service.ts';
 import {
   buildHandler,
   invokeStep,
@@ -21,7 +21,6 @@ import {
   rejection,
   runtimeEnv,
   type StepHarness,
-  startRuntimeHarness,
   startStepHarness,
   stepEnv,
   stepPayload,
@@ -60,13 +59,9 @@ const UNDOS = [
 describe('undo modules (a real service on 127.0.0.1)', () => {
   let h: RuntimeHarness;
   let service: ScriptedService;
-  before(async () => {
-    h = await startRuntimeHarness();
-    service = await startScriptedService();
-  });
-  after(async () => {
-    await service.close();
-    await h.close();
+  useScriptedSuite((harness, scripted) => {
+    h = harness;
+    service = scripted;
   });
   beforeEach(() => {
     service.received.length = 0;
