@@ -18,15 +18,14 @@
  * The faults hit different services (user, then billing), so no breaker opens across tests.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { DescribeExecutionCommand, type HistoryEvent, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
 import { COMPENSATED_FAIL_STATE } from '../../lambdas/contracts.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import { type Simulators, simulatorsOf } from '../../local/simulators/user_registration/index.ts';
 import type { SimulatorEntities } from '../../local/simulators/user_registration/types.ts';
 import { waitForTerminal } from '../reliability/support.ts';
+import { awsCliSkipReason, awsOutput } from '../support/aws-cli.ts';
 import { apiClient, historyOf, pollStatus, registrationBody } from './support.ts';
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
@@ -39,33 +38,11 @@ const flagship = (): Promise<LocalRuntime> => {
 };
 after(async () => (await shared)?.close());
 
-const AWS_ENV = {
-  ...process.env,
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_DEFAULT_REGION: 'us-east-1',
-  AWS_PAGER: '',
-};
-const probe = spawnSync('aws', ['stepfunctions', 'redrive-execution', 'help'], {
-  env: AWS_ENV,
-  encoding: 'utf8',
-  timeout: 60_000,
-});
-const skip =
-  probe.status === 0
-    ? false
-    : 'no `aws` on PATH with `stepfunctions redrive-execution` (awscli 1.45+ or 2.14+)';
-if (skip) console.log(`skipped: ${skip}`);
+const skip = awsCliSkipReason();
 
-const execFileAsync = promisify(execFile);
 /** `aws <args> --endpoint-url <endpoint> --output json`, parsed. */
-async function aws<T>(endpoint: string, ...args: string[]): Promise<T> {
-  const { stdout } = await execFileAsync('aws', [...args, '--endpoint-url', endpoint, '--output', 'json'], {
-    env: AWS_ENV,
-    timeout: 60_000,
-  });
-  return JSON.parse(stdout) as T;
-}
+const aws = async <T>(endpoint: string, ...args: string[]): Promise<T> =>
+  JSON.parse(await awsOutput(endpoint, ...args)) as T;
 
 /** How many times each step's Lambda was scheduled in the history (attempts across redrives). */
 function scheduledPerStep(events: readonly HistoryEvent[]): Record<string, number> {

@@ -7,22 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { REPO_ROOT } from '../../infra/build-app.ts';
 import { analyzeWorkflow, loadWorkflowFile } from '../../infra/workflow/index.ts';
-import { HTTP_STEP_ENTRY } from '../../lambdas/contracts.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'app-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -61,7 +51,7 @@ const synthesized = (() => {
       join(config, 'user_registration.yaml'),
       yaml.replace(/^timeout_seconds: 900$/m, 'timeout_seconds: 60'),
     );
-    copyFileSync(ENVIRONMENTS, join(config, 'http-environments.yaml'));
+    writeFileSync(join(config, 'http-environments.yaml'), readFileSync(ENVIRONMENTS));
     const outdir = join(scratch, 'out');
     run = { config, outdir, ...runApp(config, outdir) };
     return run;
@@ -90,14 +80,7 @@ test('prints each workflow warning once as file:line and synthesizes with cdk-na
   );
 });
 
-/** Until the lambdas branch is merged, the built-in HTTP step module is not in this tree. */
-const NO_HTTP_MODULE = existsSync(join(REPO_ROOT, HTTP_STEP_ENTRY))
-  ? false
-  : `needs ${HTTP_STEP_ENTRY} (the lambdas branch) to synthesize HTTP steps; buildApp covers the same template in http-steps.test.ts`;
-
-test('without -c environment the production URLs are deployed, though development points at 127.0.0.1', {
-  skip: NO_HTTP_MODULE,
-}, () => {
+test('without -c environment the production URLs are deployed, though development points at 127.0.0.1', () => {
   assert.match(readFileSync(ENVIRONMENTS, 'utf8'), /url: http:\/\/127\.0\.0\.1:4011/);
   const { outdir, status, stderr } = synthesized();
   assert.equal(status, 0, stderr);
