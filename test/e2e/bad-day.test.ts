@@ -1,175 +1,62 @@
 /**
- * Issue 13 "Done when", end to end on the local stack:
- * - a canary registration's status carries no email, name, phone, company or address, and
- *   answers the same 404 as an unknown ID without its status token (`npm start
- *   --require-status-token`, so the local API treats no caller as the starter);
+ * Failed flagship registrations end to end on one local runtime (each test's registration has its
+ * own correlation ID; faults are cleared after each test).
+ *
+ * Issue 13 "Done when" (the status-privacy canary, which needs `npm start --require-status-token`,
+ * shares the `--no-demo` process of test/e2e/npm-start.test.ts):
  * - a permanent failure at update_user_status ends FAILED after compensation: no active user,
  *   billing profile or welcome sequence is left in the simulators, and redrive is refused (409);
  * - an exhausted retryable failure at the same step ends FAILED with nothing compensated, stays
  *   redrivable, and redrive then succeeds.
+ *
+ * Issue 10 "Done when": a failed registration, redriven with the real AWS CLI
+ * (`aws stepfunctions redrive-execution --endpoint-url <local Step Functions>`) after its fault is
+ * cleared, ends SUCCEEDED on the same execution ARN, and the steps that had succeeded do not run
+ * again (their service counters stay at 1). Skipped, with the reason printed, when no `aws` on
+ * PATH has `stepfunctions redrive-execution` (pyenv's awscli 1.45 has it; Debian's 2.9 lacks it).
+ *
+ * The faults hit different services (user, then billing), so no breaker opens across tests.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { DescribeExecutionCommand, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type HistoryEvent, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
 import { COMPENSATED_FAIL_STATE } from '../../lambdas/contracts.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
 import { type Simulators, simulatorsOf } from '../../local/simulators/user_registration/index.ts';
 import type { SimulatorEntities } from '../../local/simulators/user_registration/types.ts';
 import { waitForTerminal } from '../reliability/support.ts';
-import { apiClient, copyWorkflow, pollStatus, REPO_ROOT, registrationBody } from './support.ts';
+import { awsCliSkipReason, awsOutput } from '../support/aws-cli.ts';
+import { apiClient, historyOf, pollStatus, registrationBody } from './support.ts';
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
-/** `node local/start.ts <args>` (what `npm start` runs), resolved once it serves. */
-async function npmStart(
-  args: string[],
-): Promise<{ child: ChildProcess; apiUrl: string; output: () => string }> {
-  const child = spawn(process.execPath, ['local/start.ts', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, PORT: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  let exited: number | null | undefined;
-  child.on('close', (code) => {
-    exited = code;
-  });
-  for (let i = 0; i < 1200 && exited === undefined && !output.includes('Serving until Ctrl-C'); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/** The one flagship runtime of this file, started by the first suite that runs. */
+let shared: Promise<LocalRuntime> | undefined;
+const flagship = (): Promise<LocalRuntime> => {
+  shared ??= startLocalRuntime({ timeScale: 50 });
+  return shared;
+};
+after(async () => (await shared)?.close());
+
+const skip = awsCliSkipReason();
+
+/** `aws <args> --endpoint-url <endpoint> --output json`, parsed. */
+const aws = async <T>(endpoint: string, ...args: string[]): Promise<T> =>
+  JSON.parse(await awsOutput(endpoint, ...args)) as T;
+
+/** How many times each step's Lambda was scheduled in the history (attempts across redrives). */
+function scheduledPerStep(events: readonly HistoryEvent[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const event of events) {
+    const input =
+      event.lambdaFunctionScheduledEventDetails?.input ?? event.taskScheduledEventDetails?.parameters;
+    if (!input) continue;
+    const parsed = JSON.parse(input) as { step?: string; Payload?: { step?: string } };
+    const step = parsed.step ?? parsed.Payload?.step;
+    if (step) counts[step] = (counts[step] ?? 0) + 1;
   }
-  const apiUrl = /Local API +(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-  if (exited !== undefined || !apiUrl) {
-    child.kill('SIGKILL');
-    throw new Error(`npm start ${args.join(' ')} did not serve (exit ${exited}):\n${output}`);
-  }
-  return { child, apiUrl, output: () => output };
+  return counts;
 }
-
-describe('status privacy with npm start --require-status-token', () => {
-  let server: Awaited<ReturnType<typeof npmStart>> | undefined;
-  const scratch = mkdtempSync(join(tmpdir(), 'stepflow-bad-day-'));
-  before(async () => {
-    copyWorkflow(join(REPO_ROOT, 'config', 'user_registration.yaml'), scratch);
-    server = await npmStart([
-      '--no-demo',
-      '--require-status-token',
-      '--port',
-      '0',
-      '--sfn-port',
-      '0',
-      '--dynamodb-port',
-      '0',
-      '--config-dir',
-      scratch,
-    ]);
-  });
-  after(async () => {
-    if (server) {
-      const closed = new Promise((resolve) => server?.child.on('close', resolve));
-      server.child.kill('SIGINT');
-      await closed;
-    }
-    rmSync(scratch, { recursive: true, force: true });
-  });
-
-  test('a canary registration: its status has no personal data, and without its token the 404 of an unknown ID', async () => {
-    const canary = {
-      email: 'canary.vexbright@privacy.example.org',
-      name: 'Quillonia Canary Vexbright',
-      phone: '+1 555 0177 9931',
-      company: 'Vexbright Canary Holdings',
-      street: '77 Canarywhistle Lane',
-      zip: '62799',
-    };
-    const resource = `${server!.apiUrl}/registrations`;
-    const res = await fetch(resource, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        user_info: {
-          email: canary.email,
-          name: canary.name,
-          phone: canary.phone,
-          company: canary.company,
-          plan: 'pro',
-        },
-        billing_info: {
-          payment_method: 'card_canary',
-          billing_address: { street: canary.street, city: 'Springfield', state: 'IL', zip: canary.zip },
-        },
-      }),
-    });
-    const startedText = await res.text();
-    assert.equal(res.status, 202, startedText);
-    const started = JSON.parse(startedText) as { correlation_id: string; status_url: string };
-    const statusUrl = new URL(started.status_url, server!.apiUrl);
-    assert.match(
-      statusUrl.searchParams.get('token') ?? '',
-      /^[A-Za-z0-9_-]{43}$/,
-      'a 32-byte base64url token',
-    );
-    const id = started.correlation_id;
-
-    let doc: { status: string } | undefined;
-    let text = '';
-    for (let i = 0; i < 600 && !TERMINAL.has(doc?.status ?? ''); i++) {
-      const answer = await fetch(statusUrl);
-      text = await answer.text();
-      assert.equal(answer.status, 200, `with its token: ${answer.status} ${text}`);
-      doc = JSON.parse(text) as { status: string };
-      if (!TERMINAL.has(doc.status)) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    assert.equal(doc?.status, 'SUCCEEDED', text);
-    const lower = text.toLowerCase();
-    const needles = [
-      canary.email,
-      encodeURIComponent(canary.email),
-      canary.name,
-      'Vexbright',
-      canary.phone,
-      canary.phone.replace(/\D/g, ''),
-      canary.company,
-      canary.street,
-      'Canarywhistle',
-      canary.zip,
-      'card_canary',
-    ];
-    const leaked = needles.filter((needle) => lower.includes(needle.toLowerCase()));
-    const parsed = JSON.parse(text) as Record<string, unknown>;
-
-    // Without the token, with a wrong one, and for an ID nobody started: the same 404.
-    const unknownId = `${id.slice(0, -4)}beef`;
-    const answer = async (url: string, ownId: string) => {
-      const r = await fetch(url);
-      const body = (await r.text()).replaceAll(ownId, '<id>');
-      return { status: r.status, type: r.headers.get('content-type'), body };
-    };
-    const withoutToken = await answer(`${resource}/${id}`, id);
-    const wrongToken = await answer(`${resource}/${id}?token=${'A'.repeat(43)}`, id);
-    const unknown = await answer(`${resource}/${unknownId}`, unknownId);
-    console.log(
-      `PROOF status-privacy: with token 200 ${doc?.status}, pii_found=${leaked.length} input_or_output=${'input' in parsed || 'output' in parsed}; ` +
-        `without token ${withoutToken.status}, wrong token ${wrongToken.status}, unknown id ${unknown.status}; ` +
-        `same body as unknown: ${withoutToken.body === unknown.body && wrongToken.body === unknown.body}`,
-    );
-    assert.deepEqual(leaked, [], 'the status document carries personal data');
-    assert.equal('input' in parsed, false, 'no input in the status document');
-    assert.equal('output' in parsed, false, 'no output in the status document');
-    assert.equal(unknown.status, 404);
-    assert.deepEqual(withoutToken, unknown, 'no token: the 404 of an unknown ID');
-    assert.deepEqual(wrongToken, unknown, 'a wrong token: the 404 of an unknown ID');
-  });
-});
 
 /** Entity statuses that mean "undone" (docs/cli-operations.md, "Undo routes"). */
 const UNDONE = new Set(['deleted', 'deactivated', 'cancelled']);
@@ -205,11 +92,10 @@ describe('a failed registration: compensated when permanent, held for redrive wh
   let runtime: LocalRuntime;
   let sims: Simulators;
   before(async () => {
-    runtime = await startLocalRuntime({ timeScale: 50 });
+    runtime = await flagship();
     sims = simulatorsOf(runtime);
   });
   afterEach(() => sims.faults.clear());
-  after(() => runtime?.close());
 
   const describeExecution = (executionArn: string) =>
     runtime.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
@@ -308,6 +194,86 @@ describe('a failed registration: compensated when permanent, held for redrive wh
     assert.equal(final, 'SUCCEEDED');
     assert.equal(after.user?.status, 'active');
     assert.equal(sims.counters.requests({ correlationId: id, route: 'POST /users' }), 1);
+    assert.deepEqual(sims.counters.duplicates(), []);
+  });
+});
+
+describe('a failed registration redriven with the real AWS CLI', { skip }, () => {
+  let runtime: LocalRuntime;
+
+  before(async () => {
+    runtime = await flagship();
+  });
+  afterEach(() => simulatorsOf(runtime).faults.clear());
+
+  test('ends SUCCEEDED on the same ARN; the steps that had succeeded keep their counters at 1', async () => {
+    const sims = simulatorsOf(runtime);
+    sims.faults.set('billing', 'POST /profiles', { kind: 'status', status: 503 });
+    const { body: started } = await apiClient(runtime.apiUrl).start(
+      registrationBody('pro', 'aws-cli-redrive'),
+    );
+    const arn = started.execution_arn;
+    assert.equal(await waitForTerminal(runtime.sfnClient, arn, Date.now() + 60_000), 'FAILED');
+    const failed = await aws<{ status: string; redriveStatus?: string }>(
+      runtime.sfnEndpoint,
+      'stepfunctions',
+      'describe-execution',
+      '--execution-arn',
+      arn,
+    );
+    assert.deepEqual([failed.status, failed.redriveStatus], ['FAILED', 'REDRIVABLE']);
+    const billingBefore = sims.counters.requests({
+      correlationId: started.correlation_id,
+      service: 'billing',
+    });
+
+    sims.faults.clear();
+    const redriven = await aws<{ redriveDate?: string }>(
+      runtime.sfnEndpoint,
+      'stepfunctions',
+      'redrive-execution',
+      '--execution-arn',
+      arn,
+    );
+    assert.ok(redriven.redriveDate, 'redrive-execution answers a redriveDate');
+    assert.equal(await waitForTerminal(runtime.sfnClient, arn, Date.now() + 60_000), 'SUCCEEDED');
+    const described = await aws<{ executionArn: string; status: string; redriveCount?: number }>(
+      runtime.sfnEndpoint,
+      'stepfunctions',
+      'describe-execution',
+      '--execution-arn',
+      arn,
+    );
+    assert.deepEqual(
+      [described.executionArn, described.status, described.redriveCount],
+      [arn, 'SUCCEEDED', 1],
+    );
+
+    const calls = (service: string, route: string) =>
+      sims.counters.requests({ correlationId: started.correlation_id, service, route });
+    const counters = {
+      create_user: calls('user', 'POST /users'),
+      preferences: calls('preferences', 'POST /users/{id}/preferences'),
+      billing_after_redrive: calls('billing', 'POST /profiles') - billingBefore,
+      welcome: calls('notification', 'POST /notifications/welcome'),
+      activate: calls('user', 'PATCH /users/{id}/status'),
+    };
+    const scheduled = scheduledPerStep(await historyOf(runtime.sfnClient, arn));
+    console.log(
+      `PROOF aws-cli-redrive: FAILED -> aws stepfunctions redrive-execution -> ${described.status} on the same ARN ` +
+        `(redriveCount=${described.redriveCount}); billing calls before=${billingBefore} after=${counters.billing_after_redrive}; ` +
+        `create_user=${counters.create_user} preferences=${counters.preferences} welcome=${counters.welcome} activate=${counters.activate}; ` +
+        `lambda scheduled per step ${JSON.stringify(scheduled)}`,
+    );
+    assert.deepEqual(counters, {
+      create_user: 1,
+      preferences: 1,
+      billing_after_redrive: 1,
+      welcome: 1,
+      activate: 1,
+    });
+    assert.equal(scheduled.create_user_account, 1, 'create_user_account did not run again');
+    assert.equal(scheduled.initialize_preferences, 1, 'the succeeded Parallel branch did not run again');
     assert.deepEqual(sims.counters.duplicates(), []);
   });
 });

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runtimeInfoPath } from '../../local/cli/local-target.ts';
 import { copyWorkflow } from './support.ts';
@@ -157,15 +157,36 @@ describe('npm start', () => {
     assert.match(run.output(), /broken\.yaml:2: step_templates/);
     assert.doesNotMatch(run.output(), /^\s+at /m);
   });
+});
 
-  test('--no-demo serves until SIGINT, then shuts down cleanly and removes its runtime file', async () => {
-    const run = startScript(['--no-demo', ...FREE_PORTS]);
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/**
+ * One `--no-demo --require-status-token` process for the serving cases: what it prints, the
+ * status privacy of issue 13 (the local API then treats no caller as the starter, so a status
+ * read needs the status_url token), then a clean SIGINT shutdown, in that order.
+ */
+describe('npm start --no-demo --require-status-token', () => {
+  let run: ReturnType<typeof startScript>;
+  const served = { apiUrl: '' };
+  before(async () => {
+    run = startScript(['--no-demo', '--require-status-token', ...FREE_PORTS]);
     // Bounded wait for the examples, which are printed once serving.
-    for (let i = 0; i < 1200 && !run.output().includes('Serving until Ctrl-C'); i++) {
+    for (
+      let i = 0;
+      i < 1200 && run.child.exitCode === null && !run.output().includes('Serving until Ctrl-C');
+      i++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const apiUrl = /Local API +(http:\/\/127\.0\.0\.1:\d+)/.exec(run.output())?.[1];
-    assert.ok(apiUrl, run.output());
+    served.apiUrl = /Local API +(http:\/\/127\.0\.0\.1:\d+)/.exec(run.output())?.[1] ?? '';
+  });
+  after(() => {
+    if (run.child.exitCode === null) run.child.kill('SIGKILL');
+  });
+
+  test('serves without a demo, printing what to try, and writes its runtime file', async () => {
+    assert.ok(served.apiUrl, run.output());
     assert.match(run.output(), /curl -si -X POST http:\/\/127\.0\.0\.1:\d+\/registrations/);
     assert.match(run.output(), /npx stepflow status <correlation_id> --workflow user_registration/);
     assert.match(
@@ -173,13 +194,107 @@ describe('npm start', () => {
       /aws --endpoint-url http:\/\/127\.0\.0\.1:\d+ stepfunctions list-executions --state-machine-arn arn:aws:states:/,
     );
     assert.match(run.output(), /aws dynamodb --endpoint-url http:\/\/127\.0\.0\.1:\d+ scan --table-name /);
+    assert.match(run.output(), /Status reads +need the status_url token \(--require-status-token\)/);
     assert.doesNotMatch(run.output(), /Demo of/);
-    const res = await fetch(`${apiUrl}/registrations/nobody`);
+    const res = await fetch(`${served.apiUrl}/registrations/nobody`);
     assert.equal(res.status, 404);
-    assert.ok(existsSync(runtimeInfoPath(apiUrl)));
+    assert.ok(existsSync(runtimeInfoPath(served.apiUrl)));
+  });
+
+  test('a canary registration: its status has no personal data, and without its token the 404 of an unknown ID', async () => {
+    const canary = {
+      email: 'canary.vexbright@privacy.example.org',
+      name: 'Quillonia Canary Vexbright',
+      phone: '+1 555 0177 9931',
+      company: 'Vexbright Canary Holdings',
+      street: '77 Canarywhistle Lane',
+      zip: '62799',
+    };
+    assert.ok(served.apiUrl, run.output());
+    const resource = `${served.apiUrl}/registrations`;
+    const res = await fetch(resource, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        user_info: {
+          email: canary.email,
+          name: canary.name,
+          phone: canary.phone,
+          company: canary.company,
+          plan: 'pro',
+        },
+        billing_info: {
+          payment_method: 'card_canary',
+          billing_address: { street: canary.street, city: 'Springfield', state: 'IL', zip: canary.zip },
+        },
+      }),
+    });
+    const startedText = await res.text();
+    assert.equal(res.status, 202, startedText);
+    const started = JSON.parse(startedText) as { correlation_id: string; status_url: string };
+    const statusUrl = new URL(started.status_url, served.apiUrl);
+    assert.match(
+      statusUrl.searchParams.get('token') ?? '',
+      /^[A-Za-z0-9_-]{43}$/,
+      'a 32-byte base64url token',
+    );
+    const id = started.correlation_id;
+
+    let doc: { status: string } | undefined;
+    let text = '';
+    for (let i = 0; i < 600 && !TERMINAL.has(doc?.status ?? ''); i++) {
+      const answer = await fetch(statusUrl);
+      text = await answer.text();
+      assert.equal(answer.status, 200, `with its token: ${answer.status} ${text}`);
+      doc = JSON.parse(text) as { status: string };
+      if (!TERMINAL.has(doc.status)) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(doc?.status, 'SUCCEEDED', text);
+    const lower = text.toLowerCase();
+    const needles = [
+      canary.email,
+      encodeURIComponent(canary.email),
+      canary.name,
+      'Vexbright',
+      canary.phone,
+      canary.phone.replace(/\D/g, ''),
+      canary.company,
+      canary.street,
+      'Canarywhistle',
+      canary.zip,
+      'card_canary',
+    ];
+    const leaked = needles.filter((needle) => lower.includes(needle.toLowerCase()));
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+
+    // Without the token, with a wrong one, and for an ID nobody started: the same 404.
+    const unknownId = `${id.slice(0, -4)}beef`;
+    const answer = async (url: string, ownId: string) => {
+      const r = await fetch(url);
+      const body = (await r.text()).replaceAll(ownId, '<id>');
+      return { status: r.status, type: r.headers.get('content-type'), body };
+    };
+    const withoutToken = await answer(`${resource}/${id}`, id);
+    const wrongToken = await answer(`${resource}/${id}?token=${'A'.repeat(43)}`, id);
+    const unknown = await answer(`${resource}/${unknownId}`, unknownId);
+    console.log(
+      `PROOF status-privacy: with token 200 ${doc?.status}, pii_found=${leaked.length} input_or_output=${'input' in parsed || 'output' in parsed}; ` +
+        `without token ${withoutToken.status}, wrong token ${wrongToken.status}, unknown id ${unknown.status}; ` +
+        `same body as unknown: ${withoutToken.body === unknown.body && wrongToken.body === unknown.body}`,
+    );
+    assert.deepEqual(leaked, [], 'the status document carries personal data');
+    assert.equal('input' in parsed, false, 'no input in the status document');
+    assert.equal('output' in parsed, false, 'no output in the status document');
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(withoutToken, unknown, 'no token: the 404 of an unknown ID');
+    assert.deepEqual(wrongToken, unknown, 'a wrong token: the 404 of an unknown ID');
+  });
+
+  test('SIGINT shuts it down cleanly and removes its runtime file', async () => {
+    assert.ok(served.apiUrl, run.output());
     run.child.kill('SIGINT');
     assert.equal(await run.exit, 0, run.output());
     assert.match(run.output(), /Shutting down/);
-    assert.equal(existsSync(runtimeInfoPath(apiUrl)), false);
+    assert.equal(existsSync(runtimeInfoPath(served.apiUrl)), false);
   });
 });

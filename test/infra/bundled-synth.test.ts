@@ -1,22 +1,56 @@
 /**
- * The one test that bundles: `npx cdk synth --quiet` with esbuild, as `cdk deploy` would run it.
- * It proves every handler bundles into an ESM file that loads and exports `handler`, with the
- * AWS SDK left to the runtime. Slow by nature (seconds), so it lives in its own file.
+ * The one file that bundles: `npx cdk synth --quiet` with esbuild, as `cdk deploy` would run it,
+ * once (12-15 s of CPU), for every test that needs the bundles. It proves every handler bundles
+ * into an ESM file that loads and exports `handler`, with the AWS SDK left to the runtime, and
+ * that a registration succeeds on those bundles through the local API (the offline runtime
+ * reading the cloud assembly, `bundled: true`). Slow by nature, so it lives in its own file.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { API_ENTRIES } from '../../infra/api.ts';
 import { REPO_ROOT } from '../../infra/build-app.ts';
 import { START_ENTRY_DIR } from '../../lambdas/api/standalone-validator.ts';
+import { METADATA } from '../../lambdas/contracts.ts';
+import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import { apiClient, register, registrationBody } from '../e2e/support.ts';
 import { userRegistrationStack } from './stack-fixture.ts';
 
 const outdir = mkdtempSync(join(tmpdir(), 'bundled-synth-'));
 after(() => rmSync(outdir, { recursive: true, force: true }));
+
+/** The one bundled synth of this file, run by the first test that needs it. */
+const synthesized = (() => {
+  let run: Promise<{ seconds: number }> | undefined;
+  return () => {
+    run ??= new Promise((resolve, reject) => {
+      const started = Date.now();
+      const child = spawn('npx', ['cdk', 'synth', '--quiet', '--output', outdir], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 300_000,
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr = (stderr + chunk).slice(-4000);
+      });
+      child.on('error', reject);
+      child.on('close', (code) => {
+        if (code !== 0) return reject(new Error(`cdk synth exited ${code}:\n${stderr}`));
+        // The bundles' own imports of the SDK resolve from the repository's node_modules, as they
+        // would from the runtime's in AWS.
+        symlinkSync(join(REPO_ROOT, 'node_modules'), join(outdir, 'node_modules'));
+        resolve({ seconds: (Date.now() - started) / 1000 });
+      });
+    });
+    return run;
+  };
+})();
 
 interface TemplateResource {
   Type: string;
@@ -72,15 +106,8 @@ async function assertStartBundle(
 }
 
 test('cdk synth bundles every function with esbuild into a loadable ESM handler', async (t) => {
-  const started = Date.now();
-  const result = spawnSync('npx', ['cdk', 'synth', '--quiet', '--output', outdir], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    timeout: 300_000,
-    env: { ...process.env, PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` },
-  });
-  assert.equal(result.status, 0, result.stderr);
-  t.diagnostic(`cdk synth with bundling took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const { seconds } = await synthesized();
+  t.diagnostic(`cdk synth with bundling took ${seconds.toFixed(1)} s`);
 
   const template = JSON.parse(
     readFileSync(join(outdir, 'UserRegistrationWorkflow.template.json'), 'utf8'),
@@ -92,9 +119,6 @@ test('cdk synth bundles every function with esbuild into a loadable ESM handler'
   const { template: inProcess } = userRegistrationStack();
   assert.equal(functions.length, Object.keys(inProcess.findResources('AWS::Lambda::Function')).length);
   assert.ok(functions.length >= 8);
-  // The bundle's own imports of the SDK resolve from the repository's node_modules, as they would
-  // from the runtime's in AWS.
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(outdir, 'node_modules'));
   let sdkExternal = 0;
   let startChecked = 0;
   for (const fn of functions) {
@@ -129,4 +153,54 @@ test('cdk synth bundles every function with esbuild into a loadable ESM handler'
   }
   assert.equal(startChecked, 1, 'the start function was checked');
   assert.ok(sdkExternal > 0, 'the AWS SDK is imported from the runtime, not bundled');
+});
+
+describe('the bundled Lambda assets from cdk.out run a registration', () => {
+  let runtime: LocalRuntime | undefined;
+
+  before(async () => {
+    await synthesized();
+    runtime = await startLocalRuntime({ bundled: true, cdkOutDir: outdir, timeScale: 50 });
+  });
+  after(() => runtime?.close());
+
+  test('every function in the template points at an esbuild bundle', () => {
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
+      artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
+    };
+    const stack = Object.values(manifest.artifacts).find((a) => a.type === 'aws:cloudformation:stack');
+    const template = JSON.parse(readFileSync(join(outdir, stack!.properties!.templateFile!), 'utf8')) as {
+      Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
+    };
+    const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    // The API functions and every step's module at least (operator, compensation and operations
+    // functions come and go with the workflow's options); each one must be a bundle.
+    const entries = new Set(functions.map((fn) => fn.Metadata?.[METADATA.entry]));
+    const missing = [
+      'lambdas/api/get-execution.ts',
+      'lambdas/api/start-execution.ts',
+      'lambdas/steps/user_registration/create-user-account.ts',
+      'lambdas/steps/user_registration/initialize-preferences.ts',
+      'lambdas/steps/user_registration/send-welcome-sequence.ts',
+      'lambdas/steps/user_registration/setup-billing-profile.ts',
+      'lambdas/steps/user_registration/update-user-status.ts',
+    ].filter((entry) => !entries.has(entry));
+    assert.deepEqual(missing, [], 'every API and step function is in the template');
+    for (const fn of functions) {
+      const assetPath = fn.Metadata?.['aws:asset:path'];
+      assert.ok(assetPath, `${fn.Metadata?.[METADATA.entry]} has no asset path`);
+      assert.ok(existsSync(join(outdir, assetPath, 'index.mjs')), `${assetPath}/index.mjs is missing`);
+    }
+  });
+
+  test('a pro registration succeeds through the API on the bundled handlers', async () => {
+    const client = apiClient(runtime!.apiUrl);
+    const { status } = await register(client, registrationBody('pro', 'bundled'));
+    assert.equal(status.status, 'SUCCEEDED', JSON.stringify(status));
+    assert.deepEqual(
+      status.steps.map((step) => step.status),
+      status.steps.map(() => 'succeeded'),
+    );
+    assert.equal(status.steps.length, 5);
+  });
 });

@@ -3,15 +3,16 @@
  * `file:line: message` diagnostics on stderr, never a stack trace. Nothing is bundled because the
  * app stops before building any stack. The headline case runs through npx; the others run the
  * CDK CLI's bin directly (what npx resolves `cdk` to), which spares npm's start-up on each.
+ * (Which URLs a valid workflow deploys without `-c environment` is in app.test.ts, which runs the
+ * app as this CLI does, bundling skipped.)
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { REPO_ROOT } from '../../infra/build-app.ts';
-import { HTTP_STEP_ENTRY } from '../../lambdas/contracts.ts';
 import { brokenWorkflows, expectedDiagnostics } from '../fixtures/workflows/broken-workflows.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'synth-cli-'));
@@ -58,44 +59,6 @@ function assertNoStackTrace(stderr: string): void {
   const traceLines = stderr.split('\n').filter((line) => /^\s+at /.test(line));
   assert.deepEqual(traceLines, [], 'stderr must not contain a stack trace');
 }
-
-/** Until the lambdas branch is merged, the built-in HTTP step module is not in this tree. */
-const NO_HTTP_MODULE = existsSync(join(REPO_ROOT, HTTP_STEP_ENTRY))
-  ? false
-  : `needs ${HTTP_STEP_ENTRY} (the lambdas branch) to bundle HTTP steps; buildApp covers the same template in http-steps.test.ts`;
-
-describe('npx cdk synth with environments', () => {
-  test('without -c environment the production URLs are deployed, though development points at 127.0.0.1', {
-    skip: NO_HTTP_MODULE,
-  }, async () => {
-    const fixture = join(REPO_ROOT, 'test/fixtures/workflows/valid/http-environments.yaml');
-    assert.match(readFileSync(fixture, 'utf8'), /url: http:\/\/127\.0\.0\.1:4011/);
-    const config = folderWith('environments', [fixture]);
-    const { status, stderr } = await synth(config);
-    assert.equal(status, 0, stderr);
-    const template = JSON.parse(
-      readFileSync(join(config, 'cdk.out', 'OrderFulfillmentWorkflow.template.json'), 'utf8'),
-    ) as {
-      Resources: Record<
-        string,
-        {
-          Type: string;
-          Metadata?: Record<string, string>;
-          Properties: { Environment?: { Variables: Record<string, string> } };
-        }
-      >;
-    };
-    const urls = Object.values(template.Resources)
-      .filter((resource) => resource.Metadata?.['Stepflow:Step'] !== undefined)
-      .map((resource) => resource.Properties.Environment?.Variables.SERVICE_URL);
-    assert.deepEqual(urls, [
-      'https://inventory.example.com',
-      'https://payments.example.com',
-      'https://warehouse.example.com/v2',
-      'https://shipping.example.com',
-    ]);
-  });
-});
 
 describe('npx cdk synth with broken workflow files', () => {
   // One synth for both cases: every broken file beside a valid workflow (which must get no

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -7,18 +8,28 @@ import { brokenWorkflows, expectedDiagnostics } from '../../fixtures/workflows/b
 
 const run = promisify(execFile);
 
-/** Runs `npm run --silent asl -- <args>` and returns its exit code and output. */
-async function asl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `command` and returns its exit code and output. */
+async function exec(
+  command: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('npm', ['run', '--silent', 'asl', '--', ...args], {
-      encoding: 'utf8',
-    });
+    const { stdout, stderr } = await run(command, args, { encoding: 'utf8' });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+/** `npm run --silent asl -- <args>`, as users type it (npm's start-up is about 0.6 s of CPU). */
+const npmRunAsl = (...args: string[]) => exec('npm', ['run', '--silent', 'asl', '--', ...args]);
+
+/**
+ * What `npm run asl` runs (package.json's script `node infra/asl.ts`), on the Node running the
+ * tests: the same output and exit code without npm's start-up, for the cases beyond the first.
+ */
+const asl = (...args: string[]) => exec(process.execPath, ['infra/asl.ts', ...args]);
 
 const CHOSEN = [
   'yaml-unclosed-flow-list.yaml',
@@ -34,8 +45,15 @@ const CHOSEN = [
 
 // Each test spawns npm and node; running a few at once keeps the file's wall time down.
 describe('npm run asl', { concurrency: 3 }, () => {
+  test("package.json's asl script is the command the other cases run", () => {
+    const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    assert.equal(scripts.asl, 'node infra/asl.ts');
+  });
+
   test('prints the definition of the registration workflow as JSON on stdout and nothing on stderr', async () => {
-    const { code, stdout, stderr } = await asl('config/user_registration.yaml');
+    const { code, stdout, stderr } = await npmRunAsl('config/user_registration.yaml');
     assert.equal(code, 0);
     assert.equal(stderr, '');
     const definition = JSON.parse(stdout) as { StartAt: string; States: Record<string, { Type: string }> };
@@ -96,7 +114,7 @@ describe('npm run asl', { concurrency: 3 }, () => {
   test('a missing file or missing argument is a one-line error, exit 1', async () => {
     const missing = await asl('config/nope.yaml');
     assert.deepEqual([missing.code, missing.stderr], [1, 'error: config/nope.yaml: no such workflow file\n']);
-    const usage = await asl();
+    const usage = await npmRunAsl();
     assert.deepEqual(
       [usage.code, usage.stderr],
       [1, 'error: usage: npm run --silent asl -- <workflow.yaml> [--environment <env>]\n'],
