@@ -175,6 +175,7 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     logGroupName: `/aws/lambda/${fn.functionName}`,
     logStreamName,
     compileCacheDir: opts.compileCacheDir,
+    ...(opts.onLog ? {} : { discardOutput: true }),
     ...(fn.assetDir === undefined ? {} : { assetDir: fn.assetDir, sdkRoot: opts.sdkRoot }),
   };
   const env = { ...lambdaEnv(fn, logStreamName), ...fn.env, ...opts.env };
