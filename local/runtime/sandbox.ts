@@ -57,7 +57,7 @@ export interface SandboxOptions {
   readonly compileCacheDir: string;
   /** Where bundled functions find the runtime-provided `@aws-sdk/*`. */
   readonly sdkRoot: string;
-  /** Every stdout/stderr line. @default dropped */
+  /** Every stdout/stderr line. @default none: the worker drops its writes (nothing crosses to this thread) */
   readonly onLog?: (line: string, functionId: string) => void;
   /** Called once when the sandbox dies (killed, crashed or exited). */
   readonly onGone: () => void;
