@@ -84,7 +84,7 @@ export interface LocalRuntimeOptions {
    * caller is LOCAL_CALLER_ARN, the starter of every execution)
    */
   readonly requireStatusToken?: boolean;
-  /** Every line a function writes (JSON log lines). @default dropped */
+  /** Every line a function writes (JSON log lines). @default none: the sandboxes drop their output themselves */
   onLog?(line: string, functionId: string): void;
   /**
    * Every execution status change (RUNNING at start and redrive, then the end), as the

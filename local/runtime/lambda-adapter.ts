@@ -29,7 +29,7 @@ export interface LambdaAdapterOptions {
    * credentials). @default {}
    */
   readonly sharedEnv?: Readonly<Record<string, string>>;
-  /** Receives every line a function writes to stdout/stderr. @default lines are dropped */
+  /** Receives every line a function writes to stdout/stderr. @default none: the sandboxes drop their output themselves */
   readonly onLog?: (line: string, functionId: string) => void;
   /**
    * Warm workers per function at most; further invocations queue. More sandboxes than cores only

@@ -25,6 +25,11 @@ export interface WorkerInit {
    */
   readonly assetDir?: string;
   readonly sdkRoot?: string;
+  /**
+   * Nobody reads this function's log lines: the worker drops its stdout/stderr writes itself
+   * instead of carrying every line to the main thread only for it to be dropped there.
+   */
+  readonly discardOutput?: boolean;
 }
 
 /** One invocation sent to a worker. */

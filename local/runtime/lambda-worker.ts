@@ -12,6 +12,22 @@ import type { LambdaErrorPayload, WorkerInit, WorkerReply, WorkerRequest } from 
 const init = workerData as WorkerInit;
 const port = parentPort!;
 
+/**
+ * A write that goes nowhere, with the stream's contract kept: it reports success (returns true,
+ * so nobody waits for 'drain') and calls the write's callback on the next tick.
+ */
+function discardWrite(_chunk: unknown, encodingOrCallback?: unknown, callback?: unknown): boolean {
+  const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
+  if (typeof done === 'function') process.nextTick(done as (error: null) => void, null);
+  return true;
+}
+
+// Each line would otherwise cross to the main thread as a message (the worker's stdio is a
+// MessagePort stream) and be split into lines there, only to be dropped: per-invocation CPU of ours.
+if (init.discardOutput) {
+  for (const stream of [process.stdout, process.stderr]) stream.write = discardWrite as typeof stream.write;
+}
+
 type Handler = (
   event: unknown,
   context: unknown,

@@ -57,7 +57,7 @@ export interface SandboxOptions {
   readonly compileCacheDir: string;
   /** Where bundled functions find the runtime-provided `@aws-sdk/*`. */
   readonly sdkRoot: string;
-  /** Every stdout/stderr line. @default dropped */
+  /** Every stdout/stderr line. @default none: the worker drops its writes (nothing crosses to this thread) */
   readonly onLog?: (line: string, functionId: string) => void;
   /** Called once when the sandbox dies (killed, crashed or exited). */
   readonly onGone: () => void;
@@ -175,6 +175,7 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     logGroupName: `/aws/lambda/${fn.functionName}`,
     logStreamName,
     compileCacheDir: opts.compileCacheDir,
+    ...(opts.onLog ? {} : { discardOutput: true }),
     ...(fn.assetDir === undefined ? {} : { assetDir: fn.assetDir, sdkRoot: opts.sdkRoot }),
   };
   const env = { ...lambdaEnv(fn, logStreamName), ...fn.env, ...opts.env };
