@@ -67,6 +67,11 @@ export interface LocalRuntimeOptions {
   readonly envOverrides?: Readonly<Record<string, string>>;
   /** Seed of the offline services' fault PRNGs and generated ids. @default 1 */
   readonly seed?: number;
+  /**
+   * Retry jitter source of every state machine (`JitterStrategy: FULL` waits `random() x` the
+   * delay), for tests that need a known wait. @default Math.random
+   */
+  readonly random?: () => number;
   /** Warm workers per function at most; further invocations queue. @default os.availableParallelism() */
   readonly maxConcurrencyPerFunction?: number;
   /** Young generation cap of each Lambda sandbox's heap, in MB. @default 4 */
@@ -174,12 +179,19 @@ async function startExecutors(
   invoke: (arn: string, payload: unknown) => Promise<unknown>,
   timeScale: number,
   onStatusChange: ((record: ExecutionRecord) => void) | undefined,
+  random: (() => number) | undefined,
 ) {
   const executors: StateMachineExecutor[] = [];
   for (const { model } of loaded) {
     for (const machine of model.stateMachines)
       executors.push(
-        await createExecutor({ machine, invoke, timeScale, ...(onStatusChange ? { onStatusChange } : {}) }),
+        await createExecutor({
+          machine,
+          invoke,
+          timeScale,
+          ...(onStatusChange ? { onStatusChange } : {}),
+          ...(random ? { random } : {}),
+        }),
       );
   }
   return executors;
@@ -400,7 +412,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       // After StartExecution returned, so the file carries the alias/version it was started through.
       if (files) queueMicrotask(() => files?.touch(record));
     };
-    const executors = await startExecutors(loaded, invoke, timeScale, onStatusChange);
+    const executors = await startExecutors(loaded, invoke, timeScale, onStatusChange, opts.random);
     const endpoint = await startSfnEndpoint({
       executors,
       host,

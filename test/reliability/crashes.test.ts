@@ -51,8 +51,10 @@ describe('workers that died while idle', () => {
     assert.ok(killed >= STEPS.length, `killed ${killed} idle sandboxes`);
     assert.equal(end, 'SUCCEEDED');
     assert.deepEqual(failures, [], 'no invocation went to a dead sandbox');
-    // Far below any step's function timeout (30 s): nothing waited for a dead worker.
-    assert.ok(seconds < 15, `took ${seconds} s`);
+    // Nothing waited out a function timeout on a dead worker (a wall-clock bound here would only
+    // measure the machine's load: under load 20 the five cold starts alone took 50 s).
+    const timedOut = events.filter((event) => /TimedOut$/.test(event.type ?? '')).map((event) => event.type);
+    assert.deepEqual(timedOut, [], 'no invocation or execution timed out');
     assertExactlyOnce(sims, email);
   });
 });

@@ -54,10 +54,11 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 describe('npm start --data-dir: DynamoDB and execution histories survive a restart', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepflow-data-dir-'));
   const runtimes: LocalRuntime[] = [];
-  const start = async (withDataDir: boolean, timeScale = 50) => {
+  const start = async (withDataDir: boolean, timeScale = 50, random?: () => number) => {
     const runtime = await startLocalRuntime({
       configDir: CONFIG_DIR,
       timeScale,
+      ...(random ? { random } : {}),
       ...(withDataDir ? { dataDir } : {}),
     });
     runtimes.push(runtime);
@@ -72,8 +73,10 @@ describe('npm start --data-dir: DynamoDB and execution histories survive a resta
   let interrupted: Awaited<ReturnType<typeof register>>;
 
   test('first run: one order finishes, another is cut off by the shutdown while it waits to retry', async () => {
-    // Real time: the second order must still be waiting out its retry backoff at shutdown.
-    const first = await start(true, 1);
+    // The second order must still be waiting out its retry backoff at shutdown: the FULL jitter
+    // is pinned to the whole interval (1 s) and time runs 10x slower, so the wait is 10 s however
+    // busy the machine is (a random jitter near 0 would retry into the shutdown).
+    const first = await start(true, 0.1, () => 1);
     done = await register(first, 'key-done', 'ord-done');
     assert.equal(done.status, 202);
     assert.equal((await settled(first, done.execution_arn)).status, 'SUCCEEDED');
