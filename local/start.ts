@@ -14,7 +14,16 @@ import { formatMs } from './cli/step-lines.ts';
 import { localConsoleWorkflows } from './console/local-workflows.ts';
 import { type ConsoleServer, startConsole } from './console/server.ts';
 import { printEndpoints, printExamples, runDemo } from './demo.ts';
-import { type LocalRuntime, type LocalWorkflow, PortInUseError, startLocalRuntime } from './runtime/index.ts';
+import {
+  DEFAULT_ENVIRONMENT,
+  DEFAULT_ROOT,
+  examplesOf,
+  type LocalRuntime,
+  type LocalWorkflow,
+  PortInUseError,
+  startLocalRuntime,
+} from './runtime/index.ts';
+import { loadSpecs } from './runtime/load-models.ts';
 import { assertPortsFree } from './runtime/ports.ts';
 import {
   createStatusChangeHub,
@@ -197,16 +206,48 @@ async function start(
   }
 }
 
-function demoWorkflows(runtime: LocalRuntime, only: string | undefined): LocalWorkflow[] | string {
+type DemoCandidate = Pick<LocalWorkflow, 'name' | 'file' | 'examples'>;
+
+/** The workflows whose demo runs: `--workflow W` alone, else every one with examples; a refusal names why. */
+function demoWorkflows<W extends DemoCandidate>(
+  workflows: readonly W[],
+  only: string | undefined,
+): W[] | string {
   if (only !== undefined) {
-    const workflow = runtime.workflows.find((candidate) => candidate.name === only);
+    const workflow = workflows.find((candidate) => candidate.name === only);
     if (!workflow)
-      return `--workflow: no workflow '${only}' (workflows: ${runtime.workflows.map((w) => w.name).join(', ')})`;
+      return `--workflow: no workflow '${only}' (workflows: ${workflows.map((w) => w.name).join(', ')})`;
     if (workflow.examples.length === 0)
       return `--workflow ${only}: its input schema (${workflow.file}) has no 'examples' to run`;
     return [workflow];
   }
-  return runtime.workflows.filter((workflow) => workflow.examples.length > 0);
+  return workflows.filter((workflow) => workflow.examples.length > 0);
+}
+
+/**
+ * `--workflow W` checked against the workflow files before the synthesis, so a typo is refused
+ * in a second, not after the runtime started. Files that do not load are left to the start,
+ * which reports them as file:line.
+ */
+async function refusedDemo(values: Values): Promise<string | undefined> {
+  if (values.workflow === undefined || values['no-demo']) return undefined;
+  let specs: Awaited<ReturnType<typeof loadSpecs>>;
+  try {
+    specs = await loadSpecs({
+      rootDir: DEFAULT_ROOT,
+      configDir: values['config-dir'],
+      environment: values.environment ?? DEFAULT_ENVIRONMENT,
+    });
+  } catch {
+    return undefined;
+  }
+  const candidates = specs.map((spec) => ({
+    name: spec.name,
+    file: spec.file,
+    examples: examplesOf(spec.schema),
+  }));
+  const demos = demoWorkflows(candidates, values.workflow);
+  return typeof demos === 'string' ? demos : undefined;
 }
 
 async function runDemos(workflows: readonly LocalWorkflow[]): Promise<boolean> {
@@ -257,6 +298,8 @@ async function main(): Promise<number> {
   } catch (error) {
     return fail((error as Error).message, 1);
   }
+  const refused = await refusedDemo(values);
+  if (refused) return fail(refused, 2);
   const started = await start(values, ports, flags);
   if (typeof started === 'number') return started;
   const { runtime, logFile } = started;
@@ -308,7 +351,7 @@ async function main(): Promise<number> {
   );
   out(`  Runtime info          ${infoPath} (read by \`npx stepflow\`)`);
 
-  const demos = values['no-demo'] ? [] : demoWorkflows(runtime, values.workflow);
+  const demos = values['no-demo'] ? [] : demoWorkflows(runtime.workflows, values.workflow);
   if (typeof demos === 'string') {
     await shutdown();
     return fail(demos, 2);

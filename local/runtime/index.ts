@@ -169,7 +169,10 @@ export interface LocalRuntime {
   close(): Promise<void>;
 }
 
-const DEFAULT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The Tasker environment the offline runtime applies unless told otherwise. */
+export const DEFAULT_ENVIRONMENT = 'development';
+/** The project's root: config/ and cdk.out live here unless told otherwise. */
+export const DEFAULT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 type Closers = Array<() => Promise<void>>;
@@ -216,6 +219,12 @@ function restoreExecutions(
   return restored;
 }
 
+/** An input schema's `examples` (none when it has no array of them). */
+export function examplesOf(schema: unknown): readonly unknown[] {
+  const examples = (schema as { examples?: unknown } | undefined)?.examples;
+  return Array.isArray(examples) ? examples : [];
+}
+
 function workflowOf(
   loaded: LoadedWorkflow,
   apiUrl: string,
@@ -223,7 +232,6 @@ function workflowOf(
 ): LocalWorkflow {
   const { model, spec } = loaded;
   const machine = model.stateMachines[0]!;
-  const examples = (spec.schema as { examples?: unknown }).examples;
   return {
     name: spec.name,
     file: spec.file,
@@ -233,7 +241,7 @@ function workflowOf(
     tableName: Object.values(model.tables)[0] ?? '',
     resource: spec.api.resource,
     resourceUrl: `${apiUrl}/${spec.api.resource}`,
-    examples: Array.isArray(examples) ? examples : [],
+    examples: examplesOf(spec.schema),
     schema: spec.schema,
     mockFile: services?.mockFile,
     services: services?.services,
@@ -361,7 +369,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const rootDir = resolve(opts.rootDir ?? DEFAULT_ROOT);
   const host = opts.host ?? '127.0.0.1';
   const timeScale = opts.timeScale ?? 1;
-  const environment = opts.environment ?? 'development';
+  const environment = opts.environment ?? DEFAULT_ENVIRONMENT;
   const ports = opts.ports ?? {};
   await assertPortsFree(
     [

@@ -96,7 +96,14 @@ async function synthesize(opts: LoadModelsOptions): Promise<Synthesized> {
   };
 }
 
-async function loadSpecs(opts: LoadModelsOptions): Promise<WorkflowSpec[]> {
+/**
+ * The workflow files without the synthesis (a parse and the compiler's checks: milliseconds),
+ * from the folder the app reads: `configDir`, else `WORKFLOW_CONFIG_DIR`, else `<rootDir>/config`.
+ * @throws WorkflowError with the files' diagnostics
+ */
+export async function loadSpecs(
+  opts: Pick<LoadModelsOptions, 'rootDir' | 'configDir' | 'environment'>,
+): Promise<WorkflowSpec[]> {
   const { loadWorkflows } = await import('../../infra/workflow/parse.ts');
   const dir = opts.configDir ?? process.env.WORKFLOW_CONFIG_DIR ?? join(opts.rootDir, 'config');
   return loadWorkflows(dir, { environment: opts.environment });

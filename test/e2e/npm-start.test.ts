@@ -108,6 +108,9 @@ describe('npm start', () => {
       none.output(),
       /--workflow n_shape: its input schema \(\S+n_shape\.yaml\) has no 'examples' to run/,
     );
+    // Both refused from the workflow files, before any synthesis or runtime start.
+    for (const refused of [unknown, none])
+      assert.doesNotMatch(refused.output(), /Starting the offline runtime/);
   });
 
   test('--once exits 1 when a demo fails', async () => {
