@@ -5,41 +5,14 @@
  * on PATH has redrive-execution (Debian's awscli 2.9 lacks it; pyenv's awscli 1.x has it).
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { createWorkflowTable, startDynalite } from '../../../local/dynamo.ts';
 import { type SfnEndpoint, startSfnEndpoint } from '../../../local/runtime/sfn-endpoint.ts';
 import { callsPerStep, startFixture } from '../../fixtures/runtime/redrivable-machine.ts';
+import { awsOutput as aws, awsCliSkipReason } from '../../support/aws-cli.ts';
 
-const env = {
-  ...process.env,
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_DEFAULT_REGION: 'us-east-1',
-  AWS_PAGER: '',
-};
-const probe = spawnSync('aws', ['stepfunctions', 'redrive-execution', 'help'], {
-  env,
-  encoding: 'utf8',
-  timeout: 60_000,
-});
-const skip =
-  probe.status === 0
-    ? false
-    : 'no `aws` on PATH with `stepfunctions redrive-execution` (awscli 1.45+ or 2.14+)';
-if (skip) console.log(`skipped: ${skip}`);
-
-const run = promisify(execFile);
-/** Runs `aws <args>` against an endpoint; resolves with stdout, rejects with stderr. */
-async function aws(endpoint: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run('aws', [...args, '--endpoint-url', endpoint, '--output', 'json'], {
-    env,
-    timeout: 60_000,
-  });
-  return stdout;
-}
+const skip = awsCliSkipReason();
 
 async function until<T>(read: () => T | undefined, what: string): Promise<T> {
   for (let i = 0; i < 1000; i++) {
