@@ -1,11 +1,11 @@
 /**
  * Server-sent events for one execution page: the server reads the execution again and sends the
  * view when it changed, until the execution ends or the page goes away. The reads back off while
- * nothing changes (the CLI's curve, local/cli/poll-backoff.ts); given the runtime's status-change
+ * nothing changes (the CLI's curve, local/poll-backoff.ts); given the runtime's status-change
  * events, a change of the execution's status (start, end, redrive) wakes the stream at once.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createPollBackoff } from '../cli/poll-backoff.ts';
+import { createPollBackoff } from '../poll-backoff.ts';
 import { type ExecutionView, isFinal } from './sources.ts';
 
 /** A stream ends after this long even if the execution still runs (the page then reconnects). */

@@ -10,7 +10,7 @@ import {
   type ExecutionStatusDocument,
   type StepView,
 } from '../../../local/cli/api-client.ts';
-import { createPollBackoff } from '../../../local/cli/poll-backoff.ts';
+import { createPollBackoff } from '../../../local/poll-backoff.ts';
 import { followExecution, stepTransitions } from '../../../local/cli/step-lines.ts';
 import { cli, type FakeApi, type Routes, startFakeApi } from './operator-api.ts';
 import { compact, step } from './step-views.ts';
