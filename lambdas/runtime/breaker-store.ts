@@ -136,8 +136,8 @@ export interface RetrierWaitStore {
   count(id: string): Promise<number>;
 }
 
-/** Options for {@link dynamoCircuitWaits}. */
-export interface DynamoCircuitWaitsOptions {
+/** Options for {@link dynamoRetrierWaits}. */
+export interface DynamoRetrierWaitsOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   /** The step's own record partition (`idempotency#<function name>`), which its role may write. */
@@ -146,10 +146,10 @@ export interface DynamoCircuitWaitsOptions {
   readonly ttlSeconds: number;
 }
 
-/** The counts in the step's own partition, sk `circuit_open#<id>`: an atomic ADD, a consistent read. */
-export function dynamoCircuitWaits(opts: DynamoCircuitWaitsOptions): RetrierWaitStore {
+/** The counts in the step's own partition, sk `retrier_wait#<id>`: an atomic ADD, a consistent read. */
+export function dynamoRetrierWaits(opts: DynamoRetrierWaitsOptions): RetrierWaitStore {
   const doc = DynamoDBDocumentClient.from(opts.client);
-  const key = (id: string) => ({ pk: opts.partition, sk: `circuit_open#${id}` });
+  const key = (id: string) => ({ pk: opts.partition, sk: `retrier_wait#${id}` });
   return {
     async add(id) {
       await doc.send(

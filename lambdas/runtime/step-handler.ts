@@ -3,7 +3,7 @@ import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { KEY_PREFIX } from '../contracts.ts';
-import { dynamoBreakerStore, dynamoCircuitWaits } from './breaker-store.ts';
+import { dynamoBreakerStore, dynamoRetrierWaits } from './breaker-store.ts';
 import { type Env, readStepConfig, type StepConfig } from './config.ts';
 import { sharedDynamoClient } from './dynamodb.ts';
 import { stepIdempotency } from './idempotency.ts';
@@ -167,7 +167,7 @@ function buildChain<S extends z.ZodMiniType<StepState>>(
   // In-progress waits happen with the breaker off too, so the count does not depend on it.
   const retrierWaits =
     tableName !== undefined && client !== undefined && config.honorRetryAfter
-      ? dynamoCircuitWaits({
+      ? dynamoRetrierWaits({
           client,
           tableName,
           // The step's own record partition, the one Powertools writes (and its role may).
