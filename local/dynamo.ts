@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { memoizeDynaliteParsers } from './dynamo-parse-memo.ts';
 
 /** A running in-memory dynalite server and a client pointed at it. */
 export interface LocalDynamo {
@@ -35,7 +36,8 @@ export const LOCAL_AWS_CLIENT_CONFIG = {
 
 /**
  * Starts dynalite in memory on loopback, with tables ACTIVE at once (dynalite's default keeps a
- * new table CREATING for 500 ms).
+ * new table CREATING for 500 ms), and its expression parses memoized for the process
+ * (local/dynamo-parse-memo.ts).
  *
  * @example
  * const dynamo = await startDynalite();
@@ -45,6 +47,7 @@ export const LOCAL_AWS_CLIENT_CONFIG = {
  */
 export async function startDynalite(opts: StartDynaliteOptions = {}): Promise<LocalDynamo> {
   const host = opts.host ?? '127.0.0.1';
+  memoizeDynaliteParsers();
   const server = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,
