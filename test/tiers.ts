@@ -31,6 +31,7 @@ export const SHARED_TIERS: readonly string[] = [
   'test/infra/**/*.test.ts',
   'test/lambdas/**/*.test.ts',
   'test/local/dynamo.test.ts',
+  'test/local/dynamo-parse-memo.test.ts',
   'test/local/{api,chaos,cli,engine,graph,mocks,runtime,simulators}/**/*.test.ts',
 ];
 
