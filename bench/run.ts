@@ -14,7 +14,8 @@ import { runCost } from './cost.ts';
 import { runEngineBench } from './engine.ts';
 import { runHttpWorkflowBench } from './http-workflow.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
-import { runMemoryGrowth, runOverhead } from './overhead.ts';
+import { runMemoryGrowth } from './memory-growth.ts';
+import { runOverhead } from './overhead.ts';
 import { profileConcurrency10, withProfile } from './profile.ts';
 import { describeMachine, renderBenchmarks, renderSection, type Section } from './report.ts';
 import { BENCH_WORKERS_PER_FUNCTION, type BenchRuntime, startBenchRuntime } from './runtime-harness.ts';
@@ -81,7 +82,7 @@ const benches: Array<[number, () => Promise<Section>]> = [
     2,
     async () => {
       const section = await runOverhead(await bench(), {
-        ...(quick ? { levels: QUICK_LEVELS } : {}),
+        ...(quick ? { levels: QUICK_LEVELS, steadyBatch: 5, steadyMaxBatches: 3 } : {}),
         log,
       });
       // The profile runs in its own process: free this one's workers first.
