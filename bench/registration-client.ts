@@ -73,13 +73,15 @@ export interface DriveResult {
 }
 
 /**
- * `count` registrations (plan `pro`) with `concurrency` in flight: each slot POSTs, waits for the
- * end, then starts the next. A refused POST (e.g. the start function timing out) is a failure.
+ * `count` executions with `concurrency` in flight: each slot starts one with `start(n)` (which
+ * returns its execution ARN), waits for its end, then starts the next. A start that throws (e.g.
+ * a refused POST, the start function timing out) is a failure.
  */
-export async function driveRegistrations(
-  rt: RegistrationTarget,
+export async function driveExecutions(
+  rt: Pick<RegistrationTarget, 'getExecution'>,
   concurrency: number,
   count: number,
+  start: (n: number) => Promise<string>,
 ): Promise<DriveResult> {
   let next = 0;
   let failed = 0;
@@ -87,11 +89,13 @@ export async function driveRegistrations(
   const errors = new Set<string>();
   const slot = async (): Promise<void> => {
     while (next < count) {
-      next++;
+      const n = next++;
       try {
-        const reg = await postRegistration(rt, registrationBody('pro'));
-        const done = await awaitTerminal(rt, reg);
-        if (done.status === 'SUCCEEDED') succeeded.push(reg.executionArn);
+        const arn = await start(n);
+        const record = rt.getExecution(arn);
+        if (record === undefined) throw new Error(`execution ${arn} unknown to the runtime`);
+        await record.done;
+        if (record.status === 'SUCCEEDED') succeeded.push(arn);
         else failed++;
       } catch (error) {
         failed++;
@@ -102,4 +106,18 @@ export async function driveRegistrations(
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, slot));
   return { seconds: (performance.now() - started) / 1000, succeeded, failed, errors: [...errors] };
+}
+
+/** `count` registrations (plan `pro`, through POST /registrations) with `concurrency` in flight. */
+export function driveRegistrations(
+  rt: RegistrationTarget,
+  concurrency: number,
+  count: number,
+): Promise<DriveResult> {
+  return driveExecutions(
+    rt,
+    concurrency,
+    count,
+    async () => (await postRegistration(rt, registrationBody('pro'))).executionArn,
+  );
 }
