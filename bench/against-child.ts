@@ -29,6 +29,9 @@ const send = (message: unknown): void => {
   process.send?.(message);
 };
 const concurrency = Number(values.concurrency);
+// The parent gone (killed, or crashed), even during start-up or warm-up: exit rather than linger
+// as an orphan that loads the machine (the runtime's ports and workers go with the process).
+process.on('disconnect', () => process.exit(1));
 
 interface TreeRuntime extends RegistrationTarget {
   readonly startupMs: number;
@@ -76,10 +79,6 @@ const warmUp = await warmUntilSteady(
   { tolerance: 0.1, maxBatches: Number(values['warm-max']), settled: () => lastColdStarts === 0 },
 );
 send({ type: 'ready', startupMs: rt.startupMs, warmUp });
-// The parent gone (killed, or crashed): close the runtime rather than linger as an orphan.
-process.on('disconnect', () => {
-  void rt.close().then(() => process.exit(1));
-});
 process.on('message', (message: { type: string; count?: number; rewarm?: number }) => {
   if (message.type === 'close') {
     void rt.close().then(() => process.exit(0));
