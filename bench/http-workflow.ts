@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { REPO_ROOT } from '../infra/repo-root.ts';
 import { type LocalRuntime, type LocalWorkflow, startLocalRuntime } from '../local/runtime/index.ts';
 import { executionFigures } from './history.ts';
+import { driveExecutions } from './registration-client.ts';
 import type { Section } from './report.ts';
 import { BENCH_WORKERS_PER_FUNCTION } from './runtime-harness.ts';
 import { round, summarize } from './stats.ts';
@@ -34,7 +35,8 @@ interface Level {
   readonly transitions: number[];
 }
 
-async function startOne(rt: LocalRuntime, workflow: LocalWorkflow, n: number): Promise<string> {
+/** POSTs one order; its execution ARN. */
+async function startOne(workflow: LocalWorkflow, n: number): Promise<string> {
   const input = {
     ...(workflow.examples[0] as Record<string, unknown>),
     order_id: `bench-${n}-${Date.now()}`,
@@ -47,9 +49,7 @@ async function startOne(rt: LocalRuntime, workflow: LocalWorkflow, n: number): P
   const text = await res.text();
   if (res.status !== 202)
     throw new Error(`POST /${workflow.resource} answered ${res.status}: ${text.slice(0, 200)}`);
-  const arn = (JSON.parse(text) as { execution_arn: string }).execution_arn;
-  await rt.getExecution(arn)?.done;
-  return arn;
+  return (JSON.parse(text) as { execution_arn: string }).execution_arn;
 }
 
 async function runLevel(
@@ -58,28 +58,12 @@ async function runLevel(
   concurrency: number,
   count: number,
 ): Promise<Level> {
-  let next = 0;
-  let failed = 0;
-  const arns: string[] = [];
   const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const n = next++;
-        try {
-          const arn = await startOne(rt, workflow, n);
-          if (rt.getExecution(arn)?.status === 'SUCCEEDED') arns.push(arn);
-          else failed++;
-        } catch {
-          failed++;
-        }
-      }
-    }),
+  const { seconds, failed, succeeded } = await driveExecutions(rt, concurrency, count, (n) =>
+    startOne(workflow, n),
   );
-  const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const { executionMs, transitions } = await executionFigures(rt.sfnClient, arns);
+  const { executionMs, transitions } = await executionFigures(rt.sfnClient, succeeded);
   return {
     concurrency,
     executions: count,

@@ -7,16 +7,16 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { simulatorsOf } from '../local/simulators/user_registration/index.ts';
 import { executionFigures } from './history.ts';
+import { type DriveResult, driveRegistrations } from './registration-client.ts';
 import type { Section, Target } from './report.ts';
 import {
-  awaitTerminal,
   BENCH_WORKERS_PER_FUNCTION,
   type BenchRuntime,
-  postRegistration,
   registrationBody,
   runPlainSequence,
 } from './runtime-harness.ts';
 import { formatSummary, round, summarize } from './stats.ts';
+import { describeWarmUp, type SteadyState, warmUntilSteady } from './steady-state.ts';
 
 /** Options of {@link runOverhead}. */
 export interface OverheadOptions {
@@ -24,6 +24,13 @@ export interface OverheadOptions {
   readonly levels?: ReadonlyArray<readonly [number, number]>;
   /** Registrations of the in-process anchor (the same handlers, no orchestrator). @default 20 */
   readonly anchorRuns?: number;
+  /**
+   * Concurrency 1 and the in-process anchor warm in batches of this many registrations until two
+   * successive batches agree on CPU per registration within 5 % (JIT tier-up). @default 20
+   */
+  readonly steadyBatch?: number;
+  /** Warm-up batches at most (the notes say when they ran out unsteady). @default 15 */
+  readonly steadyMaxBatches?: number;
   /** @default none */
   readonly log?: (line: string) => void;
 }
@@ -52,14 +59,31 @@ export interface Anchors {
   readonly inProcessCpuMs: number;
   /** One HTTP request/response over loopback (keep-alive), median µs. */
   readonly loopbackUs: number;
+  /** The in-process handlers' warm-up, CPU ms per registration per batch. */
+  readonly warmUp: SteadyState;
 }
+
+/** Two successive warm-up batches within this fraction of each other are steady state. */
+const STEADY_TOLERANCE = 0.05;
 
 /**
  * The same step handlers in this process, one after another, against the same dynalite and
- * simulators (after 3 unmeasured runs), and a bare loopback round trip.
+ * simulators (after a warm-up to steady state, by the runtime's rule), and a bare loopback round trip.
  */
-export async function measureAnchors(bench: BenchRuntime, runs: number): Promise<Anchors> {
-  for (let i = 0; i < 3; i++) await runPlainSequence(bench, registrationBody('pro'));
+export async function measureAnchors(
+  bench: BenchRuntime,
+  runs: number,
+  steady: { readonly batch: number; readonly maxBatches: number } = { batch: 20, maxBatches: 15 },
+): Promise<Anchors> {
+  const warmUp = await warmUntilSteady(
+    async () => {
+      const before = process.cpuUsage();
+      for (let i = 0; i < steady.batch; i++) await runPlainSequence(bench, registrationBody('pro'));
+      const cpu = process.cpuUsage(before);
+      return (cpu.user + cpu.system) / 1000 / steady.batch;
+    },
+    { tolerance: STEADY_TOLERANCE, maxBatches: steady.maxBatches },
+  );
   const cpuBefore = process.cpuUsage();
   for (let i = 0; i < runs; i++) await runPlainSequence(bench, registrationBody('pro'));
   const cpu = process.cpuUsage(cpuBefore);
@@ -77,7 +101,36 @@ export async function measureAnchors(bench: BenchRuntime, runs: number): Promise
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
-  return { inProcessCpuMs: (cpu.user + cpu.system) / 1000 / runs, loopbackUs: summarize(samples).median };
+  return {
+    inProcessCpuMs: (cpu.user + cpu.system) / 1000 / runs,
+    loopbackUs: summarize(samples).median,
+    warmUp,
+  };
+}
+
+/**
+ * Unmeasured registrations at concurrency `concurrency` until CPU per registration stops falling
+ * (two batches within 5 %) and a batch starts no sandbox: the runtime side of a steady-state ratio.
+ */
+async function warmRuntime(
+  bench: BenchRuntime,
+  concurrency: number,
+  steady: { readonly batch: number; readonly maxBatches: number },
+): Promise<SteadyState> {
+  const coldStarts = (): number =>
+    Object.values(bench.rt.lambdas.stats()).reduce((sum, s) => sum + s.coldStarts, 0);
+  let started = 0;
+  return warmUntilSteady(
+    async () => {
+      const coldBefore = coldStarts();
+      const before = process.cpuUsage();
+      await driveRegistrations(bench.rt, concurrency, steady.batch);
+      const cpu = process.cpuUsage(before);
+      started = coldStarts() - coldBefore;
+      return (cpu.user + cpu.system) / 1000 / steady.batch;
+    },
+    { tolerance: STEADY_TOLERANCE, maxBatches: steady.maxBatches, settled: () => started === 0 },
+  );
 }
 
 const idle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -88,41 +141,22 @@ const idle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(
  */
 export async function runLoad(bench: BenchRuntime, concurrency: number, count: number): Promise<LoadResult> {
   const { rt } = bench;
-  let next = 0;
-  let failed = 0;
   // memoryUsage.rss() reads one number; memoryUsage() walks every heap space, too costly at 20 ms.
   let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
   }, 20);
-  const arns: string[] = [];
-  const errors = new Set<string>();
   const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      next++;
-      try {
-        const reg = await postRegistration(rt, registrationBody('pro'));
-        const done = await awaitTerminal(rt, reg);
-        if (done.status === 'SUCCEEDED') arns.push(reg.executionArn);
-        else failed++;
-      } catch (error) {
-        // A refused POST (e.g. the start function timing out under load) is a failed registration.
-        failed++;
-        errors.add((error as Error).message.slice(0, 160));
-      }
-    }
-  };
+  let drive: DriveResult;
   try {
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    drive = await driveRegistrations(rt, concurrency, count);
   } finally {
     clearInterval(sampler);
   }
-  const seconds = (performance.now() - started) / 1000;
+  const { seconds, failed } = drive;
   // process.cpuUsage counts every thread of the process: the Lambda workers too.
   const cpu = process.cpuUsage(cpuBefore);
-  const { executionMs, transitions } = await executionFigures(rt.sfnClient, arns);
+  const { executionMs, transitions } = await executionFigures(rt.sfnClient, drive.succeeded);
   await idle(1000);
   return {
     concurrency,
@@ -130,7 +164,7 @@ export async function runLoad(bench: BenchRuntime, concurrency: number, count: n
     seconds,
     perSecond: (count - failed) / seconds,
     failed,
-    errors: [...errors],
+    errors: drive.errors,
     executionMs,
     transitions,
     peakRssMb: peakRss / 2 ** 20,
@@ -150,13 +184,21 @@ export async function runOverhead(
     [100, 300],
   ];
   simulatorsOf(bench.rt).latencyMs = 0;
+  const steady = { batch: opts.steadyBatch ?? 20, maxBatches: opts.steadyMaxBatches ?? 15 };
   const results: LoadResult[] = [];
   let peakWorkers = 0;
+  let c1WarmUp: SteadyState | undefined;
   for (const [concurrency, count] of levels) {
     opts.log?.(`overhead: ${count} registrations at concurrency ${concurrency} (after a warm-up batch)`);
     // Warm-up at the same concurrency, twice its size, so every worker pool has grown to what this
     // level needs before the measured batch: steady state, not cold starts.
     await runLoad(bench, concurrency, 2 * concurrency);
+    // Concurrency 1 carries the CPU target: each sandbox gets one call per registration there, so
+    // the JIT needs many more registrations than the pools do.
+    if (concurrency === 1) {
+      c1WarmUp = await warmRuntime(bench, 1, steady);
+      opts.log?.(`overhead: concurrency 1 warm after ${describeWarmUp(c1WarmUp, 'CPU ms per registration')}`);
+    }
     const before = aliveWorkers(bench);
     results.push(await runLoad(bench, concurrency, count));
     const after = aliveWorkers(bench);
@@ -167,15 +209,21 @@ export async function runOverhead(
       );
   }
   opts.log?.('overhead: anchors (the same handlers in-process; a loopback round trip)');
-  const anchors = await measureAnchors(bench, opts.anchorRuns ?? 20);
+  const anchors = await measureAnchors(bench, opts.anchorRuns ?? 20, steady);
+  opts.log?.(
+    `overhead: in-process anchor warm after ${describeWarmUp(anchors.warmUp, 'CPU ms per registration')}`,
+  );
   const first = results[0]!;
   const perTransition = summarize(first.executionMs.map((ms, i) => ms / (first.transitions[i] ?? 1)));
   const workers = aliveWorkers(bench);
   return {
     title: '2. Orchestration overhead (services at 0 ms)',
     method: [
-      'Services answer at once; each level runs one warm-up batch (twice its concurrency, at most 50 registrations; not ' +
-        'counted) so the worker pools have grown, then the measured batch. Every registration is plan `pro` through the local API, and waits for its end ' +
+      'Services answer at once; each level runs one warm-up batch (twice its concurrency; not ' +
+        'counted) so the worker pools have grown, then the measured batch. Concurrency 1 and the in-process anchor ' +
+        `then warm on in batches of ${steady.batch} until two successive batches agree on CPU per registration ` +
+        `within ${STEADY_TOLERANCE * 100} % (and, for the runtime, the batch started no sandbox): JIT steady ` +
+        'state on both sides of the ratio. Every registration is plan `pro` through the local API, and waits for its end ' +
         'before the next one starts in that slot.',
       'ms per transition = execution time (history, first to last event) / billed transitions of that execution, ' +
         "at concurrency 1. It includes the handlers' own work (validation, Powertools idempotency writes to dynalite).",
@@ -217,6 +265,13 @@ export async function runOverhead(
           ['billed transitions per registration', formatSummary(summarize(first.transitions))],
           ['Lambda workers alive at the end (peak after a level)', `${workers} (${peakWorkers})`],
           ['anchor: in-process handlers, CPU ms per registration', round(anchors.inProcessCpuMs, 1)],
+          ...(c1WarmUp
+            ? [['warm-up at concurrency 1, CPU ms per registration by batch', describeWarmUp(c1WarmUp, 'ms')]]
+            : []),
+          [
+            'warm-up of the in-process anchor, CPU ms per registration by batch',
+            describeWarmUp(anchors.warmUp, 'ms'),
+          ],
           ['anchor: loopback HTTP round trip, µs (median)', round(anchors.loopbackUs, 0)],
         ],
       },
@@ -269,79 +324,4 @@ function overheadTargets(results: readonly LoadResult[], anchors: Anchors): Targ
 
 function aliveWorkers(bench: BenchRuntime): number {
   return Object.values(bench.rt.lambdas.stats()).reduce((sum, s) => sum + s.alive, 0);
-}
-
-/** Options of {@link runMemoryGrowth}. */
-export interface MemoryGrowthOptions {
-  /** Registrations in all. @default 10_000 */
-  readonly total?: number;
-  /** Where the first reading is taken. @default 1_000 */
-  readonly checkpoint?: number;
-  /** @default 10 */
-  readonly concurrency?: number;
-  readonly log?: (line: string) => void;
-}
-
-/**
- * Memory over a long run: RSS and heap after `checkpoint` registrations and after `total`, each
- * one second after its batch (services at 0 ms). A runtime that keeps something per registration
- * grows between the two readings.
- */
-export async function runMemoryGrowth(bench: BenchRuntime, opts: MemoryGrowthOptions = {}): Promise<Section> {
-  const total = opts.total ?? 10_000;
-  const checkpoint = Math.min(opts.checkpoint ?? 1_000, total);
-  const concurrency = opts.concurrency ?? 10;
-  simulatorsOf(bench.rt).latencyMs = 0;
-  const reading = (): { rss: number; heap: number } => ({
-    rss: process.memoryUsage.rss() / 2 ** 20,
-    heap: process.memoryUsage().heapUsed / 2 ** 20,
-  });
-  opts.log?.(`memory: ${checkpoint} registrations at concurrency ${concurrency}`);
-  const first = await runLoad(bench, concurrency, checkpoint);
-  const atCheckpoint = reading();
-  let failed = first.failed;
-  let done = checkpoint;
-  const step = Math.max(1, Math.ceil((total - checkpoint) / 10));
-  while (done < total) {
-    const batch = Math.min(step, total - done);
-    failed += (await runLoad(bench, concurrency, batch)).failed;
-    done += batch;
-    opts.log?.(
-      `memory: ${done}/${total} registrations, RSS ${round(process.memoryUsage.rss() / 2 ** 20, 0)} MB`,
-    );
-  }
-  const atEnd = reading();
-  return {
-    title: '7. Memory over a long run',
-    method: [
-      `${total} registrations at concurrency ${concurrency}, services at 0 ms, on the runtime of benchmarks 1, 2 and 4; ` +
-        `readings one second after the first ${checkpoint} and after all of them.`,
-    ],
-    tables: [
-      {
-        header: ['after', 'RSS MB', 'main heap used MB', 'failed so far'],
-        rows: [
-          [
-            `${checkpoint} registrations`,
-            round(atCheckpoint.rss, 0),
-            round(atCheckpoint.heap, 0),
-            first.failed,
-          ],
-          [`${total} registrations`, round(atEnd.rss, 0), round(atEnd.heap, 0), failed],
-        ],
-      },
-    ],
-    targets: [
-      {
-        name: `RSS after ${total} registrations / after ${checkpoint}`,
-        measured: `${round(atEnd.rss / atCheckpoint.rss, 2)} (${round(atEnd.rss, 0)} / ${round(atCheckpoint.rss, 0)} MB)`,
-        target: '<= 1.3',
-        met: atEnd.rss / atCheckpoint.rss <= 1.3,
-      },
-    ],
-    notes: [
-      `RSS after ${total} / after ${checkpoint}: ${round(atEnd.rss / atCheckpoint.rss, 2)} (target <= 1.3). ` +
-        `Main heap: ${round(atEnd.heap / atCheckpoint.heap, 2)}.`,
-    ],
-  };
 }

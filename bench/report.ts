@@ -114,7 +114,7 @@ export function renderBenchmarks(
     '',
     `- Machine: ${machine.nproc} CPUs (\`nproc\`), ${machine.cpuModel}, ${machine.memoryGb} GB RAM, ${machine.platform}`,
     `- Node ${machine.node}; run ${machine.date}; whole run ${Math.round(totalSeconds)} s; ${loadNote}`,
-    `- Run: \`npm run bench\` (all eight: ${Math.round(totalSeconds / 60)} minutes this time; rewrites this file); \`node bench/run.ts ` +
+    `- Run: \`npm run bench\` (all nine: ${Math.round(totalSeconds / 60)} minutes this time; rewrites this file); \`node bench/run.ts ` +
       '--only=1,3` runs some (add `--write` to rewrite this file with only those); `--quick` shrinks every sample ' +
       'count to check the harness.',
     '- Everything runs offline: the offline runtime (the local engine running the synthesized',

@@ -1,9 +1,10 @@
 /**
- * `npm run bench`: runs the eight benchmarks, prints their tables and rewrites BENCHMARKS.md.
+ * `npm run bench`: runs the nine benchmarks, prints their tables and rewrites BENCHMARKS.md.
  *
  * Flags: `--only=1,3` runs some of them (BENCHMARKS.md is then left alone unless `--write`);
  * `--quick` shrinks every sample count for a fast check of the harness; `--registrations=N` sets
- * the memory run's length (default 10,000).
+ * the memory run's length (default 10,000); `--against=<rev>` the commit benchmark 9 compares
+ * with (default: the one issue 14 was filed against).
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -14,7 +15,8 @@ import { runCost } from './cost.ts';
 import { runEngineBench } from './engine.ts';
 import { runHttpWorkflowBench } from './http-workflow.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
-import { runMemoryGrowth, runOverhead } from './overhead.ts';
+import { runMemoryGrowth } from './memory-growth.ts';
+import { runOverhead } from './overhead.ts';
 import { profileConcurrency10, withProfile } from './profile.ts';
 import { describeMachine, renderBenchmarks, renderSection, type Section } from './report.ts';
 import { BENCH_WORKERS_PER_FUNCTION, type BenchRuntime, startBenchRuntime } from './runtime-harness.ts';
@@ -25,9 +27,10 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
     registrations: { type: 'string' },
+    against: { type: 'string' },
   },
 });
-const only = new Set((values.only ?? '1,2,3,4,5,6,7,8').split(',').map((s) => Number(s.trim())));
+const only = new Set((values.only ?? '1,2,3,4,5,6,7,8,9').split(',').map((s) => Number(s.trim())));
 const quick = values.quick === true;
 const log = (line: string): void => {
   process.stderr.write(`  ${line}\n`);
@@ -81,7 +84,7 @@ const benches: Array<[number, () => Promise<Section>]> = [
     2,
     async () => {
       const section = await runOverhead(await bench(), {
-        ...(quick ? { levels: QUICK_LEVELS } : {}),
+        ...(quick ? { levels: QUICK_LEVELS, steadyBatch: 5, steadyMaxBatches: 3 } : {}),
         log,
       });
       // The profile runs in its own process: free this one's workers first.
@@ -115,6 +118,18 @@ const benches: Array<[number, () => Promise<Section>]> = [
         log,
       }),
   ],
+  [
+    9,
+    async () => {
+      // Its two runtimes run in child processes: this one's would only share their CPUs.
+      await closeRuntime();
+      return (await import('./against.ts')).runAgainst({
+        ...(values.against ? { rev: values.against } : {}),
+        ...(quick ? { rounds: 1, count: 10, warmBatch: 10, warmMax: 2 } : {}),
+        log,
+      });
+    },
+  ],
   // Imported when run: both load aws-cdk-lib, which would otherwise sit in this process's heap
   // (and its RSS) through the runtime benchmarks.
   [3, async () => (await import('./cold-start.ts')).runColdStart({ spawns: quick ? 3 : 20, log })],
@@ -147,7 +162,7 @@ const seconds = (performance.now() - started) / 1000;
 const machine = describeMachine();
 const loadNote = `load average (1 min) ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end`;
 process.stderr.write(`done in ${Math.round(seconds)} s; ${loadNote}\n`);
-if ((only.size === 8 && !quick) || values.write === true) {
+if ((only.size === 9 && !quick) || values.write === true) {
   writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), renderBenchmarks(sections, machine, seconds, loadNote));
   process.stderr.write('BENCHMARKS.md rewritten\n');
 }

@@ -10,6 +10,13 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../local/runtime/index.ts';
 
+export {
+  awaitTerminal,
+  postRegistration,
+  registrationBody,
+  type StartedExecution,
+} from './registration-client.ts';
+
 /**
  * Warm Lambda workers per function in every runtime benchmark (benchmarks 1, 2, 4, the profile
  * and the memory run): one setting throughout, so figures annotate the same runtime. It is the
@@ -61,54 +68,6 @@ export function diffCounts(after: DynamoCounts, before: DynamoCounts): DynamoCou
   for (const [op, n] of Object.entries(after))
     if (n - (before[op] ?? 0) > 0) diff[op] = n - (before[op] ?? 0);
   return diff;
-}
-
-/** A registration body: every schema field explicit, so in-process runs see what the API would pass. */
-export function registrationBody(plan: 'free' | 'pro' = 'pro'): Record<string, unknown> {
-  const suffix = randomBytes(4).toString('hex');
-  return {
-    user_info: { email: `bench.${suffix}@example.com`, name: `Bench ${suffix}`, plan, source: 'api' },
-    billing_info: { payment_method: 'card' },
-    preferences: { marketing_emails: false, product_updates: true, newsletter: false },
-  };
-}
-
-/** One registration started through the local API. */
-export interface StartedExecution {
-  readonly correlationId: string;
-  readonly executionArn: string;
-  /** performance.now() before the POST. */
-  readonly postedAt: number;
-}
-
-/** POST /registrations; throws with the API's answer unless it is 202. */
-export async function postRegistration(rt: LocalRuntime, body: unknown): Promise<StartedExecution> {
-  const postedAt = performance.now();
-  const res = await fetch(`${rt.apiUrl}/registrations`, {
-    method: 'POST',
-    // Clients send an Idempotency-Key (the API's exactly-once path), so its writes are counted too.
-    headers: { 'content-type': 'application/json', 'idempotency-key': `bench-${randomUUID()}` },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status !== 202)
-    throw new Error(`POST /registrations answered ${res.status}: ${text.slice(0, 300)}`);
-  const json = JSON.parse(text) as { correlation_id: string; execution_arn: string };
-  return { correlationId: json.correlation_id, executionArn: json.execution_arn, postedAt };
-}
-
-/**
- * Resolves when the execution reaches a terminal status, with the client-side time since the POST.
- * Uses the runtime's in-process completion signal, so no polling interval is added.
- */
-export async function awaitTerminal(
-  rt: LocalRuntime,
-  started: StartedExecution,
-): Promise<{ status: string; clientMs: number }> {
-  const record = rt.getExecution(started.executionArn);
-  if (record === undefined) throw new Error(`execution ${started.executionArn} unknown to the runtime`);
-  await record.done;
-  return { status: record.status, clientMs: performance.now() - started.postedAt };
 }
 
 /** The runtime with a DynamoDB counter attached. */

@@ -24,7 +24,9 @@ import {
   shortStepName,
 } from '../../bench/dag.ts';
 import { countTransitions } from '../../bench/history.ts';
+import { attributeValueBytes, itemBytes } from '../../bench/memory-growth.ts';
 import { formatSummary, markdownTable, pairedRatios, summarize } from '../../bench/stats.ts';
+import { describeWarmUp, lastTwoAgree, warmUntilSteady } from '../../bench/steady-state.ts';
 import { renderDefinition } from '../../infra/render-definition.ts';
 import { parseWorkflow } from '../../infra/workflow/index.ts';
 
@@ -192,5 +194,50 @@ describe('history counting', () => {
       billed: 4,
       durationMs: 12,
     });
+  });
+});
+
+describe('steady-state warm-up', () => {
+  const series = (figures: number[]) => {
+    let i = 0;
+    return async () => figures[i++] ?? Number.NaN;
+  };
+
+  test('stops at the first batch within the tolerance of the one before', async () => {
+    const warm = await warmUntilSteady(series([100, 60, 50, 48, 47]), { tolerance: 0.05 });
+    assert.deepEqual(warm, { batches: [100, 60, 50, 48], steady: true });
+    assert.equal(describeWarmUp(warm, 'ms'), '4 batches (100, 60, 50, 48 ms)');
+  });
+
+  test('keeps warming while a batch is not settled, and says when it ran out', async () => {
+    // Asked once the figures agree: after batches 2 and 3 (not settled), then 4 (settled).
+    const settled = [false, false, true];
+    let asked = 0;
+    const warm = await warmUntilSteady(series([50, 50, 50, 50, 50]), {
+      tolerance: 0.05,
+      settled: () => settled[asked++] ?? true,
+    });
+    assert.deepEqual(warm, { batches: [50, 50, 50, 50], steady: true });
+    assert.equal(asked, 3);
+    const capped = await warmUntilSteady(series([100, 80, 60, 40]), { tolerance: 0.05, maxBatches: 3 });
+    assert.deepEqual(capped, { batches: [100, 80, 60], steady: false });
+    assert.equal(describeWarmUp(capped, 'ms'), '3 batches, not steady (100, 80, 60 ms)');
+  });
+
+  test('two figures agree relative to the earlier one, never with fewer than two', () => {
+    assert.equal(lastTwoAgree([100], 0.5), false);
+    assert.equal(lastTwoAgree([100, 105], 0.05), true);
+    assert.equal(lastTwoAgree([100, 94], 0.05), false);
+  });
+});
+
+describe('DynamoDB item sizes', () => {
+  test('counts names and values as DynamoDB does', () => {
+    assert.equal(attributeValueBytes({ S: 'héllo' }), 6);
+    assert.equal(attributeValueBytes({ N: '12345' }), 4);
+    assert.equal(attributeValueBytes({ BOOL: true }), 1);
+    assert.equal(attributeValueBytes({ L: [{ S: 'ab' }, { NULL: true }] }), 3 + 1 + 2 + 1 + 1);
+    assert.equal(attributeValueBytes({ M: { a: { S: 'xy' } } }), 3 + 1 + 1 + 2);
+    assert.equal(itemBytes({ pk: { S: 'USER#1' }, ttl: { N: '1700000000' } }), 2 + 6 + 3 + 2);
   });
 });
