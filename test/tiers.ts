@@ -39,7 +39,8 @@ export const SHARED_TIERS: readonly string[] = [
 export const OWN_PROCESS: Readonly<Record<string, string>> = {
   'test/infra/app.test.ts': 'runs the CDK app in a child process',
   'test/infra/build-app.test.ts': 'sets process.env',
-  'test/infra/bundled-synth.test.ts': 'runs cdk synth with bundling, then a whole local runtime on its assets',
+  'test/infra/bundled-synth.test.ts':
+    'runs cdk synth with bundling, then a whole local runtime on its assets',
   'test/infra/synth-cli.test.ts': 'runs cdk synth',
   'test/infra/workflow/asl-cli.test.ts': 'runs the asl CLI',
   'test/infra/workflow/hostile-yaml.test.ts': 'runs the compiler in child processes',

@@ -1,6 +1,6 @@
 import type { StepStatus } from '../../lambdas/contracts.ts';
-import { type ExecutionStatusDocument, isTerminal, type StepView } from './api-client.ts';
 import { createPollBackoff } from '../poll-backoff.ts';
+import { type ExecutionStatusDocument, isTerminal, type StepView } from './api-client.ts';
 
 const FINAL_STEP_STATUSES = new Set<string>([
   'succeeded',

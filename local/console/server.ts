@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { type ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import { EXECUTION_STATUSES } from '../../lambdas/contracts.ts';
 import { type WorkflowGraph, workflowDrawGraph } from '../../lambdas/graph/index.ts';
-import { STATUS_BACKOFF } from '../poll-backoff.ts';
 import { renderSvg } from '../graph/svg.ts';
+import { STATUS_BACKOFF } from '../poll-backoff.ts';
 import { type Asset, buildAssets } from './assets.ts';
 import { exampleInput } from './example-input.ts';
 import {

@@ -10,8 +10,8 @@ import {
   type ExecutionStatusDocument,
   type StepView,
 } from '../../../local/cli/api-client.ts';
-import { createPollBackoff } from '../../../local/poll-backoff.ts';
 import { followExecution, stepTransitions } from '../../../local/cli/step-lines.ts';
+import { createPollBackoff } from '../../../local/poll-backoff.ts';
 import { cli, type FakeApi, type Routes, startFakeApi } from './operator-api.ts';
 import { compact, step } from './step-views.ts';
 
