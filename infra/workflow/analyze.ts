@@ -29,7 +29,7 @@ export type AnalyzeOptions = CheckOptions;
  *
  * @throws WorkflowError with every error the checks found
  * @example
- * const analyzed = analyzeWorkflow(loadWorkflowFile('config/user_registration.yaml'), { rootDir: '.' });
+ * const analyzed = analyzeWorkflow(loadWorkflowFile('config/order_fulfillment.yaml'), { rootDir: '.' });
  * for (const warning of analyzed.warnings) console.error(warning);
  */
 export function analyzeWorkflow(spec: WorkflowSpec, options: AnalyzeOptions = {}): AnalyzedWorkflow {

@@ -87,7 +87,7 @@ export interface CompensationSpec {
    * `payload.request` to the built-in HTTP step handler, with the step's service and URL.
    */
   request?: Record<string, unknown>;
-  /** `compensate.handler_class`, e.g. `UserRegistration::StepHandlers::UndoCreateUserAccountHandler`. */
+  /** `compensate.handler_class`, e.g. `OrderFulfillment::StepHandlers::UndoReserveInventoryHandler`. */
   handlerClass?: string;
   /**
    * Repo-relative module of the undo function: `HTTP_STEP_ENTRY` for a request, else the class's

@@ -63,8 +63,8 @@ export interface SandboxOptions {
   readonly onGone: () => void;
   /**
    * Young generation cap of the worker's heap (V8 semi-spaces). Small caps keep many sandboxes
-   * lean; too small costs scavenges. At c=100 on the flagship: 16 MB peaked at 1036 MB RSS, 8 at
-   * 959, 4 at 917, with the same CPU per registration. @default 4
+   * lean; too small costs scavenges. Measured at 100 concurrent executions (npm run bench): 16 MB
+   * peaked at 1036 MB RSS, 8 at 959, 4 at 917, with the same CPU per execution. @default 4
    */
   readonly maxYoungGenerationSizeMb?: number;
 }
