@@ -24,7 +24,7 @@ import { type StepServiceRoute, startWorkflowServices, type WorkflowServices } f
 import { assertPortsFree } from './ports.ts';
 import { type SfnEndpoint, startSfnEndpoint } from './sfn-endpoint.ts';
 import { type ExecutionStatusEvent, statusEventListener } from './status-events.ts';
-import { LOCAL_REGION, type LocalFunction } from './template.ts';
+import { LOCAL_REGION, type LocalFunction, type LocalRoute } from './template.ts';
 
 export type { ExecutionRecord, RecordedWait } from './executor.ts';
 export type { StepServiceRoute } from './offline-services.ts';
@@ -137,6 +137,8 @@ export interface LocalWorkflow {
    * (`Stepflow:Step` metadata); HTTP steps sharing one function map to the same name.
    */
   readonly stepFunctions: Readonly<Record<string, string>>;
+  /** Its API Gateway methods (`POST /<resource>` starts an execution) and the functions behind them. */
+  readonly routes: readonly LocalRoute[];
 }
 
 /** The running offline stack. */
@@ -250,6 +252,7 @@ function workflowOf(
     stepFunctions: Object.fromEntries(
       model.functions.flatMap((fn) => (fn.step === undefined ? [] : [[fn.step, fn.functionName]])),
     ),
+    routes: model.routes,
   };
 }
 
