@@ -11,13 +11,33 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { aslOf } from '../../infra/asl-command.ts';
+import { formatDiagnostic, WorkflowError } from '../../infra/workflow/index.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
-import { REPO_ROOT, runProcess } from '../e2e/support.ts';
 import { PROTOTYPE_NAMES } from './hostile-proto-cases.ts';
 import { sendRaw } from './raw-http.ts';
 import { countExecutions, waitForTerminal } from './support.ts';
 
 const FILE_LINE = /^\S+\.ya?ml:\d+: \S/;
+
+/**
+ * What `npm run asl -- <file>` makes of one file, called in-process (the command's own function,
+ * `aslOf`, without a Node start-up and a compiler load per file; test/infra/workflow/hostile-yaml
+ * and test/e2e/cli run the command itself on hostile and broken files): compiled, refused with
+ * `file:line` diagnostics only (what the command prints before exiting 1), or anything else, which
+ * the command would print as a bare `error:` line or a crash.
+ */
+function aslVerdict(file: string): string {
+  try {
+    aslOf(file);
+    return 'compiled';
+  } catch (error) {
+    const lines = error instanceof WorkflowError ? error.diagnostics.map(formatDiagnostic) : [];
+    if (lines.length > 0 && lines.every((line) => FILE_LINE.test(line)))
+      return `diagnosed: ${lines[0]!.replace(/^\S+: /, '')}`;
+    return `CRASHED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`.slice(0, 300);
+  }
+}
 
 /** A workflow of two HTTP steps named, keyed and serviced by `name`, and its mock file. */
 function protoWorkflow(dir: string, index: number, name: string): { workflow: string; file: string } {
@@ -93,14 +113,7 @@ describe('workflows with prototype-named steps, services, keys and mock routes',
 
   before(async () => {
     // `npm run asl` on each file alone: compiled, or refused with file:line diagnostics.
-    for (const entry of all) {
-      const result = await runProcess(process.execPath, ['infra/asl.ts', entry.file], { cwd: REPO_ROOT });
-      const lines = result.stderr.split('\n').filter((line) => line.trim() !== '');
-      if (result.code === 0) verdicts.set(entry.name, 'compiled');
-      else if (result.code === 1 && lines.length > 0 && lines.every((line) => FILE_LINE.test(line)))
-        verdicts.set(entry.name, `diagnosed: ${lines[0]!.replace(/^\S+: /, '')}`);
-      else verdicts.set(entry.name, `CRASHED (exit ${result.code}): ${result.stderr.slice(0, 300)}`);
-    }
+    for (const entry of all) verdicts.set(entry.name, aslVerdict(entry.file));
     runnable = all.filter((entry) => verdicts.get(entry.name) === 'compiled');
     const configDir = join(scratch, 'config');
     mkdirSync(configDir);
@@ -143,7 +156,9 @@ describe('workflows with prototype-named steps, services, keys and mock routes',
         });
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
         if (answer.status !== request.status)
-          wrong.push(`${workflow} (${name}) ${request.path}: ${answer.status} ${answer.body.slice(0, 200)}`);
+          wrong.push(
+            `${workflow} (${name}) ${request.path}: ${answer.status}${answer.timedOut ? ' (timed out)' : ''} ${answer.body.slice(0, 200)}`,
+          );
       }
       const before = await countExecutions(runtime!.sfnClient, local.stateMachineArn);
       if (before !== 0) wrong.push(`${workflow} (${name}): ${before} executions from hostile requests`);
