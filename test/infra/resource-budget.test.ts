@@ -188,11 +188,13 @@ describe('a 300-step HTTP workflow through buildApp', () => {
   });
 
   test('-c shareHttpSteps=never gives every step its function back, and the limit then says so at the file', () => {
-    const { diagnostics } = attempt(chain(300, 'http'), { shareHttpSteps: 'never' });
+    // 120 steps are past the limit with a function each (~110 fit); 300 would prove no more and
+    // cost 2.5 times the constructs.
+    const { diagnostics } = attempt(chain(120, 'http'), { shareHttpSteps: 'never' });
     assert.equal(diagnostics.length, 1);
     assert.match(
       diagnostics[0]!,
-      /^.*big\.yaml:1: the stack would have \d+ CloudFormation resources, over the limit of 500 \(30\d functions at 6 resources each: 0 of the 300 steps run a handler module and need a function of their own; largest: /,
+      /^.*big\.yaml:1: the stack would have \d+ CloudFormation resources, over the limit of 500 \(12\d functions at 6 resources each: 0 of the 120 steps run a handler module and need a function of their own; largest: /,
     );
   });
 });
@@ -208,12 +210,13 @@ describe('small workflows', () => {
 });
 
 describe('a workflow that cannot fit', () => {
-  test("300 module steps: a file:line diagnostic with the numbers, not CDK's synth error", () => {
-    const diagnostics = diagnosticsOf(() => build(chain(300, 'module')));
+  test("120 module steps: a file:line diagnostic with the numbers, not CDK's synth error", () => {
+    // Past the limit (~110 steps fit) at 40% of the constructs 300 steps cost.
+    const diagnostics = diagnosticsOf(() => build(chain(120, 'module')));
     assert.equal(diagnostics.length, 1);
     assert.match(
       diagnostics[0]!,
-      /big\.yaml:1: the stack would have 18\d\d CloudFormation resources, over the limit of 500 \(303 functions at 6 resources each: 300 of the 300 steps run a handler module and need a function of their own; largest: AWS::IAM::Policy 604, AWS::Logs::LogGroup 305, AWS::IAM::Role 304, AWS::Lambda::Function 303\); split the workflow, or turn module steps into declarative HTTP steps$/,
+      /big\.yaml:1: the stack would have 768 CloudFormation resources, over the limit of 500 \(123 functions at 6 resources each: 120 of the 120 steps run a handler module and need a function of their own; largest: AWS::IAM::Policy 244, AWS::Logs::LogGroup 125, AWS::IAM::Role 124, AWS::Lambda::Function 123\); split the workflow, or turn module steps into declarative HTTP steps$/,
     );
   });
 });
