@@ -3,17 +3,18 @@
  * other (lint and typecheck mostly wait on the disk while the tests mostly wait on loopback, so
  * on 2 cores they add little to the tests' wall time).
  *
- * The tests run as two `node --test` invocations (test/tiers.ts): the unit and local-part tiers
- * in one shared process, and every other file in a process of its own, the heaviest first.
- * The isolated files stream to the terminal as they run; the shared process's report, and lint
- * and typecheck output when they fail, are held and printed after them, with each check's
- * verdict and wall time. The exit code is non-zero when any check failed. Extra arguments go to
- * both `node --test` runs (e.g. `npm test -- --test-name-pattern=x`).
+ * The tests run as three `node --test` invocations (test/tiers.ts): the unit and local-part tiers
+ * in one shared process, the end-to-end files that only need a running runtime in another (where
+ * those on the same workflows share one runtime), and every other file in a process of its own,
+ * the heaviest first. The isolated files stream to the terminal as they run; the shared processes'
+ * reports, and lint and typecheck output when they fail, are held and printed after them, with
+ * each check's verdict and wall time. The exit code is non-zero when any check failed. Extra
+ * arguments go to every `node --test` run (e.g. `npm test -- --test-name-pattern=x`).
  */
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import './compile-cache.ts';
-import { isolatedFiles, sharedFiles } from './tiers.ts';
+import { isolatedFiles, SHARED_RUNTIME_FILES, sharedFiles } from './tiers.ts';
 
 interface Check {
   readonly name: string;
@@ -33,6 +34,8 @@ interface Outcome {
 }
 
 const extra = process.argv.slice(2);
+// Held in a pipe, where node --test would pick TAP: the same spec report as the live run.
+const specReporter = extra.some((arg) => arg.startsWith('--test-reporter')) ? [] : ['--test-reporter=spec'];
 const CHECKS: readonly Check[] = [
   {
     name: 'tests (a process per file)',
@@ -44,13 +47,14 @@ const CHECKS: readonly Check[] = [
     name: 'tests (one shared process)',
     command: process.execPath,
     // Held in a pipe, where node --test would pick TAP: the same spec report as the live run.
-    args: [
-      '--test',
-      '--test-isolation=none',
-      ...(extra.some((arg) => arg.startsWith('--test-reporter')) ? [] : ['--test-reporter=spec']),
-      ...extra,
-      ...sharedFiles(),
-    ],
+    args: ['--test', '--test-isolation=none', ...specReporter, ...extra, ...sharedFiles()],
+    live: false,
+    alwaysPrint: true,
+  },
+  {
+    name: 'tests (shared runtimes)',
+    command: process.execPath,
+    args: ['--test', '--test-isolation=none', ...specReporter, ...extra, ...SHARED_RUNTIME_FILES],
     live: false,
     alwaysPrint: true,
   },

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { globSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isolatedFiles, NEEDS_OWN_PROCESS, OWN_PROCESS, REPO_ROOT, sharedFiles } from './tiers.ts';
+import {
+  ALL_TESTS,
+  isolatedFiles,
+  NEEDS_OWN_PROCESS,
+  OWN_PROCESS,
+  REPO_ROOT,
+  SHARED_RUNTIME_FILES,
+  sharedFiles,
+} from './tiers.ts';
 
 test('no file run in the shared process does what needs a process of its own', () => {
   const shared = sharedFiles();
@@ -17,6 +25,9 @@ test('no file run in the shared process does what needs a process of its own', (
 test('every test file runs exactly once, and every OWN_PROCESS entry names a test file', () => {
   const shared = sharedFiles();
   const isolated = isolatedFiles();
+  const runs = [...shared, ...SHARED_RUNTIME_FILES, ...isolated];
+  const all = globSync(ALL_TESTS, { cwd: REPO_ROOT }).sort();
+  assert.deepEqual([...runs].sort(), all, 'each test file in exactly one of the three runs');
   assert.deepEqual(
     shared.filter((file) => isolated.includes(file)),
     [],

@@ -73,11 +73,27 @@ export function sharedFiles(): string[] {
 }
 
 /**
+ * End-to-end files that only need a running runtime: they run together in one more process, where
+ * those asking for the same workflows share one runtime (test/e2e/shared-runtime.ts) instead of
+ * each synthesizing the app and loading every function again (~5 s of CPU a start). `node --test`
+ * runs them in path order; none may depend on it (each file's checks on the table, the executions
+ * and the simulators are its own: counted from its start, or by its own IDs and emails).
+ */
+export const SHARED_RUNTIME_FILES: readonly string[] = [
+  'test/e2e/bad-day.test.ts',
+  'test/e2e/cli.test.ts',
+  'test/e2e/registration-flow.test.ts',
+  'test/e2e/retries-and-failures.test.ts',
+  'test/reliability/crashes.test.ts',
+  'test/reliability/hostile-input.test.ts',
+];
+
+/**
  * The files run each in its own process: the heaviest tiers (whole runtimes, CLIs, browsers)
  * first, so the last file to start is a short one rather than a 20 s end-to-end run.
  */
 export function isolatedFiles(): string[] {
-  const shared = new Set(sharedFiles());
+  const shared = new Set([...sharedFiles(), ...SHARED_RUNTIME_FILES]);
   const heavyFirst = ['test/e2e/', 'test/reliability/', 'test/local/console/', 'test/infra/'];
   const rank = (file: string): number => {
     const index = heavyFirst.findIndex((prefix) => file.startsWith(prefix));

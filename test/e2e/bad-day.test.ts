@@ -18,25 +18,25 @@
  * The faults hit different services (user, then billing), so no breaker opens across tests.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, before, describe, test } from 'node:test';
 import { DescribeExecutionCommand, type HistoryEvent, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
 import { COMPENSATED_FAIL_STATE } from '../../lambdas/contracts.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import type { LocalRuntime } from '../../local/runtime/index.ts';
 import { type Simulators, simulatorsOf } from '../../local/simulators/user_registration/index.ts';
 import type { SimulatorEntities } from '../../local/simulators/user_registration/types.ts';
 import { waitForTerminal } from '../reliability/support.ts';
 import { awsCliSkipReason, awsOutput } from '../support/aws-cli.ts';
+import { sharedRuntime } from './shared-runtime.ts';
 import { apiClient, historyOf, pollStatus, registrationBody } from './support.ts';
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
-/** The one flagship runtime of this file, started by the first suite that runs. */
+/** The process's flagship runtime (test/e2e/shared-runtime.ts), reset once for this file. */
 let shared: Promise<LocalRuntime> | undefined;
 const flagship = (): Promise<LocalRuntime> => {
-  shared ??= startLocalRuntime({ timeScale: 50 });
+  shared ??= sharedRuntime();
   return shared;
 };
-after(async () => (await shared)?.close());
 
 const skip = awsCliSkipReason();
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -7,9 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { removeRuntimeInfo, writeRuntimeInfo } from '../../local/cli/local-target.ts';
 import { main } from '../../local/cli/stepflow.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import type { LocalRuntime } from '../../local/runtime/index.ts';
 import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
-import { copyWorkflow, runProcess, STEPFLOW_BIN } from './support.ts';
+import { sharedRuntime } from './shared-runtime.ts';
+import { runProcess, STEPFLOW_BIN } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -43,22 +44,16 @@ describe('npx stepflow against a local runtime serving two workflows', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'stepflow-cli-'));
 
   before(async () => {
-    const configDir = join(scratch, 'config');
-    mkdirSync(configDir);
-    for (const file of [
+    runtime = await sharedRuntime([
       'config/user_registration.yaml',
       'test/fixtures/workflows/console/n-shape/n_shape.yaml',
-    ]) {
-      copyWorkflow(join(ROOT, file), configDir);
-    }
-    runtime = await startLocalRuntime({ configDir, timeScale: 50 });
+    ]);
     api = runtime.apiUrl;
     // What `npm start` publishes, so the CLI (another process in real use) finds the workflows.
     writeRuntimeInfo(runtime);
   });
-  after(async () => {
+  after(() => {
     removeRuntimeInfo(runtime.apiUrl);
-    await runtime.close();
     rmSync(scratch, { recursive: true, force: true });
   });
 

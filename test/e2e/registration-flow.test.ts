@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import type { LocalRuntime } from '../../local/runtime/index.ts';
 import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
 import { executionOutput } from './execution-output.ts';
-import { apiClient, copyWorkflow, register, registrationBody } from './support.ts';
+import { collectLogs, sharedRuntime } from './shared-runtime.ts';
+import { apiClient, register, registrationBody } from './support.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Workflows that share the config folder (and the local API) with the flagship. */
 const EXTRA_WORKFLOWS = ['test/fixtures/workflows/console/n-shape/n_shape.yaml'];
 const EXTRA_RESOURCES = ['n_shape /n_shape'];
@@ -26,18 +22,14 @@ describe('registration through the local API, beside other workflows', () => {
   let runtime: LocalRuntime;
   let client: ExecutionApiClient;
   const logLines: string[] = [];
-  const configDir = mkdtempSync(join(tmpdir(), 'registration-flow-'));
+  let stopLogs = (): void => {};
 
   before(async () => {
-    for (const file of EXTRA_WORKFLOWS) copyWorkflow(join(ROOT, file), configDir);
-    copyWorkflow(join(ROOT, 'config', 'user_registration.yaml'), configDir);
-    runtime = await startLocalRuntime({ configDir, timeScale: 50, onLog: (line) => logLines.push(line) });
+    stopLogs = collectLogs(logLines);
+    runtime = await sharedRuntime(['config/user_registration.yaml', ...EXTRA_WORKFLOWS]);
     client = apiClient(runtime.apiUrl);
   });
-  after(async () => {
-    await runtime.close();
-    rmSync(configDir, { recursive: true, force: true });
-  });
+  after(() => stopLogs());
 
   test('every workflow is served at its own resource', () => {
     assert.deepEqual(

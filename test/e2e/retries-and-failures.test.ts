@@ -1,25 +1,24 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, before, describe, test } from 'node:test';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { ExecutionApiClient } from '../../local/cli/api-client.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import type { LocalRuntime } from '../../local/runtime/index.ts';
 import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
 import { executionOutput } from './execution-output.ts';
+import { sharedRuntime } from './shared-runtime.ts';
 import { apiClient, historyOf, register, registrationBody } from './support.ts';
-
-/** Time runs 50x faster than the definition asks; history timestamps keep the asked delays. */
-const TIME_SCALE = 50;
 
 describe('retries, permanent failures and fallbacks through the local API', () => {
   let runtime: LocalRuntime;
   let client: ExecutionApiClient;
 
+  // Time runs 50x faster than the definition asks (test/e2e/shared-runtime.ts); history
+  // timestamps keep the asked delays.
   before(async () => {
-    runtime = await startLocalRuntime({ timeScale: TIME_SCALE });
+    runtime = await sharedRuntime();
     client = apiClient(runtime.apiUrl);
   });
   afterEach(() => simulatorsOf(runtime).faults.clear());
-  after(() => runtime.close());
 
   /** [failedAt, nextScheduledAt] per retry of `step`, from the (virtual-time) history. */
   const retryGaps = (events: readonly HistoryEvent[], step: string): number[] => {

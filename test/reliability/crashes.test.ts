@@ -5,10 +5,11 @@
  * call is out) is test/chaos/crashes.chaos.ts: it waits out real lock expiries.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import { before, describe, test } from 'node:test';
+import type { LocalRuntime } from '../../local/runtime/index.ts';
 import { type Simulators, simulatorsOf } from '../../local/simulators/user_registration/index.ts';
 import { STEP_ROUTES } from '../chaos/chaos-checks.ts';
+import { sharedRuntime } from '../e2e/shared-runtime.ts';
 import { historyOf } from '../e2e/support.ts';
 import { assertExactlyOnce, failuresOf, functionOf, killerOf } from './crash-support.ts';
 import { registrationBody, waitForTerminal } from './support.ts';
@@ -20,10 +21,9 @@ describe('workers that died while idle', () => {
   let sims: Simulators;
 
   before(async () => {
-    runtime = await startLocalRuntime({ timeScale: 50 });
+    runtime = await sharedRuntime();
     sims = simulatorsOf(runtime);
   });
-  after(() => runtime?.close());
 
   test('every function’s idle workers killed: the next registration SUCCEEDED on first attempts, no timeout', async () => {
     const kill = killerOf(runtime.lambdas);

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import type { LocalRuntime } from '../../local/runtime/index.ts';
+import { collectLogs, sharedRuntime } from '../e2e/shared-runtime.ts';
 import { hostileCorpus, validBody } from './hostile-corpus.ts';
 import { prototypeCases } from './hostile-proto-cases.ts';
 import { sendRaw } from './raw-http.ts';
@@ -161,7 +162,9 @@ describe('hostile input to the registration API', () => {
   let executionsBefore = 0;
   let itemsBefore = 0;
   const statuses = new Map<number, number>();
+  // The lines the functions write while this file runs.
   const logLines: string[] = [];
+  let stopLogs = (): void => {};
   let corpusSize = 0;
   let fuzzRuns = 0;
   let floodSize = 0;
@@ -175,14 +178,13 @@ describe('hostile input to the registration API', () => {
   const count = (status: number) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
 
   before(async () => {
-    runtime = await startLocalRuntime({ timeScale: 50, onLog: (line) => logLines.push(line) });
+    stopLogs = collectLogs(logLines);
+    runtime = await sharedRuntime();
     stateMachineArn = runtime.workflow('user_registration').stateMachineArn;
     executionsBefore = await countExecutions(runtime.sfnClient, stateMachineArn);
     itemsBefore = await tableItems();
   });
-  after(async () => {
-    await runtime?.close();
-  });
+  after(() => stopLogs());
 
   test('every request of the corpus gets its 4xx, with a message naming the problem', async () => {
     const corpus = hostileCorpus();

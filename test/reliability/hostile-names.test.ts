@@ -35,7 +35,10 @@ function aslVerdict(file: string): string {
     const lines = error instanceof WorkflowError ? error.diagnostics.map(formatDiagnostic) : [];
     if (lines.length > 0 && lines.every((line) => FILE_LINE.test(line)))
       return `diagnosed: ${lines[0]!.replace(/^\S+: /, '')}`;
-    return `CRASHED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`.slice(0, 300);
+    return `CRASHED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`.slice(
+      0,
+      300,
+    );
   }
 }
 
