@@ -51,7 +51,6 @@ export const OWN_PROCESS: Readonly<Record<string, string>> = {
   'test/local/chaos/outage-run.test.ts': 'starts whole local runtimes (stepflow chaos, in-process)',
   'test/local/runtime/close.test.ts': 'runs a runtime in a child process that exits',
   'test/local/runtime/data-dir.test.ts': 'starts whole local runtimes',
-  'test/local/runtime/index.test.ts': 'starts a whole local runtime',
   'test/local/runtime/memory-isolated-synthesis.test.ts':
     'asserts that no aws-cdk-lib module is loaded in its own process, which other files load',
   'test/local/runtime/npm-start.test.ts': 'runs npm start',
@@ -69,7 +68,8 @@ const glob = (patterns: readonly string[]): string[] =>
 
 /** The files run together in one process. */
 export function sharedFiles(): string[] {
-  return glob(SHARED_TIERS).filter((file) => !(file in OWN_PROCESS));
+  const elsewhere = new Set([...Object.keys(OWN_PROCESS), ...SHARED_RUNTIME_FILES]);
+  return glob(SHARED_TIERS).filter((file) => !elsewhere.has(file));
 }
 
 /**
@@ -84,6 +84,7 @@ export const SHARED_RUNTIME_FILES: readonly string[] = [
   'test/e2e/cli.test.ts',
   'test/e2e/registration-flow.test.ts',
   'test/e2e/retries-and-failures.test.ts',
+  'test/local/runtime/index.test.ts',
   'test/reliability/crashes.test.ts',
   'test/reliability/hostile-input.test.ts',
 ];

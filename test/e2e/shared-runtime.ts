@@ -105,7 +105,14 @@ export async function sharedRuntime(workflows: readonly string[] = []): Promise<
  * @example before(() => { stop = collectLogs(logLines); }); after(() => stop());
  */
 export function collectLogs(lines: string[]): () => void {
-  const listener: LogListener = (line) => lines.push(line);
+  return onSharedLog((line) => lines.push(line));
+}
+
+/**
+ * Hands `listener` every line the process's shared runtimes' functions write, with the id of the
+ * function that wrote it (the runtime's `onLog`), until the returned function is called.
+ */
+export function onSharedLog(listener: LogListener): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }

@@ -5,19 +5,21 @@ import {
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
 } from '@aws-sdk/client-sfn';
-import { type LocalRuntime, startLocalRuntime } from '../../../local/runtime/index.ts';
+import type { LocalRuntime } from '../../../local/runtime/index.ts';
 import { simulatorsOf } from '../../../local/simulators/user_registration/index.ts';
+import { onSharedLog, sharedRuntime } from '../../e2e/shared-runtime.ts';
 
 describe('startLocalRuntime on the synthesized app', () => {
   let runtime: LocalRuntime;
   const logs: Array<{ functionId: string; line: string }> = [];
+  let stopLogs = (): void => {};
+  // The process's runtime of config/ (test/e2e/shared-runtime.ts: startLocalRuntime at time
+  // scale 50, its onLog handed on to this file while it runs).
   before(async () => {
-    runtime = await startLocalRuntime({
-      timeScale: 50,
-      onLog: (line, functionId) => logs.push({ functionId, line }),
-    });
+    stopLogs = onSharedLog((line, functionId) => logs.push({ functionId, line }));
+    runtime = await sharedRuntime();
   });
-  after(() => runtime.close());
+  after(() => stopLogs());
 
   test('runs the definition taken out of the template', () => {
     assert.equal(runtime.workflows.length, 1);
