@@ -86,6 +86,7 @@ export const SHARED_RUNTIME_FILES: readonly string[] = [
   'test/e2e/retries-and-failures.test.ts',
   'test/local/runtime/index.test.ts',
   'test/reliability/crashes.test.ts',
+  'test/reliability/duplicates.test.ts',
   'test/reliability/hostile-input.test.ts',
 ];
 

@@ -9,7 +9,9 @@
  * failures across callers for 30 s, so one file's exhausted 503s would open it for the next),
  * and {@link collectLogs} hands each file only the log lines written while it runs. What stays
  * is what the files already tell apart by their own correlation IDs and emails: the simulators'
- * entities and request logs, execution histories, idempotency records.
+ * entities and request logs, execution histories, idempotency records. (test/reliability/duplicates
+ * checks the expiry of every item in the table, so it covers the records the files before it wrote:
+ * a new kind of record must expire too.)
  *
  * The runtimes are closed by a root `after` hook, once every file of the process has run (in a
  * process of its own, when that file is done).
@@ -52,6 +54,9 @@ function start(workflows: readonly string[]): Promise<LocalRuntime> {
   return startLocalRuntime({
     ...(configDir ? { configDir } : {}),
     timeScale: SHARED_TIME_SCALE,
+    // Two sandboxes per function whatever the core count (the default on 2 cores): the
+    // at-least-once proof of test/reliability/duplicates delivers one invocation twice at once.
+    maxConcurrencyPerFunction: 2,
     onLog: (line, functionId) => {
       for (const listener of listeners) listener(line, functionId);
     },

@@ -7,9 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime/index.ts';
+import type { LocalRuntime } from '../../local/runtime/index.ts';
 import { simulatorsOf } from '../../local/simulators/user_registration/index.ts';
 import type { ServiceName } from '../../local/simulators/user_registration/types.ts';
+import { collectLogs, sharedRuntime } from '../e2e/shared-runtime.ts';
 import {
   countExecutions,
   findPiiLeaks,
@@ -55,22 +56,18 @@ describe('duplicate submissions', () => {
   let runtime: LocalRuntime;
   let stateMachineArn: string;
   const logLines: string[] = [];
+  let stopLogs = (): void => {};
   const people: PersonalData[] = [];
   const figures: string[] = [];
 
   before(async () => {
-    // Two sandboxes per function whatever the core count: the at-least-once proof delivers one
-    // invocation twice at the same time.
-    runtime = await startLocalRuntime({
-      timeScale: 50,
-      maxConcurrencyPerFunction: 2,
-      onLog: (line) => logLines.push(line),
-    });
+    // The process's runtime of config/ (test/e2e/shared-runtime.ts): two sandboxes per function
+    // whatever the core count, as the at-least-once proof delivers one invocation twice at once.
+    stopLogs = collectLogs(logLines);
+    runtime = await sharedRuntime();
     stateMachineArn = runtime.workflow('user_registration').stateMachineArn;
   });
-  after(async () => {
-    await runtime?.close();
-  });
+  after(() => stopLogs());
 
   /**
    * Grows a function's pool to two loaded sandboxes (bounded): two invocations at once with an
