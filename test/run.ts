@@ -46,7 +46,6 @@ const CHECKS: readonly Check[] = [
   {
     name: 'tests (one shared process)',
     command: process.execPath,
-    // Held in a pipe, where node --test would pick TAP: the same spec report as the live run.
     args: ['--test', '--test-isolation=none', ...specReporter, ...extra, ...sharedFiles()],
     live: false,
     alwaysPrint: true,
