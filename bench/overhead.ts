@@ -22,11 +22,11 @@ import { describeWarmUp, type SteadyState, warmUntilSteady } from './steady-stat
 
 /** Options of {@link runOverhead}. */
 export interface OverheadOptions {
-  /** `[concurrency, registrations]` pairs. @default [[1, 20], [10, 100], [100, 300]] */
+  /** `[concurrency, registrations]` pairs. @default [[1, 60], [10, 100], [100, 300]] */
   readonly levels?: ReadonlyArray<readonly [number, number]>;
   /**
    * Registrations of the in-process anchor (the start function and the step handlers, no
-   * orchestrator). @default 20
+   * orchestrator), measured beside concurrency 1 in the same rounds. @default 60
    */
   readonly anchorRuns?: number;
   /**
@@ -231,7 +231,7 @@ function splitEvenly(total: number, parts: number): number[] {
 }
 
 /** Concurrency 1 and the in-process anchor alternate in this many rounds (A/B, same load). */
-const C1_ROUNDS = 4;
+const C1_ROUNDS = 6;
 
 /**
  * Unmeasured registrations at concurrency `concurrency` until CPU per registration stops falling
@@ -313,7 +313,7 @@ export async function runOverhead(
   opts: OverheadOptions = {},
 ): Promise<Section & { levels: LoadResult[]; anchors: Anchors }> {
   const levels = opts.levels ?? [
-    [1, 20],
+    [1, 60],
     [10, 100],
     [100, 300],
   ];
@@ -323,7 +323,9 @@ export async function runOverhead(
   let peakWorkers = 0;
   let c1WarmUp: SteadyState | undefined;
   let anchors: Anchors | undefined;
-  const anchorRuns = opts.anchorRuns ?? 20;
+  const anchorRuns = opts.anchorRuns ?? 60;
+  /** Per round: the runtime's CPU per registration / the anchor batch's right after it. */
+  const c1Ratios: number[] = [];
   for (const [concurrency, count] of levels) {
     opts.log?.(`overhead: ${count} registrations at concurrency ${concurrency} (after a warm-up batch)`);
     // Warm-up at the same concurrency, twice its size, so every worker pool has grown to what this
@@ -347,8 +349,11 @@ export async function runOverhead(
       const batches: AnchorBatch[] = [];
       const anchorSizes = splitEvenly(anchorRuns, C1_ROUNDS);
       for (const [round, size] of splitEvenly(count, C1_ROUNDS).entries()) {
-        loads.push(await runLoad(bench, 1, size));
-        batches.push(await inProcessBatch(bench, anchorSizes[round] ?? anchorSizes.at(-1) ?? 1));
+        const load = await runLoad(bench, 1, size);
+        const batch = await inProcessBatch(bench, anchorSizes[round] ?? anchorSizes.at(-1) ?? 1);
+        loads.push(load);
+        batches.push(batch);
+        c1Ratios.push(load.cpuMsPerRegistration / (batch.start.cpuMs + batch.steps.cpuMs));
       }
       results.push(mergeLoads(loads));
       anchors = await anchorsOf(mergeAnchorBatches(batches), anchorWarmUp);
@@ -434,6 +439,14 @@ export async function runOverhead(
           ],
           ['anchor: of which the start function, CPU ms per registration', round(anchors.start.cpuMs, 1)],
           ['anchor: of which the five step handlers, CPU ms per registration', round(anchors.steps.cpuMs, 1)],
+          ...(c1Ratios.length > 0
+            ? [
+                [
+                  `CPU ratio at concurrency 1, round by round (${c1Ratios.length} rounds: runtime batch / the anchor batch after it)`,
+                  formatSummary(summarize(c1Ratios), 2),
+                ],
+              ]
+            : []),
           [
             'CPU ratio at concurrency 1 to the step handlers alone (the anchor without the start function)',
             round(first.cpuMsPerRegistration / anchors.steps.cpuMs, 2),

@@ -28,8 +28,9 @@ const inProcess = async (n: number): Promise<void> => {
 };
 try {
   simulatorsOf(bench.rt).latencyMs = 0;
-  // Past the JIT's tier-up on both sides (benchmark 2 warms them to 5 % steady state in about as many).
-  await driveRegistrations(bench.rt, 1, 80);
+  // Past the JIT's tier-up on both sides: each sandbox gets one call per registration, so the
+  // runtime needs far more registrations than the anchor (benchmark 2's warm-up runs about 300).
+  await driveRegistrations(bench.rt, 1, 240);
   await inProcess(80);
   const windows: Record<'runtime' | 'anchor' | 'idle', Array<{ startUs: number; endUs: number }>> = {
     runtime: [],
