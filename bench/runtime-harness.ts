@@ -392,6 +392,9 @@ function proxyEventFor(bench: BenchRuntime, body: Buffer, idempotencyKey: string
   });
 }
 
+/** The runtime the in-process start function's clients point at. */
+let startAnchorOwner: BenchRuntime | undefined;
+
 /**
  * One registration in this process, no orchestrator: the start function with the API Gateway
  * event the local API would build and its own environment (its StartExecution answered by a
@@ -403,6 +406,13 @@ export async function runInProcessRegistration(
   bench: BenchRuntime,
   body: Record<string, unknown>,
 ): Promise<InProcessRegistration> {
+  // The start function builds its clients on its first call (from the environment then), once
+  // per process: a second runtime's anchor would reach the first one's dynalite and stub.
+  startAnchorOwner ??= bench;
+  if (startAnchorOwner !== bench)
+    throw new Error(
+      'runInProcessRegistration: the start function is bound to the first bench runtime of this process',
+    );
   const stub = await bench.executionStub();
   const { fn } = bench.startFunction;
   const handler = (await handlerOf(fn)) as unknown as (
