@@ -34,7 +34,7 @@ export interface OverheadOptions {
    * successive batches agree on CPU per registration within 5 % (JIT tier-up). @default 20
    */
   readonly steadyBatch?: number;
-  /** Warm-up batches at most (the notes say when they ran out unsteady). @default 15 */
+  /** Warm-up batches at most (the notes say when they ran out unsteady). @default 20 */
   readonly steadyMaxBatches?: number;
   /** @default none */
   readonly log?: (line: string) => void;
@@ -92,6 +92,16 @@ export interface Anchors {
 /** Two successive warm-up batches within this fraction of each other are steady state. */
 const STEADY_TOLERANCE = 0.05;
 
+/**
+ * Registrations both sides of the c=1 ratio warm on at least, before the 5 % rule may stop them:
+ * each sandbox gets one call per registration, and interleaved runs showed the runtime's CPU per
+ * registration still falling until about 250 registrations, while two batches before that can
+ * agree by chance (one run stopped after 3 batches: 122, 101, 104 ms, and measured 1.39).
+ */
+const MIN_WARM_REGISTRATIONS = 240;
+
+const minWarmBatches = (batch: number): number => Math.ceil(MIN_WARM_REGISTRATIONS / batch);
+
 /** Registrations of the in-process anchor: CPU per registration of each part, ms. */
 interface AnchorBatch {
   readonly runs: number;
@@ -140,7 +150,7 @@ function warmAnchor(
       const { start, steps } = await inProcessBatch(bench, steady.batch);
       return start.cpuMs + steps.cpuMs;
     },
-    { tolerance: STEADY_TOLERANCE, maxBatches: steady.maxBatches },
+    { tolerance: STEADY_TOLERANCE, maxBatches: steady.maxBatches, minBatches: minWarmBatches(steady.batch) },
   );
 }
 
@@ -254,7 +264,12 @@ async function warmRuntime(
       started = coldStarts() - coldBefore;
       return (cpu.user + cpu.system) / 1000 / steady.batch;
     },
-    { tolerance: STEADY_TOLERANCE, maxBatches: steady.maxBatches, settled: () => started === 0 },
+    {
+      tolerance: STEADY_TOLERANCE,
+      maxBatches: steady.maxBatches,
+      minBatches: minWarmBatches(steady.batch),
+      settled: () => started === 0,
+    },
   );
 }
 
@@ -318,7 +333,7 @@ export async function runOverhead(
     [100, 300],
   ];
   simulatorsOf(bench.rt).latencyMs = 0;
-  const steady = { batch: opts.steadyBatch ?? 20, maxBatches: opts.steadyMaxBatches ?? 15 };
+  const steady = { batch: opts.steadyBatch ?? 20, maxBatches: opts.steadyMaxBatches ?? 20 };
   const results: LoadResult[] = [];
   let peakWorkers = 0;
   let c1WarmUp: SteadyState | undefined;
@@ -380,7 +395,7 @@ export async function runOverhead(
     method: [
       'Services answer at once; each level runs one warm-up batch (twice its concurrency; not ' +
         'counted) so the worker pools have grown, then the measured batch. Concurrency 1 and the in-process anchor ' +
-        `then warm on in batches of ${steady.batch} until two successive batches agree on CPU per registration ` +
+        `then warm on in batches of ${steady.batch}, at least ${Math.min(minWarmBatches(steady.batch), steady.maxBatches) * steady.batch} registrations and until two successive batches agree on CPU per registration ` +
         `within ${STEADY_TOLERANCE * 100} % (and, for the runtime, the batch started no sandbox): JIT steady ` +
         `state on both sides of the ratio. Their measured batches then alternate in ${C1_ROUNDS} rounds ` +
         "(runtime, anchor, runtime, ...), so a change in the machine's load falls on both sides. Every registration is plan `pro` through the local API, and waits for its end " +
