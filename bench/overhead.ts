@@ -341,6 +341,8 @@ export async function runOverhead(
   const anchorRuns = opts.anchorRuns ?? 60;
   /** Per round: the runtime's CPU per registration / the anchor batch's right after it. */
   const c1Ratios: number[] = [];
+  /** Concurrency 1's measured batch, once the other levels ran. */
+  let c1Count: number | undefined;
   for (const [concurrency, count] of levels) {
     opts.log?.(`overhead: ${count} registrations at concurrency ${concurrency} (after a warm-up batch)`);
     // Warm-up at the same concurrency, twice its size, so every worker pool has grown to what this
@@ -351,34 +353,44 @@ export async function runOverhead(
     if (concurrency === 1) {
       c1WarmUp = await warmRuntime(bench, 1, steady);
       opts.log?.(`overhead: concurrency 1 warm after ${describeWarmUp(c1WarmUp, 'CPU ms per registration')}`);
+      // Measured after the other levels: the in-process anchor alternates with it, and loading the
+      // functions into this thread's heap (the start function's validator, SDK clients) must not
+      // count in the peak RSS of the higher levels.
+      c1Count = count;
+      continue;
     }
     const before = aliveWorkers(bench);
-    if (concurrency === 1 && anchors === undefined) {
-      // The c=1 target's two sides alternate, batch by batch, so a change in the machine's load
-      // falls on both: runtime, anchor, runtime, anchor, ...
-      const anchorWarmUp = await warmAnchor(bench, steady);
-      opts.log?.(
-        `overhead: in-process anchor warm after ${describeWarmUp(anchorWarmUp, 'CPU ms per registration')}`,
-      );
-      const loads: LoadResult[] = [];
-      const batches: AnchorBatch[] = [];
-      const anchorSizes = splitEvenly(anchorRuns, C1_ROUNDS);
-      for (const [round, size] of splitEvenly(count, C1_ROUNDS).entries()) {
-        const load = await runLoad(bench, 1, size);
-        const batch = await inProcessBatch(bench, anchorSizes[round] ?? anchorSizes.at(-1) ?? 1);
-        loads.push(load);
-        batches.push(batch);
-        c1Ratios.push(load.cpuMsPerRegistration / (batch.start.cpuMs + batch.steps.cpuMs));
-      }
-      results.push(mergeLoads(loads));
-      anchors = await anchorsOf(mergeAnchorBatches(batches), anchorWarmUp);
-    } else results.push(await runLoad(bench, concurrency, count));
+    results.push(await runLoad(bench, concurrency, count));
     const after = aliveWorkers(bench);
     peakWorkers = Math.max(peakWorkers, after);
     if (after > before)
       opts.log?.(
         `overhead: ${after - before} workers started inside the measured batch at concurrency ${concurrency}`,
       );
+  }
+  if (c1Count !== undefined) {
+    opts.log?.(`overhead: ${c1Count} registrations at concurrency 1, alternating with the in-process anchor`);
+    // Back to one call at a time per pool before the rounds, unmeasured.
+    await driveRegistrations(bench.rt, 1, steady.batch);
+    // The c=1 target's two sides alternate, batch by batch, so a change in the machine's load
+    // falls on both: runtime, anchor, runtime, anchor, ...
+    const anchorWarmUp = await warmAnchor(bench, steady);
+    opts.log?.(
+      `overhead: in-process anchor warm after ${describeWarmUp(anchorWarmUp, 'CPU ms per registration')}`,
+    );
+    const loads: LoadResult[] = [];
+    const batches: AnchorBatch[] = [];
+    const anchorSizes = splitEvenly(anchorRuns, C1_ROUNDS);
+    for (const [round, size] of splitEvenly(c1Count, C1_ROUNDS).entries()) {
+      const load = await runLoad(bench, 1, size);
+      const batch = await inProcessBatch(bench, anchorSizes[round] ?? anchorSizes.at(-1) ?? 1);
+      loads.push(load);
+      batches.push(batch);
+      c1Ratios.push(load.cpuMsPerRegistration / (batch.start.cpuMs + batch.steps.cpuMs));
+    }
+    results.push(mergeLoads(loads));
+    anchors = await anchorsOf(mergeAnchorBatches(batches), anchorWarmUp);
+    peakWorkers = Math.max(peakWorkers, aliveWorkers(bench));
   }
   if (anchors === undefined) {
     opts.log?.('overhead: anchors (the start function and step handlers in-process; a loopback round trip)');
@@ -387,7 +399,8 @@ export async function runOverhead(
       `overhead: in-process anchor warm after ${describeWarmUp(anchors.warmUp, 'CPU ms per registration')}`,
     );
   }
-  const first = results[0]!;
+  results.sort((a, b) => a.concurrency - b.concurrency);
+  const first = results.find((r) => r.concurrency === 1) ?? results[0]!;
   const perTransition = summarize(first.executionMs.map((ms, i) => ms / (first.transitions[i] ?? 1)));
   const workers = aliveWorkers(bench);
   return {
@@ -398,7 +411,10 @@ export async function runOverhead(
         `then warm on in batches of ${steady.batch}, at least ${Math.min(minWarmBatches(steady.batch), steady.maxBatches) * steady.batch} registrations and until two successive batches agree on CPU per registration ` +
         `within ${STEADY_TOLERANCE * 100} % (and, for the runtime, the batch started no sandbox): JIT steady ` +
         `state on both sides of the ratio. Their measured batches then alternate in ${C1_ROUNDS} rounds ` +
-        "(runtime, anchor, runtime, ...), so a change in the machine's load falls on both sides. Every registration is plan `pro` through the local API, and waits for its end " +
+        "(runtime, anchor, runtime, ...), so a change in the machine's load falls on both sides. Concurrency 1 warms " +
+        "first but is measured after the other levels (one more warm-up batch before), so the anchor's functions " +
+        'loaded into this thread are not in their peak RSS. ' +
+        'Every registration is plan `pro` through the local API, and waits for its end ' +
         'before the next one starts in that slot.',
       'ms per transition = execution time (history, first to last event) / billed transitions of that execution, ' +
         "at concurrency 1. It includes the handlers' own work (validation, Powertools idempotency writes to dynalite).",
