@@ -84,7 +84,7 @@ const benches: Array<[number, () => Promise<Section>]> = [
     2,
     async () => {
       const section = await runOverhead(await bench(), {
-        ...(quick ? { levels: QUICK_LEVELS, steadyBatch: 5, steadyMaxBatches: 3 } : {}),
+        ...(quick ? { levels: QUICK_LEVELS, anchorRuns: 5, steadyBatch: 5, steadyMaxBatches: 3 } : {}),
         log,
       });
       // The profile runs in its own process: free this one's workers first.

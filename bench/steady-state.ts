@@ -12,6 +12,11 @@ export interface SteadyStateOptions {
   /** Batches at most; past them the warm-up stops unsteady (and says so). @default 15 */
   readonly maxBatches?: number;
   /**
+   * Batches at least, whatever the figures say (capped at `maxBatches`): two early batches can
+   * agree by chance on a curve that is still falling. @default 2
+   */
+  readonly minBatches?: number;
+  /**
    * Asked after each batch: false keeps warming whatever the figures say (e.g. a pool still
    * started sandboxes in that batch). @default always true
    */
@@ -48,9 +53,11 @@ export async function warmUntilSteady(
 ): Promise<SteadyState> {
   const tolerance = opts.tolerance ?? 0.05;
   const maxBatches = opts.maxBatches ?? 15;
+  const minBatches = Math.min(opts.minBatches ?? 2, maxBatches);
   const batches: number[] = [];
   while (batches.length < maxBatches) {
     batches.push(await batch());
+    if (batches.length < minBatches) continue;
     if (lastTwoAgree(batches, tolerance) && (opts.settled?.() ?? true)) return { batches, steady: true };
   }
   return { batches, steady: false };
