@@ -10,11 +10,14 @@ import type { IncomingMessage } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { LOCAL_CALLER_ARN } from '../lambdas/contracts.ts';
+import { LOCAL_CALLER_ARN, undoStepId } from '../lambdas/contracts.ts';
 import { buildProxyEvent } from '../local/api/api-gateway-event.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../local/runtime/index.ts';
 import type { LocalFunction } from '../local/runtime/template.ts';
 import { type StartExecutionStub, startExecutionStub } from './start-execution-stub.ts';
+
+/** The payload `step` suffix of a compensation's Task state. */
+const COMPENSATION_SUFFIX = undoStepId('');
 
 export {
   awaitTerminal,
@@ -127,7 +130,7 @@ const usOf = (usage: NodeJS.CpuUsage): number => usage.user + usage.system;
 export interface BenchRuntime {
   readonly rt: LocalRuntime;
   readonly dynamo: { snapshot(): DynamoCounts };
-  /** Step name -> task state's function, in the definition's order. */
+  /** Step name -> task state's function, in the definition's order (forward steps, no compensations). */
   readonly stepFunctions: ReadonlyArray<{ step: string; functionId: string }>;
   /** The function behind the workflow's `POST` route (the start function), and the route's path. */
   readonly startFunction: { readonly fn: LocalFunction; readonly path: string };
@@ -168,8 +171,11 @@ export async function startBenchRuntime(opts: LocalRuntimeOptions = {}): Promise
     >,
   ): void => {
     for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Task' && state.Resource)
-        stepFunctions.push({ step: state.Parameters?.step ?? name, functionId: state.Resource });
+      const step = state.Parameters?.step ?? name;
+      // A registration that succeeds runs the forward steps only: the compensations' Task states
+      // (payload step `<step>:undo`) run only on failure, so the anchor leaves them out.
+      if (state.Type === 'Task' && state.Resource && !step.endsWith(COMPENSATION_SUFFIX))
+        stepFunctions.push({ step, functionId: state.Resource });
       for (const branch of state.Branches ?? []) visit(branch.States);
     }
   };
