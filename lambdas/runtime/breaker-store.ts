@@ -1,10 +1,5 @@
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { BREAKER_STATES, type BreakerState, breakerRecordKey } from '../contracts.ts';
 
 /** A service's breaker as stored; what the protocol (circuit-breaker.ts) decides on. */
@@ -64,29 +59,17 @@ export interface DynamoBreakerStoreOptions {
 /**
  * The store over the workflow table, at pk `BREAKER#<service>` sk `STATE`: a strongly consistent
  * GetItem, and a PutItem conditioned on `version` (or on the record's absence), never a
- * transaction (dynalite has none). The read, done before every call, goes through the plain
- * client with its key marshalled once per service: the document client's marshalling middleware
- * cost about a tenth of the request's client-side CPU.
+ * transaction (dynalite has none).
  */
 export function dynamoBreakerStore(opts: DynamoBreakerStoreOptions): BreakerStore {
   const doc = DynamoDBDocumentClient.from(opts.client, { marshallOptions: { removeUndefinedValues: true } });
   const ttlSeconds = opts.ttlSeconds ?? 24 * 60 * 60;
-  const keys = new Map<string, { pk: { S: string }; sk: { S: string } }>();
-  const keyOf = (service: string) => {
-    let key = keys.get(service);
-    if (key === undefined) {
-      const { pk, sk } = breakerRecordKey(service);
-      key = { pk: { S: pk }, sk: { S: sk } };
-      keys.set(service, key);
-    }
-    return key;
-  };
   return {
     async read(service) {
-      const { Item } = await opts.client.send(
-        new GetItemCommand({ TableName: opts.tableName, Key: keyOf(service), ConsistentRead: true }),
+      const { Item } = await doc.send(
+        new GetCommand({ TableName: opts.tableName, Key: breakerRecordKey(service), ConsistentRead: true }),
       );
-      return Item === undefined ? CLOSED_BREAKER : snapshotOf(unmarshall(Item));
+      return Item === undefined ? CLOSED_BREAKER : snapshotOf(Item);
     },
     async write(service, next, expectedVersion) {
       const now = Date.now();
