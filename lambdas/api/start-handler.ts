@@ -62,6 +62,8 @@ interface AcceptedRequest {
   readonly baseUrl: string;
   /** The caller's IAM principal, kept as the execution's owner (null without IAM). */
   readonly owner: string | null;
+  /** {@link inputFor}'s answers by correlation ID: the protocol asks for one input several times. */
+  readonly inputs: Map<string, string>;
 }
 
 /**
@@ -145,6 +147,7 @@ function accept(event: APIGatewayProxyEvent, validate: BodyValidator): AcceptedR
     requestHash: sha256(canonicalJson(hashed)),
     baseUrl: apiBaseUrl(event),
     owner: callerArn(event),
+    inputs: new Map(),
   };
 }
 
@@ -229,8 +232,14 @@ async function startAndAnswer(
   };
 }
 
-/** The execution input: body with defaults plus correlation ID, canonical so retries match byte for byte. */
+/**
+ * The execution input: body with defaults plus correlation ID, canonical so retries match byte for
+ * byte. Computed once per correlation ID of a request (the check, the hashes, the token and the
+ * start all ask for it).
+ */
 function inputFor(request: AcceptedRequest, correlationId: string): string {
+  const known = request.inputs.get(correlationId);
+  if (known !== undefined) return known;
   const input = canonicalJson({ ...request.body, correlation_id: correlationId });
   const size = Buffer.byteLength(input);
   if (size > STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES) {
@@ -239,6 +248,7 @@ function inputFor(request: AcceptedRequest, correlationId: string): string {
       `Execution input would be ${size} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_PAYLOAD_LIMIT_BYTES}`,
     );
   }
+  request.inputs.set(correlationId, input);
   return input;
 }
 
