@@ -41,7 +41,7 @@ export interface LambdaAdapterOptions {
    * warm). 0 never reaps. @default 30000
    */
   readonly idleTimeoutMs?: number;
-  /** Young generation cap of each worker's heap (MB). @default 4 */
+  /** Young generation cap of each worker's heap (MB). @default 2 */
   readonly maxYoungGenerationSizeMb?: number;
   /**
    * Limit for loading the handler module. Lambda's init phase allows 10 s; locally many sandboxes
