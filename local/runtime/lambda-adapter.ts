@@ -41,7 +41,7 @@ export interface LambdaAdapterOptions {
    * warm). 0 never reaps. @default 30000
    */
   readonly idleTimeoutMs?: number;
-  /** Young generation cap of each worker's heap (MB). @default 4 */
+  /** Young generation cap of each worker's heap (MB). @default 2 */
   readonly maxYoungGenerationSizeMb?: number;
   /**
    * Limit for loading the handler module. Lambda's init phase allows 10 s; locally many sandboxes
@@ -86,6 +86,12 @@ export interface LambdaAdapter {
   stats(): Record<string, SandboxStats>;
   /** Each live sandbox's V8 heap (used and total, bytes), per function name: for memory benchmarks. */
   heapStatistics(): Promise<Record<string, Array<{ used: number; total: number }>>>;
+  /**
+   * CPU time (user + system, µs) each live sandbox's thread has used since it started, per
+   * function name. `process.cpuUsage()` counts every thread of the process; this splits it
+   * between the sandboxes and the rest of the runtime (engine, dynalite, services).
+   */
+  cpuUsage(): Promise<Record<string, number[]>>;
   /**
    * Kills the sandboxes of one function (logical id, name or ARN) as a crash would: a running
    * invocation fails with `Runtime.ExitError`, an idle sandbox is dropped and replaced. For
@@ -169,6 +175,10 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
   let nextId = 1;
   /** Idle sandboxes killSandboxes took out of the pool before their exit is reported. */
   const killedIdle = new WeakSet<Sandbox>();
+
+  /** A function's sandboxes whose thread still runs (threadId is -1 once it stopped, before 'exit'). */
+  const liveSandboxes = (pool: Pool): Sandbox[] =>
+    [...pool.all].filter((sandbox) => !sandbox.dead && sandbox.worker.threadId !== -1);
 
   /** Takes a sandbox out of the idle list; false when it was not idle. */
   const unidle = (pool: Pool, sandbox: Sandbox): boolean => {
@@ -382,13 +392,22 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
     async heapStatistics() {
       const out: Record<string, Array<{ used: number; total: number }>> = {};
       for (const [name, pool] of pools) {
-        const live = [...pool.all].filter((sandbox) => !sandbox.dead && sandbox.worker.threadId !== -1);
         const heaps = await Promise.all(
-          live.map((sandbox) => sandbox.worker.getHeapStatistics().catch(() => undefined)),
+          liveSandboxes(pool).map((sandbox) => sandbox.worker.getHeapStatistics().catch(() => undefined)),
         );
         out[name] = heaps
           .filter((heap) => heap !== undefined)
           .map((heap) => ({ used: heap.used_heap_size, total: heap.total_heap_size }));
+      }
+      return out;
+    },
+    async cpuUsage() {
+      const out: Record<string, number[]> = {};
+      for (const [name, pool] of pools) {
+        const usages = await Promise.all(
+          liveSandboxes(pool).map((sandbox) => sandbox.worker.cpuUsage().catch(() => undefined)),
+        );
+        out[name] = usages.filter((usage) => usage !== undefined).map((usage) => usage.user + usage.system);
       }
       return out;
     },

@@ -114,6 +114,20 @@ describe('local Lambda adapter', () => {
     assert.ok((adapter.stats().CounterFn?.alive ?? 0) >= 2, 'concurrent invocations get their own sandboxes');
   });
 
+  test('reports the CPU time of each live sandbox, per function', async () => {
+    await adapter.invoke('CounterFn', { n: 0 });
+    const sum = (usages: number[] | undefined): number => (usages ?? []).reduce((a, b) => a + b, 0);
+    const before = await adapter.cpuUsage();
+    assert.equal(before.CounterFn?.length, adapter.stats().CounterFn?.alive);
+    assert.ok(sum(before.CounterFn) > 0);
+    for (let i = 0; i < 20; i++) await adapter.invoke('CounterFn', { n: i });
+    const after = await adapter.cpuUsage();
+    assert.ok(sum(after.CounterFn) > sum(before.CounterFn), 'the invocations used CPU in the sandbox');
+    // A module that fails to load leaves no sandbox running.
+    assert.equal((await adapter.invokeRaw('MissingFn', {})).ok, false);
+    assert.deepEqual((await adapter.cpuUsage()).MissingFn, []);
+  });
+
   test('supports callback handlers', async () => {
     assert.deepEqual(await adapter.invoke('CallbackFn', { value: 21 }), { doubled: 42 });
   });
