@@ -268,8 +268,8 @@ export const HTTP_STEP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE
 /**
  * Header names (lower case) a declarative HTTP step's `request.headers` may not set: the two the
  * step runtime derives on every call (overriding them would break tracing and exactly-once), the
- * ones fetch computes (Host, Content-Length), and the hop-by-hop ones fetch refuses (RFC 9110
- * §7.6.1) plus Expect. The handler refuses them with `INVALID_REQUEST`; the compiler can refuse
+ * ones the service client computes (Host, Content-Length), and the hop-by-hop ones it refuses
+ * (RFC 9110 §7.6.1) plus Expect. The handler refuses them with `INVALID_REQUEST`; the compiler can refuse
  * the static ones at synth.
  */
 export const HTTP_STEP_RESERVED_HEADERS = [

@@ -25,6 +25,7 @@ import { assertPortsFree } from './ports.ts';
 import { type SfnEndpoint, startSfnEndpoint } from './sfn-endpoint.ts';
 import { type ExecutionStatusEvent, statusEventListener } from './status-events.ts';
 import { LOCAL_REGION, type LocalFunction, type LocalRoute } from './template.ts';
+import { releaseYoungGenerationFlag } from './young-generation.ts';
 
 export type { ExecutionRecord, RecordedWait } from './executor.ts';
 export type { StepServiceRoute } from './offline-services.ts';
@@ -74,7 +75,7 @@ export interface LocalRuntimeOptions {
   readonly random?: () => number;
   /** Warm workers per function at most; further invocations queue. @default os.availableParallelism() */
   readonly maxConcurrencyPerFunction?: number;
-  /** Young generation cap of each Lambda sandbox's heap, in MB. @default 4 */
+  /** Young generation cap of each Lambda sandbox's heap, in MB. @default 2 */
   readonly maxYoungGenerationSizeMb?: number;
   /** Load every function's module before returning (no cold starts in the first run). @default true */
   readonly prewarm?: boolean;
@@ -369,6 +370,7 @@ function adapterFor(
  */
 export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const startedAt = performance.now();
+  releaseYoungGenerationFlag();
   const rootDir = resolve(opts.rootDir ?? DEFAULT_ROOT);
   const host = opts.host ?? '127.0.0.1';
   const timeScale = opts.timeScale ?? 1;

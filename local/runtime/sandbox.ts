@@ -73,10 +73,12 @@ export interface SandboxOptions {
 
 /**
  * Options of the parent process a worker must not inherit: they name the parent's own entry
- * (`-e`, `--input-type`, `--print`) or its debugger port. With them every sandbox fails to start.
+ * (`-e`, `--input-type`, `--print`) or its debugger port, or set the main heap's young generation
+ * (`--max-semi-space-size`, which `npm start` passes; a sandbox's own cap is its resourceLimits).
+ * With them every sandbox fails to start.
  */
 const PARENT_ONLY_OPTION =
-  /^(--input-type|--eval|-e|--print|-p|--inspect|--inspect-brk|--inspect-port|--debug-port)(=|$)/;
+  /^(--input-type|--eval|-e|--print|-p|--inspect|--inspect-brk|--inspect-port|--debug-port|--max-semi-space-size)(=|$)/;
 
 /** The parent's Node options a sandbox keeps (`--enable-source-maps`, `--conditions`, ...). */
 export function workerExecArgv(execArgv: readonly string[]): string[] {

@@ -6,7 +6,7 @@ import { workerExecArgv } from '../../../local/runtime/sandbox.ts';
 const ROOT = new URL('../../..', import.meta.url).pathname;
 
 describe('sandboxes and the parent process options', () => {
-  test("drop the options that name the parent's own entry or debugger, keep the rest", () => {
+  test("drop the options that name the parent's own entry, its debugger or its young generation, keep the rest", () => {
     assert.deepEqual(
       workerExecArgv([
         '--input-type=module',
@@ -18,6 +18,7 @@ describe('sandboxes and the parent process options', () => {
         'development',
         '--print',
         '--max-old-space-size=512',
+        '--max-semi-space-size=16',
       ]),
       ['--enable-source-maps', '--conditions', 'development', '--max-old-space-size=512'],
     );
