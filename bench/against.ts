@@ -119,7 +119,18 @@ async function startSide(
       `--warm-max=${opts.warmMax ?? 8}`,
     ],
     // The same Node for both sides; the tree's own folder, so its relative paths resolve there.
-    { cwd: root, execPath: process.execPath, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+    // Each side with the Node options its own `npm start` used: the old tree's had no
+    // --max-semi-space-size (ours clears it before its sandboxes start; the old one would hand it
+    // to every sandbox).
+    {
+      cwd: root,
+      execPath: process.execPath,
+      execArgv:
+        name === 'old'
+          ? process.execArgv.filter((o) => !o.startsWith('--max-semi-space-size'))
+          : process.execArgv,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    },
   );
   const ready = await nextMessage<{ startupMs: number; warmUp: SteadyState }>(child, 'ready');
   opts.log?.(`against: ${name} side warm after ${describeWarmUp(ready.warmUp, 'CPU ms per registration')}`);
