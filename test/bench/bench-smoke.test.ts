@@ -25,6 +25,8 @@ import {
 } from '../../bench/dag.ts';
 import { countTransitions } from '../../bench/history.ts';
 import { attributeValueBytes, itemBytes } from '../../bench/memory-growth.ts';
+import { diffThreadCpu } from '../../bench/runtime-harness.ts';
+import { startExecutionStub } from '../../bench/start-execution-stub.ts';
 import { formatSummary, markdownTable, pairedRatios, summarize } from '../../bench/stats.ts';
 import { describeWarmUp, lastTwoAgree, warmUntilSteady } from '../../bench/steady-state.ts';
 import { renderDefinition } from '../../infra/render-definition.ts';
@@ -224,6 +226,17 @@ describe('steady-state warm-up', () => {
     assert.equal(describeWarmUp(capped, 'ms'), '3 batches, not steady (100, 80, 60 ms)');
   });
 
+  test('warms at least minBatches, so two early batches agreeing by chance do not end it', async () => {
+    assert.deepEqual(await warmUntilSteady(series([100, 100, 60, 59]), { tolerance: 0.05 }), {
+      batches: [100, 100],
+      steady: true,
+    });
+    assert.deepEqual(await warmUntilSteady(series([100, 100, 60, 59]), { tolerance: 0.05, minBatches: 3 }), {
+      batches: [100, 100, 60, 59],
+      steady: true,
+    });
+  });
+
   test('two figures agree relative to the earlier one, never with fewer than two', () => {
     assert.equal(lastTwoAgree([100], 0.5), false);
     assert.equal(lastTwoAgree([100, 105], 0.05), true);
@@ -239,5 +252,66 @@ describe('DynamoDB item sizes', () => {
     assert.equal(attributeValueBytes({ L: [{ S: 'ab' }, { NULL: true }] }), 3 + 1 + 2 + 1 + 1);
     assert.equal(attributeValueBytes({ M: { a: { S: 'xy' } } }), 3 + 1 + 1 + 2);
     assert.equal(itemBytes({ pk: { S: 'USER#1' }, ttl: { N: '1700000000' } }), 2 + 6 + 3 + 2);
+  });
+});
+
+describe('the anchor of benchmark 2', () => {
+  test('splits CPU by thread: main, live workers (new ones from 0), and the rest with exited workers', () => {
+    const before = {
+      totalUs: 10_000,
+      mainUs: 4_000,
+      workersUs: new Map([
+        [1, 1_000],
+        [2, 2_000],
+      ]),
+    };
+    const after = {
+      totalUs: 40_000,
+      mainUs: 12_000,
+      workersUs: new Map([
+        [1, 6_000],
+        [3, 4_000],
+      ]),
+    };
+    assert.deepEqual(diffThreadCpu(after, before), {
+      totalMs: 30,
+      mainMs: 8,
+      workersMs: 9,
+      otherMs: 13,
+      workersExited: 1,
+    });
+  });
+
+  test('the StartExecution stub answers StartExecution and refuses any other operation', async () => {
+    const stub = await startExecutionStub();
+    try {
+      const call = (target: string, body: object) =>
+        fetch(stub.url, {
+          method: 'POST',
+          headers: {
+            'x-amz-target': `AWSStepFunctions.${target}`,
+            'content-type': 'application/x-amz-json-1.0',
+          },
+          body: JSON.stringify(body),
+        });
+      const arn = 'arn:aws:states:us-east-1:000000000000:stateMachine:m';
+      const ok = await call('StartExecution', { stateMachineArn: arn, name: 'e1', input: '{"a":1}' });
+      assert.equal(ok.status, 200);
+      assert.equal(
+        ((await ok.json()) as { executionArn: string }).executionArn,
+        `${arn.replace(':stateMachine:', ':execution:')}:e1`,
+      );
+      assert.deepEqual(stub.take('e1'), {
+        executionArn: `${arn.replace(':stateMachine:', ':execution:')}:e1`,
+        input: '{"a":1}',
+      });
+      assert.equal(stub.take('e1'), undefined);
+      const other = await call('DescribeExecution', { executionArn: 'x' });
+      assert.equal(other.status, 400);
+      assert.equal(other.headers.get('x-amzn-errortype'), 'UnknownOperationException');
+      await other.arrayBuffer();
+    } finally {
+      await stub.close();
+    }
   });
 });
