@@ -46,3 +46,44 @@ describe('sandboxes and the parent process options', () => {
     });
   });
 });
+
+/**
+ * A sandbox's young generation, measured inside it, in a process started as `npm start` starts
+ * its own (`--max-semi-space-size=16`), with or without the runtime's release of that flag.
+ */
+function sandboxNewSpaceMb(release: boolean): number {
+  const script = `
+    import { createLambdaAdapter } from './local/runtime/lambda-adapter.ts';
+    import { localFunctionArn } from './local/runtime/template.ts';
+    import { releaseYoungGenerationFlag } from './local/runtime/young-generation.ts';
+    if (${release}) releaseYoungGenerationFlag();
+    const adapter = createLambdaAdapter({ compileCacheDir: '', functions: [{ logicalId: 'F', functionName: 'F',
+      arn: localFunctionArn('F'), modulePath: './test/local/runtime/fixtures/young-generation.ts', handler: 'handler',
+      env: {}, timeoutSeconds: 30, memoryMb: 128 }] });
+    const outcome = await adapter.invokeRaw('F', {});
+    process.stdout.write(JSON.stringify(outcome.ok ? outcome.result : outcome.error));
+    await adapter.close();`;
+  const out = execFileSync(
+    process.execPath,
+    ['--max-semi-space-size=16', '--input-type=module', '-e', script],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
+  const result = JSON.parse(out) as { newSpaceMb?: number };
+  assert.equal(typeof result.newSpaceMb, 'number', out);
+  return result.newSpaceMb!;
+}
+
+describe("the main thread's young-generation flag and the sandboxes", () => {
+  test('once released, a sandbox keeps its own cap under a process started with --max-semi-space-size=16', () => {
+    const released = sandboxNewSpaceMb(true);
+    const inherited = sandboxNewSpaceMb(false);
+    // The adapter caps a sandbox's young generation at a few MB; the flag, left set, gives it 16 MB
+    // semi-spaces (32 MB of new space) instead.
+    assert.ok(released <= 8, `released: a sandbox's new space grew to ${released} MB`);
+    assert.ok(inherited >= 16, `not released: ${inherited} MB (the flag no longer overrides the cap?)`);
+  });
+});
