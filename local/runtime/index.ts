@@ -25,7 +25,6 @@ import { assertPortsFree } from './ports.ts';
 import { type SfnEndpoint, startSfnEndpoint } from './sfn-endpoint.ts';
 import { type ExecutionStatusEvent, statusEventListener } from './status-events.ts';
 import { LOCAL_REGION, type LocalFunction, type LocalRoute } from './template.ts';
-import { releaseYoungGenerationFlag } from './young-generation.ts';
 
 export type { ExecutionRecord, RecordedWait } from './executor.ts';
 export type { StepServiceRoute } from './offline-services.ts';
@@ -370,7 +369,6 @@ function adapterFor(
  */
 export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const startedAt = performance.now();
-  releaseYoungGenerationFlag();
   const rootDir = resolve(opts.rootDir ?? DEFAULT_ROOT);
   const host = opts.host ?? '127.0.0.1';
   const timeScale = opts.timeScale ?? 1;

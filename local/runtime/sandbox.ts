@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { LambdaErrorPayload, WorkerInit, WorkerReply } from './lambda-protocol.ts';
 import { LOCAL_REGION, type LocalFunction } from './template.ts';
@@ -105,6 +106,19 @@ export function inheritedExecArgv(): { execArgv?: string[] } {
   return { execArgv: workerExecArgv(process.execArgv) };
 }
 
+/**
+ * Clears `--max-semi-space-size` for the isolates created from now on. `npm start` runs its process
+ * with `--max-semi-space-size=16`: left to itself V8 lets the main thread's young generation grow
+ * to 128 MB on a machine this size, most of it resident after a burst (dynalite, the simulators,
+ * the engine and the local API allocate fast). The flag is process-wide, and while it is set it
+ * overrides every worker's `resourceLimits.maxYoungGenerationSizeMb`. The main heap read it once,
+ * when it was created, so clearing it before a sandbox starts keeps the main thread's limit and
+ * gives the sandbox its own cap. Clearing an unset flag changes nothing.
+ */
+function releaseYoungGenerationFlag(): void {
+  setFlagsFromString('--max-semi-space-size=0');
+}
+
 /** The V8 heap limit of a sandbox: the function's memory, as Lambda's process limit (at least 64 MB). */
 export function heapLimitMb(memoryMb: number): number {
   return Math.max(64, memoryMb);
@@ -183,6 +197,7 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     ...(fn.assetDir === undefined ? {} : { assetDir: fn.assetDir, sdkRoot: opts.sdkRoot }),
   };
   const env = { ...lambdaEnv(fn, logStreamName), ...fn.env, ...opts.env };
+  releaseYoungGenerationFlag();
   const worker = new Worker(WORKER_BOOTSTRAP, {
     eval: true,
     workerData: init,
