@@ -8,7 +8,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import type { Worker } from 'node:worker_threads';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { LOCAL_CALLER_ARN, undoStepId } from '../lambdas/contracts.ts';
 import { buildProxyEvent } from '../local/api/api-gateway-event.ts';
@@ -88,7 +87,7 @@ export interface ThreadCpu {
    * endpoint, dynalite, the simulators and the bench's own client all run on it.
    */
   readonly mainUs: number;
-  /** Each live worker thread (the Lambda sandboxes) by threadId (`worker.cpuUsage()`). */
+  /** Each live Lambda sandbox by threadId (`rt.lambdas.cpuUsage()`, from `worker.cpuUsage()`). */
   readonly workersUs: ReadonlyMap<number, number>;
 }
 
@@ -134,7 +133,7 @@ export interface BenchRuntime {
   readonly stepFunctions: ReadonlyArray<{ step: string; functionId: string }>;
   /** The function behind the workflow's `POST` route (the start function), and the route's path. */
   readonly startFunction: { readonly fn: LocalFunction; readonly path: string };
-  /** Reads every thread's CPU clock (the worker threads started since the runtime did included). */
+  /** Reads every thread's CPU clock: the process, the main thread and each live Lambda sandbox. */
   threadCpu(): Promise<ThreadCpu>;
   /** The StartExecution stub the in-process start function calls (started on first use). */
   executionStub(): Promise<StartExecutionStub>;
@@ -143,20 +142,7 @@ export interface BenchRuntime {
 
 /** Starts the offline runtime (synthesized in-process, handlers from source) and the counter. */
 export async function startBenchRuntime(opts: LocalRuntimeOptions = {}): Promise<BenchRuntime> {
-  // Subscribed before the runtime starts, so the sandboxes it prewarms are seen too.
-  const workers = new Set<Worker>();
-  const onWorker = (worker: Worker): void => {
-    workers.add(worker);
-    worker.once('exit', () => workers.delete(worker));
-  };
-  process.on('worker', onWorker);
-  let rt: LocalRuntime;
-  try {
-    rt = await startLocalRuntime(opts);
-  } catch (error) {
-    process.off('worker', onWorker);
-    throw error;
-  }
+  const rt = await startLocalRuntime(opts);
   const counter = countDynamoRequests(Number(new URL(rt.dynamo.endpoint).port));
   const stepFunctions: Array<{ step: string; functionId: string }> = [];
   const visit = (
@@ -186,7 +172,6 @@ export async function startBenchRuntime(opts: LocalRuntimeOptions = {}): Promise
   const startFn = route === undefined ? undefined : rt.lambdas.find(route.functionId);
   if (route === undefined || startFn === undefined) {
     await rt.close();
-    process.off('worker', onWorker);
     throw new Error(`workflow ${workflow?.name ?? '(none)'} has no POST route with a local function`);
   }
   let stub: Promise<StartExecutionStub> | undefined;
@@ -196,17 +181,9 @@ export async function startBenchRuntime(opts: LocalRuntimeOptions = {}): Promise
     stepFunctions,
     startFunction: { fn: startFn, path: route.path },
     threadCpu: async () => {
-      const live = [...workers];
-      const read = await Promise.all(
-        live.map((w) =>
-          w.cpuUsage().then(
-            (usage) => [w.threadId, usOf(usage)] as const,
-            () => undefined, // stopped between the listing and the read
-          ),
-        ),
-      );
+      const sandboxes = Object.values(await rt.lambdas.cpuUsage()).flat();
       return {
-        workersUs: new Map(read.filter((entry) => entry !== undefined)),
+        workersUs: new Map(sandboxes.map(({ threadId, us }) => [threadId, us])),
         mainUs: usOf(process.threadCpuUsage()),
         totalUs: usOf(process.cpuUsage()),
       };
@@ -217,7 +194,6 @@ export async function startBenchRuntime(opts: LocalRuntimeOptions = {}): Promise
     },
     close: async () => {
       counter.stop();
-      process.off('worker', onWorker);
       await (await stub)?.close();
       await rt.close();
     },

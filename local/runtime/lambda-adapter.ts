@@ -67,6 +67,13 @@ export interface LambdaAdapterOptions {
 }
 
 /** Invokes local functions by logical id, function name or ARN. */
+/** One live sandbox's CPU time (user + system, µs) since its thread started. */
+export interface SandboxCpu {
+  /** The worker's threadId: readings taken apart are matched by it. */
+  readonly threadId: number;
+  readonly us: number;
+}
+
 export interface LambdaAdapter {
   /** Runs the function; resolves with its result or the error payload Lambda would return. */
   invokeRaw(functionId: string, event: unknown): Promise<InvokeOutcome>;
@@ -91,7 +98,7 @@ export interface LambdaAdapter {
    * function name. `process.cpuUsage()` counts every thread of the process; this splits it
    * between the sandboxes and the rest of the runtime (engine, dynalite, services).
    */
-  cpuUsage(): Promise<Record<string, number[]>>;
+  cpuUsage(): Promise<Record<string, SandboxCpu[]>>;
   /**
    * Kills the sandboxes of one function (logical id, name or ARN) as a crash would: a running
    * invocation fails with `Runtime.ExitError`, an idle sandbox is dropped and replaced. For
@@ -402,12 +409,17 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions): LambdaAdapter {
       return out;
     },
     async cpuUsage() {
-      const out: Record<string, number[]> = {};
+      const out: Record<string, SandboxCpu[]> = {};
       for (const [name, pool] of pools) {
         const usages = await Promise.all(
-          liveSandboxes(pool).map((sandbox) => sandbox.worker.cpuUsage().catch(() => undefined)),
+          liveSandboxes(pool).map(({ worker }) =>
+            worker.cpuUsage().then(
+              (usage) => ({ threadId: worker.threadId, us: usage.user + usage.system }),
+              () => undefined, // stopped between the listing and the read
+            ),
+          ),
         );
-        out[name] = usages.filter((usage) => usage !== undefined).map((usage) => usage.user + usage.system);
+        out[name] = usages.filter((usage) => usage !== undefined);
       }
       return out;
     },

@@ -116,7 +116,8 @@ describe('local Lambda adapter', () => {
 
   test('reports the CPU time of each live sandbox, per function', async () => {
     await adapter.invoke('CounterFn', { n: 0 });
-    const sum = (usages: number[] | undefined): number => (usages ?? []).reduce((a, b) => a + b, 0);
+    const sum = (usages: Array<{ us: number }> | undefined): number =>
+      (usages ?? []).reduce((a, b) => a + b.us, 0);
     const before = await adapter.cpuUsage();
     assert.equal(before.CounterFn?.length, adapter.stats().CounterFn?.alive);
     assert.ok(sum(before.CounterFn) > 0);
