@@ -40,6 +40,48 @@ const NODE_AREAS: ReadonlyArray<[RegExp, string]> = [
   [/task_queues|runMicrotasks|nextTick|timers|processTicks/, 'node: event loop (microtasks, timers)'],
 ];
 
+/** A frame's file as a path inside the repository (`local/engine/run.ts`), or its URL. */
+export function projectPath(url: string): string {
+  return url
+    .replace(/^file:\/\//, '')
+    .replace(REPO_ROOT, '')
+    .replace(/^\/+/, '');
+}
+
+/** `name /path/in/repo.ts:line`: how the tables name one sampled function. */
+export function functionKey(frame: CpuProfile['nodes'][number]['callFrame']): string {
+  const where = frame.url
+    ? `${frame.url.replace(/^file:\/\//, '').replace(REPO_ROOT, '')}:${frame.lineNumber + 1}`
+    : '';
+  return `${frame.functionName || '(anonymous)'} ${where}`.trim();
+}
+
+/**
+ * Runs `script` (a file under bench/) in a child `node --cpu-prof` (one profile per thread) and
+ * hands its stdout and every thread's profile to `read`; the profiles are deleted afterwards.
+ */
+export async function withCpuProfiles<T>(
+  script: string,
+  args: readonly string[],
+  timeoutMs: number,
+  read: (stdout: string, profiles: ReadonlyArray<{ file: string; profile: CpuProfile }>) => T,
+): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'stepflow-cpuprof-'));
+  try {
+    const { stdout } = await run(
+      process.execPath,
+      ['--cpu-prof', `--cpu-prof-dir=${dir}`, join(REPO_ROOT, 'bench', script), ...args],
+      { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 16 * 2 ** 20 },
+    );
+    const profiles = readdirSync(dir)
+      .filter((file) => file.endsWith('.cpuprofile'))
+      .map((file) => ({ file, profile: JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile }));
+    return read(stdout, profiles);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Where a sampled function belongs: its npm package, a project folder (`lambdas/runtime`), an area
  * of Node itself, or V8's `(garbage collector)` / `(program)`.
@@ -52,11 +94,7 @@ export function categoryOf(url: string, functionName: string): string {
     const key = `${url} ${functionName}`;
     return NODE_AREAS.find(([pattern]) => pattern.test(key))?.[1] ?? 'node: other';
   }
-  const rel = url
-    .replace(/^file:\/\//, '')
-    .replace(REPO_ROOT, '')
-    .replace(/^\/+/, '');
-  return rel.split('/').slice(0, 2).join('/') || 'project';
+  return projectPath(url).split('/').slice(0, 2).join('/') || 'project';
 }
 
 /**
@@ -77,10 +115,7 @@ export function addSelfTimes(
     const frame = nodes.get(id);
     if (!frame) return;
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
-    const where = frame.url
-      ? `${frame.url.replace(/^file:\/\//, '').replace(REPO_ROOT, '')}:${frame.lineNumber + 1}`
-      : '';
-    const fn = `${frame.functionName || '(anonymous)'} ${where}`.trim();
+    const fn = functionKey(frame);
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
     const category = categoryOf(frame.url, frame.functionName);
     byCategory.set(category, (byCategory.get(category) ?? 0) + ms);
@@ -109,13 +144,7 @@ export async function profileConcurrency10(count: number): Promise<{
   byCategory: ReturnType<typeof top>;
   perSecond: number;
 }> {
-  const dir = mkdtempSync(join(tmpdir(), 'stepflow-cpuprof-'));
-  try {
-    const { stdout } = await run(
-      process.execPath,
-      ['--cpu-prof', `--cpu-prof-dir=${dir}`, join(REPO_ROOT, 'bench', 'profile-run.ts'), String(count)],
-      { cwd: REPO_ROOT, timeout: 300_000, maxBuffer: 16 * 2 ** 20 },
-    );
+  return withCpuProfiles('profile-run.ts', [String(count)], 300_000, (stdout, profiles) => {
     const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
       perSecond?: number;
       windowStartUs?: number;
@@ -127,22 +156,14 @@ export async function profileConcurrency10(count: number): Promise<{
         : undefined;
     const byFunction: SelfTimes = new Map();
     const byCategory: SelfTimes = new Map();
-    const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-    for (const file of files) {
-      addSelfTimes(
-        JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile,
-        byFunction,
-        byCategory,
-        window,
-      );
-    }
+    for (const { profile } of profiles) addSelfTimes(profile, byFunction, byCategory, window);
     const total = [...byCategory]
       .filter(([k]) => !k.startsWith('(idle)'))
       .reduce((sum, [, ms]) => sum + ms, 0);
     const share = (test: (category: string) => boolean): number =>
       total > 0 ? [...byCategory].filter(([k]) => test(k)).reduce((sum, [, ms]) => sum + ms, 0) / total : 0;
     return {
-      threads: files.length,
+      threads: profiles.length,
       groups: {
         http: share((k) => ['node: fetch (undici)', 'node: http', 'node: streams and sockets'].includes(k)),
         sdk: share(
@@ -158,9 +179,7 @@ export async function profileConcurrency10(count: number): Promise<{
       byCategory: top(byCategory, 12),
       perSecond: summary.perSecond ?? 0,
     };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Benchmark 2's section with the profile's summary added. */

@@ -8,13 +8,7 @@
  * registration for the runtime's main thread and workers beside the in-process anchor's, and what
  * the idle runtime's threads spend per second. Profiles go to a temporary folder and are deleted.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { REPO_ROOT } from '../infra/repo-root.ts';
-import { type CpuProfile, categoryOf } from './profile.ts';
+import { type CpuProfile, categoryOf, functionKey, projectPath, withCpuProfiles } from './profile.ts';
 import { markdownTable } from './stats.ts';
 
 /** A profile node with the parent link this module needs to walk a sample's stack. */
@@ -63,10 +57,7 @@ export function ownerOf(url: string): string | undefined {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return packageOwner(pkg[1]!);
   if (url === '' || url.startsWith('node:')) return undefined;
-  const rel = url
-    .replace(/^file:\/\//, '')
-    .replace(REPO_ROOT, '')
-    .replace(/^\/+/, '');
+  const rel = projectPath(url);
   return PROJECT_OWNERS.find(([pattern]) => pattern.test(rel))?.[1] ?? 'project (other)';
 }
 
@@ -115,10 +106,7 @@ export function chargeProfile(
     into.set(owner, (into.get(owner) ?? 0) + delta / 1000);
     if (byFunction) {
       const frame = nodes.get(id)?.callFrame;
-      const where = frame?.url
-        ? `${frame.url.replace(/^file:\/\//, '').replace(REPO_ROOT, '')}:${frame.lineNumber + 1}`
-        : '';
-      const key = `${owner} | ${frame?.functionName || '(anonymous)'} ${where}`.trim();
+      const key = `${owner} | ${frame ? functionKey(frame) : '(anonymous)'}`;
       byFunction.set(key, (byFunction.get(key) ?? 0) + delta / 1000);
     }
   });
@@ -129,22 +117,9 @@ function isMainThread(file: string): boolean {
   return file.split('.').at(-3) === '0';
 }
 
-const run = promisify(execFile);
-
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 60);
-  const dir = mkdtempSync(join(tmpdir(), 'stepflow-thread-profile-'));
-  try {
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--cpu-prof',
-        `--cpu-prof-dir=${dir}`,
-        join(REPO_ROOT, 'bench', 'thread-profile-run.ts'),
-        String(count),
-      ],
-      { cwd: REPO_ROOT, timeout: 600_000, maxBuffer: 16 * 2 ** 20 },
-    );
+  await withCpuProfiles('thread-profile-run.ts', [String(count)], 600_000, (stdout, profiles) => {
     const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
       registrations: number;
       idleMs: number;
@@ -160,9 +135,7 @@ async function main(): Promise<void> {
       idleWorkers: new Map() as Charges,
     };
     const mainFunctions: Charges = new Map();
-    const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-    for (const file of files) {
-      const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+    for (const { file, profile } of profiles) {
       const main = isMainThread(file);
       chargeProfile(
         profile,
@@ -210,7 +183,7 @@ async function main(): Promise<void> {
     const total = (m: Charges): number => [...m.values()].reduce((s, v) => s + v, 0) / n;
     const f = (x: number): string => x.toFixed(2);
     process.stdout.write(
-      `${files.length} thread profiles, ${n} registrations each side, concurrency 1, samples in the measured windows ` +
+      `${profiles.length} thread profiles, ${n} registrations each side, concurrency 1, samples in the measured windows ` +
         "scaled to each thread kind's measured CPU; CPU ms per registration\n\n",
     );
     process.stdout.write(
@@ -265,9 +238,7 @@ async function main(): Promise<void> {
         idleRows.map(([k, m, w]) => [k, f(m), f(w)]),
       )}\n`,
     );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 if (import.meta.main) await main();
