@@ -337,7 +337,9 @@ async function main(): Promise<number> {
       }
     }
   }
-  out(`Ready in ${formatMs(performance.now())}:`);
+  const synthesis =
+    runtime.synthesis === 'cached' ? ' (the synthesis reused: no input changed since the last one)' : '';
+  out(`Ready in ${formatMs(performance.now())}${synthesis}:`);
   printEndpoints(runtime, out);
   if (consoleServer ?? consoleNote) out(`  Local console         ${consoleServer?.url ?? consoleNote}`);
   if (values['data-dir'])

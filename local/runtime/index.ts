@@ -166,6 +166,11 @@ export interface LocalRuntime {
   getExecution(executionArn: string): ExecutionRecord | undefined;
   /** Milliseconds from the call to ready. */
   readonly startupMs: number;
+  /**
+   * Where the models came from: a synthesis, the synthesis cache (no input changed since the last
+   * one; local/runtime/synthesis-cache.ts), or the bundled `cdk.out`.
+   */
+  readonly synthesis: 'synthesized' | 'cached' | 'bundled';
   /** Executions brought back from `dataDir` at start (0 without it). */
   readonly restoredExecutions: number;
   close(): Promise<void>;
@@ -268,6 +273,7 @@ function runtimeView(parts: {
   timeScale: number;
   startedAt: number;
   restoredExecutions: number;
+  synthesis: LocalRuntime['synthesis'];
   close: () => Promise<void>;
 }): LocalRuntime {
   const workflows = parts.loaded.map((loaded) =>
@@ -300,6 +306,7 @@ function runtimeView(parts: {
     getExecution: (arn) => parts.endpoint.getExecution(arn),
     startupMs: Math.round(performance.now() - parts.startedAt),
     restoredExecutions: parts.restoredExecutions,
+    synthesis: parts.synthesis,
     close: parts.close,
   };
 }
@@ -387,13 +394,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     for (const closer of closers.splice(0).reverse()) await closer().catch(() => undefined);
   };
   try {
-    const loaded = await loadModelsIsolated({
-      rootDir,
-      environment,
-      configDir: opts.configDir,
-      bundled: opts.bundled,
-      cdkOutDir: opts.cdkOutDir,
-    });
+    let synthesis: LocalRuntime['synthesis'] = 'bundled';
+    const loaded = await loadModelsIsolated(
+      { rootDir, environment, configDir: opts.configDir, bundled: opts.bundled, cdkOutDir: opts.cdkOutDir },
+      (source) => {
+        synthesis = source === 'cache' ? 'cached' : 'synthesized';
+      },
+    );
     const offline = await startWorkflowServices(
       loaded.map(({ model, spec }) => ({ spec, functions: model.functions })),
       { rootDir, host, seed: opts.seed ?? 1 },
@@ -480,6 +487,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       timeScale,
       startedAt,
       restoredExecutions,
+      synthesis,
       close,
     });
   } catch (error) {

@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { type LoadedWorkflow, type LoadModelsOptions, loadModels } from './load-models.ts';
 import { inheritedExecArgv } from './sandbox.ts';
+import { readSynthesis, synthesisCacheEnabled, synthesisKey, writeSynthesis } from './synthesis-cache.ts';
 
 const LOAD_MODELS_URL = new URL('./load-models.ts', import.meta.url).href;
 
@@ -43,13 +44,27 @@ function loadInWorker(opts: LoadModelsOptions): Promise<Reply> {
 }
 
 /**
- * Every workflow stack as a local model with its spec, synthesized in a worker thread. A failure
+ * Every workflow stack as a local model with its spec, synthesized in a worker thread, or read
+ * from the synthesis cache when none of its inputs changed since (synthesis-cache.ts). A failure
  * there (a workflow error, a missing file) is reproduced in this thread, so the caller gets the
  * very error {@link loadModels} throws, with its class and `file:line` message.
  */
-export async function loadModelsIsolated(opts: LoadModelsOptions): Promise<LoadedWorkflow[]> {
+export async function loadModelsIsolated(
+  opts: LoadModelsOptions,
+  onSynthesis?: (source: 'cache' | 'synthesis') => void,
+): Promise<LoadedWorkflow[]> {
   // Reading `cdk.out` needs no CDK: nothing to isolate.
   if (opts.bundled) return loadModels(opts);
+  const key = synthesisCacheEnabled() ? synthesisKey(opts) : undefined;
+  const cached = key === undefined ? undefined : readSynthesis(opts.rootDir, key);
+  if (cached) {
+    onSynthesis?.('cache');
+    return cached;
+  }
   const reply = await loadInWorker(opts);
-  return reply.ok ? reply.loaded : loadModels(opts);
+  if (!reply.ok) return loadModels(opts);
+  // Stored only when no input changed while the synthesis ran.
+  if (key !== undefined && synthesisKey(opts) === key) writeSynthesis(opts.rootDir, key, reply.loaded);
+  onSynthesis?.('synthesis');
+  return reply.loaded;
 }
