@@ -1,6 +1,12 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { memoizeDynaliteParsers } from './dynamo-parse-memo.ts';
 
@@ -147,15 +153,37 @@ function answerTimeToLive(server: Server): { readonly count: number } {
   return inFlight;
 }
 
+/** How long {@link createWorkflowTable} waits for a new table to become ACTIVE. */
+const TABLE_ACTIVE_TIMEOUT_MS = 10_000;
+
+/**
+ * Waits until the table is ACTIVE. As on DynamoDB, a table answers CreateTable while still
+ * CREATING, and refuses items (ResourceNotFoundException) until then; dynalite flips it on a
+ * timer and, with an on-disk store, after a write, so a request right behind CreateTable can
+ * still find it CREATING. (The SDK's `waitUntilTableExists` polls in whole seconds.)
+ */
+async function untilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + TABLE_ACTIVE_TIMEOUT_MS;
+  for (let delayMs = 2; ; delayMs = Math.min(delayMs * 2, 100)) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline)
+      throw new Error(`table ${tableName} still ${Table?.TableStatus} after ${TABLE_ACTIVE_TIMEOUT_MS} ms`);
+    await sleep(delayMs);
+  }
+}
+
 /**
  * Creates the project's one table with the stack's key schema (`pk` S HASH, `sk` S RANGE) and its
- * TTL on {@link TTL_ATTRIBUTE} enabled, as the template declares it. A table that already exists
- * (an on-disk store from an earlier run) is kept as it is, with its items.
+ * TTL on {@link TTL_ATTRIBUTE} enabled, as the template declares it, and returns once it is
+ * ACTIVE. A table that already exists (an on-disk store from an earlier run) is kept as it is,
+ * with its items.
  */
 export async function createWorkflowTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await createTable(client, tableName).catch((error: unknown) => {
     if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
   });
+  await untilActive(client, tableName);
   await client.send(
     new UpdateTimeToLiveCommand({
       TableName: tableName,
