@@ -19,7 +19,7 @@ import { type ExecutionFiles, openExecutionFiles } from './execution-files.ts';
 import { createExecutor, type ExecutionRecord, type StateMachineExecutor } from './executor.ts';
 import { createLambdaAdapter, type LambdaAdapter } from './lambda-adapter.ts';
 import type { LoadedWorkflow } from './load-models.ts';
-import { loadModelsIsolated } from './load-models-isolated.ts';
+import { loadModelsIsolated, type ModelsSource } from './load-models-isolated.ts';
 import { type StepServiceRoute, startWorkflowServices, type WorkflowServices } from './offline-services.ts';
 import { assertPortsFree } from './ports.ts';
 import { type SfnEndpoint, startSfnEndpoint } from './sfn-endpoint.ts';
@@ -27,6 +27,7 @@ import { type ExecutionStatusEvent, statusEventListener } from './status-events.
 import { LOCAL_REGION, type LocalFunction, type LocalRoute } from './template.ts';
 
 export type { ExecutionRecord, RecordedWait } from './executor.ts';
+export type { ModelsSource } from './load-models-isolated.ts';
 export type { StepServiceRoute } from './offline-services.ts';
 export { PortInUseError } from './ports.ts';
 export type { ExecutionStatusEvent } from './status-events.ts';
@@ -166,11 +167,8 @@ export interface LocalRuntime {
   getExecution(executionArn: string): ExecutionRecord | undefined;
   /** Milliseconds from the call to ready. */
   readonly startupMs: number;
-  /**
-   * Where the models came from: a synthesis, the synthesis cache (no input changed since the last
-   * one; local/runtime/synthesis-cache.ts), or the bundled `cdk.out`.
-   */
-  readonly synthesis: 'synthesized' | 'cached' | 'bundled';
+  /** Where the models came from (local/runtime/load-models-isolated.ts). */
+  readonly synthesis: ModelsSource;
   /** Executions brought back from `dataDir` at start (0 without it). */
   readonly restoredExecutions: number;
   close(): Promise<void>;
@@ -273,7 +271,7 @@ function runtimeView(parts: {
   timeScale: number;
   startedAt: number;
   restoredExecutions: number;
-  synthesis: LocalRuntime['synthesis'];
+  synthesis: ModelsSource;
   close: () => Promise<void>;
 }): LocalRuntime {
   const workflows = parts.loaded.map((loaded) =>
@@ -394,13 +392,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     for (const closer of closers.splice(0).reverse()) await closer().catch(() => undefined);
   };
   try {
-    let synthesis: LocalRuntime['synthesis'] = 'bundled';
-    const loaded = await loadModelsIsolated(
-      { rootDir, environment, configDir: opts.configDir, bundled: opts.bundled, cdkOutDir: opts.cdkOutDir },
-      (source) => {
-        synthesis = source === 'cache' ? 'cached' : 'synthesized';
-      },
-    );
+    const { loaded, source: synthesis } = await loadModelsIsolated({
+      rootDir,
+      environment,
+      configDir: opts.configDir,
+      bundled: opts.bundled,
+      cdkOutDir: opts.cdkOutDir,
+    });
     const offline = await startWorkflowServices(
       loaded.map(({ model, spec }) => ({ spec, functions: model.functions })),
       { rootDir, host, seed: opts.seed ?? 1 },

@@ -44,6 +44,12 @@ function loadInWorker(opts: LoadModelsOptions): Promise<Reply> {
 }
 
 /**
+ * Where the models came from: a synthesis, the synthesis cache (no input changed since the last
+ * one; synthesis-cache.ts), or the bundled `cdk.out`.
+ */
+export type ModelsSource = 'synthesized' | 'cached' | 'bundled';
+
+/**
  * Every workflow stack as a local model with its spec, synthesized in a worker thread, or read
  * from the synthesis cache when none of its inputs changed since (synthesis-cache.ts). A failure
  * there (a workflow error, a missing file) is reproduced in this thread, so the caller gets the
@@ -51,20 +57,15 @@ function loadInWorker(opts: LoadModelsOptions): Promise<Reply> {
  */
 export async function loadModelsIsolated(
   opts: LoadModelsOptions,
-  onSynthesis?: (source: 'cache' | 'synthesis') => void,
-): Promise<LoadedWorkflow[]> {
+): Promise<{ readonly loaded: LoadedWorkflow[]; readonly source: ModelsSource }> {
   // Reading `cdk.out` needs no CDK: nothing to isolate.
-  if (opts.bundled) return loadModels(opts);
+  if (opts.bundled) return { loaded: await loadModels(opts), source: 'bundled' };
   const key = synthesisCacheEnabled() ? synthesisKey(opts) : undefined;
   const cached = key === undefined ? undefined : readSynthesis(opts.rootDir, key);
-  if (cached) {
-    onSynthesis?.('cache');
-    return cached;
-  }
+  if (cached) return { loaded: cached, source: 'cached' };
   const reply = await loadInWorker(opts);
-  if (!reply.ok) return loadModels(opts);
+  if (!reply.ok) return { loaded: await loadModels(opts), source: 'synthesized' };
   // Stored only when no input changed while the synthesis ran.
   if (key !== undefined && synthesisKey(opts) === key) writeSynthesis(opts.rootDir, key, reply.loaded);
-  onSynthesis?.('synthesis');
-  return reply.loaded;
+  return { loaded: reply.loaded, source: 'synthesized' };
 }

@@ -23,7 +23,7 @@ describe('synthesis in a worker thread', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('returns every workflow model without loading aws-cdk-lib in this thread', async () => {
-    const loaded = await loadModelsIsolated({ rootDir: REPO_ROOT });
+    const { loaded } = await loadModelsIsolated({ rootDir: REPO_ROOT });
     assert.ok(loaded.length >= 1);
     const flagship = loaded.find(({ spec }) => spec.name === 'user_registration');
     assert.ok(flagship, 'the flagship workflow is among the models');

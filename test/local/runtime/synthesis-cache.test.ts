@@ -29,13 +29,7 @@ describe('the synthesis cache', () => {
     keys.add(key);
     return key;
   };
-  const load = async (): Promise<{ source: string | undefined; loaded: LoadedWorkflow[] }> => {
-    let source: string | undefined;
-    const loaded = await loadModelsIsolated(opts, (from) => {
-      source = from;
-    });
-    return { source, loaded };
-  };
+  const load = () => loadModelsIsolated(opts);
   after(() => {
     rmSync(configDir, { recursive: true, force: true });
     for (const key of keys) rmSync(entry(key), { force: true });
@@ -45,10 +39,10 @@ describe('the synthesis cache', () => {
     const key = keyNow();
     rmSync(entry(key), { force: true });
     const first = await load();
-    assert.equal(first.source, 'synthesis');
+    assert.equal(first.source, 'synthesized');
     assert.ok(existsSync(entry(key)), 'the synthesis was stored under its key');
     const second = await load();
-    assert.equal(second.source, 'cache');
+    assert.equal(second.source, 'cached');
     assert.deepEqual(second.loaded, first.loaded);
     assert.equal(second.loaded[0]?.spec.name, 'order_fulfillment');
   });
@@ -62,7 +56,7 @@ describe('the synthesis cache', () => {
     const after = keyNow();
     assert.notEqual(after, before);
     const edited = await load();
-    assert.equal(edited.source, 'synthesis');
+    assert.equal(edited.source, 'synthesized');
     assert.equal(edited.loaded[0]?.spec.timeoutSeconds, 240);
     copyFileSync(FIXTURE, workflowFile);
     assert.equal(keyNow(), before, 'the key is a function of the contents, not of the file times');
