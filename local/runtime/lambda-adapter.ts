@@ -66,7 +66,6 @@ export interface LambdaAdapterOptions {
   readonly sdkRoot?: string;
 }
 
-/** Invokes local functions by logical id, function name or ARN. */
 /** One live sandbox's CPU time (user + system, µs) since its thread started. */
 export interface SandboxCpu {
   /** The worker's threadId: readings taken apart are matched by it. */
@@ -74,6 +73,7 @@ export interface SandboxCpu {
   readonly us: number;
 }
 
+/** Invokes local functions by logical id, function name or ARN. */
 export interface LambdaAdapter {
   /** Runs the function; resolves with its result or the error payload Lambda would return. */
   invokeRaw(functionId: string, event: unknown): Promise<InvokeOutcome>;
